@@ -1,0 +1,142 @@
+"""Engine overhead per node execution, and the cold start of `wfe run --dry-run`.
+
+W1 of ../shared/research/peer-timings.md: a 2-node loop (inc -> check -> inc ... while i < n) of
+sync tools, no store, no listeners. Printed next to a plain-Python floor measured in the same run
+(compare ratios: the machine is shared and noisy). Targets: <= 3 us per node execution; cold
+start < 0.2 s. Nothing here asserts a timing.
+
+    python benchmarks/engine_overhead.py [--steps 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wfe import Workflow  # noqa: E402
+
+TOOLS = '''
+from wfe import tool
+
+@tool
+def inc(i: int) -> dict:
+    return {"i": i + 1}
+
+@tool
+def check() -> None:
+    return None
+'''
+
+WORKFLOW = """
+name: loop
+imports: [bench_tools]
+state:
+  i: {type: int, default: 0}
+  n: {type: int, default: 10}
+limits: {max_steps: 100000000, timeout: 3600}
+nodes:
+  inc:
+    tool: inc
+    next: check
+  check:
+    tool: check
+    next:
+      - when: i < n
+        then: inc
+      - then: end
+"""
+
+
+def inc(i: int) -> dict[str, int]:
+    return {"i": i + 1}
+
+
+def check() -> None:
+    return None
+
+
+def floor(n: int) -> None:
+    """The same functions, dispatched from a dict by a plain while loop."""
+    functions = {"inc": lambda s: inc(s["i"]), "check": lambda s: check()}
+    state = {"i": 0, "n": n}
+    node = "inc"
+    while True:
+        result = functions[node](state)
+        if result:
+            state.update(result)
+        if node == "inc":
+            node = "check"
+        elif state["i"] < n:
+            node = "inc"
+        else:
+            break
+
+
+def timed(fn: object, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        began = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def cold_start(repeat: int) -> list[float]:
+    command = [sys.executable, "-m", "wfe", "run", "workflows/code_review.yaml", "--dry-run"]
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=False)  # warm the page cache
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+        times.append(time.perf_counter() - began)
+        if done.returncode != 0:
+            print("dry run failed:", done.stderr.decode()[-500:])
+            break
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=10_000, help="loop iterations (2 nodes each)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    n, executions = args.steps, 2 * args.steps
+
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "bench_tools.py").write_text(textwrap.dedent(TOOLS))
+        Path(folder, "loop.yaml").write_text(WORKFLOW)
+        workflow = Workflow.load(Path(folder, "loop.yaml"), entry_points=False)
+        result = workflow.run({"n": n})
+        assert result.ok and result.state["i"] == n, result
+
+        engine_times = timed(lambda: workflow.run({"n": n}), args.repeat)
+    floor_times = timed(lambda: floor(n), args.repeat)
+
+    per_engine = statistics.median(engine_times) / executions * 1e6
+    per_floor = statistics.median(floor_times) / executions * 1e6
+    print(f"W1 loop, {executions} node executions, median of {args.repeat}:")
+    print(f"  floor (plain Python)     {per_floor:8.2f} us/node")
+    print(f"  wfe engine               {per_engine:8.2f} us/node   (target <= 3 us)")
+    print(f"  wfe overhead over floor  {per_engine - per_floor:8.2f} us/node")
+    print("  peers on this workload (peer-timings.md): burr ~31 us, langgraph ~170 us")
+
+    starts = cold_start(args.repeat)
+    if starts:
+        print(f"cold start `wfe run workflows/code_review.yaml --dry-run`: "
+              f"median {statistics.median(starts) * 1000:.0f} ms, min {min(starts) * 1000:.0f} ms"
+              "   (target < 200 ms; importing langgraph alone: ~650 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Shared fixtures: write a workflow and its tools into a temporary folder and load it."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wfe import Workflow
+
+MakeWorkflow = Callable[..., Workflow]
+
+
+@pytest.fixture
+def write_workflow(tmp_path: Path) -> Callable[..., Path]:
+    """Write `yaml` (and `tools`, as module `<name>`) into tmp_path; return the YAML path."""
+    counter = {"n": 0}
+
+    def write(yaml: str, tools: str = "", module: str | None = None) -> Path:
+        counter["n"] += 1
+        name = module or f"tools_{tmp_path.name}_{counter['n']}".replace("-", "_")
+        yaml = textwrap.dedent(yaml).replace("TOOLS", name)
+        if tools:
+            (tmp_path / f"{name}.py").write_text(
+                "from wfe import tool, log\n" + textwrap.dedent(tools)
+            )
+        path = tmp_path / f"wf{counter['n']}.yaml"
+        path.write_text(yaml)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_workflow(write_workflow: Callable[..., Path]) -> MakeWorkflow:
+    def make(yaml: str, tools: str = "") -> Workflow:
+        return Workflow.load(write_workflow(yaml, tools), entry_points=False)
+
+    return make

@@ -1,0 +1,353 @@
+"""Renderer tests: whole-output golden files for the plain, JSON-lines and live front ends.
+
+Regenerate the golden files with `WFE_UPDATE_GOLDEN=1 pytest tests/test_render.py`, then review
+the diff under tests/golden/render/ before committing it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from wfe.events import Event
+from wfe.render import NullRenderer, make_renderer
+from wfe.render.jsonl import JsonLinesRenderer
+from wfe.render.live import LiveRenderer
+from wfe.render.plain import PlainRenderer
+
+GOLDEN = Path(__file__).parent / "golden" / "render"
+UPDATE = os.environ.get("WFE_UPDATE_GOLDEN") == "1"
+START = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
+NODES = ["read", "evaluate", "improve", "report"]
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with WFE_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def make_events(run_id: str, steps: list[tuple[int, str, dict[str, Any]]]) -> list[Event]:
+    """(milliseconds after START, event kind, fields) -> numbered, timestamped events."""
+    events = []
+    for seq, (offset_ms, kind, fields) in enumerate(steps, start=1):
+        moment = START + timedelta(milliseconds=offset_ms)
+        ts = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        events.append({"event": kind, "run_id": run_id, "ts": ts, "seq": seq, **fields})
+    return events
+
+
+def started(node: str, step: int, attempt: int = 1) -> tuple[str, dict[str, Any]]:
+    return "node_started", {"node": node, "step": step, "attempt": attempt}
+
+
+def finished(node: str, step: int, ms: float, **updates: Any) -> tuple[str, dict[str, Any]]:
+    return "node_finished", {"node": node, "step": step, "duration_ms": ms, "updates": updates}
+
+
+def failed(node: str, step: int, attempt: int, kind: str, message: str) -> tuple[str, Event]:
+    error = {"type": kind, "message": message}
+    return "node_failed", {"node": node, "step": step, "attempt": attempt, "error": error}
+
+
+def edge(source: str, target: str, condition: str | None = None) -> tuple[str, Event]:
+    return "edge", {"from": source, "to": target, "condition": condition}
+
+
+def log(node: str, message: str) -> tuple[str, Event]:
+    return "log", {"node": node, "message": message}
+
+
+def succeeded_run() -> list[Event]:
+    """A loop (evaluate twice), a retry after a failure, logs, a conditional edge, success."""
+    final = {"quality_score": 7.5, "note": "naïve ✓"}
+    return make_events(
+        "01jd3xk9qz",
+        [
+            (0, "run_started", {"workflow": "code_review", "inputs": {"path": "src/"}}),
+            (1, *started("read", 1)),
+            (5, *log("read", "reading src/app.py")),
+            (13, *finished("read", 1, 12, code="def f(): pass")),
+            (13, *edge("read", "evaluate")),
+            (14, *started("evaluate", 2)),
+            (50, *finished("evaluate", 2, 35.6, quality_score=5.5)),
+            (50, *edge("evaluate", "improve")),
+            (51, *started("improve", 3)),
+            (300, *failed("improve", 3, 1, "ConnectionError", "connection reset")),
+            (800, *started("improve", 3, attempt=2)),
+            (900, *log("improve", "2 suggestions\nsee the diff")),
+            (2320, *finished("improve", 3, 1520, code="def f() -> None: pass")),
+            (2320, *edge("improve", "evaluate")),
+            (2321, *started("evaluate", 4)),
+            (2349, *finished("evaluate", 4, 28, quality_score=7.5)),
+            (2349, *edge("evaluate", "end", "quality_score >= threshold")),
+            (2350, "run_finished", {"status": "succeeded", "duration_ms": 2350, "state": final}),
+        ],
+    )
+
+
+def failed_run() -> list[Event]:
+    error = {"node": "evaluate", "type": "ValueError", "message": "boom"}
+    return make_events(
+        "01jd3xm0ab",
+        [
+            (0, "run_started", {"workflow": "code_review", "inputs": {}}),
+            (1, *started("read", 1)),
+            (9, *finished("read", 1, 8)),
+            (9, *edge("read", "evaluate")),
+            (10, *started("evaluate", 2)),
+            (62_500, *failed("evaluate", 2, 1, "ValueError", "boom")),
+            (
+                62_501,
+                "run_finished",
+                {"status": "failed", "duration_ms": 62_501, "state": {}, "error": error},
+            ),
+        ],
+    )
+
+
+def waiting_run() -> list[Event]:
+    """A failure routed by on_error, then an interrupt that waits for a person."""
+    question = {
+        "node": "report",
+        "message": "Apply the fixes?",
+        "expects": {"approved": "bool", "comment": "str"},
+    }
+    return make_events(
+        "01jd3xn7cd",
+        [
+            (0, "run_started", {"workflow": "code_review", "inputs": {}}),
+            (1, *started("improve", 1)),
+            (40, *failed("improve", 1, 1, "TimeoutError", "")),
+            (40, *edge("improve", "report", "on_error")),
+            (41, *started("report", 2)),
+            (45, "run_waiting", question),
+            (46, "run_finished", {"status": "waiting", "duration_ms": 46, "state": {}}),
+        ],
+    )
+
+
+RUNS = {"succeeded": succeeded_run, "failed": failed_run, "waiting": waiting_run}
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_plain_golden(name: str) -> None:
+    out = io.StringIO()
+    renderer = PlainRenderer(out)
+    with renderer:
+        for event in RUNS[name]():
+            renderer(event)
+    check_golden(f"plain_{name}.txt", out.getvalue())
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_jsonl_golden(name: str) -> None:
+    out = io.StringIO()
+    renderer = JsonLinesRenderer(out)
+    events = RUNS[name]()
+    for event in events:
+        renderer(event)
+    check_golden(f"jsonl_{name}.txt", out.getvalue())
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == events
+
+
+def test_jsonl_flushes_every_event() -> None:
+    class CountingIO(io.StringIO):
+        flushes = 0
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    out = CountingIO()
+    renderer = JsonLinesRenderer(out)
+    for event in failed_run():
+        renderer(event)
+    assert out.flushes == len(failed_run())
+
+
+def test_jsonl_rejects_non_json_values() -> None:
+    event = {"event": "log", "run_id": "r", "ts": "x", "seq": 1, "message": object()}
+    with pytest.raises(TypeError, match="object is not JSON"):
+        JsonLinesRenderer(io.StringIO())(event)
+
+
+def test_plain_ignores_unknown_events() -> None:
+    out = io.StringIO()
+    PlainRenderer(out)({"event": "from_the_future", "run_id": "r", "ts": "x", "seq": 1})
+    assert out.getvalue() == ""
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pinned_console() -> Console:
+    return Console(
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        width=80,
+        legacy_windows=False,
+        _environ={},
+    )
+
+
+def render_frame(renderer: LiveRenderer) -> str:
+    console = pinned_console()
+    console.print(renderer.renderable())
+    assert isinstance(console.file, io.StringIO)
+    return console.file.getvalue()
+
+
+def golden_frame(renderer: LiveRenderer) -> str:
+    # Rich pads table rows to their width; trailing blanks would not survive editors' cleanup.
+    return "".join(line.rstrip() + "\n" for line in render_frame(renderer).splitlines())
+
+
+def feed_until(
+    renderer: LiveRenderer, clock: FakeClock, events: list[Event], kind: str, count: int = 1
+) -> None:
+    """Feed events in order, the clock following their offsets, until the count-th `kind`."""
+    for event in events:
+        moment = datetime.fromisoformat(event["ts"])
+        clock.now = 1000.0 + (moment - START).total_seconds()
+        renderer(event)
+        if event["event"] == kind:
+            count -= 1
+            if count == 0:
+                return
+
+
+def test_live_frame_while_retrying() -> None:
+    clock = FakeClock()
+    renderer = LiveRenderer(NODES, "code_review", pinned_console(), get_time=clock)
+    feed_until(renderer, clock, succeeded_run(), "log", count=2)
+    clock.now += 1.5
+    check_golden("live_retrying.txt", golden_frame(renderer))
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_live_final_frame(name: str) -> None:
+    clock = FakeClock()
+    renderer = LiveRenderer(NODES, "code_review", pinned_console(), get_time=clock)
+    feed_until(renderer, clock, RUNS[name](), "run_finished")
+    clock.now += 100  # the elapsed time is frozen at the run's duration once it ends
+    check_golden(f"live_{name}.txt", golden_frame(renderer))
+
+
+def test_live_before_any_event_lists_pending_nodes() -> None:
+    renderer = LiveRenderer(NODES, "code_review", pinned_console(), get_time=FakeClock())
+    frame = render_frame(renderer)
+    assert frame.splitlines()[0] == "code_review · step 0 · 0:00 · starting"
+    assert frame.count("·") == 3 + len(NODES)
+
+
+def test_live_handling_an_event_does_not_render() -> None:
+    console = pinned_console()
+    renderer = LiveRenderer(NODES, "code_review", console, get_time=FakeClock())
+    calls = 0
+    original = renderer.renderable
+
+    def counting() -> Any:
+        nonlocal calls
+        calls += 1
+        return original()
+
+    renderer.renderable = counting  # type: ignore[method-assign]
+    for event in succeeded_run():
+        renderer(event)
+    assert calls == 0
+    assert isinstance(console.file, io.StringIO)
+    assert console.file.getvalue() == ""
+
+
+def test_live_start_stop_leaves_the_final_frame_on_screen() -> None:
+    console = pinned_console()
+    clock = FakeClock()
+    renderer = LiveRenderer(NODES, "code_review", console, refresh_per_second=50, get_time=clock)
+    with renderer:
+        feed_until(renderer, clock, succeeded_run(), "run_finished")
+    assert isinstance(console.file, io.StringIO)
+    show_cursor = "\x1b[?25h"
+    assert console.file.getvalue().endswith(render_frame(renderer) + show_cursor)
+    assert "· succeeded\n" in render_frame(renderer)
+
+
+def test_live_model_under_concurrent_emit_and_render() -> None:
+    renderer = LiveRenderer(NODES, "code_review", pinned_console(), get_time=FakeClock())
+    errors: list[BaseException] = []
+    rounds = 300
+
+    def emit() -> None:
+        try:
+            for i in range(rounds):
+                node = NODES[i % len(NODES)]
+                renderer({"event": "node_started", "node": node, "step": i + 1, "attempt": 1})
+                renderer({"event": "log", "node": node, "message": f"line {i}"})
+                renderer(
+                    {
+                        "event": "node_finished",
+                        "node": node,
+                        "step": i + 1,
+                        "duration_ms": i,
+                        "updates": {},
+                    }
+                )
+                renderer(
+                    {"event": "node_started", "node": f"extra{i % 7}", "step": i + 1, "attempt": 1}
+                )
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    emitter = threading.Thread(target=emit)
+    emitter.start()
+    frames = 0
+    while emitter.is_alive() or frames == 0:
+        render_frame(renderer)
+        frames += 1
+    emitter.join()
+    assert errors == []
+    frame = render_frame(renderer)
+    assert f"line {rounds - 1}" in frame
+    assert f"· step {rounds} ·" in frame
+
+
+def test_make_renderer_modes() -> None:
+    out = io.StringIO()
+    assert isinstance(make_renderer("plain", stream=out), PlainRenderer)
+    assert isinstance(make_renderer("json", stream=out), JsonLinesRenderer)
+    assert isinstance(make_renderer("quiet"), NullRenderer)
+    live = make_renderer("live", nodes=NODES, workflow="w", console=pinned_console())
+    assert isinstance(live, LiveRenderer)
+
+
+def test_importing_render_does_not_load_rich() -> None:
+    code = (
+        "import sys, wfe.render, wfe.render.plain, wfe.render.jsonl\n"
+        "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,53 @@
+"""wfe: run YAML workflow graphs of Python tools, locally, durably, from the command line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wfe.context import ToolContext, log
+from wfe.errors import (
+    ExpressionError,
+    LoopLimitExceeded,
+    NodeFailed,
+    RunError,
+    RunTimeout,
+    SpecError,
+    StateError,
+    StepLimitExceeded,
+    UsageError,
+    WfeError,
+)
+from wfe.registry import tool
+
+if TYPE_CHECKING:
+    from wfe.api import RunResult, Workflow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ExpressionError",
+    "LoopLimitExceeded",
+    "NodeFailed",
+    "RunError",
+    "RunResult",
+    "RunTimeout",
+    "SpecError",
+    "StateError",
+    "StepLimitExceeded",
+    "ToolContext",
+    "UsageError",
+    "WfeError",
+    "Workflow",
+    "log",
+    "tool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine and pydantic load only when a workflow is used, so `import wfe` in a tool
+    # module stays cheap.
+    if name in ("Workflow", "RunResult"):
+        from wfe import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'wfe' has no attribute {name!r}")

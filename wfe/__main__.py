@@ -1,0 +1,5 @@
+"""`python -m wfe`."""
+
+from wfe.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""The Python API (SPEC section 4): `Workflow.load(...).run(...)`, `.arun(...)`, `.stream(...)`."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from wfe.discovery import register_entry_points, register_modules
+from wfe.engine import Engine, RunResult
+from wfe.errors import Location, Problem, SpecError
+from wfe.events import Event, Listener
+from wfe.executor import Executor
+from wfe.graph import Graph, compile_graph
+from wfe.ids import new_run_id
+from wfe.registry import Registry
+from wfe.spec.load import LoadedSpec, load_spec_file
+from wfe.state import State
+
+__all__ = ["RunResult", "Workflow", "build_registry"]
+
+
+def build_registry(
+    loaded: LoadedSpec,
+    extra_imports: Sequence[str] = (),
+    *,
+    registry: Registry | None = None,
+    entry_points: bool = True,
+) -> Registry:
+    """The tools a workflow can use: its `imports`, extra modules, and installed entry points."""
+    registry = registry if registry is not None else Registry()
+    problems: list[Problem] = []
+    if entry_points:
+        problems += register_entry_points(registry)
+    folder = loaded.path.parent
+    names = list(loaded.spec.imports)
+    where = [loaded.location(("imports", i)) for i in range(len(names))]
+    problems += register_modules(registry, names, folder, where)
+    extra = list(extra_imports)
+    problems += register_modules(
+        registry, extra, Path.cwd(), [Location(f"--import {name}") for name in extra]
+    )
+    if problems:
+        raise SpecError(sorted(problems, key=Problem.sort_key))
+    return registry
+
+
+class Workflow:
+    """A loaded, compiled workflow, ready to run any number of times."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        imports: Sequence[str] = (),
+        registry: Registry | None = None,
+        entry_points: bool = True,
+    ) -> Workflow:
+        """Read, validate and compile a workflow file; raises SpecError with every problem."""
+        loaded = load_spec_file(path)
+        tools = build_registry(loaded, imports, registry=registry, entry_points=entry_points)
+        return cls(compile_graph(loaded, tools))
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    def initial_state(self, inputs: Mapping[str, Any] | None = None) -> State:
+        """Defaults, environment and inputs, validated; raises InputError."""
+        return self.graph.schema.initial(inputs or {})
+
+    async def arun(
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        listeners: Sequence[Listener] = (),
+        run_id: str | None = None,
+        executor: Executor | None = None,
+    ) -> RunResult:
+        """Run inside an event loop. Invalid inputs raise InputError before anything runs."""
+        inputs = dict(inputs or {})
+        state = self.initial_state(inputs)
+        engine = Engine(
+            self.graph,
+            run_id=run_id or new_run_id(),
+            inputs=inputs,
+            listeners=list(listeners),
+            executor=executor,
+        )
+        return await engine.run(state)
+
+    def run(
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        listeners: Sequence[Listener] = (),
+        run_id: str | None = None,
+    ) -> RunResult:
+        """Run to the end and return how it ended (a failed run returns, it does not raise)."""
+        return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id))
+
+    def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:
+        """The run's events as they happen; the run goes on in a background thread."""
+        self.initial_state(inputs)  # fail here, in the caller's thread, on bad inputs
+        events: queue.SimpleQueue[Event | BaseException | None] = queue.SimpleQueue()
+
+        def work() -> None:
+            try:
+                self.run(inputs, listeners=[events.put])
+            except BaseException as error:  # noqa: BLE001 - handed to the consumer's thread
+                events.put(error)
+            finally:
+                events.put(None)
+
+        thread = threading.Thread(target=work, name=f"wfe-{self.name}", daemon=True)
+        thread.start()
+        while (item := events.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        thread.join()

@@ -1,0 +1,117 @@
+"""The `wfe` command line. The only place that knows argv, exit codes and where output goes.
+
+Heavy modules (the engine, pydantic, rich) are imported inside commands so `wfe --help` is fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wfe.cli.failures import handle_errors
+
+app = typer.Typer(
+    name="wfe",
+    help="Run YAML workflow graphs of Python tools, with live progress.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+FileArg = Annotated[Path, typer.Argument(help="The workflow file.", show_default=False)]
+ImportOpt = Annotated[
+    list[str] | None,
+    typer.Option("--import", help="Also import tools from this module (repeatable)."),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    """wfe: workflows as YAML graphs of Python tools."""
+    from wfe.cli import failures
+
+    failures.DEBUG = debug
+    if version:
+        from wfe import __version__
+
+        typer.echo(f"wfe {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def run(
+    file: FileArg,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="KEY=VALUE (a YAML scalar) or KEY=@FILE; repeatable."),
+    ] = None,
+    inputs_file: Annotated[
+        Path | None, typer.Option("--inputs", help="A YAML file of inputs.", show_default=False)
+    ] = None,
+    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the final state here as JSON.", show_default=False),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Load, bind and compile; print the plan; call no tool.")
+    ] = False,
+    imports: ImportOpt = None,
+) -> None:
+    """Run a workflow, with live progress on a terminal."""
+    from wfe.cli.run_command import RunOptions, run_workflow
+
+    options = RunOptions(
+        file=file,
+        assignments=inputs or [],
+        inputs_file=inputs_file,
+        json_lines=json_lines,
+        quiet=quiet,
+        output=output,
+        dry_run=dry_run,
+        imports=imports or [],
+    )
+    with handle_errors():
+        code = run_workflow(options)
+    raise typer.Exit(code)
+
+
+@app.command()
+def tools(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files whose `imports` to include.", show_default=False),
+    ] = None,
+    imports: ImportOpt = None,
+) -> None:
+    """List the registered tools: name, signature, summary, module."""
+    from wfe.cli.info import list_tools
+
+    with handle_errors():
+        list_tools(files or [], imports or [])
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the workflow format (for editors)."""
+    from wfe.cli.info import print_schema
+
+    with handle_errors():
+        print_schema()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,52 @@
+"""`wfe tools` and `wfe schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from wfe.api import build_registry
+from wfe.discovery import register_entry_points, register_modules
+from wfe.errors import Location, Problem, SpecError
+from wfe.registry import Registry
+from wfe.spec.load import load_spec_file
+
+
+def list_tools(files: list[Path], imports: list[str]) -> None:
+    registry = Registry()
+    problems: list[Problem] = register_entry_points(registry)
+    problems += register_modules(
+        registry, imports, Path.cwd(), [Location(f"--import {name}") for name in imports]
+    )
+    if problems:
+        raise SpecError(problems)
+    for file in files:
+        build_registry(load_spec_file(file), registry=registry, entry_points=False)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("tool", "signature", "summary", "module", box=None, pad_edge=False)
+    for tool in registry:
+        table.add_row(tool.name, tool.signature, tool.summary, tool.module)
+    console = Console()
+    if len(registry):
+        console.print(table)
+    else:
+        console.print("no tools registered (name modules with --import or a workflow file)")
+
+
+def workflow_json_schema() -> dict[str, object]:
+    from wfe.spec.models import WorkflowSpec
+
+    schema = WorkflowSpec.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "wfe workflow",
+        **schema,
+    }
+
+
+def print_schema() -> None:
+    sys.stdout.write(json.dumps(workflow_json_schema(), indent=2) + "\n")

@@ -1,0 +1,93 @@
+"""Where tools come from: a workflow's `imports`, `--import MODULE`, and the `wfe.tools` entry points.
+
+Only modules named there are imported; a tool name is never resolved by importing a dotted path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from wfe.errors import Location, Problem, SpecError, WfeError
+from wfe.registry import Registry
+
+ENTRY_POINT_GROUP = "wfe.tools"
+
+
+def _module_file(name: str, folder: Path) -> Path | None:
+    relative = Path(*name.split("."))
+    for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def import_module(name: str, folder: Path | None, where: Location) -> ModuleType:
+    """Import a tool module: from `folder` first (the workflow's), then sys.path."""
+    file = _module_file(name, folder) if folder is not None else None
+    try:
+        if file is None:
+            return importlib.import_module(name)
+        loaded = sys.modules.get(name)
+        if loaded is not None and getattr(loaded, "__file__", None) == str(file):
+            return loaded
+        root = folder.resolve() if folder is not None else file.parent
+        # The folder goes on sys.path so that the module's own sibling imports resolve and so
+        # that worker threads or processes can import it by name again.
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        if loaded is not None:
+            del sys.modules[name]
+        return importlib.import_module(name)
+    except WfeError:
+        raise
+    except ModuleNotFoundError as error:
+        if error.name == name or (error.name and name.startswith(error.name + ".")):
+            message = f"cannot import tool module '{name}': no such module"
+            if folder is not None:
+                message += f" in {folder} or on sys.path"
+        else:
+            message = f"cannot import tool module '{name}': {error}"
+        raise SpecError([Problem("WFE033", message, where)]) from None
+    except Exception as error:  # noqa: BLE001 - any failure of user code at import is reported
+        message = f"cannot import tool module '{name}': {type(error).__name__}: {error}"
+        raise SpecError([Problem("WFE033", message, where)]) from None
+
+
+def register_modules(
+    registry: Registry, names: list[str], folder: Path | None, where: list[Location]
+) -> list[Problem]:
+    """Import each module and register its tools; returns the problems instead of stopping."""
+    problems: list[Problem] = []
+    for name, location in zip(names, where, strict=True):
+        try:
+            registry.register_module(import_module(name, folder, location))
+        except SpecError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+def register_entry_points(registry: Registry) -> list[Problem]:
+    """Register the tools that installed packages declare in the `wfe.tools` group."""
+    from importlib.metadata import entry_points
+
+    problems: list[Problem] = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        where = Location(f"entry point {entry.name} = {entry.value}")
+        try:
+            loaded = entry.load()
+        except Exception as error:  # noqa: BLE001 - a broken plugin is reported, not fatal
+            message = f"cannot load tools from entry point '{entry.name}': {error}"
+            problems.append(Problem("WFE033", message, where))
+            continue
+        try:
+            if isinstance(loaded, ModuleType):
+                registry.register_module(loaded)
+            elif callable(loaded):
+                registry.register(loaded)
+        except SpecError as error:
+            problems.extend(error.problems)
+    return problems

@@ -1,0 +1,69 @@
+"""The event stream of a run (SPEC section 3): one JSON object per event.
+
+The engine emits events through an EventBus; front ends (renderers, the store, `Workflow.stream`)
+are listeners. An event is a plain dict: `event`, `run_id`, `ts`, `seq`, then its own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Event = dict[str, Any]
+Listener = Callable[[Event], None]
+Clock = Callable[[], float]
+
+EventKind = Literal[
+    "run_started",
+    "node_started",
+    "log",
+    "node_finished",
+    "node_failed",
+    "edge",
+    "run_waiting",
+    "run_finished",
+]
+
+RunStatus = Literal["running", "succeeded", "failed", "waiting", "interrupted", "cancelled"]
+
+
+def iso_timestamp(epoch_seconds: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-11-21T10:00:00.123Z."""
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class EventBus:
+    """Numbers events without gaps and hands them to every listener, in order."""
+
+    __slots__ = ("_clock", "_listeners", "_seq", "run_id")
+
+    def __init__(self, run_id: str, listeners: list[Listener], clock: Clock, seq: int = 0) -> None:
+        self.run_id = run_id
+        self._listeners = listeners
+        self._clock = clock
+        self._seq = seq
+
+    @property
+    def active(self) -> bool:
+        """False when nobody listens: the engine then skips building events at all."""
+        return bool(self._listeners)
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def emit(self, kind: EventKind, fields: dict[str, Any]) -> None:
+        if not self._listeners:
+            return
+        self._seq += 1
+        event: Event = {
+            "event": kind,
+            "run_id": self.run_id,
+            "ts": iso_timestamp(self._clock()),
+            "seq": self._seq,
+        }
+        event.update(fields)
+        for listener in self._listeners:
+            listener(event)

@@ -1,0 +1,123 @@
+"""What the live view shows, as plain data: updated per event in O(1), drawn elsewhere."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from wfe.events import Event
+from wfe.render._format import format_error
+
+NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped"]
+
+LOG_LINES = 3
+
+
+@dataclass(slots=True)
+class NodeView:
+    name: str
+    status: NodeStatus = "pending"
+    visits: int = 0
+    attempt: int = 0
+    last_ms: float | None = None
+    last_error: str | None = None
+
+
+@dataclass(slots=True)
+class RunModel:
+    """The state of one run as the events have told it so far."""
+
+    workflow: str
+    nodes: dict[str, NodeView]
+    run_id: str = ""
+    status: str = "starting"
+    step: int = 0
+    started_at: float | None = None
+    duration_ms: float | None = None
+    error: dict[str, Any] | None = None
+    waiting: Event | None = None
+    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+
+    @classmethod
+    def for_nodes(cls, workflow: str, names: Sequence[str]) -> RunModel:
+        return cls(workflow, {name: NodeView(name) for name in names})
+
+    def apply(self, event: Event, now: float) -> None:
+        """Fold one event into the model; `now` is the renderer's clock, for elapsed time."""
+        handler = _HANDLERS.get(event.get("event", ""))
+        if handler is not None:
+            handler(self, event, now)
+
+    def node(self, name: object) -> NodeView:
+        # Nodes the graph did not list up front (e.g. from a subgraph) join at the end.
+        key = str(name)
+        view = self.nodes.get(key)
+        if view is None:
+            view = self.nodes[key] = NodeView(key)
+        return view
+
+    def elapsed(self, now: float) -> float:
+        if self.duration_ms is not None:
+            return self.duration_ms / 1000
+        return 0.0 if self.started_at is None else now - self.started_at
+
+
+def _run_started(model: RunModel, event: Event, now: float) -> None:
+    model.run_id = str(event.get("run_id", ""))
+    model.workflow = str(event.get("workflow") or model.workflow)
+    model.status = "running"
+    model.started_at = now
+
+
+def _node_started(model: RunModel, event: Event, now: float) -> None:
+    view = model.node(event.get("node"))
+    view.attempt = int(event.get("attempt") or 1)
+    if view.attempt == 1:
+        view.visits += 1
+        view.last_error = None
+    view.status = "running" if view.attempt == 1 else "retrying"
+    model.step = int(event.get("step") or model.step)
+
+
+def _node_finished(model: RunModel, event: Event, now: float) -> None:
+    view = model.node(event.get("node"))
+    view.status = "succeeded"
+    view.last_ms = float(event.get("duration_ms") or 0)
+    model.step = int(event.get("step") or model.step)
+
+
+def _node_failed(model: RunModel, event: Event, now: float) -> None:
+    view = model.node(event.get("node"))
+    view.status = "failed"
+    view.last_error = format_error(event.get("error"))
+
+
+def _log(model: RunModel, event: Event, now: float) -> None:
+    model.logs.append((str(event.get("node") or ""), str(event.get("message", ""))))
+
+
+def _run_waiting(model: RunModel, event: Event, now: float) -> None:
+    model.node(event.get("node")).status = "waiting"
+    model.waiting = event
+
+
+def _run_finished(model: RunModel, event: Event, now: float) -> None:
+    model.status = str(event.get("status", "finished"))
+    model.duration_ms = float(event.get("duration_ms") or 0)
+    model.error = event.get("error")
+    for view in model.nodes.values():
+        if view.status in ("running", "retrying"):
+            view.status = "failed" if model.status == "failed" else "stopped"
+
+
+_HANDLERS: dict[str, Callable[[RunModel, Event, float], None]] = {
+    "run_started": _run_started,
+    "node_started": _node_started,
+    "node_finished": _node_finished,
+    "node_failed": _node_failed,
+    "log": _log,
+    "run_waiting": _run_waiting,
+    "run_finished": _run_finished,
+}

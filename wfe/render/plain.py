@@ -1,0 +1,131 @@
+"""Plain progress lines for logs and CI: one timestamped line per meaningful event.
+
+Everything shown comes from the events themselves (times from `ts`), so the output of a replayed
+run is identical to the live one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TextIO
+
+from wfe.events import Event
+from wfe.render._format import clock_time, format_duration, format_error
+
+# Continuation lines of a multi-line message line up under the text after "HH:MM:SS   ".
+_CONTINUATION = "\n" + " " * 11
+
+_FINISH_PHRASES = {
+    "succeeded": "succeeded in",
+    "waiting": "waiting for input after",
+    "interrupted": "interrupted after",
+    "cancelled": "cancelled after",
+}
+
+
+class PlainRenderer:
+    """A Listener writing `HH:MM:SS text` lines to a text stream, flushed per line.
+
+    Plain edges (no condition) are left out to keep the log quiet; conditional, `on_error`
+    and `exhausted` edges are shown because they explain why the run went where it did.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._visits: dict[str, int] = {}
+        self._handlers: dict[str, Callable[[Event], str | None]] = {
+            "run_started": self._run_started,
+            "node_started": self._node_started,
+            "log": self._log,
+            "node_finished": self._node_finished,
+            "node_failed": self._node_failed,
+            "edge": self._edge,
+            "run_waiting": self._run_waiting,
+            "run_finished": self._run_finished,
+        }
+
+    def __call__(self, event: Event) -> None:
+        handler = self._handlers.get(event.get("event", ""))
+        if handler is None:
+            return  # an event kind from a newer engine: nothing to say about it
+        with self._lock:
+            text = handler(event)
+            if text is None:
+                return
+            text = text.replace("\n", _CONTINUATION)
+            self._stream.write(f"{clock_time(event.get('ts'))} {text}\n")
+            self._stream.flush()
+
+    def __enter__(self) -> PlainRenderer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def _run_started(self, event: Event) -> str:
+        self._visits.clear()
+        return f"▶ run {event.get('workflow')} (run {event.get('run_id')})"
+
+    def _node_started(self, event: Event) -> str:
+        node = str(event.get("node"))
+        attempt = int(event.get("attempt") or 1)
+        if attempt == 1:  # a retry is another attempt of the same visit
+            self._visits[node] = self._visits.get(node, 0) + 1
+        details = [f"step {event.get('step')}"]
+        if attempt > 1:
+            details.append(f"attempt {attempt}")
+        details.extend(self._visit_note(node))
+        return f"  {node} started ({', '.join(details)})"
+
+    def _node_finished(self, event: Event) -> str:
+        node = str(event.get("node"))
+        took = format_duration(float(event.get("duration_ms") or 0))
+        details = [f"step {event.get('step')}", *self._visit_note(node)]
+        return f"  {node} done in {took} ({', '.join(details)})"
+
+    def _node_failed(self, event: Event) -> str:
+        node = event.get("node")
+        attempt = event.get("attempt") or 1
+        return f"  {node} failed (attempt {attempt}): {format_error(event.get('error'))}"
+
+    def _log(self, event: Event) -> str:
+        node = event.get("node")
+        message = str(event.get("message", ""))
+        return f"  {node}: {message}" if node else f"  {message}"
+
+    def _edge(self, event: Event) -> str | None:
+        condition = event.get("condition")
+        if condition is None:
+            return None
+        return f"  {event.get('from')} → {event.get('to')} [{condition}]"
+
+    def _run_waiting(self, event: Event) -> str:
+        text = f"⏸ {event.get('node')} waiting for input"
+        message = event.get("message")
+        if message:
+            text += f": {message}"
+        expects: Any = event.get("expects") or {}
+        if expects:
+            text += f" (expects: {', '.join(map(str, expects))})"
+        return text
+
+    def _run_finished(self, event: Event) -> str:
+        status = str(event.get("status"))
+        took = format_duration(float(event.get("duration_ms") or 0))
+        if status != "failed":
+            return f"■ run {_FINISH_PHRASES.get(status, status + ' after')} {took}"
+        error = event.get("error") or {}
+        where = f" at node '{error['node']}'" if error.get("node") else ""
+        return f"■ run failed{where} after {took}: {format_error(error)}"
+
+    def _visit_note(self, node: str) -> list[str]:
+        visits = self._visits.get(node, 0)
+        return [f"visit {visits}"] if visits > 1 else []

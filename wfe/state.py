@@ -1,0 +1,183 @@
+"""The state schema at run time: typed keys, defaults, reducers, validation of every write.
+
+Validation is per written key, never of the whole state, so a step costs what it writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, get_args, get_origin
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from wfe.errors import InputError, StateError, did_you_mean
+from wfe.spec.models import StateField
+from wfe.types import parse_type
+
+State = dict[str, Any]
+Reducer = Callable[[Any, Any], Any]
+MASK = "***"
+
+_UNSET: Any = object()
+
+
+def describe_value(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _first_error(error: ValidationError) -> str:
+    detail = error.errors()[0]
+    where = "".join(f"[{p!r}]" for p in detail["loc"])
+    return f"{where + ': ' if where else ''}{detail['msg'].lower()}"
+
+
+@dataclass(eq=False)
+class Slot:
+    """One state key: how a write is validated and combined with the current value."""
+
+    key: str
+    type_text: str
+    reduce: str
+    adapter: TypeAdapter[Any]
+    item_adapter: TypeAdapter[Any] | None
+    custom: Reducer | None = None
+    secret: bool = False
+
+    def check(self, value: Any, adapter: TypeAdapter[Any] | None = None, what: str = "") -> Any:
+        try:
+            return (adapter or self.adapter).validate_python(value, strict=True)
+        except ValidationError as error:
+            shown = MASK if self.secret else describe_value(value)
+            expected = what or self.type_text
+            raise StateError(
+                f"state key '{self.key}' must be {expected}, got {shown} ({_first_error(error)})",
+                key=self.key,
+            ) from None
+
+    def write(self, state: State, value: Any) -> Any:
+        """Combine value into state[key] through the reducer; returns the validated written value."""
+        reduce = self.reduce
+        if reduce == "replace":
+            state[self.key] = checked = self.check(value)
+            return checked
+        current = state.get(self.key, _UNSET)
+        if reduce == "append":
+            checked = self.check(value, self.item_adapter, f"an item of {self.type_text}")
+            # In place: a loop that accumulates must not copy the whole list per step.
+            if current is _UNSET:
+                state[self.key] = [checked]
+            else:
+                current.append(checked)
+        elif reduce == "extend":
+            checked = self.check(value)
+            if current is _UNSET:
+                state[self.key] = list(checked)
+            else:
+                current.extend(checked)
+        elif reduce == "merge":
+            checked = self.check(value)
+            state[self.key] = dict(checked) if current is _UNSET else {**current, **checked}
+        elif reduce == "add":
+            checked = self.check(value)
+            state[self.key] = checked if current is _UNSET else self.check(current + checked)
+        else:
+            assert self.custom is not None
+            checked = value
+            state[self.key] = self.check(value if current is _UNSET else self.custom(current, value))
+        return checked
+
+
+def _item_type(list_type: Any) -> Any:
+    if get_origin(list_type) is list:
+        args = get_args(list_type)
+        return args[0] if args else JsonValue
+    return JsonValue
+
+
+class StateSchema:
+    """Every declared key with its slot, defaults and where defaults come from."""
+
+    def __init__(
+        self, fields: Mapping[str, StateField], custom_reducers: Mapping[str, Reducer]
+    ) -> None:
+        self.fields = dict(fields)
+        self.slots: dict[str, Slot] = {}
+        for key, field in self.fields.items():
+            python_type = parse_type(field.type)
+            item = TypeAdapter(_item_type(python_type)) if field.reduce == "append" else None
+            self.slots[key] = Slot(
+                key=key,
+                type_text=field.type,
+                reduce=field.reduce,
+                adapter=TypeAdapter(python_type),
+                item_adapter=item,
+                custom=custom_reducers.get(field.reduce),
+                secret=field.secret,
+            )
+        self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.slots
+
+    def unknown_key_error(self, key: str, node: str | None, verb: str = "wrote") -> StateError:
+        hint = did_you_mean(key, self.slots)
+        who = "the run" if node is None else "it"
+        return StateError(
+            f"{who} {verb} undeclared state key '{key}'{hint}; declare it under `state:`",
+            key=key,
+            node=node,
+        )
+
+    def initial(self, inputs: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> State:
+        """Defaults, then `env:` values, then inputs, each validated; required keys checked."""
+        try:
+            return self._initial(inputs, environ)
+        except StateError as error:
+            raise InputError(error.message, key=error.key) from None
+
+    def _initial(self, inputs: Mapping[str, Any], environ: Mapping[str, str] | None) -> State:
+        environ = os.environ if environ is None else environ
+        state: State = {}
+        for key, field in self.fields.items():
+            if field.env and field.env in environ:
+                state[key] = self.slots[key].check(environ[field.env])
+            elif field.has_default:
+                state[key] = self.slots[key].check(copy.deepcopy(field.default))
+        for key, value in inputs.items():
+            if key not in self.slots:
+                raise StateError(
+                    f"unknown input '{key}'{did_you_mean(key, self.slots)}", key=key
+                )
+            state[key] = self.slots[key].check(value)
+        missing = [k for k, f in self.fields.items() if f.required and k not in state]
+        if missing:
+            raise StateError(
+                f"missing required input '{missing[0]}' (give it with -i {missing[0]}=...)",
+                key=missing[0],
+            )
+        return state
+
+    def apply(self, state: State, updates: Mapping[str, Any], node: str) -> dict[str, Any]:
+        """Write every update through its slot; returns the validated updates."""
+        written: dict[str, Any] = {}
+        slots = self.slots
+        for key, value in updates.items():
+            slot = slots.get(key)
+            if slot is None:
+                raise self.unknown_key_error(key, node)
+            try:
+                written[key] = slot.write(state, value)
+            except StateError as error:
+                error.node = node
+                raise
+        return written
+
+    def mask(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy with secret values replaced, for anything printed, logged or emitted."""
+        if not self.secret_keys:
+            return dict(values)
+        return {k: (MASK if k in self.secret_keys else v) for k, v in values.items()}

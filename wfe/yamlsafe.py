@@ -1,0 +1,476 @@
+"""Hardened YAML loading for workflow files, keeping the line and column of every key and value.
+
+PyYAML's pure-Python reader, scanner and parser turn the text into events (never the C loader,
+which crashes on deep nesting and is quadratic on it). A composer of our own builds plain values
+straight from those events and enforces the policy: YAML 1.2 core scalars, only JSON-compatible
+tags, string keys without duplicates or merge keys, one document, bounded depth and bounded
+alias expansion. It never constructs anything but dict, list, str, int, float, bool and None.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from bisect import bisect_right
+from pathlib import Path
+from typing import Any, Final
+
+from yaml.error import Mark, MarkedYAMLError
+from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent
+from yaml.events import SequenceEndEvent, StreamEndEvent
+from yaml.parser import Parser
+from yaml.reader import Reader, ReaderError
+from yaml.scanner import Scanner
+
+from wfe.errors import Location, Problem, SpecError
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_INT_DIGITS", "Positions"]
+__all__ += ["YamlPath", "dotted_path", "load_yaml", "read_source"]
+
+MAX_BYTES = 1_048_576
+MAX_DEPTH = 64  # the top-level mapping is level 1
+MAX_EXPANDED_NODES = 100_000
+MAX_INT_DIGITS = 18
+
+YamlPath = tuple[str | int, ...]
+_Pos = tuple[int, int]
+
+_CORE_TAG: Final = "tag:yaml.org,2002:"
+_SCALAR_PATTERNS: Final = {
+    "null": r"~|null|Null|NULL|",
+    "bool": r"true|True|TRUE|false|False|FALSE",
+    "int": r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+",
+    "float": r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+    "str": r"(?s:.*)",
+}
+_SCALAR_RE: Final = {kind: re.compile(pattern) for kind, pattern in _SCALAR_PATTERNS.items()}
+# The first kind (in this order) whose pattern matches a whole plain scalar wins.
+_IMPLICIT_RE: Final = re.compile(
+    "|".join(f"(?P<{kind}>{_SCALAR_PATTERNS[kind]})" for kind in ("null", "bool", "int", "float"))
+)
+_NODE_KINDS: Final = {"scalar": set(_SCALAR_PATTERNS), "seq": {"seq"}, "map": {"map"}}
+_KIND_NAMES: Final = {"scalar": "scalar", "seq": "sequence", "map": "mapping"}
+_LINE_BREAK: Final = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_FORBIDDEN_CHAR: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
+    "\ufeff\ufffe\uffff]"
+)
+_MAX_CHAR_PROBLEMS: Final = 20
+_NOT_UTF8_STARTS: Final = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_BAD: Final[Any] = object()  # stands for a node that already produced a Problem
+
+
+class Positions:
+    """Where each key and value of a loaded document stands (1-based line, col)."""
+
+    def __init__(self) -> None:
+        self._values: dict[YamlPath, _Pos] = {}
+        self._keys: dict[YamlPath, _Pos] = {}
+
+    def value(self, path: YamlPath) -> _Pos | None:
+        """Start of the value node at ``path``; ``()`` is the document root."""
+        return self._values.get(tuple(path))
+
+    def key(self, path: YamlPath) -> _Pos | None:
+        """Start of the mapping key whose value is at ``path``."""
+        return self._keys.get(tuple(path))
+
+    def nearest(self, path: YamlPath) -> _Pos:
+        """The position of ``path``, else of its longest prefix that has one; (1, 1) at worst."""
+        path = tuple(path)
+        for end in range(len(path), -1, -1):
+            found = self._values.get(path[:end]) or self._keys.get(path[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def location(self, file: str, path: YamlPath, *, at_key: bool = False) -> Location:
+        """A Location for ``path``: its key when ``at_key`` and the key is known, else nearest."""
+        line, col = (self.key(path) if at_key else None) or self.nearest(path)
+        return Location(file, line, col, dotted_path(path))
+
+    def _record(self, table: dict[YamlPath, _Pos], path: YamlPath, mark: Mark) -> None:
+        table[path] = (mark.line + 1, mark.column + 1)
+
+
+def dotted_path(path: YamlPath) -> str:
+    """``("nodes", "read", "next", 0, "when")`` -> ``"nodes.read.next[0].when"``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def read_source(path: Path, display_name: str | None = None) -> bytes:
+    """The bytes of a workflow file, or SpecError WFE001 if it cannot be read or is too large."""
+    name = str(path) if display_name is None else display_name
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise IsADirectoryError
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size
+    except FileNotFoundError:
+        raise _file_error(name, "no such file") from None
+    except IsADirectoryError:
+        raise _file_error(name, "is a directory, not a file") from None
+    except PermissionError:
+        raise _file_error(name, "permission denied") from None
+    except OSError as error:
+        raise _file_error(name, f"cannot read file ({error.strerror or error})") from None
+    if len(data) > MAX_BYTES:
+        # A pipe or device reports no useful size; all we know is that it passed the cap.
+        shown = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
+        raise _file_error(name, f"file is {shown}; limit is {MAX_BYTES}")
+    return data
+
+
+def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
+    """Parse one workflow document into plain values and the positions of its keys and values.
+
+    Raises SpecError with every composition-level problem in document order, or with the
+    first syntax error (the parser cannot go on after one).
+    """
+    if len(data) > MAX_BYTES:
+        raise _file_error(filename, f"file is {len(data)} bytes; limit is {MAX_BYTES}")
+    text = _decode(data, filename)
+    _check_characters(text, filename)
+    composer = _Composer(text, filename)
+    document: Any = None
+    try:
+        document = composer.document()
+    except _Stop as stop:
+        composer.problems.append(stop.problem)
+    except MarkedYAMLError as error:
+        composer.problems.append(_syntax_problem(error, filename))
+    except ReaderError as error:
+        line, col = _Lines(text).at(error.position)
+        composer.problems.append(_problem("WFE006", str(error), filename, line, col))
+    except Exception as error:
+        # RecursionError, MemoryError, ValueError or a parser bug: never a bare traceback.
+        mark = composer.events.get_mark()
+        message = f"could not parse the file ({type(error).__name__}: {error})"
+        composer.problems.append(composer.problem_at("WFE002", message, mark))
+    if composer.problems:
+        raise SpecError(sorted(composer.problems, key=_document_order))
+    return document, composer.positions
+
+
+class _Stop(Exception):
+    """A problem after which composing cannot go on."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _EventStream(Reader, Scanner, Parser):
+    """PyYAML's pure-Python reader, scanner and parser over one text."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+    def take(self) -> Any:
+        return self.get_event()  # type: ignore[no-untyped-call]
+
+    def upcoming(self) -> Any:
+        return self.peek_event()  # type: ignore[no-untyped-call]
+
+
+class _Composer:
+    """Builds plain values from the event stream, recording positions and problems."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.events = _EventStream(text)
+        self.filename = filename
+        self.positions = Positions()
+        self.problems: list[Problem] = []
+        self.anchors: dict[str, tuple[Any, int, Mark]] = {}  # value, expanded size, where
+        self.open_anchors: set[str] = set()  # collections being composed: aliasing them recurses
+        self.depth = 0
+        self.expanded = 0  # nodes so far, with every alias counted as the nodes it stands for
+        self.aliased = False
+
+    def document(self) -> Any:
+        self.events.take()  # StreamStartEvent
+        if self.events.check_event(StreamEndEvent):
+            raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
+        self.events.take()  # DocumentStartEvent
+        root_event = self.events.upcoming()
+        root = self.compose(())
+        self.events.take()  # DocumentEndEvent
+        if not self.events.check_event(StreamEndEvent):
+            second = self.events.take().start_mark
+            self.report("WFE003", "only one YAML document per file", second)
+        if isinstance(root_event, ScalarEvent) and root_event.style is None and root is None:
+            if not root_event.value and root_event.tag is None:  # only `---` and comments
+                raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
+        if root is not _BAD and not isinstance(root, dict):
+            self.report("WFE011", "top level must be a mapping", root_event.start_mark)
+        return root
+
+    def report(self, code: str, message: str, mark: Mark) -> None:
+        self.problems.append(self.problem_at(code, message, mark))
+
+    def problem_at(self, code: str, message: str, mark: Mark) -> Problem:
+        return _problem(code, message, self.filename, mark.line + 1, mark.column + 1)
+
+    def compose(self, path: YamlPath | None) -> Any:
+        """The next node's value; ``path`` is None where positions are not kept (in keys)."""
+        event = self.events.upcoming()
+        mark: Mark = event.start_mark
+        if path is not None:
+            self.positions._record(self.positions._values, path, mark)
+        if isinstance(event, AliasEvent):
+            self.events.take()
+            return self.alias(event.anchor or "", mark)
+        anchor = self.claim_anchor(event.anchor, mark)
+        before = self.expanded
+        if isinstance(event, ScalarEvent):
+            self.events.take()
+            self.count(1, mark)
+            value = self.scalar(event, mark)
+        else:
+            value = self.collection(path)
+        if anchor is not None:
+            self.open_anchors.discard(anchor)
+            self.anchors[anchor] = (value, self.expanded - before, mark)
+        return value
+
+    def claim_anchor(self, anchor: str | None, mark: Mark) -> str | None:
+        if anchor is None:
+            return None
+        if anchor in self.anchors or anchor in self.open_anchors:
+            first = self.anchors[anchor][2] if anchor in self.anchors else mark
+            where = f"{first.line + 1}:{first.column + 1}"
+            self.report("WFE003", f"anchor &{anchor} is defined twice (first at {where})", mark)
+            return None
+        self.open_anchors.add(anchor)
+        return anchor
+
+    def alias(self, name: str, mark: Mark) -> Any:
+        self.aliased = True
+        if name in self.open_anchors:
+            self.report("WFE005", f"recursive alias *{name}", mark)
+            return _BAD
+        if name not in self.anchors:
+            self.report("WFE002", f"unknown alias *{name} (no anchor &{name} before it)", mark)
+            return _BAD
+        value, size, _ = self.anchors[name]
+        self.count(size, mark)
+        return _clone(value)
+
+    def count(self, nodes: int, mark: Mark) -> None:
+        # Counting before anything is copied is what keeps billion laughs to milliseconds.
+        self.expanded += nodes
+        if self.expanded > MAX_EXPANDED_NODES:
+            why = " (alias amplification)" if self.aliased else ""
+            message = f"document expands to more than {MAX_EXPANDED_NODES} nodes{why}"
+            raise _Stop(self.problem_at("WFE005", message, mark))
+
+    def scalar(self, event: ScalarEvent, mark: Mark) -> Any:
+        tag, text = event.tag, event.value
+        if tag is None or tag == "!":
+            match = _IMPLICIT_RE.fullmatch(text) if tag is None and event.implicit[0] else None
+            kind = (match.lastgroup if match else None) or "str"
+        else:
+            kind = self.check_tag(tag, "scalar", mark) or ""
+            if not kind:
+                return _BAD
+            if not _SCALAR_RE[kind].fullmatch(text):
+                self.report("WFE011", f"{text!r} is not a valid !!{kind}", mark)
+                return _BAD
+        try:
+            return _convert(kind, text)
+        except ValueError as error:
+            self.report("WFE011", str(error), mark)
+            return _BAD
+
+    def check_tag(self, tag: str, kind: str, mark: Mark) -> str | None:
+        """The core type ``tag`` names if a node of ``kind`` may carry it, else report it."""
+        short = tag.removeprefix(_CORE_TAG)
+        if short == tag:
+            custom = tag.startswith("!")
+            message = f"custom tags are not supported ({tag})" if custom else ""
+            self.report("WFE003", message or f"tag {tag} is not allowed", mark)
+            return None
+        if short in _NODE_KINDS[kind]:
+            return short
+        if any(short in kinds for kinds in _NODE_KINDS.values()):
+            self.report("WFE003", f"tag !!{short} cannot be used on a {_KIND_NAMES[kind]}", mark)
+        else:
+            self.report("WFE003", f"tag !!{short} is not allowed", mark)
+        return None
+
+    def collection(self, path: YamlPath | None) -> Any:
+        event = self.events.take()
+        mark: Mark = event.start_mark
+        if self.depth >= MAX_DEPTH:
+            raise _Stop(self.problem_at("WFE005", f"nesting deeper than {MAX_DEPTH} levels", mark))
+        self.count(1, mark)
+        kind = "map" if isinstance(event, MappingStartEvent) else "seq"
+        tag_ok = event.tag in (None, "!") or self.check_tag(event.tag, kind, mark) is not None
+        self.depth += 1
+        value = self.mapping(path) if kind == "map" else self.sequence(path)
+        self.depth -= 1
+        self.events.take()  # SequenceEndEvent or MappingEndEvent
+        return value if tag_ok else _BAD
+
+    def sequence(self, path: YamlPath | None) -> list[Any]:
+        items: list[Any] = []
+        while not self.events.check_event(SequenceEndEvent):
+            items.append(self.compose(None if path is None else (*path, len(items))))
+        return items
+
+    def mapping(self, path: YamlPath | None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: dict[str, Mark] = {}
+        while not self.events.check_event(MappingEndEvent):
+            key_event = self.events.upcoming()
+            mark: Mark = key_event.start_mark
+            name = self.key_name(self.compose(None), key_event, mark, seen)
+            child = None if path is None or name is None else (*path, name)
+            if child is not None:
+                self.positions._record(self.positions._keys, child, mark)
+            value = self.compose(child)
+            if name is not None:
+                result[name] = value
+        return result
+
+    def key_name(self, key: Any, event: Any, mark: Mark, seen: dict[str, Mark]) -> str | None:
+        """The key if it is a usable one, else None after reporting why not."""
+        if key is _BAD:
+            return None
+        if not isinstance(key, str):
+            self.report("WFE003", f"mapping keys must be strings (got {_describe(key)})", mark)
+            return None
+        plain = isinstance(event, ScalarEvent) and event.style is None and event.tag is None
+        if key == "<<" and plain:
+            self.report("WFE003", "merge keys (<<) are not supported", mark)
+            return None
+        if key in seen:
+            first = f"{seen[key].line + 1}:{seen[key].column + 1}"
+            self.report("WFE004", f"duplicate key '{key}' (first defined at {first})", mark)
+            return None
+        seen[key] = mark
+        return key
+
+
+def _convert(kind: str, text: str) -> Any:
+    """The value of a scalar whose text matches the pattern of its core ``kind``."""
+    if kind in ("str", "null", "bool"):
+        return {"str": text, "null": None, "bool": text[:1] in ("t", "T")}[kind]
+    if kind == "int":
+        body = text.lstrip("+-")
+        base = {"0o": 8, "0x": 16}.get(body[:2], 10)
+        digits = body if base == 10 else body[2:]
+        if len(digits) > MAX_INT_DIGITS:
+            raise ValueError("integer literal too large")
+        return (-1 if text.startswith("-") else 1) * int(digits, base)
+    number = math.inf if text[-1].isalpha() else float(text)  # .inf and .nan end in a letter
+    if not math.isfinite(number):
+        raise ValueError("non-finite number not allowed")
+    return number
+
+
+def _clone(value: Any) -> Any:
+    # Aliased values are copied so that changing one occurrence never changes another.
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"bool {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"{type(value).__name__} {value!r}"
+    return "a mapping" if isinstance(value, dict) else "a sequence"
+
+
+def _decode(data: bytes, filename: str) -> str:
+    # UTF-16/32 put a NUL among the first bytes of any text that starts with ASCII.
+    if data.startswith(_NOT_UTF8_STARTS) or b"\x00" in data[:4]:
+        raise _file_error(filename, "workflow files must be UTF-8")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        prefix = data[: error.start].decode("utf-8")
+        line, col = _Lines(prefix).at(len(prefix))
+        message = f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})"
+        raise SpecError([_problem("WFE001", message, filename, line, col)]) from None
+
+
+def _check_characters(text: str, filename: str) -> None:
+    problems: list[Problem] = []
+    lines: _Lines | None = None
+    for match in _FORBIDDEN_CHAR.finditer(text):
+        lines = lines or _Lines(text)
+        line, col = lines.at(match.start())
+        code = ord(match.group())
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            message = f"control character U+{code:04X} not allowed"
+        elif code >= 0xFFFE:
+            message = f"noncharacter U+{code:04X} not allowed"
+        else:
+            message = f"invisible/bidirectional control character U+{code:04X} not allowed"
+        problems.append(_problem("WFE006", message, filename, line, col))
+        if len(problems) == _MAX_CHAR_PROBLEMS:
+            break
+    if problems:
+        raise SpecError(problems)
+
+
+class _Lines:
+    """Turns a character offset into a 1-based (line, col), counting breaks as PyYAML does."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+    def at(self, index: int) -> _Pos:
+        line = bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
+
+
+def _syntax_problem(error: MarkedYAMLError, filename: str) -> Problem:
+    """WFE002 for a scanner or parser error, in words a workflow author can act on."""
+    problem = error.problem or "invalid YAML"
+    mark, context_mark = error.problem_mark or error.context_mark, error.context_mark
+    if "'\\t'" in problem or "tab character" in problem:
+        message = "tab character used for indentation"
+    elif error.context == "while scanning a quoted scalar" and "end of stream" in problem:
+        message, mark = "unterminated quoted string (reached end of file)", context_mark or mark
+    elif problem == "mapping values are not allowed here":
+        message = f"{problem} (check the indentation)"
+    elif error.context and context_mark and context_mark is not mark:
+        started = f"{context_mark.line + 1}:{context_mark.column + 1}"
+        message = f"{problem} ({error.context} at {started})"
+    else:
+        message = problem
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return _problem("WFE002", message, filename, line, col)
+
+
+def _problem(code: str, message: str, filename: str, line: int, col: int) -> Problem:
+    return Problem(code, message, Location(filename, line, col))
+
+
+def _file_error(filename: str, message: str) -> SpecError:
+    return SpecError([_problem("WFE001", message, filename, 1, 1)])
+
+
+def _document_order(problem: Problem) -> tuple[int, int]:
+    return (problem.location.line, problem.location.col)
