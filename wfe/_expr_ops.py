@@ -239,6 +239,12 @@ class Evaluator(simpleeval.SimpleEval):  # type: ignore[misc]
         # the tree is allow-listed and names are JSON data, so there is nothing for it to find.
         return self.nodes[type(node)](node)
 
+    def _eval_compare(self, node: ast.Compare) -> Any:
+        if len(node.ops) == 1:  # the usual `a < b`, without the library's loop over a chain
+            compare = self.operators[type(node.ops[0])]
+            return compare(self._eval(node.left), self._eval(node.comparators[0]))
+        return super()._eval_compare(node)
+
     @staticmethod
     def _eval_constant(node: ast.Constant) -> Any:
         return node.value  # literals were bounded at compile time

@@ -1,4 +1,8 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`."""
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`.
+
+The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
+allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
+"""
 
 from __future__ import annotations
 
@@ -26,25 +30,55 @@ class ToolContext:
             self._sink(self.node, str(message))
 
 
-_current: ContextVar[ToolContext | None] = ContextVar("wfe_tool_context", default=None)
+class StepInfo:
+    """Where a line of execution stands: the run, the node, its step, visit and attempt."""
+
+    __slots__ = ("attempt", "node", "run_id", "sink", "step", "visit")
+
+    def __init__(self, run_id: str, sink: LogSink | None) -> None:
+        self.run_id = run_id
+        self.sink = sink
+        self.node = ""
+        self.step = 0
+        self.visit = 0
+        self.attempt = 0
+
+    def copy(self) -> StepInfo:
+        twin = StepInfo(self.run_id, self.sink)
+        twin.node, twin.step, twin.visit, twin.attempt = (
+            self.node, self.step, self.visit, self.attempt
+        )
+        return twin
+
+    def context(self) -> ToolContext:
+        key = f"{self.run_id}:{self.node}:{self.visit}"
+        return ToolContext(self.run_id, self.node, self.step, self.attempt, key, self.sink)
+
+    def log(self, message: str) -> None:
+        if self.sink is not None:
+            self.sink(self.node, str(message))
+
+
+_current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
 
 
 def current_context() -> ToolContext | None:
     """The context of the tool running in this task or thread, if any."""
-    return _current.get()
+    info = _current.get()
+    return info.context() if info is not None else None
 
 
 def log(message: str) -> None:
     """Emit a `log` event from inside a tool; outside a run it does nothing."""
-    ctx = _current.get()
-    if ctx is not None:
-        ctx.log(message)
+    info = _current.get()
+    if info is not None:
+        info.log(message)
 
 
-def set_context(ctx: ToolContext | None) -> object:
-    """Make ctx current; returns a token for `reset_context`."""
-    return _current.set(ctx)
+def set_step(info: StepInfo | None) -> object:
+    """Make info current in this task or thread; returns a token for `reset_step`."""
+    return _current.set(info)
 
 
-def reset_context(token: object) -> None:
+def reset_step(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wfe.context import ToolContext
+from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -28,7 +28,7 @@ from wfe.errors import (
 from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Binding, Graph, GraphNode, Source
-from wfe.registry import CONTEXT_PARAM
+from wfe.registry import CONTEXT_PARAM, STATE_PARAM
 from wfe.state import State, describe_value
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -112,6 +112,10 @@ class Engine:
         self.inputs = dict(inputs or {})
         self.bus = EventBus(run_id, list(listeners or []), clock)
         self.executor: Executor = executor or LocalExecutor()
+        # Sync tools without a timeout run inline (no thread hop) unless another executor
+        # was asked for.
+        self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
+        self.info = StepInfo(run_id, self._log)
         self.sleep = sleep
         self.random = random
         self.state: State = {}
@@ -131,6 +135,7 @@ class Engine:
         self._emit("run_started", {"workflow": self.graph.name, "inputs": schema.mask(self.inputs)})
         status: RunStatus = "succeeded"
         error: RunError | None = None
+        token = set_step(self.info)
         try:
             await self._run_with_deadline(start or self.graph.start, began)
         except RunError as failure:
@@ -138,6 +143,8 @@ class Engine:
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._finish("interrupted", None, began)
             raise
+        finally:
+            reset_step(token)
         return self._finish(status, error, began)
 
     def _finish(self, status: RunStatus, error: RunError | None, began: float) -> RunResult:
@@ -178,7 +185,12 @@ class Engine:
                 raise TimeoutError
             self.step += 1
             self.visits[name] = visits + 1
-            name = await self._step(node)
+            try:
+                await self._execute(node)
+            except _ToolFailure as failure:
+                name = self._recover(node, failure)
+                continue
+            name = self._next(node)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:
@@ -190,15 +202,12 @@ class Engine:
         self._emit_edge(node.name, node.on_exhausted, "exhausted")
         return node.on_exhausted
 
-    async def _step(self, node: GraphNode) -> str:
-        try:
-            await self._execute(node)
-        except _ToolFailure as failure:
-            target = self._route_error(node, failure)
-            self.graph.schema.apply(self.state, {"error": _error_value(node, failure)}, node.name)
-            self._emit_edge(node.name, target, "on_error")
-            return target
-        return self._next(node)
+    def _recover(self, node: GraphNode, failure: _ToolFailure) -> str:
+        """Route a failed node through on_error (recording the error), or fail the run."""
+        target = self._route_error(node, failure)
+        self.graph.schema.apply(self.state, {"error": _error_value(node, failure)}, node.name)
+        self._emit_edge(node.name, target, "on_error")
+        return target
 
     def _route_error(self, node: GraphNode, failure: _ToolFailure) -> str:
         names = _type_names(failure.error)
@@ -212,7 +221,8 @@ class Engine:
         for edge in node.edges:
             condition = edge.condition
             if condition is None:
-                self._emit_edge(node.name, edge.target, None)
+                if self.bus.active:
+                    self._emit_edge(node.name, edge.target, None)
                 return edge.target
             try:
                 holds = condition.evaluate_condition(self.scope)
@@ -226,35 +236,38 @@ class Engine:
 
     # --- one node execution ---------------------------------------------------------------
 
-    async def _execute(self, node: GraphNode) -> dict[str, Any] | None:
+    async def _execute(self, node: GraphNode) -> dict[str, Any]:
         tool = node.tool
         assert tool is not None
         kwargs = self._bind(node)
-        policy = node.retry
-        step = self.step
-        visit = self.visits[node.name]
-        wants_context = node.wants_context
+        info = self.info
+        info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]
+        inline = node.runs_inline and self.inline_sync
+        active = self.bus.active
         attempt = 1
         while True:
-            context = ToolContext(self.run_id, node.name, step, attempt,
-                                  f"{self.run_id}:{node.name}:{visit}", self._log)
-            if wants_context:
-                kwargs[CONTEXT_PARAM] = context
-            if self.bus.active:
-                self._emit("node_started", {"node": node.name, "step": step, "attempt": attempt})
-            began = time.monotonic()
+            info.attempt = attempt
+            if node.wants_context:
+                kwargs[CONTEXT_PARAM] = info.context()
+            if active:
+                self._emit("node_started", {"node": node.name, "step": info.step,
+                                            "attempt": attempt})
+            began = time.monotonic() if active else 0.0
             try:
-                result = await self.executor.call(tool, kwargs, node.timeout, context)
+                if inline:
+                    result = tool.fn(**kwargs)
+                else:
+                    result = await self.executor.call(tool, kwargs, node.timeout, info)
             except Exception as error:  # noqa: BLE001 - tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")
-                self._emit_failed(node, step, attempt, error)
-                if attempt >= policy.attempts or not _retryable(error, policy.on):
+                self._emit_failed(node, info.step, attempt, error)
+                if attempt >= node.retry.attempts or not _retryable(error, node.retry.on):
                     raise _ToolFailure(error, attempt) from error
                 attempt += 1
-                await self.sleep(policy.delay_before(attempt, self.random()))
+                await self.sleep(node.retry.delay_before(attempt, self.random()))
                 continue
-            return self._commit(node, kwargs, result, step, began)
+            return self._commit(node, kwargs, result, info.step, began)
 
     def _commit(
         self, node: GraphNode, kwargs: dict[str, Any], result: Any, step: int, began: float
@@ -273,7 +286,9 @@ class Engine:
     def _updates(self, node: GraphNode, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
         if node.out is not None:
             return {node.out: result}
-        whole = kwargs.get("state") if "state" in kwargs else None
+        if type(result) is dict and not node.wants_state:
+            return result
+        whole = kwargs.get(STATE_PARAM) if node.wants_state else None
         changes = _changes(self.state, whole) if isinstance(whole, dict) else {}
         if result is None:
             return changes

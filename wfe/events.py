@@ -37,18 +37,15 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class EventBus:
     """Numbers events without gaps and hands them to every listener, in order."""
 
-    __slots__ = ("_clock", "_listeners", "_seq", "run_id")
+    __slots__ = ("_clock", "_listeners", "_seq", "active", "run_id")
 
     def __init__(self, run_id: str, listeners: list[Listener], clock: Clock, seq: int = 0) -> None:
         self.run_id = run_id
         self._listeners = listeners
         self._clock = clock
         self._seq = seq
-
-    @property
-    def active(self) -> bool:
-        """False when nobody listens: the engine then skips building events at all."""
-        return bool(self._listeners)
+        #: False when nobody listens: the engine then skips building events at all.
+        self.active = bool(listeners)
 
     @property
     def seq(self) -> int:

@@ -1,8 +1,9 @@
 """How one tool call runs. The engine decides what to call; an executor decides where.
 
-`LocalExecutor` runs async tools on the event loop and sync tools inline (no timeout: the fast
-path) or in a worker thread (with a timeout, or whenever concurrency needs it). A thread cannot be
-killed, so a sync tool's timeout is soft: wfe stops waiting, the thread runs on to its end.
+`LocalExecutor` runs async tools on the event loop, and sync tools in a worker thread. (The engine
+itself calls a sync tool inline, on its fast path, when the node has no timeout and the local
+executor is in use.) A thread cannot be killed, so a sync tool's timeout is soft: wfe stops
+waiting and the thread runs on to its end.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextvars
 from typing import Any, Protocol
 
-from wfe.context import ToolContext, reset_context, set_context
+from wfe.context import StepInfo, reset_step, set_step
 from wfe.registry import ToolDef
 
 
@@ -19,30 +20,31 @@ class Executor(Protocol):
     """Runs one tool call and returns what the tool returned (or raises what it raised)."""
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, context: ToolContext
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any: ...
 
 
 class LocalExecutor:
-    """In this process: the event loop for async tools, inline or a thread for sync ones."""
-
-    def __init__(self, *, threads_for_sync: bool = False) -> None:
-        self.threads_for_sync = threads_for_sync
+    """In this process: the event loop for async tools, a worker thread for sync ones."""
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, context: ToolContext
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any:
-        token = set_context(context)
-        try:
-            if tool.is_async:
-                coroutine = tool.fn(**kwargs)
-                return await (coroutine if timeout is None else asyncio.wait_for(coroutine, timeout))
-            if timeout is None and not self.threads_for_sync:
-                return tool.fn(**kwargs)
-            thread_context = contextvars.copy_context()
-            future = asyncio.get_running_loop().run_in_executor(
-                None, lambda: thread_context.run(tool.fn, **kwargs)
-            )
-            return await (future if timeout is None else asyncio.wait_for(future, timeout))
-        finally:
-            reset_context(token)
+        if tool.is_async:
+            coroutine = tool.fn(**kwargs)
+            return await (coroutine if timeout is None else asyncio.wait_for(coroutine, timeout))
+        # The thread gets its own copy of the step: the engine may move on after a soft timeout.
+        snapshot = step.copy()
+        thread_context = contextvars.copy_context()
+        future = asyncio.get_running_loop().run_in_executor(
+            None, lambda: thread_context.run(_call_in_thread, snapshot, tool, kwargs)
+        )
+        return await (future if timeout is None else asyncio.wait_for(future, timeout))
+
+
+def _call_in_thread(step: StepInfo, tool: ToolDef, kwargs: dict[str, Any]) -> Any:
+    token = set_step(step)
+    try:
+        return tool.fn(**kwargs)
+    finally:
+        reset_step(token)

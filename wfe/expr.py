@@ -146,7 +146,7 @@ def _parse(code: str, lead: int) -> ast.expr:
     try:
         tree = ast.parse(code, mode="eval")
     except SyntaxError as exc:
-        offset = min(max((exc.offset or 1) - 1, 0), len(code))
+        offset = min(exc.offset - 1, len(code)) if exc.offset else len(code)
         raise ExpressionRejected(f"expression syntax error: {exc.msg}", lead + offset) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionRejected("expression is nested too deeply") from None
@@ -222,11 +222,10 @@ class _Validator:
 
     def check_Attribute(self, node: ast.Attribute) -> list[ast.AST]:
         if node.attr.startswith("_"):
-            where = (node.end_col_offset or 0) - len(node.attr)
             raise ExpressionRejected(
                 "attribute access is only allowed as a key lookup "
                 f"('.{node.attr}' starts with '_')",
-                self.offset(where),
+                self.offset(_attr_col(node)),
             )
         return [node.value]
 
@@ -287,7 +286,8 @@ class _Validator:
     def check_Call(self, node: ast.Call) -> list[ast.AST]:
         func = node.func
         if isinstance(func, ast.Attribute):
-            raise self.reject(func, f"method calls are not allowed ('.{func.attr}(...)')")
+            message = f"method calls are not allowed ('.{func.attr}(...)')"
+            raise ExpressionRejected(message, self.offset(_attr_col(func)))
         if not isinstance(func, ast.Name):
             raise self.reject(func, "only the built-in functions can be called")
         if func.id.startswith("_"):
@@ -298,6 +298,10 @@ class _Validator:
         if node.keywords:
             raise self.reject(node.keywords[0].value, "keyword arguments are not allowed")
         return list(node.args)
+
+
+def _attr_col(node: ast.Attribute) -> int:
+    return (node.end_col_offset or 0) - len(node.attr)
 
 
 def _literal_number(node: ast.AST) -> int | float | None:

@@ -92,10 +92,18 @@ class GraphNode:
     on_exhausted: str | None = None
     edges: tuple[Edge, ...] = ()
     description: str = ""
+    #: Derived once at compile time, for the engine's hot path.
+    wants_context: bool = False
+    wants_state: bool = False
+    runs_inline: bool = False
 
-    @property
-    def wants_context(self) -> bool:
-        return any(b.source is Source.CONTEXT for b in self.bindings)
+    def finish(self) -> GraphNode:
+        self.wants_context = any(b.source is Source.CONTEXT for b in self.bindings)
+        self.wants_state = any(b.source is Source.WHOLE_STATE for b in self.bindings)
+        self.runs_inline = (
+            self.tool is not None and not self.tool.is_async and self.timeout is None
+        )
+        return self
 
 
 @dataclass(eq=False)
@@ -211,7 +219,7 @@ class _Compiler:
         compiled.tool = self._tool(node.tool, (*path, "tool"))
         if compiled.tool is not None:
             compiled.bindings = self._bindings(compiled.tool, node, path)
-        return compiled
+        return compiled.finish()
 
     def _undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)

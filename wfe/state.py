@@ -46,8 +46,12 @@ class Slot:
     item_adapter: TypeAdapter[Any] | None
     custom: Reducer | None = None
     secret: bool = False
+    #: For `str`, `int` and `bool` keys: a value of exactly this type needs no further check.
+    exact: type | None = None
 
     def check(self, value: Any, adapter: TypeAdapter[Any] | None = None, what: str = "") -> Any:
+        if adapter is None and self.exact is not None and type(value) is self.exact:
+            return value  # the common case (an int for an int key) without pydantic's overhead
         try:
             return (adapter or self.adapter).validate_python(value, strict=True)
         except ValidationError as error:
@@ -117,6 +121,7 @@ class StateSchema:
                 item_adapter=item,
                 custom=custom_reducers.get(field.reduce),
                 secret=field.secret,
+                exact=python_type if python_type in (str, int, bool) else None,
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 

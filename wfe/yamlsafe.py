@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from yaml.error import Mark, MarkedYAMLError
-from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent
-from yaml.events import SequenceEndEvent, StreamEndEvent
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
 from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
@@ -51,14 +57,18 @@ _SCALAR_RE: Final = {kind: re.compile(pattern) for kind, pattern in _SCALAR_PATT
 _IMPLICIT_RE: Final = re.compile(
     "|".join(f"(?P<{kind}>{_SCALAR_PATTERNS[kind]})" for kind in ("null", "bool", "int", "float"))
 )
-_NODE_KINDS: Final = {"scalar": set(_SCALAR_PATTERNS), "seq": {"seq"}, "map": {"map"}}
-_KIND_NAMES: Final = {"scalar": "scalar", "seq": "sequence", "map": "mapping"}
+_NODE_TAGS: Final = {"scalar": set(_SCALAR_PATTERNS), "sequence": {"seq"}, "mapping": {"map"}}
 _LINE_BREAK: Final = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _FORBIDDEN_CHAR: Final = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
     "\ufeff\ufffe\uffff]"
 )
 _MAX_CHAR_PROBLEMS: Final = 20
+_OS_ERRORS: Final[dict[type[OSError], str]] = {
+    FileNotFoundError: "no such file",
+    IsADirectoryError: "is a directory, not a file",
+    PermissionError: "permission denied",
+}
 _NOT_UTF8_STARTS: Final = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _BAD: Final[Any] = object()  # stands for a node that already produced a Problem
 
@@ -116,14 +126,9 @@ def read_source(path: Path, display_name: str | None = None) -> bytes:
         with open(path, "rb") as stream:
             data = stream.read(MAX_BYTES + 1)
             size = os.fstat(stream.fileno()).st_size
-    except FileNotFoundError:
-        raise _file_error(name, "no such file") from None
-    except IsADirectoryError:
-        raise _file_error(name, "is a directory, not a file") from None
-    except PermissionError:
-        raise _file_error(name, "permission denied") from None
     except OSError as error:
-        raise _file_error(name, f"cannot read file ({error.strerror or error})") from None
+        reason = _OS_ERRORS.get(type(error)) or f"cannot read file ({error.strerror or error})"
+        raise _file_error(name, reason) from None
     if len(data) > MAX_BYTES:
         # A pipe or device reports no useful size; all we know is that it passed the cap.
         shown = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
@@ -158,7 +163,7 @@ def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
         message = f"could not parse the file ({type(error).__name__}: {error})"
         composer.problems.append(composer.problem_at("WFE002", message, mark))
     if composer.problems:
-        raise SpecError(sorted(composer.problems, key=_document_order))
+        raise SpecError(sorted(composer.problems, key=Problem.sort_key))
     return document, composer.positions
 
 
@@ -177,6 +182,12 @@ class _EventStream(Reader, Scanner, Parser):
         Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
+
+    def save_possible_simple_key(self) -> None:
+        # A flow collection this deep is rejected anyway; without a simple key to resolve, the
+        # scanner does not read ahead 1024 characters of `[[[[`, each costing O(flow level).
+        if self.flow_level < MAX_DEPTH:
+            super().save_possible_simple_key()
 
     def take(self) -> Any:
         return self.get_event()  # type: ignore[no-untyped-call]
@@ -210,9 +221,9 @@ class _Composer:
         if not self.events.check_event(StreamEndEvent):
             second = self.events.take().start_mark
             self.report("WFE003", "only one YAML document per file", second)
-        if isinstance(root_event, ScalarEvent) and root_event.style is None and root is None:
-            if not root_event.value and root_event.tag is None:  # only `---` and comments
-                raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
+        empty = isinstance(root_event, ScalarEvent) and root_event.style is None and root is None
+        if empty and not root_event.value and root_event.tag is None:  # only `---` and comments
+            raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
         if root is not _BAD and not isinstance(root, dict):
             self.report("WFE011", "top level must be a mapping", root_event.start_mark)
         return root
@@ -249,9 +260,8 @@ class _Composer:
         if anchor is None:
             return None
         if anchor in self.anchors or anchor in self.open_anchors:
-            first = self.anchors[anchor][2] if anchor in self.anchors else mark
-            where = f"{first.line + 1}:{first.column + 1}"
-            self.report("WFE003", f"anchor &{anchor} is defined twice (first at {where})", mark)
+            first = _where(self.anchors[anchor][2] if anchor in self.anchors else mark)
+            self.report("WFE003", f"anchor &{anchor} is defined twice (first at {first})", mark)
             return None
         self.open_anchors.add(anchor)
         return anchor
@@ -302,10 +312,10 @@ class _Composer:
             message = f"custom tags are not supported ({tag})" if custom else ""
             self.report("WFE003", message or f"tag {tag} is not allowed", mark)
             return None
-        if short in _NODE_KINDS[kind]:
+        if short in _NODE_TAGS[kind]:
             return short
-        if any(short in kinds for kinds in _NODE_KINDS.values()):
-            self.report("WFE003", f"tag !!{short} cannot be used on a {_KIND_NAMES[kind]}", mark)
+        if any(short in tags for tags in _NODE_TAGS.values()):
+            self.report("WFE003", f"tag !!{short} cannot be used on a {kind}", mark)
         else:
             self.report("WFE003", f"tag !!{short} is not allowed", mark)
         return None
@@ -316,10 +326,10 @@ class _Composer:
         if self.depth >= MAX_DEPTH:
             raise _Stop(self.problem_at("WFE005", f"nesting deeper than {MAX_DEPTH} levels", mark))
         self.count(1, mark)
-        kind = "map" if isinstance(event, MappingStartEvent) else "seq"
+        kind = "mapping" if isinstance(event, MappingStartEvent) else "sequence"
         tag_ok = event.tag in (None, "!") or self.check_tag(event.tag, kind, mark) is not None
         self.depth += 1
-        value = self.mapping(path) if kind == "map" else self.sequence(path)
+        value = self.mapping(path) if kind == "mapping" else self.sequence(path)
         self.depth -= 1
         self.events.take()  # SequenceEndEvent or MappingEndEvent
         return value if tag_ok else _BAD
@@ -357,7 +367,7 @@ class _Composer:
             self.report("WFE003", "merge keys (<<) are not supported", mark)
             return None
         if key in seen:
-            first = f"{seen[key].line + 1}:{seen[key].column + 1}"
+            first = _where(seen[key])
             self.report("WFE004", f"duplicate key '{key}' (first defined at {first})", mark)
             return None
         seen[key] = mark
@@ -456,8 +466,7 @@ def _syntax_problem(error: MarkedYAMLError, filename: str) -> Problem:
     elif problem == "mapping values are not allowed here":
         message = f"{problem} (check the indentation)"
     elif error.context and context_mark and context_mark is not mark:
-        started = f"{context_mark.line + 1}:{context_mark.column + 1}"
-        message = f"{problem} ({error.context} at {started})"
+        message = f"{problem} ({error.context} at {_where(context_mark)})"
     else:
         message = problem
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -472,5 +481,5 @@ def _file_error(filename: str, message: str) -> SpecError:
     return SpecError([_problem("WFE001", message, filename, 1, 1)])
 
 
-def _document_order(problem: Problem) -> tuple[int, int]:
-    return (problem.location.line, problem.location.col)
+def _where(mark: Mark) -> str:
+    return f"{mark.line + 1}:{mark.column + 1}"

@@ -1,0 +1,185 @@
+"""The command line: exit codes, output modes, inputs, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wfe.cli import app
+from wfe.cli.inputs import parse_assignments, parse_scalar
+
+runner = CliRunner()
+
+FLOW = """
+imports: [TOOLS]
+state:
+  i: {type: int, default: 0}
+  n: {type: int, default: 2}
+  note: {type: str, default: ""}
+nodes:
+  inc:
+    tool: inc
+    next:
+      - when: i < n
+        then: inc
+      - then: end
+"""
+TOOLS = """
+@tool
+def inc(i: int) -> dict:
+    \"\"\"Add one to i.\"\"\"
+    log(f"at {i}")
+    return {"i": i + 1}
+
+@tool
+def fail() -> None:
+    raise RuntimeError("it broke")
+"""
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def flow(write_workflow) -> Path:
+    return write_workflow(FLOW, TOOLS)
+
+
+def test_run_prints_final_state_as_json_and_exits_0(flow):
+    result = invoke("run", flow, "-i", "n=3")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"i": 3, "n": 3, "note": ""}
+
+
+def test_run_plain_progress_goes_to_stderr(flow):
+    result = invoke("run", flow)
+    assert "inc started (step 1)" in result.stderr
+    assert "run succeeded" in result.stderr
+
+
+def test_run_json_prints_one_event_per_line(flow):
+    result = invoke("run", flow, "--json")
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
+    assert {"log", "node_started", "node_finished", "edge"} <= {e["event"] for e in events}
+
+
+def test_run_quiet_prints_nothing(flow):
+    result = invoke("run", flow, "--quiet")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+
+
+def test_run_output_writes_the_final_state(flow, tmp_path):
+    target = tmp_path / "out.json"
+    result = invoke("run", flow, "--output", target, "-i", "n=1")
+    assert result.exit_code == 0
+    assert json.loads(target.read_text()) == {"i": 1, "n": 1, "note": ""}
+    assert result.stdout == ""
+
+
+def test_run_inputs_file_and_file_values(flow, tmp_path):
+    (tmp_path / "inputs.yaml").write_text("n: 4\nnote: from file\n")
+    (tmp_path / "note.txt").write_text("from @file")
+    result = invoke("run", flow, "--inputs", tmp_path / "inputs.yaml", "-i",
+                    f"note=@{tmp_path / 'note.txt'}")
+    assert json.loads(result.stdout) == {"i": 4, "n": 4, "note": "from @file"}
+
+
+def test_failed_run_exits_1_and_names_the_node(write_workflow):
+    path = write_workflow("imports: [TOOLS]\nnodes:\n  boom: {tool: fail}\n", TOOLS)
+    result = invoke("run", path)
+    assert result.exit_code == 1
+    assert "error: node 'boom': RuntimeError: it broke" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_invalid_workflow_exits_2_with_file_line_col(write_workflow):
+    path = write_workflow("imports: [TOOLS]\nnodes:\n  a:\n    tool: inc\n    nxt: end\n", TOOLS)
+    result = invoke("run", path)
+    assert result.exit_code == 2
+    assert f"{path}:5:5: error[WFE010]: unknown key 'nxt' (did you mean 'next'?)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = invoke("run", tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert "nope.yaml:1:1: error[WFE001]" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-i", "n=many"], "state key 'n' must be int"),
+        (["-i", "nn=1"], "unknown input 'nn' (did you mean 'n'?)"),
+        (["-i", "novalue"], "-i expects KEY=VALUE"),
+        (["-i", "note=@/no/such/file"], "no such file"),
+    ],
+)
+def test_bad_inputs_exit_2_before_anything_runs(flow, args, message):
+    result = invoke("run", flow, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "started" not in result.stderr
+
+
+def test_dry_run_prints_the_plan_and_calls_no_tool(write_workflow):
+    path = write_workflow("imports: [TOOLS]\nnodes:\n  boom: {tool: fail}\n", TOOLS)
+    result = invoke("run", path, "--dry-run")
+    assert result.exit_code == 0
+    assert "boom: tool fail" in result.stdout
+    assert "no tool was called" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3", 3), ("-2", -2), ("1.5", 1.5), ("1e3", 1000.0), ("true", True), ("False", False),
+        ("yes", "yes"), ("no", "no"), ("on", "on"), ("0755", 755), ("0x1f", 31), ("~", None),
+        ("", None), ("src/", "src/"), ("[1, two]", [1, "two"]), ("{a: 1}", {"a": 1}),
+        ("1:30", "1:30"), ("2024-01-01", "2024-01-01"),
+    ],
+)
+def test_input_values_are_yaml_12_scalars(text, value):
+    assert parse_scalar(text) == value
+
+
+def test_input_value_may_contain_equals_signs():
+    assert parse_assignments(["expr=a=b"]) == {"expr": "a=b"}
+
+
+def test_tools_lists_name_signature_and_summary(write_workflow):
+    path = write_workflow(FLOW, TOOLS)
+    result = invoke("tools", path)
+    assert result.exit_code == 0
+    assert "inc" in result.stdout and "Add one to i." in result.stdout
+
+
+def test_schema_is_a_json_schema_of_the_format():
+    result = invoke("schema")
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"nodes", "state", "imports", "limits"} <= set(schema["properties"])
+
+
+def test_help_does_not_import_the_engine_or_rich():
+    code = (
+        "import sys, wfe.cli; "
+        "print(sorted(m for m in ('wfe.engine', 'pydantic', 'rich.live', 'simpleeval', 'sqlite3')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli(flow):
+    done = subprocess.run([sys.executable, "-m", "wfe", "run", str(flow), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

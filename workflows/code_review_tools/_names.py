@@ -1,0 +1,190 @@
+"""Name-based smells: unused imports, unused local variables, shadowed built-ins.
+
+A careful `ast` check, not a full scope analysis like pyflakes: a name counts as used when it is
+read anywhere in the scope that binds it (including nested functions, which may close over it),
+which errs toward silence rather than false alarms.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
+
+from ._issues import Issue, issue_at
+from ._metrics import FunctionNode, own_nodes
+from ._source import SourceText
+
+#: Built-in names worth protecting (the site-added `license`, `credits`... are fair game).
+BUILTIN_NAMES = frozenset(
+    name for name in dir(builtins) if not name.startswith("_")
+) - {"copyright", "credits", "license", "exit", "quit"}
+
+Scope = ast.Module | FunctionNode | ast.Lambda
+
+
+def name_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
+    functions = [
+        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    lambdas = [node for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+    exported = exported_names(tree)
+    issues: list[Issue] = []
+    if PurePosixPath(path).name != "__init__.py":  # a package's imports are its API
+        issues += unused_imports(tree, src, exported)
+    for fn in functions:
+        issues += unused_imports(fn, src, set())
+        issues += unused_locals(fn, src)
+    for scope in [tree, *functions, *lambdas]:
+        issues += shadowed_builtins(scope, src)
+    return issues
+
+
+def used_names(node: ast.AST) -> set[str]:
+    """Names read (or deleted, or augmented) anywhere under node, string annotations included."""
+    used: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Store):
+            used.add(child.id)
+        elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
+            used.add(child.target.id)
+        elif isinstance(child, ast.Nonlocal):
+            used.update(child.names)
+        for annotation in _annotations(child):
+            used |= _string_annotation_names(annotation)
+    return used
+
+
+def _annotations(node: ast.AST) -> Iterator[ast.expr]:
+    if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+        yield node.annotation
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+        yield node.returns
+
+
+def _string_annotation_names(annotation: ast.expr) -> set[str]:
+    """Names inside quoted annotations (`x: "Decimal"`, `list["Path"]`)."""
+    names: set[str] = set()
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval")
+            except SyntaxError:
+                continue
+            names |= {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name)}
+    return names
+
+
+def exported_names(tree: ast.Module) -> set[str]:
+    """The strings listed in a module-level `__all__` (assigned, annotated or augmented)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AugAssign | ast.AnnAssign):
+            targets = [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+            stmt.value, ast.List | ast.Tuple
+        ):
+            names |= {
+                e.value for e in stmt.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            }
+    return names
+
+
+def _import_bindings(scope: Scope) -> Iterator[tuple[ast.alias, str, str]]:
+    """(alias, bound name, statement text) for each import made directly in scope."""
+    for node in own_nodes(scope):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name != "*" and alias.asname != alias.name:  # `as same`: a re-export
+                    bound = alias.asname or alias.name
+                    yield alias, bound, f"from {module} import {_alias_text(alias)}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname != alias.name:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    yield alias, bound, f"import {_alias_text(alias)}"
+
+
+def _alias_text(alias: ast.alias) -> str:
+    return f"{alias.name} as {alias.asname}" if alias.asname else alias.name
+
+
+def unused_imports(scope: Scope, src: SourceText, exported: set[str]) -> list[Issue]:
+    bindings = list(_import_bindings(scope))
+    if not bindings:
+        return []
+    used = used_names(scope) | exported
+    issues = []
+    for alias, bound, statement in bindings:
+        if bound not in used:
+            shown = alias.asname or alias.name
+            message = f"`{shown}` imported but unused"
+            issues.append(issue_at(src, alias, "CR006", message, name=shown, statement=statement))
+    return issues
+
+
+def unused_locals(fn: FunctionNode, src: SourceText) -> list[Issue]:
+    """Plain assignments (and `except ... as name`) whose value no code in the function reads."""
+    own = list(own_nodes(fn))
+    if any(isinstance(n, ast.Name) and n.id in ("locals", "vars") for n in own):
+        return []  # the function reads its namespace as a whole
+    declared = {name for n in own if isinstance(n, ast.Global | ast.Nonlocal) for name in n.names}
+    used = used_names(fn)
+    issues, seen = [], set()
+    for name, node in _local_bindings(own):
+        if name in seen or name in used or name in declared or name.startswith("_"):
+            continue
+        seen.add(name)
+        if isinstance(node, ast.ExceptHandler):
+            message = f"exception bound to `{name}` is never used"
+        else:
+            message = f"local variable `{name}` is assigned but never used"
+        issues.append(issue_at(src, node, "CR007", message, name=name))
+    return issues
+
+
+def _local_bindings(own: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
+    for node in own:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, target
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                yield node.target.id, node.target
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            yield node.name, node
+
+
+def shadowed_builtins(scope: Scope, src: SourceText) -> list[Issue]:
+    """The first binding of each built-in name in scope (imports excepted: those are deliberate)."""
+    bindings: list[tuple[str, ast.AST]] = []
+    if not isinstance(scope, ast.Module):
+        arguments = scope.args
+        params = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        params += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        bindings += [(arg.arg, arg) for arg in params]
+    for node in own_nodes(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bindings.append((node.id, node))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bindings.append((node.name, node))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bindings.append((node.name, node))
+    issues, seen = [], set()
+    for name, node in sorted(bindings, key=lambda binding: _position(binding[1])):
+        if name in BUILTIN_NAMES and name not in seen:
+            seen.add(name)
+            message = f"`{name}` shadows the built-in `{name}`"
+            issues.append(issue_at(src, node, "CR008", message, name=name))
+    return issues
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
