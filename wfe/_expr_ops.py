@@ -92,13 +92,27 @@ def _mul(a: Any, b: Any) -> Any:
         return a * b
     sequence, count = (a, b) if isinstance(a, _SEQUENCE) else (b, a)
     if isinstance(sequence, _SEQUENCE) and isinstance(count, int):
-        if len(sequence) * max(count, 0) > MAX_SIZE:
+        if count > 0 and _repeat_size(sequence, count) > MAX_SIZE:
             raise ExpressionError(f"'*' result over {MAX_SIZE} characters or items")
         return sequence * count
     raise ExpressionError(
         f"'*' needs numbers, or a string, list or tuple and an int, got {type(a).__name__} "
         f"and {type(b).__name__}"
     )
+
+
+def _repeat_size(sequence: str | list[Any] | tuple[Any, ...], count: int) -> int:
+    """Characters or items of `sequence * count`, counting the characters of string items."""
+    if isinstance(sequence, str) or len(sequence) * count > MAX_SIZE:
+        return len(sequence) * count
+    size = len(sequence)
+    for item in sequence:
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, list | tuple | dict):
+            # Copies of one nested list multiply what str(), sorted() or == must walk.
+            raise ExpressionError("'*' repeats only lists of numbers, strings, booleans and None")
+    return size * count
 
 
 def _sub(a: Any, b: Any) -> Any:

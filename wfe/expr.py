@@ -32,6 +32,7 @@ import io
 import json
 import re
 import tokenize
+import warnings
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -125,7 +126,14 @@ def compile_expression(text: str) -> Expression:
     body = _parse(text[lead:], lead)
     validator = _Validator(text, lead)
     validator.run(body)
-    return Expression(text, body, frozenset(validator.names))
+    expression = Expression(text, body, frozenset(validator.names))
+    if not expression.names:
+        # Without names the value never changes: `1/0` or `max([])` can fail now, not mid-run.
+        try:
+            expression.evaluate(ops.NO_NAMES)
+        except ExpressionError as exc:
+            raise ExpressionRejected(f"expression always fails: {exc.message}", lead) from None
+    return expression
 
 
 def _check_text(text: str) -> None:
@@ -144,7 +152,10 @@ def _parse(code: str, lead: int) -> ast.expr:
     """Parse `code` (the text after `lead` leading spaces); identifiers must be plain ASCII."""
     tokenized = _check_identifiers(code, lead)
     try:
-        tree = ast.parse(code, mode="eval")
+        with warnings.catch_warnings():
+            # An invalid escape such as '\d' warns; under -W error it would become a syntax error.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code, mode="eval")
     except SyntaxError as exc:
         offset = min(exc.offset - 1, len(code)) if exc.offset else len(code)
         raise ExpressionRejected(f"expression syntax error: {exc.msg}", lead + offset) from None

@@ -128,8 +128,10 @@ def _guard_position(fn: FunctionNode, src: SourceText) -> tuple[int, str, str] |
     """(offset, indentation, prefix) where a guard goes: before the first statement after the
     docstring; None when that statement does not start its own line."""
     body = fn.body
-    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and (
-        isinstance(body[0].value.value, str)
+    has_doc = (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and (isinstance(body[0].value.value, str))
     )
     if has_doc and len(body) == 1:
         doc = body[0]

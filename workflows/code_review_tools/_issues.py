@@ -41,9 +41,7 @@ class Issue(TypedDict):
     detail: NotRequired[dict[str, str | int]]  # what suggestions need: names, snippets, limits
 
 
-def make_issue(
-    line: int, col: int, code: str, message: str, **detail: str | int
-) -> Issue:
+def make_issue(line: int, col: int, code: str, message: str, **detail: str | int) -> Issue:
     """An issue at a 1-based line and character column."""
     issue = Issue(
         line=line, col=col, code=code, message=message, severity=CODES[code][0], fixable=False

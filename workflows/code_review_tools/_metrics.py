@@ -32,8 +32,17 @@ from ._source import SourceText
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 _LOOPS = (ast.If, ast.For, ast.AsyncFor, ast.While)
-_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-           ast.TryStar, ast.Match)
+_BLOCKS = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.TryStar,
+    ast.Match,
+)
 
 
 class FunctionInfo(TypedDict):
@@ -86,8 +95,10 @@ def _stmt_nesting(stmt: ast.stmt, depth: int) -> int:
     inner = depth + 1
     if isinstance(stmt, ast.If):
         orelse = stmt.orelse
-        is_elif = len(orelse) == 1 and isinstance(orelse[0], ast.If) and (
-            orelse[0].col_offset == stmt.col_offset and orelse[0].lineno > stmt.lineno
+        is_elif = (
+            len(orelse) == 1
+            and isinstance(orelse[0], ast.If)
+            and (orelse[0].col_offset == stmt.col_offset and orelse[0].lineno > stmt.lineno)
         )
         rest = _stmt_nesting(orelse[0], depth) if is_elif else max_nesting(orelse, inner)
         return max(max_nesting(stmt.body, inner), rest)
@@ -119,7 +130,7 @@ def _is_staticmethod(fn: FunctionNode) -> bool:
 
 
 def iter_functions(tree: ast.AST) -> Iterator[tuple[FunctionNode, str, bool]]:
-    """Every function in tree, in source order, with its `__qualname__` and whether it is a method."""
+    """Every function in tree, in source order, with its `__qualname__` and if it is a method."""
     yield from _walk(tree, "", False)
 
 

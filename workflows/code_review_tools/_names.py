@@ -17,9 +17,13 @@ from ._metrics import FunctionNode, own_nodes
 from ._source import SourceText
 
 #: Built-in names worth protecting (the site-added `license`, `credits`... are fair game).
-BUILTIN_NAMES = frozenset(
-    name for name in dir(builtins) if not name.startswith("_")
-) - {"copyright", "credits", "license", "exit", "quit"}
+BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_")) - {
+    "copyright",
+    "credits",
+    "license",
+    "exit",
+    "quit",
+}
 
 Scope = ast.Module | FunctionNode | ast.Lambda
 
@@ -80,16 +84,19 @@ def exported_names(tree: ast.Module) -> set[str]:
     """The strings listed in a module-level `__all__` (assigned, annotated or augmented)."""
     names: set[str] = set()
     for stmt in tree.body:
-        targets: list[ast.expr] = []
+        value: ast.expr | None
         if isinstance(stmt, ast.Assign):
-            targets = stmt.targets
+            targets, value = stmt.targets, stmt.value
         elif isinstance(stmt, ast.AugAssign | ast.AnnAssign):
-            targets = [stmt.target]
-        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
-            stmt.value, ast.List | ast.Tuple
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        if isinstance(value, ast.List | ast.Tuple) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in targets
         ):
             names |= {
-                e.value for e in stmt.value.elts
+                e.value
+                for e in value.elts
                 if isinstance(e, ast.Constant) and isinstance(e.value, str)
             }
     return names
@@ -171,12 +178,9 @@ def shadowed_builtins(scope: Scope, src: SourceText) -> list[Issue]:
         params += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
         bindings += [(arg.arg, arg) for arg in params]
     for node in own_nodes(scope):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bindings.append((node.id, node))
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bindings.append((node.name, node))
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bindings.append((node.name, node))
+        name = _bound_name(node)
+        if name is not None:
+            bindings.append((name, node))
     issues, seen = [], set()
     for name, node in sorted(bindings, key=lambda binding: _position(binding[1])):
         if name in BUILTIN_NAMES and name not in seen:
@@ -188,3 +192,14 @@ def shadowed_builtins(scope: Scope, src: SourceText) -> list[Issue]:
 
 def _position(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _bound_name(node: ast.AST) -> str | None:
+    """The name a node binds in its scope, if it binds one (imports aside)."""
+    if isinstance(node, ast.Name):
+        return node.id if isinstance(node.ctx, ast.Store) else None
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.ExceptHandler):
+        return node.name
+    return None

@@ -26,14 +26,19 @@ def is_test_path(path: str) -> bool:
     pure = PurePosixPath(path)
     name = pure.name
     return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
         or bool(_TEST_PARTS & set(pure.parts[:-1]))
     )
 
 
 def syntax_error_issue(error: SyntaxError) -> Issue:
     return make_issue(
-        error.lineno or 1, error.offset or 1, "CR000", f"syntax error: {error.msg}",
+        error.lineno or 1,
+        error.offset or 1,
+        "CR000",
+        f"syntax error: {error.msg}",
         error=error.msg,
     )
 
@@ -50,7 +55,9 @@ def tree_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
         elif isinstance(node, ast.Compare):
             issues += [issue for issue, _ in none_comparisons(node, src)]
         elif _is_print(node) and node.lineno not in in_main_guard:  # type: ignore[attr-defined]
-            issues.append(issue_at(src, node, "CR004", "print call; use logging or return the text"))
+            issues.append(
+                issue_at(src, node, "CR004", "print call; use logging or return the text")
+            )
     if not is_test_path(path):
         for fn, qualname, _ in iter_functions(tree):
             issues += _validating_asserts(fn, qualname, src)
@@ -60,7 +67,7 @@ def tree_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
 def defaults_of(args: ast.arguments) -> list[tuple[ast.arg, ast.expr]]:
     """(parameter, default) for every parameter that has a default."""
     positional = [*args.posonlyargs, *args.args]
-    with_default = positional[len(positional) - len(args.defaults):]
+    with_default = positional[len(positional) - len(args.defaults) :]
     pairs = list(zip(with_default, args.defaults, strict=True))
     pairs += [
         (arg, default)
@@ -111,8 +118,10 @@ def _catches_everything(handler: ast.ExceptHandler) -> bool:
 def _is_silent(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Pass | ast.Continue):
         return True
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and (
-        stmt.value.value is Ellipsis
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and (stmt.value.value is Ellipsis)
     )
 
 
@@ -195,9 +204,7 @@ def comment_smells(text: str) -> list[Issue]:
     return issues
 
 
-def function_smells(
-    functions: list[FunctionInfo], limits: dict[str, int]
-) -> list[Issue]:
+def function_smells(functions: list[FunctionInfo], limits: dict[str, int]) -> list[Issue]:
     """Functions over the complexity, length, parameter and nesting limits."""
     checks = [
         ("CR011", "complexity", "max_complexity", "is too complex ({value} > {limit})"),
@@ -212,7 +219,14 @@ def function_smells(
             if value > limit:
                 message = f"`{fn['qualname']}` " + template.format(value=value, limit=limit)
                 issues.append(
-                    make_issue(fn["lineno"], fn["col"], code, message,
-                               qualname=fn["qualname"], value=value, limit=limit)
+                    make_issue(
+                        fn["lineno"],
+                        fn["col"],
+                        code,
+                        message,
+                        qualname=fn["qualname"],
+                        value=value,
+                        limit=limit,
+                    )
                 )
     return issues

@@ -20,7 +20,7 @@ SKIP_DIRS = frozenset(
 #: The workflows folder: the parent of this package.
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent
 
-# Python's tokenizer ends a line at \n, \r\n or \r only (not at \f or \u2028 as str.splitlines does).
+# Python's tokenizer ends lines at \n, \r\n or \r only (str.splitlines also splits at \f...).
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
