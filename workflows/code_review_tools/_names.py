@@ -81,25 +81,40 @@ def _string_annotation_names(annotation: ast.expr) -> set[str]:
 
 
 def exported_names(tree: ast.Module) -> set[str]:
-    """The strings listed in a module-level `__all__` (assigned, annotated or augmented)."""
+    """The strings listed in `__all__` at module level: assigned, augmented or extended."""
     names: set[str] = set()
-    for stmt in tree.body:
-        value: ast.expr | None
-        if isinstance(stmt, ast.Assign):
-            targets, value = stmt.targets, stmt.value
-        elif isinstance(stmt, ast.AugAssign | ast.AnnAssign):
-            targets, value = [stmt.target], stmt.value
-        else:
-            continue
-        if isinstance(value, ast.List | ast.Tuple) and any(
-            isinstance(t, ast.Name) and t.id == "__all__" for t in targets
-        ):
+    for node in own_nodes(tree):
+        value = _all_value(node)
+        if isinstance(value, ast.List | ast.Tuple):
             names |= {
                 e.value
                 for e in value.elts
                 if isinstance(e, ast.Constant) and isinstance(e.value, str)
             }
+        elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+            names.add(value.value)  # __all__.append("name")
     return names
+
+
+def _all_value(node: ast.AST) -> ast.expr | None:
+    """What node puts into `__all__`: `__all__ = / += / : ... = X`, `__all__.extend(X)`..."""
+    if isinstance(node, ast.Assign) and any(_is_all(t) for t in node.targets):
+        return node.value
+    if isinstance(node, ast.AugAssign | ast.AnnAssign) and _is_all(node.target):
+        return node.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("extend", "append")
+        and _is_all(node.func.value)
+        and node.args
+    ):
+        return node.args[0]
+    return None
+
+
+def _is_all(target: ast.expr) -> bool:
+    return isinstance(target, ast.Name) and target.id == "__all__"
 
 
 def _import_bindings(scope: Scope) -> Iterator[tuple[ast.alias, str, str]]:
