@@ -434,7 +434,8 @@ def test_env_default_and_secret_masking(make_workflow, monkeypatch):
           length: int
         nodes:
           f: {tool: measure}
-    """, "@tool\ndef measure(token: str) -> dict:\n    return {'length': len(token), 'token': token}\n")
+    """, "@tool\ndef measure(token: str) -> dict:\n"
+         "    return {'length': len(token), 'token': token}\n")
     events = events_of(wf)
     assert "s3cr3t-value" not in repr(events)
     assert events[-1]["state"] == {"token": "***", "length": 12}

@@ -90,7 +90,10 @@ print(json.dumps(outcomes))
 def corpus_outcomes() -> list[dict[str, Any]]:
     pytest.importorskip("resource")
     payload = json.dumps({"state": CORPUS_STATE, "cases": [text for text, _ in CASES]})
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.run(
         [sys.executable, "-c", _RUNNER],
         input=payload,
@@ -112,8 +115,11 @@ def test_corpus_has_all_85_cases() -> None:
 
 def test_corpus_runs_to_the_end_under_a_1_gib_memory_limit(corpus_outcomes) -> None:
     assert len(corpus_outcomes) == len(CASES)
-    escaped = [(CASES[i][0][:60], o["detail"]) for i, o in enumerate(corpus_outcomes)
-               if o["kind"] == "escaped"]
+    escaped = [
+        (CASES[i][0][:60], o["detail"])
+        for i, o in enumerate(corpus_outcomes)
+        if o["kind"] == "escaped"
+    ]
     assert escaped == []
 
 
@@ -221,7 +227,7 @@ def test_legitimate_expression_evaluates(text, expected) -> None:
     value = compile_expression(text).evaluate(types.MappingProxyType(STATE))
     assert value == expected
     assert type(value) is type(expected)
-    assert STATE == before
+    assert before == STATE
 
 
 def test_legitimate_corpus_has_at_least_30_conditions() -> None:
@@ -268,11 +274,9 @@ def test_names_are_the_free_top_level_names(text, names) -> None:
 
 
 def test_reserved_and_function_names() -> None:
-    assert RESERVED_NAMES == {"visits", "step", "inputs"}
-    assert FUNCTION_NAMES == {
-        "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "any", "all", "sum",
-        "sorted",
-    }
+    assert {"visits", "step", "inputs"} == RESERVED_NAMES
+    names = {"len", "min", "max", "abs", "round", "int", "float", "str", "bool", "any", "all"}
+    assert names | {"sum", "sorted"} == FUNCTION_NAMES
 
 
 def test_no_random_or_time_function_exists() -> None:
@@ -291,13 +295,18 @@ def test_no_random_or_time_function_exists() -> None:
 @pytest.mark.parametrize(
     ("text", "code", "offset", "message"),
     [
-        ("x.__class__", "WFE040", 2,
-         "attribute access is only allowed as a key lookup ('.__class__' starts with '_')"),
+        (
+            "x.__class__",
+            "WFE040",
+            2,
+            "attribute access is only allowed as a key lookup ('.__class__' starts with '_')",
+        ),
         ("  x.__y", "WFE040", 4, "('.__y' starts with '_')"),
         ("'é' + _x", "WFE040", 6, "names starting with '_' are not allowed ('_x')"),
-        ("'é' + 𝐱", "WFE040", 6, "non-ASCII character '𝐱' (U+1D431) outside a string literal"),
-        ("ｘ > 1", "WFE040", 0, "non-ASCII character 'ｘ'"),
-        ("x.＿＿class＿＿", "WFE040", 2, "non-ASCII character '＿'"),
+        # The parser would NFKC-normalise these to the plain ASCII names.
+        ("'é' + \U0001d431", "WFE040", 6, "character '\U0001d431' (U+1D431) outside a string"),
+        ("\uff58 > 1", "WFE040", 0, "non-ASCII character '\uff58' (U+FF58)"),
+        ("x.\uff3f\uff3fclass\uff3f\uff3f", "WFE040", 2, "non-ASCII character '\uff3f'"),
         ("type(x)", "WFE041", 0, "unknown function 'type'"),
         ("rand() > 0.5", "WFE041", 0, "unknown function 'rand' (did you mean 'round'?)"),
         ("x and lenn(items)", "WFE041", 6, "unknown function 'lenn' (did you mean 'len'?)"),
@@ -342,7 +351,8 @@ def test_no_random_or_time_function_exists() -> None:
         ("x[...]", "WFE040", 2, "ellipsis literals are not allowed"),
         ("9" * 100 + " > x", "WFE040", 0, "integer literal over 256 bits"),
         ("[" + "1, " * 101 + "]", "WFE040", 0, "literal with more than 100 items"),
-        ("+".join(["x"] * 101), "WFE040", 0, "expression has more than 200 parts"),
+        ("==".join(["x"] * 201), "WFE040", 597, "expression has more than 200 parts"),
+        ("+".join(["x"] * 40), "WFE040", 0, "expression is nested more than 32 levels deep"),
         ("-" * 40 + "x", "WFE040", 32, "expression is nested more than 32 levels deep"),
         ("1 / 0", "WFE040", 0, "expression always fails: division by zero"),
         ("max([])", "WFE040", 0, "expression always fails: max() arg is an empty sequence"),
@@ -376,6 +386,7 @@ def test_evaluation_neither_reparses_nor_retokenizes(monkeypatch) -> None:
 
 
 # --- run-time failures ------------------------------------------------------------------------
+
 
 def _deep(levels: int) -> list[Any]:
     data: list[Any] = []
@@ -493,7 +504,7 @@ def test_template_exposes_its_expressions() -> None:
     [
         ("a ${ x", 2, "unclosed '${' in template"),
         ("${ '}'", 0, "unclosed '${' in template"),
-        ("ok ${ x } then ${ y.__z }", 21, "('.__z' starts with '_')"),
+        ("ok ${ x } then ${ y.__z }", 20, "('.__z' starts with '_')"),
         ("path: ${ type(x) }", 9, "unknown function 'type'"),
         ("${}", 2, "expression is empty"),
         ("${ x\n}", 4, "control character U+000A in expression"),

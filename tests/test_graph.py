@@ -1,4 +1,4 @@
-"""Compiling a spec into a graph: references, tools, bindings and expressions, all checked at load."""
+"""Compiling a spec into a graph: references, tools, bindings and expressions, checked at load."""
 
 from __future__ import annotations
 

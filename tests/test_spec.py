@@ -163,7 +163,8 @@ def test_every_problem_is_reported_in_one_pass_in_document_order():
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("10", 10.0), ("1.5", 1.5), ('"10s"', 10.0), ('"2m"', 120.0), ('"500ms"', 0.5), ('"1h"', 3600)],
+    [("10", 10.0), ("1.5", 1.5), ('"10s"', 10.0), ('"2m"', 120.0), ('"500ms"', 0.5),
+     ('"1h"', 3600)],
 )
 def test_durations_accept_seconds_and_units(text, seconds):
     loaded = load_spec_bytes(f"nodes:\n  a: {{tool: t, timeout: {text}}}\n".encode(), "wf.yaml")

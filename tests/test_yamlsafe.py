@@ -6,6 +6,7 @@ whose index.md gives each expected line:col). Case 19 (1.2 MB) is generated here
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -218,10 +219,8 @@ def test_null_values_load_as_none() -> None:
 def test_every_corpus_case_settles_quickly(name: str) -> None:
     data = corpus_bytes(name)
     start = time.perf_counter()
-    try:
+    with contextlib.suppress(SpecError):
         load_yaml(data, name)
-    except SpecError:
-        pass
     assert time.perf_counter() - start < 0.5
 
 
@@ -563,7 +562,7 @@ def test_duplicate_keys_in_flow_mappings_are_rejected() -> None:
 
 def test_duplicate_keys_at_several_depths_are_all_reported() -> None:
     assert problems_of("a:\n  - {b: 1, b: 2}\n  - c: {d: 1}\n    c: 2\na: 3\n") == [
-        ("WFE004", 2, 13, "duplicate key 'b' (first defined at 2:6)"),
+        ("WFE004", 2, 12, "duplicate key 'b' (first defined at 2:6)"),
         ("WFE004", 4, 5, "duplicate key 'c' (first defined at 3:5)"),
         ("WFE004", 5, 1, "duplicate key 'a' (first defined at 1:1)"),
     ]
@@ -861,7 +860,7 @@ def test_empty_value_position_is_recorded() -> None:
 
 def best_time(action: Any) -> float:
     times = []
-    for _ in range(3):
+    for _ in range(2):
         start = time.perf_counter()
         action()
         times.append(time.perf_counter() - start)

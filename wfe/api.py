@@ -114,7 +114,7 @@ class Workflow:
         def work() -> None:
             try:
                 self.run(inputs, listeners=[events.put])
-            except BaseException as error:  # noqa: BLE001 - handed to the consumer's thread
+            except BaseException as error:
                 events.put(error)
             finally:
                 events.put(None)

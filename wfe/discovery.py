@@ -1,4 +1,4 @@
-"""Where tools come from: a workflow's `imports`, `--import MODULE`, and the `wfe.tools` entry points.
+"""Where tools come from: a workflow's `imports`, `--import MODULE` and `wfe.tools` entry points.
 
 Only modules named there are imported; a tool name is never resolved by importing a dotted path.
 """
@@ -52,7 +52,7 @@ def import_module(name: str, folder: Path | None, where: Location) -> ModuleType
         else:
             message = f"cannot import tool module '{name}': {error}"
         raise SpecError([Problem("WFE033", message, where)]) from None
-    except Exception as error:  # noqa: BLE001 - any failure of user code at import is reported
+    except Exception as error:
         message = f"cannot import tool module '{name}': {type(error).__name__}: {error}"
         raise SpecError([Problem("WFE033", message, where)]) from None
 
@@ -79,7 +79,7 @@ def register_entry_points(registry: Registry) -> list[Problem]:
         where = Location(f"entry point {entry.name} = {entry.value}")
         try:
             loaded = entry.load()
-        except Exception as error:  # noqa: BLE001 - a broken plugin is reported, not fatal
+        except Exception as error:
             message = f"cannot load tools from entry point '{entry.name}': {error}"
             problems.append(Problem("WFE033", message, where))
             continue

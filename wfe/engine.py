@@ -258,7 +258,7 @@ class Engine:
                     result = tool.fn(**kwargs)
                 else:
                     result = await self.executor.call(tool, kwargs, node.timeout, info)
-            except Exception as error:  # noqa: BLE001 - tools may raise anything
+            except Exception as error:
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")
                 self._emit_failed(node, info.step, attempt, error)

@@ -1,4 +1,5 @@
-"""Compile a validated spec into an executable Graph: tools bound, expressions parsed, edges checked.
+"""Compile a validated spec into an executable Graph: tools bound, expressions parsed, edges
+checked.
 
 The Graph is what every front end shares: the engine runs it, the validator inspects it and the
 renderers draw it. Compilation reports every problem at once.
@@ -22,6 +23,8 @@ from wfe.expr import (
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, REDUCERS, Node, Retry
+
+__all__ = ["END", "Binding", "Edge", "Graph", "GraphNode", "Source", "compile_graph"]
 from wfe.state import Reducer, StateSchema
 from wfe.types import TypeSyntaxError, parse_type
 from wfe.yamlsafe import YamlPath
@@ -178,7 +181,7 @@ class _Compiler:
             return None
         try:
             return StateSchema(fields, custom)
-        except Exception as error:  # noqa: BLE001 - a default that breaks its own type
+        except Exception as error:
             self.problem("WFE050", f"state schema: {error}", ("state",))
             return None
 
@@ -190,7 +193,7 @@ class _Compiler:
     def _node(self, name: str, node: Node) -> GraphNode:
         path: YamlPath = ("nodes", name)
         defaults = self.spec.defaults
-        retry = node.retry or defaults.retry or Retry()
+        retry = node.retry or defaults.retry or Retry.model_validate({})
         compiled = GraphNode(
             name=name,
             kind=node.kind,

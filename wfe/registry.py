@@ -127,7 +127,7 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         import typing
 
         return typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001 - an unresolvable annotation only loses type checks
+    except Exception:
         return {}
 
 

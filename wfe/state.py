@@ -63,7 +63,7 @@ class Slot:
             ) from None
 
     def write(self, state: State, value: Any) -> Any:
-        """Combine value into state[key] through the reducer; returns the validated written value."""
+        """Combine value into state[key] through the reducer; return the validated written value."""
         reduce = self.reduce
         if reduce == "replace":
             state[self.key] = checked = self.check(value)
@@ -91,7 +91,8 @@ class Slot:
         else:
             assert self.custom is not None
             checked = value
-            state[self.key] = self.check(value if current is _UNSET else self.custom(current, value))
+            combined = value if current is _UNSET else self.custom(current, value)
+            state[self.key] = self.check(combined)
         return checked
 
 

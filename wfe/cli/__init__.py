@@ -59,10 +59,13 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the final state here as JSON.", show_default=False),
+        typer.Option(
+            "--output", "-o", help="Write the final state here as JSON.", show_default=False
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Load, bind and compile; print the plan; call no tool.")
+        bool,
+        typer.Option("--dry-run", help="Load, bind and compile; print the plan; call no tool."),
     ] = False,
     imports: ImportOpt = None,
 ) -> None:

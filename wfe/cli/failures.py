@@ -43,7 +43,7 @@ def handle_errors() -> Iterator[None]:
         # The reader went away (`wfe run --json | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(141) from None
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no raw traceback
+    except Exception as error:
         sys.stderr.write(
             f"internal error: {type(error).__name__}: {error} (run with --debug for details)\n"
         )

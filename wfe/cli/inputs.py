@@ -40,7 +40,8 @@ def _load_flow(text: str) -> tuple[Any, Any]:
     try:
         document, positions = load_yaml(f"value: {text}\n".encode(), "-i")
     except SpecError as error:
-        raise UsageError(f"cannot read {text!r} as a YAML value: {error.errors[0].message}") from None
+        reason = error.errors[0].message
+        raise UsageError(f"cannot read {text!r} as a YAML value: {reason}") from None
     return document["value"], positions
 
 

@@ -15,7 +15,7 @@ from wfe.engine import RunResult
 from wfe.errors import UsageError
 from wfe.graph import Graph
 from wfe.ids import new_run_id
-from wfe.render import RenderMode, Renderer, make_renderer
+from wfe.render import Renderer, RenderMode, make_renderer
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 

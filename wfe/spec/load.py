@@ -1,4 +1,4 @@
-"""Text -> WorkflowSpec: read safely, parse YAML with positions, validate, map errors to file:line:col."""
+"""Text -> WorkflowSpec: read safely, parse YAML with positions, validate, report file:line:col."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def _allowed_keys(path: YamlPath) -> list[str]:
     """The keys the model at path accepts (for did-you-mean); [] when not a known model."""
     for pattern, model in _CONTEXTS:
         if len(pattern) == len(path) and all(
-            p == "*" and isinstance(s, str) or p == "#" and isinstance(s, int) or p == s
+            (p == "*" and isinstance(s, str)) or (p == "#" and isinstance(s, int)) or p == s
             for p, s in zip(pattern, path, strict=True)
         ):
             return [field.alias or name for name, field in model.model_fields.items()]
