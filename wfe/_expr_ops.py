@@ -280,15 +280,21 @@ class Evaluator(simpleeval.SimpleEval):  # type: ignore[misc]
         except KeyError:
             raise ExpressionError(f"{ast.unparse(node.value)} has no key '{node.attr}'") from None
 
+    def _eval_call(self, node: ast.Call) -> Any:
+        # Validated: a bare allowed name with positional arguments, so the library's checks for
+        # methods, forbidden functions and keywords have nothing left to find (and cost 1 µs).
+        function = self.functions[node.func.id]  # type: ignore[attr-defined]
+        return function(*map(self._eval, node.args))
+
     def _eval_list(self, node: ast.List) -> list[Any]:
-        return [self._eval(item) for item in node.elts]
+        return list(map(self._eval, node.elts))
 
     def _eval_tuple(self, node: ast.Tuple) -> tuple[Any, ...]:
-        return tuple([self._eval(item) for item in node.elts])
+        return tuple(map(self._eval, node.elts))
 
     def _eval_dict(self, node: ast.Dict) -> dict[Any, Any]:
         keys: list[ast.expr] = node.keys  # type: ignore[assignment]  # no None: '**' is rejected
-        return {self._eval(k): self._eval(v) for k, v in zip(keys, node.values, strict=True)}
+        return dict(zip(map(self._eval, keys), map(self._eval, node.values), strict=True))
 
 
 class _PerThread(threading.local):

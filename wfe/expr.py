@@ -5,9 +5,8 @@ in wfe._expr_ops) many times. Compilation checks the text and the WHOLE syntax t
 included, against an allow-list:
 
 - text: 1..1000 characters, no control characters (C0, DEL, C1), no non-ASCII character outside a
-  string literal (the parser NFKC-normalises identifiers:
-  a mathematical bold x would be read as `x`), one expression (no statements);
-  at most 200 syntax nodes, nested at most 32 deep;
+  string literal (the parser NFKC-normalises identifiers, so a mathematical bold x would silently
+  read as `x`), one expression (no statements), at most 200 syntax nodes nested at most 32 deep;
 - allowed: `and or not`, `if/else`, comparisons (`== != < <= > >= in not in is is not`), the
   operators `+ - * / // % **` and unary `- +`, names, str/int/float/bool/None literals (ints up to
   256 bits), subscripts and slices, list/tuple/dict literals of up to 100 items, `a.b` (only as the
@@ -49,16 +48,14 @@ RESERVED_NAMES: frozenset[str] = frozenset({"visits", "step", "inputs"})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FORBIDDEN: Final = {
+    **dict.fromkeys(
+        ["ListComp", "SetComp", "DictComp", "GeneratorExp"], "comprehensions are not allowed"
+    ),
     "JoinedStr": "f-strings are not allowed",
-    "ListComp": "comprehensions are not allowed",
-    "SetComp": "comprehensions are not allowed",
-    "DictComp": "comprehensions are not allowed",
-    "GeneratorExp": "comprehensions are not allowed",
     "Lambda": "lambda is not allowed",
     "NamedExpr": "assignment expressions (:=) are not allowed",
     "Await": "await is not allowed",
-    "Yield": "yield is not allowed",
-    "YieldFrom": "yield is not allowed",
+    **dict.fromkeys(["Yield", "YieldFrom"], "yield is not allowed"),
     "Starred": "unpacking with '*' is not allowed",
     "Set": "set literals are not allowed (use a list)",
 }

@@ -7,6 +7,7 @@ renderers draw it. Compilation reports every problem at once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -286,7 +287,7 @@ class _Compiler:
         try:
             expression = compile_expression(text)
         except ExpressionRejected as error:
-            self.problem(error.code, f"{error.message} in `{text}`", path)
+            self.problem(error.code, f"{error.message} in `{_shown(text)}`", path)
             return None
         self._check_names(expression, path)
         return expression
@@ -353,6 +354,12 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """An expression as it can be printed on one line: escapes visible, long ones shortened."""
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
 def compile_graph(loaded: LoadedSpec, registry: Registry) -> Graph:

@@ -150,13 +150,14 @@ def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
     document: Any = None
     try:
         document = composer.document()
-    except _Stop as stop:
-        composer.problems.append(stop.problem)
+    except SpecError as stop:  # a problem after which composing cannot go on
+        composer.problems.extend(stop.problems)
     except MarkedYAMLError as error:
         composer.problems.append(_syntax_problem(error, filename))
     except ReaderError as error:
         line, col = _Lines(text).at(error.position)
-        composer.problems.append(_problem("WFE006", str(error), filename, line, col))
+        message = f"character U+{error.character:04X} not allowed"
+        composer.problems.append(_problem("WFE006", message, filename, line, col))
     except Exception as error:
         # RecursionError, MemoryError, ValueError or a parser bug: never a bare traceback.
         mark = composer.events.get_mark()
@@ -165,14 +166,6 @@ def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
     if composer.problems:
         raise SpecError(sorted(composer.problems, key=Problem.sort_key))
     return document, composer.positions
-
-
-class _Stop(Exception):
-    """A problem after which composing cannot go on."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 class _EventStream(Reader, Scanner, Parser):
@@ -213,7 +206,7 @@ class _Composer:
     def document(self) -> Any:
         self.events.take()  # StreamStartEvent
         if self.events.check_event(StreamEndEvent):
-            raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
+            raise _file_error(self.filename, "workflow file is empty")
         self.events.take()  # DocumentStartEvent
         root_event = self.events.upcoming()
         root = self.compose(())
@@ -223,7 +216,7 @@ class _Composer:
             self.report("WFE003", "only one YAML document per file", second)
         empty = isinstance(root_event, ScalarEvent) and root_event.style is None and root is None
         if empty and not root_event.value and root_event.tag is None:  # only `---` and comments
-            raise _Stop(_problem("WFE001", "workflow file is empty", self.filename, 1, 1))
+            raise _file_error(self.filename, "workflow file is empty")
         if root is not _BAD and not isinstance(root, dict):
             self.report("WFE011", "top level must be a mapping", root_event.start_mark)
         return root
@@ -284,7 +277,7 @@ class _Composer:
         if self.expanded > MAX_EXPANDED_NODES:
             why = " (alias amplification)" if self.aliased else ""
             message = f"document expands to more than {MAX_EXPANDED_NODES} nodes{why}"
-            raise _Stop(self.problem_at("WFE005", message, mark))
+            raise SpecError([self.problem_at("WFE005", message, mark)])
 
     def scalar(self, event: ScalarEvent, mark: Mark) -> Any:
         tag, text = event.tag, event.value
@@ -324,7 +317,8 @@ class _Composer:
         event = self.events.take()
         mark: Mark = event.start_mark
         if self.depth >= MAX_DEPTH:
-            raise _Stop(self.problem_at("WFE005", f"nesting deeper than {MAX_DEPTH} levels", mark))
+            message = f"nesting deeper than {MAX_DEPTH} levels"
+            raise SpecError([self.problem_at("WFE005", message, mark)])
         self.count(1, mark)
         kind = "mapping" if isinstance(event, MappingStartEvent) else "sequence"
         tag_ok = event.tag in (None, "!") or self.check_tag(event.tag, kind, mark) is not None

@@ -88,6 +88,29 @@ def run(
 
 
 @app.command()
+def validate(
+    targets: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders (default: workflows/).", show_default=False),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--format", help="text, json, github or sarif.")
+    ] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings are errors.")] = False,
+    imports: ImportOpt = None,
+) -> None:
+    """Check workflow files without running them; every problem as path:line:col."""
+    from wfe.cli.validate_command import FORMATTERS, run_validate
+
+    if output not in FORMATTERS:
+        raise typer.BadParameter(f"'{output}' is not one of {', '.join(FORMATTERS)}",
+                                 param_hint="--format")
+    with handle_errors():
+        code = run_validate(targets or [], output, strict, imports or [])  # type: ignore[arg-type]
+    raise typer.Exit(code)
+
+
+@app.command()
 def tools(
     files: Annotated[
         list[Path] | None,

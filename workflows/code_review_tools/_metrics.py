@@ -135,7 +135,7 @@ def iter_functions(tree: ast.AST) -> Iterator[tuple[FunctionNode, str, bool]]:
 
 
 def _walk(node: ast.AST, prefix: str, in_class: bool) -> Iterator[tuple[FunctionNode, str, bool]]:
-    for child in ast.iter_child_nodes(node):
+    for child in _statements_in(node):
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
             qualname = prefix + child.name
             yield child, qualname, in_class
@@ -143,8 +143,17 @@ def _walk(node: ast.AST, prefix: str, in_class: bool) -> Iterator[tuple[Function
         elif isinstance(child, ast.ClassDef):
             yield from _walk(child, prefix + child.name + ".", True)
         else:
-            # Statements that are not scopes (if/try/with/...) keep the prefix and the class.
-            yield from _walk(child, prefix, in_class and isinstance(child, ast.stmt))
+            # Blocks that are not scopes (if/try/with/match...) keep the prefix and the class.
+            yield from _walk(child, prefix, in_class)
+
+
+def _statements_in(node: ast.AST) -> Iterator[ast.AST]:
+    """The statements (and except/case clauses) directly in node's blocks: a `def` can only be
+    a statement, so there is no need to look into expressions."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            yield from block
 
 
 def measure_functions(tree: ast.AST, src: SourceText) -> list[FunctionInfo]:
@@ -170,18 +179,31 @@ def measure_functions(tree: ast.AST, src: SourceText) -> list[FunctionInfo]:
 
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+ScopeNode = ast.Module | FunctionNode | ast.Lambda | ast.ClassDef
 
 
-def own_nodes(scope: ast.Module | FunctionNode | ast.Lambda) -> Iterator[ast.AST]:
-    """The nodes of scope's body in source order, not entering nested scopes.
+def own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
+    """The nodes evaluated in scope itself, in source order, not entering nested scopes.
 
-    A nested function, lambda or class is yielded itself (its name binds in this scope) but its
-    body, a different scope, is not.
+    A nested function, lambda or class is yielded itself (its name binds in this scope), then
+    the parts of it evaluated here (decorators, defaults, annotations, bases), but not its body.
     """
     body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
     stack = body[::-1]
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, SCOPES):
-            stack.extend(list(ast.iter_child_nodes(node))[::-1])
+        children = _header(node) if isinstance(node, SCOPES) else ast.iter_child_nodes(node)
+        stack.extend(list(children)[::-1])
+
+
+def _header(node: ast.AST) -> list[ast.AST]:
+    """The parts of a function, lambda or class definition evaluated where it is defined."""
+    if isinstance(node, ast.ClassDef):
+        return [*node.decorator_list, *node.bases, *node.keywords]
+    if isinstance(node, ast.Lambda):
+        return [node.args]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        returns = [node.returns] if node.returns is not None else []
+        return [*node.decorator_list, node.args, *returns]
+    return []

@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ._issues import Issue, issue_at
-from ._metrics import FunctionNode, own_nodes
+from ._metrics import SCOPES, ScopeNode, own_nodes
 from ._source import SourceText
 
 #: Built-in names worth protecting (the site-added `license`, `credits`... are fair game).
@@ -25,37 +26,57 @@ BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith(
     "quit",
 }
 
-Scope = ast.Module | FunctionNode | ast.Lambda
+
+@dataclass(eq=False)
+class ScopeInfo:
+    """A scope (module, function, lambda or class body): its own nodes and nested scopes."""
+
+    node: ScopeNode
+    own: list[ast.AST]
+    children: list[ScopeInfo]
+    used: set[str]  # names read here or in any nested scope
+
+    def walk(self) -> Iterator[ScopeInfo]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def scope_tree(node: ScopeNode) -> ScopeInfo:
+    """The scopes of node, each visited once."""
+    own = list(own_nodes(node))
+    children = [scope_tree(n) for n in own if isinstance(n, SCOPES)]
+    used = _names_read(own)
+    for child in children:
+        used |= child.used
+    return ScopeInfo(node, own, children, used)
 
 
 def name_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
-    functions = [
-        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
-    lambdas = [node for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
-    exported = exported_names(tree)
+    root = scope_tree(tree)
     issues: list[Issue] = []
     if PurePosixPath(path).name != "__init__.py":  # a package's imports are its API
-        issues += unused_imports(tree, src, exported)
-    for fn in functions:
-        issues += unused_imports(fn, src, set())
-        issues += unused_locals(fn, src)
-    for scope in [tree, *functions, *lambdas]:
-        issues += shadowed_builtins(scope, src)
+        issues += unused_imports(root, src, exported_names(root.own))
+    for scope in root.walk():
+        if isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            issues += unused_imports(scope, src, set())
+            issues += unused_locals(scope, src)
+        if not isinstance(scope.node, ast.ClassDef):
+            issues += shadowed_builtins(scope, src)
     return issues
 
 
-def used_names(node: ast.AST) -> set[str]:
-    """Names read (or deleted, or augmented) anywhere under node, string annotations included."""
+def _names_read(nodes: Iterable[ast.AST]) -> set[str]:
+    """Names read (or deleted, or augmented) by nodes, string annotations included."""
     used: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Store):
-            used.add(child.id)
-        elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
-            used.add(child.target.id)
-        elif isinstance(child, ast.Nonlocal):
-            used.update(child.names)
-        for annotation in _annotations(child):
+    for node in nodes:
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            used.add(node.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            used.add(node.target.id)
+        elif isinstance(node, ast.Nonlocal):
+            used.update(node.names)
+        for annotation in _annotations(node):
             used |= _string_annotation_names(annotation)
     return used
 
@@ -80,10 +101,10 @@ def _string_annotation_names(annotation: ast.expr) -> set[str]:
     return names
 
 
-def exported_names(tree: ast.Module) -> set[str]:
-    """The strings listed in `__all__` at module level: assigned, augmented or extended."""
+def exported_names(module_nodes: Iterable[ast.AST]) -> set[str]:
+    """The strings put in `__all__` by the module's own nodes: assigned, augmented, extended."""
     names: set[str] = set()
-    for node in own_nodes(tree):
+    for node in module_nodes:
         value = _all_value(node)
         if isinstance(value, ast.List | ast.Tuple):
             names |= {
@@ -117,9 +138,9 @@ def _is_all(target: ast.expr) -> bool:
     return isinstance(target, ast.Name) and target.id == "__all__"
 
 
-def _import_bindings(scope: Scope) -> Iterator[tuple[ast.alias, str, str]]:
-    """(alias, bound name, statement text) for each import made directly in scope."""
-    for node in own_nodes(scope):
+def _import_bindings(own: Iterable[ast.AST]) -> Iterator[tuple[ast.alias, str, str]]:
+    """(alias, bound name, statement text) for each import among a scope's own nodes."""
+    for node in own:
         if isinstance(node, ast.ImportFrom) and node.module != "__future__":
             module = "." * node.level + (node.module or "")
             for alias in node.names:
@@ -137,13 +158,11 @@ def _alias_text(alias: ast.alias) -> str:
     return f"{alias.name} as {alias.asname}" if alias.asname else alias.name
 
 
-def unused_imports(scope: Scope, src: SourceText, exported: set[str]) -> list[Issue]:
-    bindings = list(_import_bindings(scope))
-    if not bindings:
-        return []
-    used = used_names(scope) | exported
+def unused_imports(scope: ScopeInfo, src: SourceText, exported: set[str]) -> list[Issue]:
+    """Imports made in scope whose name nothing in the scope (or `__all__`) reads."""
+    used = scope.used | exported
     issues = []
-    for alias, bound, statement in bindings:
+    for alias, bound, statement in _import_bindings(scope.own):
         if bound not in used:
             shown = alias.asname or alias.name
             message = f"`{shown}` imported but unused"
@@ -151,13 +170,13 @@ def unused_imports(scope: Scope, src: SourceText, exported: set[str]) -> list[Is
     return issues
 
 
-def unused_locals(fn: FunctionNode, src: SourceText) -> list[Issue]:
+def unused_locals(scope: ScopeInfo, src: SourceText) -> list[Issue]:
     """Plain assignments (and `except ... as name`) whose value no code in the function reads."""
-    own = list(own_nodes(fn))
+    own = scope.own
     if any(isinstance(n, ast.Name) and n.id in ("locals", "vars") for n in own):
         return []  # the function reads its namespace as a whole
     declared = {name for n in own if isinstance(n, ast.Global | ast.Nonlocal) for name in n.names}
-    used = used_names(fn)
+    used = scope.used
     issues, seen = [], set()
     for name, node in _local_bindings(own):
         if name in seen or name in used or name in declared or name.startswith("_"):
@@ -184,15 +203,15 @@ def _local_bindings(own: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
             yield node.name, node
 
 
-def shadowed_builtins(scope: Scope, src: SourceText) -> list[Issue]:
+def shadowed_builtins(scope: ScopeInfo, src: SourceText) -> list[Issue]:
     """The first binding of each built-in name in scope (imports excepted: those are deliberate)."""
     bindings: list[tuple[str, ast.AST]] = []
-    if not isinstance(scope, ast.Module):
-        arguments = scope.args
+    if isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        arguments = scope.node.args
         params = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
         params += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
         bindings += [(arg.arg, arg) for arg in params]
-    for node in own_nodes(scope):
+    for node in scope.own:
         name = _bound_name(node)
         if name is not None:
             bindings.append((name, node))

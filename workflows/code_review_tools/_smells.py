@@ -47,6 +47,7 @@ def tree_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
     """Mutable defaults, bare/silent excepts, `== None`, print calls and validating asserts."""
     issues: list[Issue] = []
     in_main_guard = _main_guard_lines(tree)
+    assert_lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             issues += mutable_defaults(node, src)
@@ -58,9 +59,13 @@ def tree_smells(tree: ast.Module, src: SourceText, path: str) -> list[Issue]:
             issues.append(
                 issue_at(src, node, "CR004", "print call; use logging or return the text")
             )
-    if not is_test_path(path):
+        elif isinstance(node, ast.Assert):
+            assert_lines.add(node.lineno)
+    if assert_lines and not is_test_path(path):
         for fn, qualname, _ in iter_functions(tree):
-            issues += _validating_asserts(fn, qualname, src)
+            end = fn.end_lineno or fn.lineno
+            if any(fn.lineno <= line <= end for line in assert_lines):
+                issues += _validating_asserts(fn, qualname, src)
     return issues
 
 
@@ -185,6 +190,8 @@ def _validating_asserts(fn: FunctionNode, qualname: str, src: SourceText) -> lis
 def comment_smells(text: str) -> list[Issue]:
     """TODO / FIXME / XXX / HACK comments, found with `tokenize` (so never inside strings)."""
     issues: list[Issue] = []
+    if not _TODO.search(text):
+        return issues  # tokenizing is slow; most files need none
     tokens = tokenize.generate_tokens(io.StringIO(text).readline)
     try:
         for token in tokens:

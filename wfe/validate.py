@@ -1,0 +1,218 @@
+"""`wfe validate`: every problem of every file, from the same loader and compiler `wfe run` uses,
+plus the graph checks that only matter before a run (reachability, unused state keys, constants).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from wfe.api import build_registry
+from wfe.errors import Location, Problem, SpecError
+from wfe.graph import END, Graph, Source, compile_graph
+from wfe.registry import ToolDef
+from wfe.spec.load import load_spec_file
+
+
+def workflow_files(targets: Sequence[Path]) -> list[Path]:
+    """The files to check: each file named, and every *.yaml / *.yml under each folder."""
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files += sorted(p for p in target.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            files.append(target)
+    return files
+
+
+def validate_file(path: Path, imports: Sequence[str] = ()) -> list[Problem]:
+    """Every problem in one workflow file (errors and warnings), sorted by position."""
+    try:
+        loaded = load_spec_file(path)
+        graph = compile_graph(loaded, build_registry(loaded, imports))
+    except SpecError as error:
+        return sorted(error.problems, key=Problem.sort_key)
+    problems = [*_dead_ends(graph), *_unreachable(graph), *_constant_types(graph),
+                *_unused_keys(graph)]
+    return sorted(problems, key=Problem.sort_key)
+
+
+def validate_files(paths: Iterable[Path], imports: Sequence[str] = ()) -> list[Problem]:
+    problems: list[Problem] = []
+    for path in paths:
+        problems += validate_file(path, imports)
+    return problems
+
+
+# --- graph checks --------------------------------------------------------------------------
+
+def _successors(graph: Graph, name: str) -> set[str]:
+    node = graph.nodes[name]
+    targets = {edge.target for edge in node.edges} | {route.target for route in node.on_error}
+    if node.on_exhausted is not None:
+        targets.add(node.on_exhausted)
+    return targets
+
+
+def _reachable_from(graph: Graph, start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for target in _successors(graph, todo.pop()):
+            if target != END and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def _reaches_end(graph: Graph) -> set[str]:
+    """Nodes from which some path reaches `end` (a fixpoint over reversed edges)."""
+    predecessors: dict[str, set[str]] = {name: set() for name in graph.nodes}
+    good: set[str] = set()
+    for name in graph.nodes:
+        for target in _successors(graph, name):
+            if target == END:
+                good.add(name)
+            else:
+                predecessors[target].add(name)
+    todo = list(good)
+    while todo:
+        for source in predecessors[todo.pop()]:
+            if source not in good:
+                good.add(source)
+                todo.append(source)
+    return good
+
+
+def _dead_ends(graph: Graph) -> list[Problem]:
+    good = _reaches_end(graph)
+    reachable = _reachable_from(graph, graph.start)
+    problems = []
+    for name, node in graph.nodes.items():
+        if name not in good and name in reachable:
+            cycle = _cycle_text(graph, name)
+            problems.append(Problem("WFE023", f"no path from '{name}' reaches end{cycle}",
+                                    node.location))
+    return problems
+
+
+def _cycle_text(graph: Graph, name: str) -> str:
+    path, current = [name], name
+    while True:
+        nexts = sorted(t for t in _successors(graph, current) if t != END)
+        if not nexts:
+            return ""
+        current = nexts[0]
+        if current in path:
+            return f" (cycle {' → '.join([*path[path.index(current):], current])})"
+        path.append(current)
+
+
+def _unreachable(graph: Graph) -> list[Problem]:
+    reachable = _reachable_from(graph, graph.start)
+    return [
+        Problem("WFE060", f"node '{name}' is never reached from '{graph.start}'", node.location,
+                "warning")
+        for name, node in graph.nodes.items()
+        if name not in reachable
+    ]
+
+
+def _constant_types(graph: Graph) -> list[Problem]:
+    problems = []
+    for node in graph.nodes.values():
+        if node.tool is None:
+            continue
+        annotations = {p.name: p.annotation for p in node.tool.params}
+        for binding in node.bindings:
+            annotation = annotations.get(binding.param, inspect.Parameter.empty)
+            if binding.source is not Source.CONSTANT or annotation in (inspect.Parameter.empty,
+                                                                       Any):
+                continue
+            message = _type_mismatch(annotation, binding.value)
+            if message:
+                location = graph.loaded.location(("nodes", node.name, "with", binding.param))
+                problems.append(Problem(
+                    "WFE032",
+                    f"with.{binding.param}: tool '{node.tool.name}' expects {message}",
+                    location,
+                ))
+    return problems
+
+
+def _type_mismatch(annotation: Any, value: Any) -> str:
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    except Exception:  # noqa: BLE001 - an annotation pydantic cannot read is not checked
+        return ""
+    try:
+        adapter.validate_python(value, strict=True)
+    except ValidationError:
+        shown = getattr(annotation, "__name__", None) or str(annotation)
+        return f"{shown}, got {type(value).__name__} {value!r}"[:200]
+    return ""
+
+
+def _unused_keys(graph: Graph) -> list[Problem]:
+    read: set[str] = set()
+    written: set[str] = set()
+    for node in graph.nodes.values():
+        for binding in node.bindings:
+            if binding.source is Source.WHOLE_STATE:
+                return []  # a tool that sees the whole state may read and write any key
+            if binding.source is Source.STATE:
+                read.add(binding.value)
+            if binding.source is Source.TEMPLATE:
+                read.update(*(e.names for e in binding.value.expressions))
+        for edge in node.edges:
+            if edge.condition is not None:
+                read.update(edge.condition.names)
+        if node.out:
+            written.add(node.out)
+        if node.on_error:
+            written.add("error")
+        writes = _literal_writes(node.tool) if node.tool is not None else set()
+        if writes is None:
+            return []  # this tool's writes cannot be known without running it
+        written |= writes
+    return [
+        Problem("WFE061", f"state key '{key}' is neither read nor written by any node",
+                graph.loaded.location(("state", key), at_key=True), "warning")
+        for key in graph.schema.fields
+        if key not in read and key not in written
+    ]
+
+
+def _literal_writes(tool: ToolDef) -> set[str] | None:
+    """The keys a tool returns, when every `return` is None or a dict literal with string keys."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(tool.fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, ast.Constant) and value.value is None:
+            continue
+        if not isinstance(value, ast.Dict) or not all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
+        ):
+            return None
+        keys.update(k.value for k in value.keys if isinstance(k, ast.Constant))
+    return keys
+
+
+def as_strict(problems: list[Problem]) -> list[Problem]:
+    """`--strict`: every warning becomes an error."""
+    return [Problem(p.code, p.message, p.location, "error") for p in problems]
+
+
+def missing_target(path: Path) -> Problem:
+    return Problem("WFE001", "no such file or folder", Location(str(path), 1, 1))
