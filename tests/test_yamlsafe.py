@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +30,10 @@ from wfe.yamlsafe import (
     load_yaml,
     read_source,
 )
+
+# Speed is measured in benchmarks/; tests only guard against hangs and blow-ups, with the
+# corpus contract's bound (index.md: every case settles in < 3 s), far above the real figures.
+HANG_GUARD_SECONDS = 3.0
 
 CORPUS = Path(__file__).parent / "data" / "bad_yaml"
 
@@ -152,11 +155,11 @@ def test_corpus_problems_name_the_file(name: str) -> None:
     assert str(caught.value).startswith(f"{name}:")
 
 
-def test_billion_laughs_is_rejected_on_line_13_in_milliseconds() -> None:
+def test_billion_laughs_is_rejected_on_line_13_without_expanding() -> None:
     data = corpus_bytes("05_billion_laughs.yaml")
     start = time.perf_counter()
     [(code, line, col, message)] = problems_of(data)
-    assert time.perf_counter() - start < 0.25
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
     assert (code, line) == ("WFE005", 13)
     assert col in (10, 14)  # `&f`, the first level past the cap, or its first `*e`
     assert message == "document expands to more than 100000 nodes (alias amplification)"
@@ -216,12 +219,12 @@ def test_null_values_load_as_none() -> None:
 
 
 @pytest.mark.parametrize("name", sorted([*REJECTED, "05_billion_laughs.yaml", *ACCEPTED]))
-def test_every_corpus_case_settles_quickly(name: str) -> None:
+def test_every_corpus_case_settles_without_hanging(name: str) -> None:
     data = corpus_bytes(name)
     start = time.perf_counter()
     with contextlib.suppress(SpecError):
         load_yaml(data, name)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
 
 
 # ---------------------------------------------------------------- reading files
@@ -235,7 +238,7 @@ def test_oversized_file_is_rejected_before_parsing(tmp_path: Path) -> None:
     start = time.perf_counter()
     with pytest.raises(SpecError) as caught:
         read_source(path, "19_oversized_file.yaml")
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
     [problem] = caught.value.problems
     assert problem.format() == (
         f"19_oversized_file.yaml:1:1: error[WFE001]: file is {size} bytes; limit is 1048576"
@@ -722,11 +725,11 @@ def test_deep_block_mappings_are_reported_at_the_first_key_too_deep() -> None:
 
 
 @pytest.mark.parametrize("opening", ["[", "{"])
-def test_fifty_thousand_nested_openings_are_rejected_fast(opening: str) -> None:
+def test_fifty_thousand_nested_openings_are_rejected_without_hanging(opening: str) -> None:
     data = ("a: " + opening * 50_000 + "\n").encode()
     start = time.perf_counter()
     code, _, _, _ = only_problem(data)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < HANG_GUARD_SECONDS
     assert code == "WFE005"
 
 
@@ -885,16 +888,9 @@ def test_empty_value_position_is_recorded() -> None:
     assert positions.value(("name",)) is not None
 
 
-def best_time(action: Any) -> float:
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
-def test_positions_add_little_to_parsing_a_large_workflow() -> None:
+def test_large_workflow_loads_with_positions_everywhere() -> None:
     parts = ["wfe: 1\nstart: n0\nnodes:\n"]
     for i in range(750):
         parts.append(
@@ -903,10 +899,7 @@ def test_positions_add_little_to_parsing_a_large_workflow() -> None:
         )
     data = "".join(parts).encode()
     assert len(data) > 100_000
-    start = time.perf_counter()
+    # How much positions add to parsing is measured in benchmarks/, never asserted here.
     document, positions = load_yaml(data, "big.yaml")
-    load_time = time.perf_counter() - start
     assert len(document["nodes"]) == 750
     assert positions.value(("nodes", "n749", "next", 0, "then")) is not None
-    parse_only = best_time(lambda: list(yaml.parse(data, Loader=yaml.SafeLoader)))
-    assert load_time < parse_only * 1.5 + 0.05

@@ -148,7 +148,7 @@ def _constant_types(graph: Graph) -> list[Problem]:
 def _type_mismatch(annotation: Any, value: Any) -> str:
     try:
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-    except Exception:  # noqa: BLE001 - an annotation pydantic cannot read is not checked
+    except Exception:
         return ""
     try:
         adapter.validate_python(value, strict=True)
@@ -205,7 +205,7 @@ def _literal_writes(tool: ToolDef) -> set[str] | None:
             isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
         ):
             return None
-        keys.update(k.value for k in value.keys if isinstance(k, ast.Constant))
+        keys.update(str(k.value) for k in value.keys if isinstance(k, ast.Constant))
     return keys
 
 

@@ -215,9 +215,15 @@ def summarize(
     verdict = "reaches" if quality_score >= threshold else "is below"
     summary = (
         f"quality {quality_score:.2f}/10 {verdict} the threshold {threshold:g}: "
-        f"{len(reviews)} file(s), {functions} function(s), {len(issues)} issue(s) "
-        f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info); "
-        f"{fixes} fix(es) proposed in the state (reviews[].diff); no file was modified"
+        f"{_count(len(reviews), 'file')}, {_count(functions, 'function')}, "
+        f"{_count(len(issues), 'issue')} ({_count(counts['error'], 'error')}, "
+        f"{_count(counts['warning'], 'warning')}, {counts['info']} info); "
+        f"{_count(fixes, 'fix', 'fixes')} proposed in the state (reviews[].diff), "
+        "no file modified"
     )
     log(summary)
     return {"summary": summary}
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -62,6 +62,9 @@ def find_fixes(tree: ast.AST, src: SourceText) -> list[Fix]:
 def _none_comparison_fixes(node: ast.Compare, src: SourceText) -> Iterator[Fix]:
     operands = [node.left, *node.comparators]
     for issue, index in none_comparisons(node, src):
+        none = operands[index + 1] if _is_none_node(operands[index + 1]) else operands[index]
+        if src.segment(none) != "None":
+            continue  # positions we cannot trust (never seen, but the edit must be exact)
         start = src.span(operands[index])[1]
         gap = src.text[start : src.span(operands[index + 1])[0]]
         match = next((m for m in _OPERATOR.finditer(gap) if m.group()[0] != "#"), None)
@@ -69,12 +72,16 @@ def _none_comparison_fixes(node: ast.Compare, src: SourceText) -> Iterator[Fix]:
             continue
         op_start, op_end = start + match.start(), start + match.end()
         word = "is" if match.group() == "==" else "is not"
-        before = "" if src.text[op_start - 1] in " \t" else " "
-        after = "" if src.text[op_end : op_end + 1] in (" ", "\t") else " "
+        before = "" if src.text[op_start - 1 : op_start].isspace() else " "
+        after = "" if src.text[op_end : op_end + 1].isspace() else " "
         detail = issue.get("detail", {})
         description = f"line {issue['line']}: `{detail.get('old')}` -> `{detail.get('new')}`"
         edit = Edit(op_start, op_end, before + word + after)
         yield Fix("CR003", issue["line"], issue["col"], (edit,), description)
+
+
+def _is_none_node(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _bare_except_fix(handler: ast.ExceptHandler, src: SourceText) -> Iterator[Fix]:

@@ -25,7 +25,7 @@ _TEMPLATES: dict[str, str] = {
     "is re-exported",
     "CR007": "remove the assignment to `{name}` or use it (assign to `_` to discard on purpose)",
     "CR008": "rename `{name}` (e.g. `{name}_` or a more specific name): it hides the built-in",
-    "CR009": "replace `assert {test}` with `if not {guard}: raise ValueError(...)`: asserts "
+    "CR009": "replace `assert {test}` with `if not {guard}: raise ValueError({msg})`: asserts "
     "vanish under `python -O`",
     "CR010": "log the error in `{clause}` (`logger.exception(...)`) or catch only what you "
     "expect; never silence every error",

@@ -183,7 +183,8 @@ def _validating_asserts(fn: FunctionNode, qualname: str, src: SourceText) -> lis
         if names & params:
             test = " ".join(src.segment(node.test).split())
             message = f"`assert {test}` validates input in `{qualname}` but vanishes under -O"
-            issues.append(issue_at(src, node, "CR009", message, test=test))
+            text = src.segment(node.msg) if node.msg is not None else '"..."'
+            issues.append(issue_at(src, node, "CR009", message, test=test, msg=text))
     return issues
 
 
