@@ -6,6 +6,10 @@ Every tool is a plain function over JSON values; the per-file work (`review_file
 `score_file`) is exposed separately so that a workflow can `map` it over the files of a folder.
 Files on disk are never modified: fixes are made on the source held in the state.
 
+Issues are `{line, col, code, message, severity, fixable, detail}`: line and col are 1-based, col
+counts characters; `_issues.CODES` lists the stable codes (CR000-CR014) and their severities.
+Functions are measured as `_metrics` describes (complexity is exactly flake8's C901).
+
 Quality score
 -------------
 A file's penalty is measured on its current source:
@@ -200,6 +204,7 @@ def apply_fixes(files: list[dict[str, Any]]) -> dict[str, Any]:
             log(f"{entry['path']}: {applied} fix(es) applied")
     if not count:
         log("nothing more can be fixed mechanically")
+        return {"fixes_applied": 0}  # the files are unchanged: no need to rewrite them
     return {"files": fixed, "fixes_applied": count}
 
 

@@ -198,4 +198,5 @@ def unified_diff(path: str, before: str, after: str) -> str:
         return ""
     old = [line.rstrip("\r\n") + "\n" for line in split_lines(before)]
     new = [line.rstrip("\r\n") + "\n" for line in split_lines(after)]
-    return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
+    name = path.lstrip("/")  # an absolute path still reads `a/abs/path`, as git shows it
+    return "".join(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))

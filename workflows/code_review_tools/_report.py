@@ -41,8 +41,10 @@ _TEMPLATES: dict[str, str] = {
 
 
 class _Detail(dict[str, Any]):
+    MISSING = "<?>"
+
     def __missing__(self, key: str) -> str:
-        return "..."
+        return self.MISSING
 
 
 def suggestion(issue: Issue) -> dict[str, Any]:

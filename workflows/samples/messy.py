@@ -61,6 +61,7 @@ def price_order(order, prices, customer, coupons={}, currency="EUR", rounding=2,
 def process_orders(orders, prices, customers, inventory, report=None):
     results = []
     errors = 0
+    shipped = 0
     started = datetime.now()
     for order in orders:
         customer = customers.get(order.get("customer"))
@@ -80,7 +81,22 @@ def process_orders(orders, prices, customers, inventory, report=None):
                             errors += 1
                             break
                 total = price_order(order, prices, customer)
-                results.append({"id": order.get("id"), "total": total})
+                country = customer.get("country", "FR")
+                if country == "FR":
+                    shipping = 0 if total > 50 else 4.9
+                elif country in ("BE", "DE", "ES", "IT"):
+                    shipping = 9.9
+                else:
+                    shipping = 19.9
+                results.append(
+                    {
+                        "id": order.get("id"),
+                        "total": total,
+                        "shipping": shipping,
+                        "customer": customer.get("name"),
+                    }
+                )
+                shipped += 1
             elif order.get("status") == "cancelled":
                 continue
             else:
@@ -92,6 +108,9 @@ def process_orders(orders, prices, customers, inventory, report=None):
             errors += 1
     if report is not None:
         report["errors"] = errors
+        report["shipped"] = shipped
+        report["pending"] = len(orders) - shipped - errors
+    print("processed", len(results), "orders,", errors, "errors")
     return results
 
 

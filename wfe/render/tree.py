@@ -1,0 +1,123 @@
+"""`wfe graph` on a terminal: the workflow as a Rich tree, read top to bottom at a glance.
+
+The root names the workflow and its file (and its loops); then the start, every node in file
+order with its kind, tool, guard and description, each with its outgoing edges as children; then
+`end`. Glyphs carry the meaning, so the tree reads the same without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from rich.tree import Tree
+
+from wfe.diagram import (
+    DiagramEdge,
+    Loop,
+    NodeAnnotation,
+    annotation_text,
+    find_loops,
+    graph_edges,
+    referenced_end,
+)
+from wfe.graph import END, Graph, GraphNode
+
+__all__ = ["graph_tree"]
+
+_STATUS_STYLES = {
+    "succeeded": "green",
+    "failed": "red",
+    "running": "cyan",
+    "retrying": "yellow",
+    "waiting": "yellow",
+    "stopped": "dim",
+}
+_LOOP_STYLE = "magenta"
+_ERROR_STYLE = "red"
+_CONDITION_STYLE = "yellow"
+
+
+def graph_tree(graph: Graph, annotations: Mapping[str, NodeAnnotation] | None = None) -> Tree:
+    """The tree of `graph`; with `annotations` (from a run) each node shows visits and status."""
+    edges = graph_edges(graph)
+    tree = Tree(_root_label(graph, find_loops(graph)), guide_style="dim")
+    tree.add(Text.assemble(("▶ start", "bold green"), " → ", (graph.start, "bold")))
+    outgoing: dict[str, list[DiagramEdge]] = {name: [] for name in graph.nodes}
+    for edge in edges:
+        outgoing[edge.source].append(edge)
+    reachable = _reachable(graph.start, outgoing)
+    for name, node in graph.nodes.items():
+        branch = tree.add(_node_label(node, annotations, reachable=name in reachable))
+        for edge in outgoing[name]:
+            branch.add(_edge_label(edge, node))
+    if referenced_end(edges):
+        tree.add(Text("■ end", style="bold"))
+    return tree
+
+
+def _root_label(graph: Graph, loops: list[Loop]) -> Text:
+    label = Text.assemble((graph.name, "bold"), "  ", (graph.file, "dim"))
+    if graph.description:
+        label.append("\n" + graph.description.strip(), style="dim")
+    for loop in loops:
+        cycle = " → ".join([*loop.nodes, loop.head])
+        label.append(f"\n↺ loop: {cycle}", style=_LOOP_STYLE)
+    return label
+
+
+def _reachable(start: str, outgoing: Mapping[str, list[DiagramEdge]]) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for edge in outgoing.get(todo.pop(), ()):
+            if edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return seen
+
+
+def _node_label(
+    node: GraphNode, annotations: Mapping[str, NodeAnnotation] | None, *, reachable: bool
+) -> Text:
+    label = Text.assemble((node.name, "bold"))
+    detail = f"{node.kind} {node.tool.name}" if node.tool is not None else node.kind
+    label.append(f" · {detail}", style="cyan")
+    if node.max_visits is not None:
+        label.append(f" · max_visits {node.max_visits}", style=_LOOP_STYLE)
+    if not reachable:
+        label.append("  (unreachable from start)", style=_ERROR_STYLE)
+    if annotations is not None:
+        label.append("  ")
+        label.append_text(_annotation(annotations.get(node.name, NodeAnnotation(0))))
+    if node.description:
+        label.append("\n" + node.description.strip(), style="dim")
+    return label
+
+
+def _annotation(annotation: NodeAnnotation) -> Text:
+    if annotation.visits == 0 and annotation.status is None:
+        return Text("not run", style="dim")
+    return Text(annotation_text(annotation), style=_STATUS_STYLES.get(annotation.status or "", ""))
+
+
+def _edge_label(edge: DiagramEdge, node: GraphNode) -> Text:
+    target = Text(edge.target, style="bold" if edge.target == END else "")
+    if edge.kind == "on_error":
+        label = Text.assemble(("⚠ on_error", _ERROR_STYLE), " → ", target)
+        if edge.errors:
+            label.append(f"  ({', '.join(edge.errors)})", style=_ERROR_STYLE)
+    elif edge.kind == "exhausted":
+        label = Text.assemble(("⊘ on_exhausted", _LOOP_STYLE), " → ", target)
+        if node.max_visits is not None:
+            label.append(f"  after {node.max_visits} visits", style="dim")
+    else:
+        arrow = ("↺ ", _LOOP_STYLE) if edge.back_edge else ("→ ", "")
+        label = Text.assemble(arrow, target)
+        if edge.label is not None:
+            label.append_text(Text.assemble("  when ", (edge.label, _CONDITION_STYLE)))
+        elif edge.kind == "default":
+            label.append("  otherwise", style="dim")
+    if edge.back_edge:
+        label.append("  (loop)", style=_LOOP_STYLE)
+    return label
