@@ -9,43 +9,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wfe.discovery import register_entry_points, register_modules
+from wfe.discovery import build_registry
 from wfe.engine import Engine, RunResult
-from wfe.errors import Location, Problem, SpecError
 from wfe.events import Event, Listener
 from wfe.executor import Executor
 from wfe.graph import Graph, compile_graph
 from wfe.ids import new_run_id
 from wfe.registry import Registry
-from wfe.spec.load import LoadedSpec, load_spec_file
+from wfe.spec.load import load_spec_file
 from wfe.state import State
 
 __all__ = ["RunResult", "Workflow", "build_registry"]
-
-
-def build_registry(
-    loaded: LoadedSpec,
-    extra_imports: Sequence[str] = (),
-    *,
-    registry: Registry | None = None,
-    entry_points: bool = True,
-) -> Registry:
-    """The tools a workflow can use: its `imports`, extra modules, and installed entry points."""
-    registry = registry if registry is not None else Registry()
-    problems: list[Problem] = []
-    if entry_points:
-        problems += register_entry_points(registry)
-    folder = loaded.path.parent
-    names = list(loaded.spec.imports)
-    where = [loaded.location(("imports", i)) for i in range(len(names))]
-    problems += register_modules(registry, names, folder, where)
-    extra = list(extra_imports)
-    problems += register_modules(
-        registry, extra, Path.cwd(), [Location(f"--import {name}") for name in extra]
-    )
-    if problems:
-        raise SpecError(sorted(problems, key=Problem.sort_key))
-    return registry
 
 
 class Workflow:

@@ -8,11 +8,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from wfe.errors import Location, Problem, SpecError, WfeError
 from wfe.registry import Registry
+
+if TYPE_CHECKING:
+    from wfe.spec.load import LoadedSpec
 
 ENTRY_POINT_GROUP = "wfe.tools"
 
@@ -91,3 +96,28 @@ def register_entry_points(registry: Registry) -> list[Problem]:
         except SpecError as error:
             problems.extend(error.problems)
     return problems
+
+
+def build_registry(
+    loaded: LoadedSpec,
+    extra_imports: Sequence[str] = (),
+    *,
+    registry: Registry | None = None,
+    entry_points: bool = True,
+) -> Registry:
+    """The tools a workflow can use: its `imports`, extra modules, and installed entry points."""
+    registry = registry if registry is not None else Registry()
+    problems: list[Problem] = []
+    if entry_points:
+        problems += register_entry_points(registry)
+    folder = loaded.path.parent
+    names = list(loaded.spec.imports)
+    where = [loaded.location(("imports", i)) for i in range(len(names))]
+    problems += register_modules(registry, names, folder, where)
+    extra = list(extra_imports)
+    problems += register_modules(
+        registry, extra, Path.cwd(), [Location(f"--import {name}") for name in extra]
+    )
+    if problems:
+        raise SpecError(sorted(problems, key=Problem.sort_key))
+    return registry

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from wfe.api import build_registry
+from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
 from wfe.graph import END, Graph, Source, compile_graph
 from wfe.registry import ToolDef

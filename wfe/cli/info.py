@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from wfe.api import build_registry
-from wfe.discovery import register_entry_points, register_modules
+from wfe.discovery import build_registry, register_entry_points, register_modules
 from wfe.errors import Location, Problem, SpecError
 from wfe.registry import Registry
 from wfe.spec.load import load_spec_file
