@@ -183,3 +183,24 @@ def test_python_dash_m_runs_the_cli(flow):
     done = subprocess.run([sys.executable, "-m", "wfe", "run", str(flow), "--quiet"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"),
+    [("tree", "▶ start → inc"), ("mermaid", "flowchart TD"), ("dot", "digraph"),
+     ("json", '"edges"')],
+)
+def test_graph_prints_each_format(flow, fmt, marker):
+    result = invoke("graph", flow, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert marker in result.stdout
+
+
+def test_graph_of_an_invalid_file_exits_2(write_workflow):
+    path = write_workflow("nodes:\n  a: {tool: missing}\n")
+    result = invoke("graph", path)
+    assert result.exit_code == 2 and "error[WFE030]" in result.stderr
+
+
+def test_graph_rejects_an_unknown_format(flow):
+    assert invoke("graph", flow, "--format", "png").exit_code == 2

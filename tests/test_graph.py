@@ -191,6 +191,14 @@ def test_bindings_come_from_with_then_state_then_special_parameters():
             """
             state: {path: str}
             nodes:
+              end: {tool: read}
+            """,
+            "wf.yaml:3:3: error[WFE011]: 'end' is reserved for the end of the run; rename the node",
+        ),
+        (
+            """
+            state: {path: str}
+            nodes:
               a: {tool: read, with: {limit: "${ 1 + }"}}
             """,
             "wf.yaml:3:33: error[WFE040]",

@@ -136,6 +136,9 @@ class _Compiler:
         self.problems.append(Problem(code, message, self.loaded.location(path, at_key=at_key)))
 
     def compile(self) -> Graph:
+        if END in self.spec.nodes:
+            self.problem("WFE011", f"'{END}' is reserved for the end of the run; rename the node",
+                         ("nodes", END), at_key=True)
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()

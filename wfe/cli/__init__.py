@@ -111,6 +111,24 @@ def validate(
 
 
 @app.command()
+def graph(
+    file: FileArg,
+    output: Annotated[
+        str, typer.Option("--format", help="tree, mermaid, dot or json.")
+    ] = "tree",
+    imports: ImportOpt = None,
+) -> None:
+    """Print the workflow's structure: nodes, edges with their conditions, loops marked."""
+    from wfe.cli.graph_command import FORMATS, print_graph
+
+    if output not in FORMATS:
+        raise typer.BadParameter(f"'{output}' is not one of {', '.join(FORMATS)}",
+                                 param_hint="--format")
+    with handle_errors():
+        print_graph(file, output, imports or [])
+
+
+@app.command()
 def tools(
     files: Annotated[
         list[Path] | None,
