@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wfe import yamlsafe
+from wfe import yamlevents, yamlsafe, yamltext
 from wfe.errors import Location, SpecError
 from wfe.yamlsafe import (
     MAX_BYTES,
@@ -276,7 +276,7 @@ def test_read_source_reads_at_most_one_byte_over_the_cap(
         def fileno(self) -> int:
             return int(self.stream.fileno())
 
-    monkeypatch.setattr(yamlsafe, "open", lambda *a: Spy(real_open(*a)), raising=False)
+    monkeypatch.setattr(yamltext, "open", lambda *a: Spy(real_open(*a)), raising=False)
     with pytest.raises(SpecError, match="limit is 1048576"):
         read_source(path)
     assert sizes == [MAX_BYTES + 1]
@@ -325,7 +325,7 @@ def test_read_errors_are_file_level_problems(
     def fail(*args: object) -> None:
         raise error
 
-    monkeypatch.setattr(yamlsafe, "open", fail, raising=False)
+    monkeypatch.setattr(yamltext, "open", fail, raising=False)
     with pytest.raises(SpecError) as caught:
         read_source(path, "w.yaml")
     assert [p.format() for p in caught.value.problems] == [f"w.yaml:1:1: error[WFE001]: {message}"]
@@ -775,7 +775,8 @@ def test_unexpected_loader_exceptions_become_spec_errors(
     def explode(self: Any) -> None:
         raise error
 
-    monkeypatch.setattr(yamlsafe._EventStream, "save_possible_simple_key", explode)
+    monkeypatch.setattr(yamlevents._PythonEvents, "save_possible_simple_key", explode)
+    monkeypatch.setattr(yamlsafe, "fast_events", yamlevents.python_events)
     code, line, col, message = only_problem("a: 1\n")
     assert (code, line, col) == ("WFE002", 1, 1)
     assert message.startswith(f"could not parse the file ({type(error).__name__}")
@@ -903,3 +904,18 @@ def test_large_workflow_loads_with_positions_everywhere() -> None:
     document, positions = load_yaml(data, "big.yaml")
     assert len(document["nodes"]) == 750
     assert positions.value(("nodes", "n749", "next", 0, "then")) is not None
+
+
+@pytest.mark.parametrize("name", sorted([*REJECTED, "05_billion_laughs.yaml", *ACCEPTED]))
+def test_libyaml_and_python_parsers_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    def outcome() -> Any:
+        try:
+            return load_yaml(corpus_bytes(name), name)[0]
+        except SpecError as error:
+            return [p.format() for p in error.problems]
+
+    fast = outcome()
+    monkeypatch.setattr(yamlsafe, "fast_events", yamlevents.python_events)
+    assert outcome() == fast

@@ -166,6 +166,8 @@ def _parse(code: str, lead: int) -> ast.expr:
 
 def _check_identifiers(code: str, lead: int) -> bool:
     """Reject non-ASCII outside string literals BEFORE parsing: the parser applies NFKC."""
+    if code.isascii():
+        return True  # nothing for NFKC to change, and tokenizing is the slow part of compiling
     try:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
             if token.type != tokenize.STRING and not token.string.isascii():

@@ -5,6 +5,7 @@ plus the graph checks that only matter before a run (reachability, unused state 
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -176,7 +177,7 @@ def _unused_keys(graph: Graph) -> list[Problem]:
             written.add(node.out)
         if node.on_error:
             written.add("error")
-        writes = _literal_writes(node.tool) if node.tool is not None else set()
+        writes: frozenset[str] | None = _literal_writes(node.tool) if node.tool is not None else frozenset()
         if writes is None:
             return []  # this tool's writes cannot be known without running it
         written |= writes
@@ -188,7 +189,8 @@ def _unused_keys(graph: Graph) -> list[Problem]:
     ]
 
 
-def _literal_writes(tool: ToolDef) -> set[str] | None:
+@functools.cache
+def _literal_writes(tool: ToolDef) -> frozenset[str] | None:
     """The keys a tool returns, when every `return` is None or a dict literal with string keys."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(tool.fn)))
@@ -206,7 +208,7 @@ def _literal_writes(tool: ToolDef) -> set[str] | None:
         ):
             return None
         keys.update(str(k.value) for k in value.keys if isinstance(k, ast.Constant))
-    return keys
+    return frozenset(keys)
 
 
 def as_strict(problems: list[Problem]) -> list[Problem]:

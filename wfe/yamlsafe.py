@@ -1,20 +1,17 @@
 """Hardened YAML loading for workflow files, keeping the line and column of every key and value.
 
-PyYAML's pure-Python reader, scanner and parser turn the text into events (never the C loader,
-which crashes on deep nesting and is quadratic on it). A composer of our own builds plain values
-straight from those events and enforces the policy: YAML 1.2 core scalars, only JSON-compatible
-tags, string keys without duplicates or merge keys, one document, bounded depth and bounded
-alias expansion. It never constructs anything but dict, list, str, int, float, bool and None.
+A parser turns the text into events (wfe.yamlevents: libyaml's, consumed lazily, or PyYAML's
+pure-Python one; never the C loader, which recurses and crashes on deep nesting). A composer of
+our own builds plain values straight from those events, one at a time, and enforces the policy:
+YAML 1.2 core scalars, only JSON-compatible tags, string keys without duplicates or merge keys,
+one document, bounded depth and bounded alias expansion. It never constructs anything but
+dict, list, str, int, float, bool and None.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
-from bisect import bisect_right
-from pathlib import Path
 from typing import Any, Final
 
 from yaml.error import Mark, MarkedYAMLError
@@ -26,16 +23,23 @@ from yaml.events import (
     SequenceEndEvent,
     StreamEndEvent,
 )
-from yaml.parser import Parser
-from yaml.reader import Reader, ReaderError
-from yaml.scanner import Scanner
+from yaml.reader import ReaderError
 
 from wfe.errors import Location, Problem, SpecError
+from wfe.yamlevents import EventStream, fast_events, python_events
+from wfe.yamltext import (
+    MAX_BYTES,
+    Lines,
+    check_characters,
+    decode,
+    file_error,
+    problem,
+    read_source,
+)
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_INT_DIGITS", "Positions"]
 __all__ += ["YamlPath", "dotted_path", "load_yaml", "read_source"]
 
-MAX_BYTES = 1_048_576
 MAX_DEPTH = 64  # the top-level mapping is level 1
 MAX_EXPANDED_NODES = 100_000
 MAX_INT_DIGITS = 18
@@ -58,18 +62,6 @@ _IMPLICIT_RE: Final = re.compile(
     "|".join(f"(?P<{kind}>{_SCALAR_PATTERNS[kind]})" for kind in ("null", "bool", "int", "float"))
 )
 _NODE_TAGS: Final = {"scalar": set(_SCALAR_PATTERNS), "sequence": {"seq"}, "mapping": {"map"}}
-_LINE_BREAK: Final = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_FORBIDDEN_CHAR: Final = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
-    "\ufeff\ufffe\uffff]"
-)
-_MAX_CHAR_PROBLEMS: Final = 20
-_OS_ERRORS: Final[dict[type[OSError], str]] = {
-    FileNotFoundError: "no such file",
-    IsADirectoryError: "is a directory, not a file",
-    PermissionError: "permission denied",
-}
-_NOT_UTF8_STARTS: Final = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _BAD: Final[Any] = object()  # stands for a node that already produced a Problem
 
 
@@ -117,25 +109,6 @@ def dotted_path(path: YamlPath) -> str:
     return text
 
 
-def read_source(path: Path, display_name: str | None = None) -> bytes:
-    """The bytes of a workflow file, or SpecError WFE001 if it cannot be read or is too large."""
-    name = str(path) if display_name is None else display_name
-    try:
-        if stat.S_ISDIR(os.stat(path).st_mode):
-            raise IsADirectoryError
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-            size = os.fstat(stream.fileno()).st_size
-    except OSError as error:
-        reason = _OS_ERRORS.get(type(error)) or f"cannot read file ({error.strerror or error})"
-        raise _file_error(name, reason) from None
-    if len(data) > MAX_BYTES:
-        # A pipe or device reports no useful size; all we know is that it passed the cap.
-        shown = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
-        raise _file_error(name, f"file is {shown}; limit is {MAX_BYTES}")
-    return data
-
-
 def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
     """Parse one workflow document into plain values and the positions of its keys and values.
 
@@ -143,57 +116,48 @@ def load_yaml(data: bytes, filename: str) -> tuple[Any, Positions]:
     first syntax error (the parser cannot go on after one).
     """
     if len(data) > MAX_BYTES:
-        raise _file_error(filename, f"file is {len(data)} bytes; limit is {MAX_BYTES}")
-    text = _decode(data, filename)
-    _check_characters(text, filename)
-    composer = _Composer(text, filename)
-    document: Any = None
+        raise file_error(filename, f"file is {len(data)} bytes; limit is {MAX_BYTES}")
+    text = decode(data, filename)
+    check_characters(text, filename)
+    composer, parser_failed = _compose(text, filename, fast_events(text))
+    if parser_failed:
+        # libyaml words syntax errors differently; PyYAML's own parser says what went wrong.
+        composer, _ = _compose(text, filename, python_events(text))
+    if composer.problems:
+        raise SpecError(sorted(composer.problems, key=Problem.sort_key))
+    return composer.document_value, composer.positions
+
+
+def _compose(text: str, filename: str, events: EventStream) -> tuple[_Composer, bool]:
+    """Compose the document; True when the parser itself failed (a syntax error)."""
+    composer = _Composer(events, filename)
     try:
-        document = composer.document()
+        composer.document_value = composer.document()
     except SpecError as stop:  # a problem after which composing cannot go on
         composer.problems.extend(stop.problems)
     except MarkedYAMLError as error:
         composer.problems.append(_syntax_problem(error, filename))
+        return composer, True
     except ReaderError as error:
-        line, col = _Lines(text).at(error.position)
+        line, col = Lines(text).at(error.position)
         message = f"character U+{error.character:04X} not allowed"
-        composer.problems.append(_problem("WFE006", message, filename, line, col))
+        composer.problems.append(problem("WFE006", message, filename, line, col))
+        return composer, True
     except Exception as error:
         # RecursionError, MemoryError, ValueError or a parser bug: never a bare traceback.
         mark = composer.events.get_mark()
         message = f"could not parse the file ({type(error).__name__}: {error})"
         composer.problems.append(composer.problem_at("WFE002", message, mark))
-    if composer.problems:
-        raise SpecError(sorted(composer.problems, key=Problem.sort_key))
-    return document, composer.positions
-
-
-class _EventStream(Reader, Scanner, Parser):
-    """PyYAML's pure-Python reader, scanner and parser over one text."""
-
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-
-    def save_possible_simple_key(self) -> None:
-        # A flow collection this deep is rejected anyway; without a simple key to resolve, the
-        # scanner does not read ahead 1024 characters of `[[[[`, each costing O(flow level).
-        if self.flow_level < MAX_DEPTH:
-            super().save_possible_simple_key()
-
-    def take(self) -> Any:
-        return self.get_event()  # type: ignore[no-untyped-call]
-
-    def upcoming(self) -> Any:
-        return self.peek_event()  # type: ignore[no-untyped-call]
+        return composer, True
+    return composer, False
 
 
 class _Composer:
     """Builds plain values from the event stream, recording positions and problems."""
 
-    def __init__(self, text: str, filename: str) -> None:
-        self.events = _EventStream(text)
+    def __init__(self, events: EventStream, filename: str) -> None:
+        self.events = events
+        self.document_value: Any = None
         self.filename = filename
         self.positions = Positions()
         self.problems: list[Problem] = []
@@ -206,7 +170,7 @@ class _Composer:
     def document(self) -> Any:
         self.events.take()  # StreamStartEvent
         if self.events.check_event(StreamEndEvent):
-            raise _file_error(self.filename, "workflow file is empty")
+            raise file_error(self.filename, "workflow file is empty")
         self.events.take()  # DocumentStartEvent
         root_event = self.events.upcoming()
         root = self.compose(())
@@ -216,7 +180,7 @@ class _Composer:
             self.report("WFE003", "only one YAML document per file", second)
         empty = isinstance(root_event, ScalarEvent) and root_event.style is None and root is None
         if empty and not root_event.value and root_event.tag is None:  # only `---` and comments
-            raise _file_error(self.filename, "workflow file is empty")
+            raise file_error(self.filename, "workflow file is empty")
         if root is not _BAD and not isinstance(root, dict):
             self.report("WFE011", "top level must be a mapping", root_event.start_mark)
         return root
@@ -225,7 +189,7 @@ class _Composer:
         self.problems.append(self.problem_at(code, message, mark))
 
     def problem_at(self, code: str, message: str, mark: Mark) -> Problem:
-        return _problem(code, message, self.filename, mark.line + 1, mark.column + 1)
+        return problem(code, message, self.filename, mark.line + 1, mark.column + 1)
 
     def compose(self, path: YamlPath | None) -> Any:
         """The next node's value; ``path`` is None where positions are not kept (in keys)."""
@@ -404,75 +368,22 @@ def _describe(value: Any) -> str:
     return "a mapping" if isinstance(value, dict) else "a sequence"
 
 
-def _decode(data: bytes, filename: str) -> str:
-    # UTF-16/32 put a NUL among the first bytes of any text that starts with ASCII.
-    if data.startswith(_NOT_UTF8_STARTS) or b"\x00" in data[:4]:
-        raise _file_error(filename, "workflow files must be UTF-8")
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        prefix = data[: error.start].decode("utf-8")
-        line, col = _Lines(prefix).at(len(prefix))
-        message = f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})"
-        raise SpecError([_problem("WFE001", message, filename, line, col)]) from None
-
-
-def _check_characters(text: str, filename: str) -> None:
-    problems: list[Problem] = []
-    lines: _Lines | None = None
-    for match in _FORBIDDEN_CHAR.finditer(text):
-        lines = lines or _Lines(text)
-        line, col = lines.at(match.start())
-        code = ord(match.group())
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            message = f"control character U+{code:04X} not allowed"
-        elif code >= 0xFFFE:
-            message = f"noncharacter U+{code:04X} not allowed"
-        else:
-            message = f"invisible/bidirectional control character U+{code:04X} not allowed"
-        problems.append(_problem("WFE006", message, filename, line, col))
-        if len(problems) == _MAX_CHAR_PROBLEMS:
-            break
-    if problems:
-        raise SpecError(problems)
-
-
-class _Lines:
-    """Turns a character offset into a 1-based (line, col), counting breaks as PyYAML does."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
-
-    def at(self, index: int) -> _Pos:
-        line = bisect_right(self.starts, index) - 1
-        return line + 1, index - self.starts[line] + 1
-
-
 def _syntax_problem(error: MarkedYAMLError, filename: str) -> Problem:
     """WFE002 for a scanner or parser error, in words a workflow author can act on."""
-    problem = error.problem or "invalid YAML"
+    text = error.problem or "invalid YAML"
     mark, context_mark = error.problem_mark or error.context_mark, error.context_mark
-    if "'\\t'" in problem or "tab character" in problem:
+    if "'\\t'" in text or "tab character" in text:
         message = "tab character used for indentation"
-    elif error.context == "while scanning a quoted scalar" and "end of stream" in problem:
+    elif error.context == "while scanning a quoted scalar" and "end of stream" in text:
         message, mark = "unterminated quoted string (reached end of file)", context_mark or mark
-    elif problem == "mapping values are not allowed here":
-        message = f"{problem} (check the indentation)"
+    elif text == "mapping values are not allowed here":
+        message = f"{text} (check the indentation)"
     elif error.context and context_mark and context_mark is not mark:
-        message = f"{problem} ({error.context} at {_where(context_mark)})"
+        message = f"{text} ({error.context} at {_where(context_mark)})"
     else:
-        message = problem
+        message = text
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return _problem("WFE002", message, filename, line, col)
-
-
-def _problem(code: str, message: str, filename: str, line: int, col: int) -> Problem:
-    return Problem(code, message, Location(filename, line, col))
-
-
-def _file_error(filename: str, message: str) -> SpecError:
-    return SpecError([_problem("WFE001", message, filename, 1, 1)])
+    return problem("WFE002", message, filename, line, col)
 
 
 def _where(mark: Mark) -> str:

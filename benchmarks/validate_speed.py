@@ -1,0 +1,93 @@
+"""How fast `wfe validate` is, and that its cost grows linearly with the file.
+
+Targets (issue 3): `wfe validate workflows/code_review.yaml` as a whole process < 0.2 s; a
+5,000-node file < 1 s; cost linear in the file's size. Also shown: what the position-keeping loader
+adds to PyYAML's own parsing. Figures are printed, never asserted.
+
+    python benchmarks/validate_speed.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wfe.validate import validate_file  # noqa: E402
+from wfe.yamlsafe import load_yaml  # noqa: E402
+
+TOOLS = "from wfe import tool\n\n@tool\ndef step(i: int) -> dict:\n    return {'i': i + 1}\n"
+
+
+def chain(nodes: int) -> str:
+    """A workflow of `nodes` nodes, each with a condition, like a large generated pipeline."""
+    parts = ["imports: [bench_validate_tools]\nstate:\n  i: {type: int, default: 0}\nnodes:\n"]
+    for n in range(nodes):
+        following = f"n{n + 1}" if n + 1 < nodes else "end"
+        parts.append(
+            f"  n{n}:\n    tool: step\n    description: node number {n}\n"
+            f"    next:\n      - when: i > {n} and i < {n + 100}\n        then: {following}\n"
+            f"      - then: end\n"
+        )
+    return "".join(parts)
+
+
+def best(action: object, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()  # type: ignore[operator]
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def whole_process(repeat: int) -> list[float]:
+    command = [sys.executable, "-m", "wfe", "validate", "workflows/code_review.yaml"]
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    starts = whole_process(args.repeat + 2)
+    print(f"`wfe validate workflows/code_review.yaml`, whole process: median "
+          f"{statistics.median(starts) * 1000:.0f} ms, min {min(starts) * 1000:.0f} ms "
+          "(target < 200 ms)")
+    print(f"{'nodes':>6} {'KiB':>6} {'validate s':>11} {'us/KiB':>8} {'load s':>8} "
+          f"{'pyyaml parse s':>15}")
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "bench_validate_tools.py").write_text(TOOLS)
+        for nodes in (500, 1000, 2000, 5000):
+            text = chain(nodes)
+            path = Path(folder, f"chain{nodes}.yaml")
+            path.write_text(text)
+            problems = validate_file(path)
+            assert not [p for p in problems if p.severity == "error"], problems[:3]
+            data = text.encode()
+            seconds = best(lambda p=path: validate_file(p), args.repeat)  # type: ignore[misc]
+            load = best(lambda d=data: load_yaml(d, "x.yaml"), args.repeat)  # type: ignore[misc]
+            parse = best(lambda d=data: list(yaml.parse(d, Loader=yaml.SafeLoader)), args.repeat)  # type: ignore[misc]
+            kib = len(data) / 1024
+            print(f"{nodes:>6} {kib:>6.0f} {seconds:>11.3f} {seconds / kib * 1e6:>8.0f} "
+                  f"{load:>8.3f} {parse:>15.3f}")
+    print("linear: us/KiB stays flat as the file grows; target: 5000 nodes < 1 s")
+
+
+if __name__ == "__main__":
+    main()

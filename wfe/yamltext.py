@@ -1,0 +1,102 @@
+"""Workflow files as text: read within the size cap, decode strictly as UTF-8, refuse control,
+bidirectional and invisible characters, and turn character offsets into line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from bisect import bisect_right
+from pathlib import Path
+from typing import Final
+
+from wfe.errors import Location, Problem, SpecError
+
+MAX_BYTES = 1_048_576
+_LINE_BREAK: Final = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_FORBIDDEN_CHAR: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
+    "\ufeff\ufffe\uffff]"
+)
+_MAX_CHAR_PROBLEMS: Final = 20
+_OS_ERRORS: Final[dict[type[OSError], str]] = {
+    FileNotFoundError: "no such file",
+    IsADirectoryError: "is a directory, not a file",
+    PermissionError: "permission denied",
+}
+_NOT_UTF8_STARTS: Final = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def read_source(path: Path, display_name: str | None = None) -> bytes:
+    """The bytes of a workflow file, or SpecError WFE001 if it cannot be read or is too large."""
+    name = str(path) if display_name is None else display_name
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise IsADirectoryError
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size
+    except OSError as error:
+        reason = _OS_ERRORS.get(type(error)) or f"cannot read file ({error.strerror or error})"
+        raise file_error(name, reason) from None
+    if len(data) > MAX_BYTES:
+        # A pipe or device reports no useful size; all we know is that it passed the cap.
+        shown = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
+        raise file_error(name, f"file is {shown}; limit is {MAX_BYTES}")
+    return data
+
+
+def decode(data: bytes, filename: str) -> str:
+    # UTF-16/32 put a NUL among the first bytes of any text that starts with ASCII.
+    if data.startswith(_NOT_UTF8_STARTS) or b"\x00" in data[:4]:
+        raise file_error(filename, "workflow files must be UTF-8")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        prefix = data[: error.start].decode("utf-8")
+        line, col = Lines(prefix).at(len(prefix))
+        message = f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})"
+        raise SpecError([problem("WFE001", message, filename, line, col)]) from None
+
+
+def check_characters(text: str, filename: str) -> None:
+    problems: list[Problem] = []
+    lines: Lines | None = None
+    for match in _FORBIDDEN_CHAR.finditer(text):
+        lines = lines or Lines(text)
+        line, col = lines.at(match.start())
+        code = ord(match.group())
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            message = f"control character U+{code:04X} not allowed"
+        elif code >= 0xFFFE:
+            message = f"noncharacter U+{code:04X} not allowed"
+        else:
+            message = f"invisible/bidirectional control character U+{code:04X} not allowed"
+        problems.append(problem("WFE006", message, filename, line, col))
+        if len(problems) == _MAX_CHAR_PROBLEMS:
+            break
+    if problems:
+        raise SpecError(problems)
+
+
+class Lines:
+    """Turns a character offset into a 1-based (line, col), counting breaks as PyYAML does."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+    def at(self, index: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
+
+
+def problem(code: str, message: str, filename: str, line: int, col: int) -> Problem:
+    return Problem(code, message, Location(filename, line, col))
+
+
+def file_error(filename: str, message: str) -> SpecError:
+    return SpecError([problem("WFE001", message, filename, 1, 1)])
+
+
