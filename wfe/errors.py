@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from typing import ClassVar, Literal
 
 Severity = Literal["error", "warning"]
@@ -87,6 +86,8 @@ class Problem:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A ` (did you mean 'x'?)` suffix, or an empty string when nothing is close."""
+    from difflib import get_close_matches  # only on the error path: difflib is slow to import
+
     matches = get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 

@@ -6,7 +6,6 @@ The decorator only sets an attribute and returns the function unchanged; registr
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -115,6 +114,8 @@ class ToolDef:
         """The declared version, else a hash of the function's source (for caching)."""
         if self.declared_version is not None:
             return self.declared_version
+        import hashlib
+
         try:
             source = inspect.getsource(self.fn)
         except (OSError, TypeError):
