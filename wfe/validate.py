@@ -177,7 +177,7 @@ def _unused_keys(graph: Graph) -> list[Problem]:
             written.add(node.out)
         if node.on_error:
             written.add("error")
-        writes: frozenset[str] | None = _literal_writes(node.tool) if node.tool is not None else frozenset()
+        writes = _literal_writes(node.tool) if node.tool is not None else frozenset[str]()
         if writes is None:
             return []  # this tool's writes cannot be known without running it
         written |= writes
