@@ -1,21 +1,22 @@
-"""The engine: run a compiled Graph step by step, emitting events.
+"""The engine: run a compiled Graph step by step, emitting events and journaling steps.
 
 One step is one node execution: bind its arguments, call its tool (with retries and a timeout),
-validate and reduce its updates into the state, then pick the next node (first edge whose
-condition holds). The engine knows nothing of terminals or databases: front ends listen to events.
+validate and reduce its updates into the state, pick the next node (the first edge whose condition
+holds), and commit the step to the journal when there is one. The engine knows nothing of
+terminals or databases: front ends listen to events, the store is a Journal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import random as random_module
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from wfe.binding import Scope, bind_arguments, updates_of
 from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
@@ -27,16 +28,21 @@ from wfe.errors import (
 )
 from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
-from wfe.graph import END, Binding, Graph, GraphNode, Source
-from wfe.registry import CONTEXT_PARAM, STATE_PARAM
-from wfe.state import State, describe_value
+from wfe.graph import END, Graph, GraphNode
+from wfe.journal import Cursor, Journal, StepDone
+from wfe.registry import CONTEXT_PARAM
+from wfe.state import State
+
+__all__ = ["Asker", "Engine", "RunResult", "Scope"]
 
 Sleep = Callable[[float], Awaitable[None]]
+#: Asks a person for an interrupt node's values (node, message, expects) -> values, or None.
+Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
 
 
 @dataclass
 class RunResult:
-    """How a run ended."""
+    """How a run ended (or paused)."""
 
     run_id: str
     status: RunStatus
@@ -45,6 +51,7 @@ class RunResult:
     steps: int = 0
     duration_ms: float = 0.0
     visits: dict[str, int] = field(default_factory=dict)
+    waiting: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,32 +67,15 @@ class _ToolFailure(Exception):
         self.attempts = attempts
 
 
-class Scope(Mapping[str, Any]):
-    """The names an expression sees: state keys, `visits`, `step`, `inputs`."""
+class _Stop(Exception):
+    """The run stops at a step boundary without failing: paused or cancelled."""
 
-    __slots__ = ("_run",)
-
-    def __init__(self, run: Engine) -> None:
-        self._run = run
-
-    def __getitem__(self, name: str) -> Any:
-        run = self._run
-        if name in run.state:
-            return run.state[name]
-        if name == "visits":
-            return run.visits
-        if name == "step":
-            return run.step
-        if name == "inputs":
-            return run.inputs
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._run.state
-        yield from ("visits", "step", "inputs")
-
-    def __len__(self) -> int:
-        return len(self._run.state) + 3
+    def __init__(
+        self, status: Literal["waiting", "cancelled"], waiting: dict[str, Any] | None
+    ) -> None:
+        super().__init__(status)
+        self.status = status
+        self.waiting = waiting
 
 
 def _type_names(error: BaseException) -> set[str]:
@@ -103,6 +93,8 @@ class Engine:
         inputs: Mapping[str, Any] | None = None,
         listeners: list[Listener] | None = None,
         executor: Executor | None = None,
+        journal: Journal | None = None,
+        ask: Asker | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
@@ -115,6 +107,9 @@ class Engine:
         # Sync tools without a timeout run inline (no thread hop) unless another executor
         # was asked for.
         self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
+        self.journal = journal
+        self.ask = ask
+        self.clock = clock
         self.info = StepInfo(run_id, self._log)
         self.sleep = sleep
         self.random = random
@@ -122,45 +117,68 @@ class Engine:
         self.visits: dict[str, int] = {}
         self.step = 0
         self.scope = Scope(self)
+        self.answers: dict[str, Any] = {}
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def run(self, state: State, start: str | None = None) -> RunResult:
-        """Run from `start` (default: the graph's start) with `state` until `end` or failure."""
+    async def run(
+        self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
+    ) -> RunResult:
+        """Run with `state` from `cursor` (default: the start) until `end`, a pause or failure.
+
+        `answers` are the values for the interrupt node a resumed run is waiting at.
+        """
         self.state = state
+        self.answers = dict(answers or {})
+        if cursor is not None:
+            self.visits, self.step = dict(cursor.visits), cursor.step
+            self.bus = EventBus(self.run_id, self.bus.listeners, self.clock, cursor.seq)
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        schema = self.graph.schema
         began = time.monotonic()
-        self._emit("run_started", {"workflow": self.graph.name, "inputs": schema.mask(self.inputs)})
+        self._emit("run_started", {"workflow": self.graph.name,
+                                   "inputs": self.graph.schema.mask(self.inputs)})
         status: RunStatus = "succeeded"
         error: RunError | None = None
+        waiting: dict[str, Any] | None = None
         token = set_step(self.info)
         try:
-            await self._run_with_deadline(start or self.graph.start, began)
+            await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
         except RunError as failure:
             status, error = "failed", failure
+        except _Stop as stop:
+            status, waiting = stop.status, stop.waiting
         except (KeyboardInterrupt, asyncio.CancelledError):
-            self._finish("interrupted", None, began)
+            self._finish("interrupted", None, None, began)
             raise
         finally:
             reset_step(token)
-        return self._finish(status, error, began)
+        return self._finish(status, error, waiting, began)
 
-    def _finish(self, status: RunStatus, error: RunError | None, began: float) -> RunResult:
+    def _finish(
+        self,
+        status: RunStatus,
+        error: RunError | None,
+        waiting: dict[str, Any] | None,
+        began: float,
+    ) -> RunResult:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
+        error_fields = _error_fields(error) if error is not None else None
+        if waiting is not None:
+            self._emit("run_waiting", waiting)
         if self.bus.active:
             fields: dict[str, Any] = {
                 "status": status,
                 "state": self.graph.schema.mask(self.state),
                 "duration_ms": duration_ms,
             }
-            if error is not None:
-                fields["error"] = _error_fields(error)
+            if error_fields is not None:
+                fields["error"] = error_fields
             self._emit("run_finished", fields)
-        return RunResult(
-            self.run_id, status, self.state, error, self.step, duration_ms, dict(self.visits)
-        )
+        if self.journal is not None:
+            self.journal.run_ended(status, self.state, error_fields, waiting)
+        return RunResult(self.run_id, status, self.state, error, self.step, duration_ms,
+                         dict(self.visits), waiting)
 
     async def _run_with_deadline(self, start: str, began: float) -> None:
         timeout = self.graph.timeout
@@ -183,14 +201,30 @@ class Engine:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
+            values = self._interrupt_values(node) if node.kind == "interrupt" else None
             self.step += 1
             self.visits[name] = visits + 1
+            journal = self.journal
+            began = self.clock() if journal is not None else 0.0
             try:
-                await self._execute(node)
+                if values is None:
+                    attempt, written = await self._execute(node)
+                else:
+                    attempt, written = 1, self._answer(node, values)
             except _ToolFailure as failure:
-                name = self._recover(node, failure)
+                name = self._recover(node, failure, began)
                 continue
             name = self._next(node)
+            if journal is not None:
+                done = StepDone(self.step, node.name, attempt, began,
+                                round((self.clock() - began) * 1000, 3), "succeeded",
+                                self.graph.schema.mask(written), None, name)
+                self._journal(done)
+
+    def _journal(self, done: StepDone) -> None:
+        assert self.journal is not None
+        if self.journal.step_done(done, self.state, self.visits):
+            raise _Stop("cancelled", None)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:
@@ -202,11 +236,18 @@ class Engine:
         self._emit_edge(node.name, node.on_exhausted, "exhausted")
         return node.on_exhausted
 
-    def _recover(self, node: GraphNode, failure: _ToolFailure) -> str:
+    def _recover(self, node: GraphNode, failure: _ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
         target = self._route_error(node, failure)
-        self.graph.schema.apply(self.state, {"error": _error_value(node, failure)}, node.name)
+        value = {"node": node.name, "type": type(failure.error).__name__,
+                 "message": _message(failure.error)}
+        self.graph.schema.apply(self.state, {"error": value}, node.name)
         self._emit_edge(node.name, target, "on_error")
+        if self.journal is not None:
+            done = StepDone(self.step, node.name, failure.attempts, began,
+                            round((self.clock() - began) * 1000, 3), "routed", {"error": value},
+                            {"type": value["type"], "message": value["message"]}, target)
+            self._journal(done)
         return target
 
     def _route_error(self, node: GraphNode, failure: _ToolFailure) -> str:
@@ -234,12 +275,33 @@ class Engine:
                 return edge.target
         return END
 
-    # --- one node execution ---------------------------------------------------------------
+    # --- interrupt nodes ------------------------------------------------------------------
 
-    async def _execute(self, node: GraphNode) -> dict[str, Any]:
+    def _interrupt_values(self, node: GraphNode) -> dict[str, Any]:
+        """The values a person gave for this interrupt node, or a pause (_Stop)."""
+        values = self.answers.pop(node.name, None)
+        if values is None and self.ask is not None:
+            values = self.ask(node.name, node.message, node.expects)
+        if values is None:
+            waiting = {"node": node.name, "message": node.message, "expects": node.expects}
+            raise _Stop("waiting", waiting)
+        return dict(values)
+
+    def _answer(self, node: GraphNode, values: dict[str, Any]) -> dict[str, Any]:
+        if self.bus.active:
+            self._emit("node_started", {"node": node.name, "step": self.step, "attempt": 1})
+        written = self.graph.schema.apply(self.state, values, node.name)
+        if self.bus.active:
+            self._emit("node_finished", {"node": node.name, "step": self.step, "duration_ms": 0.0,
+                                         "updates": self.graph.schema.mask(written)})
+        return written
+
+    # --- one tool call, with retries ------------------------------------------------------
+
+    async def _execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
         tool = node.tool
         assert tool is not None
-        kwargs = self._bind(node)
+        kwargs = bind_arguments(node, self.state, self.scope)
         info = self.info
         info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]
         inline = node.runs_inline and self.inline_sync
@@ -258,7 +320,7 @@ class Engine:
                     result = tool.fn(**kwargs)
                 else:
                     result = await self.executor.call(tool, kwargs, node.timeout, info)
-            except Exception as error:
+            except Exception as error:  # tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")
                 self._emit_failed(node, info.step, attempt, error)
@@ -267,12 +329,12 @@ class Engine:
                 attempt += 1
                 await self.sleep(node.retry.delay_before(attempt, self.random()))
                 continue
-            return self._commit(node, kwargs, result, info.step, began)
+            return attempt, self._commit(node, kwargs, result, info.step, began)
 
     def _commit(
         self, node: GraphNode, kwargs: dict[str, Any], result: Any, step: int, began: float
     ) -> dict[str, Any]:
-        updates = self._updates(node, kwargs, result)
+        updates = updates_of(node, kwargs, self.state, result)
         written = self.graph.schema.apply(self.state, updates, node.name) if updates else {}
         if self.bus.active:
             self._emit("node_finished", {
@@ -282,46 +344,6 @@ class Engine:
                 "updates": self.graph.schema.mask(written),
             })
         return written
-
-    def _updates(self, node: GraphNode, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
-        if node.out is not None:
-            return {node.out: result}
-        if type(result) is dict and not node.wants_state:
-            return result
-        whole = kwargs.get(STATE_PARAM) if node.wants_state else None
-        changes = _changes(self.state, whole) if isinstance(whole, dict) else {}
-        if result is None:
-            return changes
-        if isinstance(result, dict):
-            return {**changes, **result} if changes else result
-        raise RunError(
-            f"tool returned {describe_value(result)}; return a dict of state updates, None, "
-            "or set `out:` to store the value under one key",
-            node=node.name,
-        )
-
-    def _bind(self, node: GraphNode) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        state = self.state
-        for binding in node.bindings:
-            source = binding.source
-            if source is Source.STATE:
-                if binding.value in state:
-                    kwargs[binding.param] = state[binding.value]
-                elif not _has_default(node, binding):
-                    raise RunError(f"tool parameter '{binding.param}' reads state key "
-                                   f"'{binding.value}', which is not set yet", node=node.name)
-            elif source is Source.CONSTANT:
-                kwargs[binding.param] = binding.value
-            elif source is Source.TEMPLATE:
-                try:
-                    kwargs[binding.param] = binding.value.render(self.scope)
-                except ExpressionError as error:
-                    raise ExpressionError(f"with.{binding.param}: {error}",
-                                          node=node.name) from None
-            elif source is Source.WHOLE_STATE:
-                kwargs[binding.param] = copy.deepcopy(state)
-        return kwargs
 
     # --- events ---------------------------------------------------------------------------
 
@@ -347,11 +369,6 @@ class Engine:
             self._loop.call_soon_threadsafe(self._emit, "log", fields)
 
 
-def _has_default(node: GraphNode, binding: Binding) -> bool:
-    assert node.tool is not None
-    return any(p.name == binding.param and p.has_default for p in node.tool.params)
-
-
 def _retryable(error: BaseException, on: frozenset[str] | None) -> bool:
     return on is None or bool(on & _type_names(error))
 
@@ -360,15 +377,5 @@ def _message(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _error_value(node: GraphNode, failure: _ToolFailure) -> dict[str, Any]:
-    return {"node": node.name, "type": type(failure.error).__name__,
-            "message": _message(failure.error)}
-
-
 def _error_fields(error: RunError) -> dict[str, Any]:
     return {"node": error.node, "type": type(error).__name__, "message": error.message}
-
-
-def _changes(before: State, after: dict[str, Any]) -> dict[str, Any]:
-    """The keys a tool changed in its copy of the whole state."""
-    return {k: v for k, v in after.items() if k not in before or before[k] != v}

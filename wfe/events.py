@@ -37,11 +37,11 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class EventBus:
     """Numbers events without gaps and hands them to every listener, in order."""
 
-    __slots__ = ("_clock", "_listeners", "_seq", "active", "run_id")
+    __slots__ = ("_clock", "_seq", "active", "listeners", "run_id")
 
     def __init__(self, run_id: str, listeners: list[Listener], clock: Clock, seq: int = 0) -> None:
         self.run_id = run_id
-        self._listeners = listeners
+        self.listeners = listeners
         self._clock = clock
         self._seq = seq
         #: False when nobody listens: the engine then skips building events at all.
@@ -52,7 +52,7 @@ class EventBus:
         return self._seq
 
     def emit(self, kind: EventKind, fields: dict[str, Any]) -> None:
-        if not self._listeners:
+        if not self.listeners:
             return
         self._seq += 1
         event: Event = {
@@ -62,5 +62,5 @@ class EventBus:
             "seq": self._seq,
         }
         event.update(fields)
-        for listener in self._listeners:
+        for listener in self.listeners:
             listener(event)

@@ -23,7 +23,7 @@ from wfe.expr import (
 )
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
-from wfe.spec.models import END, REDUCERS, Node, Retry
+from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
 
 __all__ = ["END", "Binding", "Edge", "Graph", "GraphNode", "Source", "compile_graph"]
 from wfe.state import Reducer, StateSchema
@@ -96,6 +96,8 @@ class GraphNode:
     on_exhausted: str | None = None
     edges: tuple[Edge, ...] = ()
     description: str = ""
+    message: str = ""
+    expects: dict[str, str] = field(default_factory=dict)
     #: Derived once at compile time, for the engine's hot path.
     wants_context: bool = False
     wants_state: bool = False
@@ -219,14 +221,32 @@ class _Compiler:
         if node.on_error is not None and "error" not in self.state_keys:
             self.problem("WFE050", "on_error writes state key 'error': declare it "
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
-        if node.tool is None:
-            self.problem("WFE022", f"node '{name}' has no kind: give it `tool:`", path,
-                         at_key=True)
+        kinds = node.kinds
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none"
+            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
+                         f"); it has {found}", path, at_key=True)
             return compiled
+        if node.interrupt is not None:
+            compiled.message = node.interrupt.message
+            compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
+            return compiled.finish()
+        assert node.tool is not None
         compiled.tool = self._tool(node.tool, (*path, "tool"))
         if compiled.tool is not None:
             compiled.bindings = self._bindings(compiled.tool, node, path)
         return compiled.finish()
+
+    def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
+        for key, type_text in expects.items():
+            where: YamlPath = (*path, "expects", key)
+            if key not in self.state_keys:
+                self._undeclared(key, where)
+            try:
+                parse_type(type_text)
+            except TypeSyntaxError as error:
+                self.problem("WFE050", str(error), where)
+        return dict(expects)
 
     def _undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)

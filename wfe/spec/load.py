@@ -13,6 +13,7 @@ from wfe.spec.models import (
     Branch,
     Defaults,
     ErrorRoute,
+    Interrupt,
     Limits,
     Node,
     Retry,
@@ -149,6 +150,7 @@ _CONTEXTS: list[tuple[tuple[str, ...], type[BaseModel]]] = [
     (("defaults", "retry"), Retry),
     (("nodes", "*"), Node),
     (("nodes", "*", "retry"), Retry),
+    (("nodes", "*", "interrupt"), Interrupt),
     (("nodes", "*", "next", "#"), Branch),
     (("nodes", "*", "on_error", "#"), ErrorRoute),
 ]

@@ -166,13 +166,21 @@ class Defaults(_Model):
     max_visits: int | None = Field(None, ge=1)
 
 
-NODE_KINDS = ("tool",)
+class Interrupt(_Model):
+    """Pause the run until a person supplies `expects` (state key -> type)."""
+
+    message: str = ""
+    expects: dict[StateKey, str] = Field(default_factory=dict)
+
+
+NODE_KINDS = ("tool", "interrupt")
 
 
 class Node(_Model):
-    """One node of the graph. Exactly one kind key (`tool`)."""
+    """One node of the graph. Exactly one kind key: `tool` or `interrupt`."""
 
     tool: str | None = None
+    interrupt: Interrupt | None = None
     description: str = ""
     next: Next | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
@@ -184,8 +192,13 @@ class Node(_Model):
     on_exhausted: NodeName | None = None
 
     @property
+    def kinds(self) -> list[str]:
+        return [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
+
+    @property
     def kind(self) -> str:
-        return "tool"
+        kinds = self.kinds
+        return kinds[0] if kinds else "tool"
 
 
 class WorkflowSpec(_Model):

@@ -1,0 +1,99 @@
+"""A tool call's arguments from its bindings, and a tool's return value as state updates."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from wfe.errors import ExpressionError, RunError
+from wfe.graph import GraphNode, Source
+from wfe.registry import STATE_PARAM
+from wfe.state import State, describe_value
+
+
+class _Run(Protocol):
+    state: State
+    visits: dict[str, int]
+    step: int
+    inputs: dict[str, Any]
+
+
+class Scope(Mapping[str, Any]):
+    """The names an expression sees: state keys, `visits`, `step`, `inputs`."""
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+
+    def __getitem__(self, name: str) -> Any:
+        run = self._run
+        if name in run.state:
+            return run.state[name]
+        if name == "visits":
+            return run.visits
+        if name == "step":
+            return run.step
+        if name == "inputs":
+            return run.inputs
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._run.state
+        yield from ("visits", "step", "inputs")
+
+    def __len__(self) -> int:
+        return len(self._run.state) + 3
+
+
+def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the node's tool (without `ctx`, which is per attempt)."""
+    kwargs: dict[str, Any] = {}
+    for binding in node.bindings:
+        source = binding.source
+        if source is Source.STATE:
+            if binding.value in state:
+                kwargs[binding.param] = state[binding.value]
+            elif not _has_default(node, binding.param):
+                raise RunError(f"tool parameter '{binding.param}' reads state key "
+                               f"'{binding.value}', which is not set yet", node=node.name)
+        elif source is Source.CONSTANT:
+            kwargs[binding.param] = binding.value
+        elif source is Source.TEMPLATE:
+            try:
+                kwargs[binding.param] = binding.value.render(scope)
+            except ExpressionError as error:
+                raise ExpressionError(f"with.{binding.param}: {error}", node=node.name) from None
+        elif source is Source.WHOLE_STATE:
+            kwargs[binding.param] = copy.deepcopy(state)
+    return kwargs
+
+
+def updates_of(node: GraphNode, kwargs: dict[str, Any], state: State, result: Any) -> Any:
+    """The state updates a tool's return value stands for."""
+    if node.out is not None:
+        return {node.out: result}
+    if type(result) is dict and not node.wants_state:
+        return result
+    whole = kwargs.get(STATE_PARAM) if node.wants_state else None
+    changes = _changes(state, whole) if isinstance(whole, dict) else {}
+    if result is None:
+        return changes
+    if isinstance(result, dict):
+        return {**changes, **result} if changes else result
+    raise RunError(
+        f"tool returned {describe_value(result)}; return a dict of state updates, None, "
+        "or set `out:` to store the value under one key",
+        node=node.name,
+    )
+
+
+def _has_default(node: GraphNode, param: str) -> bool:
+    assert node.tool is not None
+    return any(p.name == param and p.has_default for p in node.tool.params)
+
+
+def _changes(before: State, after: dict[str, Any]) -> dict[str, Any]:
+    """The keys a tool changed in its copy of the whole state."""
+    return {k: v for k, v in after.items() if k not in before or before[k] != v}
