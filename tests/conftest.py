@@ -39,3 +39,9 @@ def make_workflow(write_workflow: Callable[..., Path]) -> MakeWorkflow:
         return Workflow.load(write_workflow(yaml, tools), entry_points=False)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test (and every process it starts) gets its own store, never the repo's."""
+    monkeypatch.setenv("WFE_STORE", str(tmp_path_factory.mktemp("store") / "wfe.db"))

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from wfe.discovery import build_registry
-from wfe.engine import Engine, RunResult
+from wfe.engine import Asker, Engine, RunResult
 from wfe.events import Event, Listener
 from wfe.executor import Executor
 from wfe.graph import Graph, compile_graph
 from wfe.ids import new_run_id
+from wfe.journal import Cursor, Journal
 from wfe.registry import Registry
 from wfe.spec.load import load_spec_file
 from wfe.state import State
@@ -57,18 +58,30 @@ class Workflow:
         listeners: Sequence[Listener] = (),
         run_id: str | None = None,
         executor: Executor | None = None,
+        journal: Journal | None = None,
+        ask: Asker | None = None,
+        state: State | None = None,
+        cursor: Cursor | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Run inside an event loop. Invalid inputs raise InputError before anything runs."""
+        """Run inside an event loop. Invalid inputs raise InputError before anything runs.
+
+        `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
+        commits every step durably; `ask` prompts a person at interrupt nodes.
+        """
         inputs = dict(inputs or {})
-        state = self.initial_state(inputs)
+        if state is None:
+            state = self.initial_state(inputs)
         engine = Engine(
             self.graph,
             run_id=run_id or new_run_id(),
             inputs=inputs,
             listeners=list(listeners),
             executor=executor,
+            journal=journal,
+            ask=ask,
         )
-        return await engine.run(state)
+        return await engine.run(state, cursor, answers)
 
     def run(
         self,
@@ -76,9 +89,10 @@ class Workflow:
         *,
         listeners: Sequence[Listener] = (),
         run_id: str | None = None,
+        journal: Journal | None = None,
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise)."""
-        return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id))
+        return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal))
 
     def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:
         """The run's events as they happen; the run goes on in a background thread."""

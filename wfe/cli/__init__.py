@@ -23,6 +23,17 @@ app = typer.Typer(
 )
 
 FileArg = Annotated[Path, typer.Argument(help="The workflow file.", show_default=False)]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="The store file (default: WFE_STORE, [tool.wfe] store, "
+                 ".wfe/wfe.db).", show_default=False),
+]
+DurabilityOpt = Annotated[
+    str | None,
+    typer.Option("--durability", help="normal (WAL, fast) or full (survives power loss).",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output.")]
 ImportOpt = Annotated[
     list[str] | None,
     typer.Option("--import", help="Also import tools from this module (repeatable)."),
@@ -68,6 +79,15 @@ def run(
         typer.Option("--dry-run", help="Load, bind and compile; print the plan; call no tool."),
     ] = False,
     imports: ImportOpt = None,
+    store: StoreOpt = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Keep no record of the run.")
+    ] = False,
+    durability: DurabilityOpt = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Run in the background; print the run id.")
+    ] = False,
+    attach: Annotated[str | None, typer.Option("--attach", hidden=True)] = None,
 ) -> None:
     """Run a workflow, with live progress on a terminal."""
     from wfe.cli.run_command import RunOptions, run_workflow
@@ -81,10 +101,108 @@ def run(
         output=output,
         dry_run=dry_run,
         imports=imports or [],
+        store=store,
+        no_store=no_store,
+        durability=durability,
+        detach=detach,
+        attach=attach,
     )
     with handle_errors():
         code = run_workflow(options)
     raise typer.Exit(code)
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="KEY=VALUE: what a waiting run expects, or secrets."),
+    ] = None,
+    start_from: Annotated[
+        str | None,
+        typer.Option("--from", help="Start a new, linked run from this node instead.",
+                     show_default=False),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Resume even though the workflow file changed.")
+    ] = False,
+    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the final state here as JSON.",
+                     show_default=False),
+    ] = None,
+    imports: ImportOpt = None,
+    store: StoreOpt = None,
+    durability: DurabilityOpt = None,
+) -> None:
+    """Continue a waiting, interrupted or failed run from its last committed step."""
+    from wfe.cli.resume_command import ResumeOptions, resume_run
+
+    options = ResumeOptions(
+        run=run_id, assignments=inputs or [], start_from=start_from, force=force,
+        imports=imports or [], json_lines=json_lines, quiet=quiet, output=output, store=store,
+        durability=durability,
+    )
+    with handle_errors():
+        code = resume_run(options)
+    raise typer.Exit(code)
+
+
+@app.command()
+def runs(
+    status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.",
+                                               show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many runs.")] = 20,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Past and current runs, newest first."""
+    from wfe.cli.runs_command import list_runs
+
+    with handle_errors():
+        list_runs(status, limit, as_json, store)
+
+
+@app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """One run: status, inputs, steps with durations and errors, final state."""
+    from wfe.cli.runs_command import show_run
+
+    with handle_errors():
+        show_run(run_id, as_json, store)
+
+
+@app.command()
+def logs(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream until it ends.")] = False,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """The run's events; --follow streams a run in progress until it ends."""
+    from wfe.cli.runs_command import show_logs
+
+    with handle_errors():
+        show_logs(run_id, follow, as_json, store)
+
+
+@app.command()
+def cancel(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    store: StoreOpt = None,
+) -> None:
+    """Stop a running or detached run at its next step boundary."""
+    from wfe.cli.runs_command import cancel_run
+
+    with handle_errors():
+        cancel_run(run_id, store)
 
 
 @app.command()
@@ -117,6 +235,9 @@ def graph(
         str, typer.Option("--format", help="tree, mermaid, dot or json.")
     ] = "tree",
     imports: ImportOpt = None,
+    run: Annotated[str | None, typer.Option("--run", help="Annotate with this run's visits.",
+                                            show_default=False)] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Print the workflow's structure: nodes, edges with their conditions, loops marked."""
     from wfe.cli.graph_command import FORMATS, print_graph
@@ -125,7 +246,7 @@ def graph(
         raise typer.BadParameter(f"'{output}' is not one of {', '.join(FORMATS)}",
                                  param_hint="--format")
     with handle_errors():
-        print_graph(file, output, imports or [])
+        print_graph(file, output, imports or [], run, store)
 
 
 @app.command()

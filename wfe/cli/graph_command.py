@@ -4,24 +4,46 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wfe.discovery import build_registry
 from wfe.graph import compile_graph
 from wfe.spec.load import load_spec_file
 
+if TYPE_CHECKING:
+    from wfe.diagram import NodeAnnotation
+
 FORMATS = ("tree", "mermaid", "dot", "json")
 
 
-def print_graph(file: Path, output: str, imports: list[str]) -> None:
+def print_graph(file: Path, output: str, imports: list[str], run: str | None = None,
+                store: Path | None = None) -> None:
     loaded = load_spec_file(file)
     graph = compile_graph(loaded, build_registry(loaded, imports))
+    annotations = run_annotations(run, store) if run is not None else None
     if output == "tree":
         from rich.console import Console
 
         from wfe.render.tree import graph_tree
 
-        Console().print(graph_tree(graph))
+        Console().print(graph_tree(graph, annotations))
         return
     from wfe.diagram import render_text
 
-    sys.stdout.write(render_text(graph, output))  # type: ignore[arg-type]
+    sys.stdout.write(render_text(graph, output, annotations))  # type: ignore[arg-type]
+
+
+def run_annotations(run: str, store_path: Path | None) -> dict[str, NodeAnnotation]:
+    """Each node's visits in a stored run, and the outcome of its last step."""
+    from wfe.cli.run_command import open_store
+    from wfe.diagram import NodeAnnotation
+
+    with open_store(store_path, None) as store:
+        record = store.get_run(store.resolve(run))
+        last: dict[str, str] = {s.node: s.outcome for s in store.steps(record.run_id)}
+    failed_at = (record.error or {}).get("node")
+    if failed_at:
+        last[failed_at] = "failed"
+    if record.waiting:
+        last[record.waiting["node"]] = "waiting"
+    return {node: NodeAnnotation(visits, last.get(node)) for node, visits in record.visits.items()}

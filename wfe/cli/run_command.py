@@ -1,23 +1,26 @@
-"""`wfe run`: load, bind inputs, pick a front end, run, print or write the final state."""
+"""`wfe run`: load, bind inputs, pick a front end, run (durably), print or write the final state."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfe.api import Workflow
 from wfe.cli.inputs import load_inputs_file, parse_assignments
-from wfe.engine import RunResult
-from wfe.errors import UsageError
+from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
+from wfe.cli.signals import exit_code_for, stop_on_signals
+from wfe.engine import Asker, RunResult
 from wfe.graph import Graph
 from wfe.ids import new_run_id
+from wfe.journal import Cursor, Journal
 from wfe.render import Renderer, RenderMode, make_renderer
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+if TYPE_CHECKING:  # the store is imported only when a run uses it
+    from wfe.store import Store
 
 
 @dataclass
@@ -30,6 +33,11 @@ class RunOptions:
     output: Path | None = None
     dry_run: bool = False
     imports: list[str] = field(default_factory=list)
+    store: Path | None = None
+    no_store: bool = False
+    durability: str | None = None
+    detach: bool = False
+    attach: str | None = None
 
 
 def gather_inputs(options: RunOptions) -> dict[str, Any]:
@@ -40,18 +48,81 @@ def gather_inputs(options: RunOptions) -> dict[str, Any]:
     return inputs
 
 
+def open_store(store: Path | None, durability: str | None) -> Store:
+    from wfe.store import Store, durability_setting, store_path
+
+    return Store.open(store_path(store), durability=durability_setting(durability))
+
+
 def run_workflow(options: RunOptions) -> int:
     workflow = Workflow.load(options.file, imports=options.imports)
     inputs = gather_inputs(options)
     state = workflow.initial_state(inputs)
     if options.dry_run:
+        from wfe.cli.plan import plan_text
+
         sys.stdout.write(plan_text(workflow.graph, workflow.graph.schema.mask(state)))
         return EXIT_OK
+    if options.detach:
+        from wfe.cli.detach import detach
+
+        return detach(options, workflow, inputs, state)
+    if options.no_store:
+        return execute(workflow, options, inputs, state, journal=None, run_id=new_run_id())
+    from wfe.durable import StoreJournal, new_run
+
+    with open_store(options.store, options.durability) as store:
+        if options.attach is not None:
+            from wfe.cli.detach import attached_lease
+
+            lease = attached_lease(store, options.attach)
+        else:
+            lease = store.create_run(new_run(workflow.graph, new_run_id(), inputs, state))
+        journal = StoreJournal(store, lease, workflow.graph)
+        return execute(workflow, options, inputs, state, journal=journal, run_id=lease.run_id)
+
+
+def execute(
+    workflow: Workflow,
+    options: RunOptions,
+    inputs: dict[str, Any],
+    state: dict[str, Any],
+    *,
+    journal: Journal | None,
+    run_id: str,
+    cursor: Cursor | None = None,
+    answers: dict[str, Any] | None = None,
+) -> int:
+    """Run with the chosen front end; the exit code of SPEC section 2."""
     renderer = _renderer(options, workflow.graph)
-    with renderer:
-        result = asyncio.run(workflow.arun(inputs, listeners=[renderer], run_id=new_run_id()))
-    _report(result, options, workflow.graph)
-    return EXIT_OK if result.ok else EXIT_FAILED
+    listeners: list[Callable[[dict[str, Any]], None]] = [renderer]
+    if journal is not None:
+        listeners.append(journal)  # type: ignore[arg-type]
+    ask = _terminal_asker(renderer) if _interactive(options) else None
+    try:
+        with renderer, stop_on_signals():
+            result = asyncio.run(workflow.arun(
+                inputs, listeners=listeners, run_id=run_id, journal=journal, ask=ask,
+                state=state, cursor=cursor, answers=answers,
+            ))
+    except KeyboardInterrupt as interrupt:
+        sys.stderr.write(f"interrupted: run {run_id} can be resumed with `wfe resume {run_id}`\n"
+                         if journal is not None else "interrupted\n")
+        return exit_code_for(interrupt)
+    _report(result, options, workflow.graph, stored=journal is not None)
+    return exit_code(result)
+
+
+def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:
+    shown = graph.schema.mask(result.state)
+    if options.output is not None:
+        from wfe.cli.outcome import write_output
+
+        write_output(options.output, shown)
+    elif not options.json_lines and not options.quiet:
+        print_state(shown)
+    if not options.json_lines:
+        report(result, stored=stored)
 
 
 def _mode(options: RunOptions) -> RenderMode:
@@ -66,45 +137,22 @@ def _renderer(options: RunOptions, graph: Graph) -> Renderer:
     return make_renderer(_mode(options), nodes=list(graph.nodes), workflow=graph.name)
 
 
-def _report(result: RunResult, options: RunOptions, graph: Graph) -> None:
-    shown = graph.schema.mask(result.state)
-    if options.output is not None:
-        _write_output(options.output, shown)
-    elif not options.json_lines and not options.quiet:
-        _print_state(shown)
-    if result.error is not None and not options.json_lines:
-        sys.stderr.write(f"error: {result.error}\n")
+def _interactive(options: RunOptions) -> bool:
+    return (not options.json_lines and not options.quiet and options.attach is None
+            and sys.stdin.isatty() and sys.stderr.isatty())
 
 
-def _write_output(path: Path, state: dict[str, Any]) -> None:
-    try:
-        path.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"--output {path}: cannot write it ({error.strerror})") from None
+def _terminal_asker(renderer: Renderer) -> Asker:
+    def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
+        from wfe.cli.prompt import prompt_for
 
+        stop, start = getattr(renderer, "stop", None), getattr(renderer, "start", None)
+        if callable(stop):
+            stop()
+        try:
+            return prompt_for(node, message, expects)
+        finally:
+            if callable(start):
+                start()
 
-def _print_state(state: dict[str, Any]) -> None:
-    text = json.dumps(state, indent=2, ensure_ascii=False)
-    if sys.stdout.isatty():
-        from rich.console import Console
-
-        Console().print_json(text)
-    else:
-        sys.stdout.write(text + "\n")
-
-
-def plan_text(graph: Graph, state: dict[str, Any]) -> str:
-    """What `--dry-run` prints: the nodes in order, their tools, bindings and edges."""
-    lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}", "nodes:"]
-    for node in graph.nodes.values():
-        tool = node.tool.name if node.tool is not None else node.kind
-        lines.append(f"  {node.name}: {node.kind} {tool}")
-        for binding in node.bindings:
-            lines.append(f"    {binding.param} <- {binding.source.value}")
-        for edge in node.edges:
-            condition = f" when {edge.text}" if edge.text else ""
-            lines.append(f"    -> {edge.target}{condition}")
-    lines.append("initial state:")
-    lines.extend(f"  {key} = {json.dumps(value)}" for key, value in state.items())
-    lines.append("no tool was called (dry run)")
-    return "\n".join(lines) + "\n"
+    return ask

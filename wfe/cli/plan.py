@@ -1,0 +1,25 @@
+"""What `wfe run --dry-run` prints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wfe.graph import Graph
+
+
+def plan_text(graph: Graph, state: dict[str, Any]) -> str:
+    """The nodes in order, their tools, bindings and edges, and the initial state."""
+    lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}", "nodes:"]
+    for node in graph.nodes.values():
+        what = node.tool.name if node.tool is not None else (node.message or "a person's input")
+        lines.append(f"  {node.name}: {node.kind} {what}")
+        lines.extend(f"    {b.param} <- {b.source.value}" for b in node.bindings)
+        lines.extend(f"    expects {key}: {type_text}" for key, type_text in node.expects.items())
+        for edge in node.edges:
+            condition = f" when {edge.text}" if edge.text else ""
+            lines.append(f"    -> {edge.target}{condition}")
+    lines.append("initial state:")
+    lines.extend(f"  {key} = {json.dumps(value)}" for key, value in state.items())
+    lines.append("no tool was called (dry run)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,32 @@
+"""Asking a person at a terminal for an interrupt node's values."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from wfe.cli.inputs import parse_scalar
+from wfe.durable import check_answers
+from wfe.errors import WfeError
+
+
+def prompt_for(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
+    """Each expected key, read as a YAML scalar and checked; None when input ends (Ctrl-D)."""
+    sys.stderr.write(f"\n⏸ {node}: {message or 'input needed'}\n")
+    values: dict[str, Any] = {}
+    for key, type_text in expects.items():
+        while True:
+            try:
+                raw = input(f"  {key} ({type_text}): ")
+            except EOFError:
+                sys.stderr.write("\n")
+                return None
+            value = parse_scalar(raw.strip())
+            try:
+                check_answers({key: type_text}, {key: value})
+            except WfeError as error:
+                sys.stderr.write(f"  {error}\n")
+                continue
+            values[key] = value
+            break
+    return values

@@ -1,0 +1,86 @@
+"""`wfe resume RUN_ID`: continue a waiting, interrupted or failed run from its last committed step,
+or (`--from NODE`) start a new run, linked to the old one, from that node with its state there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfe.api import Workflow
+from wfe.cli.inputs import parse_assignments
+from wfe.cli.run_command import RunOptions, execute, open_store
+from wfe.durable import (
+    StoreJournal,
+    check_unchanged,
+    cursor_of,
+    new_run,
+    resumed_state,
+    split_resume_inputs,
+)
+from wfe.errors import UsageError
+from wfe.ids import new_run_id
+from wfe.journal import Cursor
+
+if TYPE_CHECKING:
+    from wfe.store import Store
+
+
+@dataclass
+class ResumeOptions:
+    run: str
+    assignments: list[str] = field(default_factory=list)
+    start_from: str | None = None
+    force: bool = False
+    imports: list[str] = field(default_factory=list)
+    json_lines: bool = False
+    quiet: bool = False
+    output: Path | None = None
+    store: Path | None = None
+    durability: str | None = None
+
+
+def resume_run(options: ResumeOptions) -> int:
+    with open_store(options.store, options.durability) as store:
+        run_id = store.resolve(options.run)
+        record = store.get_run(run_id)
+        path = Path(record.workflow_path)
+        if not path.is_file():
+            raise UsageError(f"run {run_id}: its workflow file {path} no longer exists")
+        workflow = Workflow.load(path, imports=options.imports)
+        check_unchanged(workflow.graph, record, options.force)
+        given = parse_assignments(options.assignments)
+        run_options = RunOptions(file=path, json_lines=options.json_lines, quiet=options.quiet,
+                                 output=options.output)
+        if options.start_from is not None:
+            return _restart_from(store, workflow, record.run_id, options.start_from, run_options,
+                                 record.inputs, given)
+        state = resumed_state(workflow.graph, record.state, given, os.environ)
+        answers = split_resume_inputs(workflow.graph, record, given)
+        lease = store.claim(run_id)
+        journal = StoreJournal(store, lease, workflow.graph)
+        return execute(workflow, run_options, record.inputs, state, journal=journal,
+                       run_id=run_id, cursor=cursor_of(record), answers=answers)
+
+
+def _restart_from(
+    store: Store,
+    workflow: Workflow,
+    old_run: str,
+    node: str,
+    run_options: RunOptions,
+    inputs: dict[str, Any],
+    given: dict[str, Any],
+) -> int:
+    graph = workflow.graph
+    if node not in graph.nodes:
+        raise UsageError(f"--from {node}: no such node in {graph.file}")
+    stored, visits, step = store.state_before(old_run, node)
+    state = resumed_state(graph, stored, given, os.environ)
+    run_id = new_run_id()
+    lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run, start=node))
+    journal = StoreJournal(store, lease, graph)
+    return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
+                   cursor=Cursor(node, visits, step, 0))

@@ -1,0 +1,130 @@
+"""`wfe runs`, `wfe show`, `wfe logs` and `wfe cancel`: the store, read from any terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfe.cli.run_command import open_store
+
+if TYPE_CHECKING:
+    from wfe.store import RunRecord, StepRecord
+
+FOLLOW_POLL_SECONDS = 0.1
+_TERMINAL = frozenset({"succeeded", "failed", "cancelled", "waiting", "interrupted"})
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(record: RunRecord) -> str:
+    end = record.finished_at or record.updated_at
+    return f"{max(0.0, end - record.created_at):.2f} s"
+
+
+def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | None) -> None:
+    with open_store(store_path, None) as store:
+        records = store.list_runs(status=status, limit=limit)  # type: ignore[arg-type]
+    if as_json:
+        rows = [{"run_id": r.run_id, "workflow": r.workflow, "status": r.status,
+                 "created_at": r.created_at, "finished_at": r.finished_at, "steps": r.step,
+                 "parent_run_id": r.parent_run_id} for r in records]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("run", "workflow", "status", "started (UTC)", "duration", "steps",
+                  box=None, pad_edge=False)
+    for r in records:
+        table.add_row(r.run_id, r.workflow, r.status, _when(r.created_at), _duration(r),
+                      str(r.step))
+    console = Console()
+    console.print(table if records else "no runs in this store yet")
+
+
+def show_run(run: str, as_json: bool, store_path: Path | None) -> None:
+    with open_store(store_path, None) as store:
+        record = store.get_run(store.resolve(run))
+        steps = store.steps(record.run_id)
+    if as_json:
+        document = {**_record_fields(record), "steps": [_step_fields(s) for s in steps]}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return
+    _print_run(record, steps)
+
+
+def _record_fields(record: RunRecord) -> dict[str, Any]:
+    fields = asdict(record)
+    fields.pop("initial_state", None)
+    return fields
+
+
+def _step_fields(step: StepRecord) -> dict[str, Any]:
+    fields = asdict(step)
+    fields.pop("run_id", None)
+    fields.pop("state", None)
+    return fields
+
+
+def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"run {record.run_id} · {record.workflow} · [bold]{record.status}[/bold]")
+    console.print(f"file: {record.workflow_path}")
+    console.print(f"started {_when(record.created_at)} UTC, {_duration(record)}")
+    if record.parent_run_id:
+        console.print(f"restarted from run {record.parent_run_id}")
+    console.print(f"inputs: {json.dumps(record.inputs, ensure_ascii=False)}")
+    table = Table("step", "node", "attempt", "duration", "outcome", "error", box=None,
+                  pad_edge=False)
+    for s in steps:
+        error = f"{s.error['type']}: {s.error['message']}" if s.error else ""
+        table.add_row(str(s.step), s.node, str(s.attempt), f"{s.duration_ms:.1f} ms",
+                      s.outcome, error)
+    console.print(table)
+    if record.error:
+        console.print(f"error at node '{record.error.get('node')}': {record.error.get('type')}: "
+                      f"{record.error.get('message')}", markup=False)
+    if record.waiting:
+        console.print(f"waiting at '{record.waiting['node']}' for "
+                      f"{', '.join(record.waiting.get('expects') or {})}", markup=False)
+    console.print("state:")
+    console.print_json(json.dumps(record.state, ensure_ascii=False))
+
+
+def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) -> None:
+    """Replay the stored events, then (with --follow) stream new ones until the run ends."""
+    from wfe.render import make_renderer
+
+    renderer = make_renderer("json" if as_json else "plain", stream=sys.stdout)
+    with open_store(store_path, None) as store:
+        run_id = store.resolve(run)
+        seq = 0
+        while True:
+            events = store.events(run_id, after_seq=seq)
+            for event in events:
+                renderer(event)
+                seq = event["seq"]
+            if not follow or any(e["event"] == "run_finished" for e in events):
+                return
+            if not events and store.get_run(run_id).status in _TERMINAL:
+                return
+            time.sleep(FOLLOW_POLL_SECONDS)
+
+
+def cancel_run(run: str, store_path: Path | None) -> None:
+    with open_store(store_path, None) as store:
+        run_id = store.resolve(run)
+        store.request_cancel(run_id)
+    sys.stderr.write(f"run {run_id} will stop at its next step boundary\n")

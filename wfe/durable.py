@@ -1,0 +1,147 @@
+"""The store as the engine's Journal, and what a run needs to start or resume durably.
+
+Secret state keys are never written: they are removed from every state the store receives and
+read again (from the environment or `-i`) when a run resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from wfe.errors import InputError, UsageError
+from wfe.events import Event, RunStatus
+from wfe.graph import Graph
+from wfe.journal import Cursor, StepDone
+from wfe.state import State
+from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
+from wfe.types import parse_type
+
+
+class StoreJournal:
+    """Commits each step (with the events before it) to the store; a listener for events."""
+
+    def __init__(self, store: Store, lease: Lease, graph: Graph) -> None:
+        self.store = store
+        self.lease = lease
+        self.secret_keys = graph.schema.secret_keys
+
+    def __call__(self, event: Event) -> None:
+        self.store.add_events(self.lease, [event])
+
+    def storable(self, state: State) -> dict[str, Any]:
+        if not self.secret_keys:
+            return state
+        return {k: v for k, v in state.items() if k not in self.secret_keys}
+
+    def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
+        checkpoint = Checkpoint(
+            step=done.step,
+            node=done.node,
+            attempt=done.attempt,
+            started_at=done.started_at,
+            duration_ms=done.duration_ms,
+            outcome=done.outcome,
+            updates=done.updates,
+            error=done.error,
+            state=self.storable(state),
+            visits=visits,
+            next_node=done.next_node,
+        )
+        return self.store.checkpoint(self.lease, checkpoint)
+
+    def run_ended(
+        self,
+        status: RunStatus,
+        state: State,
+        error: dict[str, Any] | None,
+        waiting: dict[str, Any] | None,
+    ) -> None:
+        self.store.finish(self.lease, status, state=self.storable(state), error=error,
+                          waiting=waiting)
+
+
+def new_run(graph: Graph, run_id: str, inputs: Mapping[str, Any], state: State,
+            parent: str | None = None, start: str | None = None) -> NewRun:
+    schema = graph.schema
+    source = graph.loaded.source
+    return NewRun(
+        run_id=run_id,
+        workflow=graph.name,
+        workflow_path=str(graph.loaded.path.resolve()),
+        workflow_hash=hashlib.sha256(source).hexdigest(),
+        workflow_source=source,
+        inputs=schema.mask(inputs),
+        state={k: v for k, v in state.items() if k not in schema.secret_keys},
+        start=start or graph.start,
+        parent_run_id=parent,
+    )
+
+
+def check_unchanged(graph: Graph, record: RunRecord, force: bool) -> None:
+    """Refuse to resume with a workflow file that changed since the run started."""
+    digest = hashlib.sha256(graph.loaded.source).hexdigest()
+    if digest != record.workflow_hash and not force:
+        raise UsageError(
+            f"{record.workflow_path} changed since run {record.run_id} started; resuming could "
+            "take other branches (use --force to resume with the file as it is now)"
+        )
+
+
+def resumed_state(graph: Graph, stored: Mapping[str, Any], given: Mapping[str, Any],
+                  environ: Mapping[str, str]) -> State:
+    """A stored state plus the secrets, which the store never kept."""
+    state = dict(stored)
+    schema = graph.schema
+    for key in schema.secret_keys:
+        field = schema.fields[key]
+        if key in given:
+            state[key] = schema.slots[key].check(given[key])
+        elif field.env and field.env in environ:
+            state[key] = schema.slots[key].check(environ[field.env])
+    return state
+
+
+def split_resume_inputs(
+    graph: Graph, record: RunRecord, given: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """`-i` values of `wfe resume` that answer a waiting run: {node: {key: value}}.
+
+    Other `-i` keys may only be secret keys (read by `resumed_state`).
+    """
+    waiting = record.waiting or {}
+    expects: dict[str, str] = dict(waiting.get("expects") or {})
+    allowed = set(expects) | set(graph.schema.secret_keys)
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        what = f"the keys it waits for ({', '.join(expects)})" if expects else "secret keys"
+        raise InputError(f"-i {unknown[0]}: a resumed run takes only {what}", key=unknown[0])
+    answers = {k: v for k, v in given.items() if k in expects}
+    if expects:
+        missing = [k for k in expects if k not in answers]
+        if missing:
+            shown = ", ".join(f"{k} ({expects[k]})" for k in missing)
+            raise InputError(f"run {record.run_id} waits for {shown}: give -i {missing[0]}=...",
+                             key=missing[0])
+        check_answers(expects, answers)
+        return {str(waiting["node"]): answers}
+    return {}
+
+
+def check_answers(expects: Mapping[str, str], answers: Mapping[str, Any]) -> None:
+    """Each answer against the type the interrupt node expects."""
+    from pydantic import TypeAdapter, ValidationError
+
+    for key, type_text in expects.items():
+        try:
+            TypeAdapter(parse_type(type_text)).validate_python(answers[key], strict=True)
+        except ValidationError:
+            raise InputError(f"-i {key}: expected {type_text}, got {answers[key]!r}",
+                             key=key) from None
+
+
+def cursor_of(record: RunRecord) -> Cursor:
+    if record.next_node is None:
+        raise UsageError(f"run {record.run_id} has nowhere to continue from")
+    return Cursor(record.next_node, dict(record.visits), record.step, record.last_seq)

@@ -1,0 +1,85 @@
+"""Where the store lives and how durable it is: flag > environment > pyproject.toml > default.
+
+`[tool.wfe]` is read from the nearest pyproject.toml at or above the current folder; a relative
+`store` there is relative to that file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from wfe.errors import UsageError
+from wfe.store.records import Durability
+
+DEFAULT_STORE = Path(".wfe") / "wfe.db"
+STORE_VARIABLE = "WFE_STORE"
+DURABILITY_VARIABLE = "WFE_DURABILITY"
+_DURABILITIES: tuple[Durability, ...] = ("normal", "full")
+
+
+def store_path(explicit: Path | None, *, cwd: Path | None = None,
+               environ: Mapping[str, str] | None = None) -> Path:
+    """The store file: `--store`, then WFE_STORE, then `[tool.wfe] store`, then .wfe/wfe.db."""
+    here = Path.cwd() if cwd is None else cwd
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return _under(here, explicit)
+    if env.get(STORE_VARIABLE):
+        return _under(here, Path(env[STORE_VARIABLE]))
+    table, pyproject = _tool_wfe(here)
+    value = table.get("store")
+    if value is not None and pyproject is not None:
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"{pyproject}: [tool.wfe] store must be a path (a string)")
+        return _under(pyproject.parent, Path(value))
+    return here / DEFAULT_STORE
+
+
+def durability_setting(explicit: str | None, *, cwd: Path | None = None,
+                       environ: Mapping[str, str] | None = None) -> Durability:
+    """`--durability`, then WFE_DURABILITY, then `[tool.wfe] durability`, then "normal"."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return _durability(explicit, "--durability")
+    if env.get(DURABILITY_VARIABLE):
+        return _durability(env[DURABILITY_VARIABLE], DURABILITY_VARIABLE)
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    value = table.get("durability")
+    if value is not None:
+        return _durability(value, f"{pyproject}: [tool.wfe] durability")
+    return "normal"
+
+
+def _durability(value: object, origin: str) -> Durability:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in _DURABILITIES:
+        raise UsageError(f"{origin}: durability must be 'normal' or 'full', not {value!r}")
+    return text
+
+
+def _under(base: Path, path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _tool_wfe(cwd: Path) -> tuple[dict[str, Any], Path | None]:
+    """The `[tool.wfe]` table of the nearest pyproject.toml, and that file."""
+    for folder in (cwd, *cwd.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            break
+    else:
+        return {}, None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UsageError(f"{pyproject}: cannot read [tool.wfe]: {error}") from None
+    tool = data.get("tool")
+    table = tool.get("wfe", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise UsageError(f"{pyproject}: [tool.wfe] must be a table")
+    return table, pyproject

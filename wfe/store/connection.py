@@ -1,0 +1,97 @@
+"""SQLite connections of the store: WAL, synchronous per durability, and write transactions.
+
+Every write runs in `BEGIN IMMEDIATE`: a deferred transaction that reads first and then writes
+can fail with "database is locked" at once in WAL mode, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from wfe.store.errors import StoreBusy, StoreError
+from wfe.store.records import Durability
+
+BUSY_TIMEOUT_SECONDS = 10.0
+#: How long a write keeps retrying after the busy timeout gave up, before StoreBusy.
+RETRY_SECONDS = 30.0
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_SYNCHRONOUS: dict[Durability, str] = {"normal": "NORMAL", "full": "FULL"}
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in autocommit mode; nothing is written to the file yet."""
+    try:
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as error:
+        raise StoreError(f"{path}: cannot open the store: {error}") from None
+
+
+def configure(conn: sqlite3.Connection, path: str, durability: Durability) -> None:
+    """WAL and the synchronous level; only called once the file is known to be ours."""
+    mode = _retry_busy(conn, path, "PRAGMA journal_mode = WAL")
+    if mode is None or str(mode[0]).lower() != "wal":
+        raise StoreError(f"{path}: cannot use write-ahead logging here (journal mode {mode})")
+    conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[durability]}")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    # Bound the -wal file after checkpoints; it would otherwise keep its largest size.
+    conn.execute("PRAGMA journal_size_limit = 67108864")
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def _retry_busy(conn: sqlite3.Connection, path: str, sql: str) -> tuple[object, ...] | None:
+    """Run `sql`, retrying with backoff while the busy timeout alone was not enough."""
+    began = time.monotonic()
+    delay = 0.005
+    while True:
+        try:
+            row: tuple[object, ...] | None = conn.execute(sql).fetchone()
+            return row
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            waited = time.monotonic() - began
+            if waited >= RETRY_SECONDS:
+                raise StoreBusy(path, waited) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
+def begin(conn: sqlite3.Connection, path: str) -> None:
+    """BEGIN IMMEDIATE: take the write lock now, waiting (and retrying) while others hold it."""
+    if conn.in_transaction:
+        # Left open by a signal (KeyboardInterrupt) that struck between BEGIN and the `try`
+        # that would have rolled it back; nothing of it was committed.
+        conn.execute("ROLLBACK")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        _retry_busy(conn, path, "BEGIN IMMEDIATE")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, path: str) -> Iterator[sqlite3.Connection]:
+    """One write transaction: committed when the block ends, rolled back when it raises."""
+    begin(conn, path)
+    try:
+        yield conn
+    except BaseException:
+        rollback(conn)
+        raise
+    conn.execute("COMMIT")

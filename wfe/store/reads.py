@@ -1,0 +1,172 @@
+"""Every read of the store. Reads run in autocommit: each statement sees one committed snapshot."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from wfe.errors import UsageError
+from wfe.events import Event, RunStatus
+from wfe.store.errors import AmbiguousRun, UnknownNode, UnknownRun
+from wfe.store.records import RunRecord, StepRecord, decode, decode_optional
+from wfe.store.schema import KEY_BITS
+
+_LAST = (1 << KEY_BITS) - 1
+_RANGE = f"BETWEEN r.run_no << {KEY_BITS} AND (r.run_no << {KEY_BITS}) + {_LAST}"
+
+#: A run with its current cursor: from its latest step when that is newer than the run row.
+#: The owner's host and heartbeat come last (for liveness).
+RUN_SELECT = (
+    "SELECT r.run_id, r.workflow, r.workflow_path, r.workflow_hash, r.status, i.inputs,"
+    " coalesce(s.state, r.state), coalesce(s.next_node, r.next_node), coalesce(s.step, r.step),"
+    " coalesce(s.visits, r.visits),"
+    f" coalesce((SELECT e.last_seq FROM events AS e WHERE e.key {_RANGE}"
+    " ORDER BY e.key DESC LIMIT 1), 0),"
+    " r.created_at, max(r.updated_at, coalesce(s.started_at + s.duration_ms / 1000.0, 0)),"
+    " r.finished_at, r.error, r.waiting, r.parent_run_id, r.owner_pid, r.cancel_requested,"
+    " i.initial_state, r.start, r.owner_host, r.heartbeat_at"
+    " FROM runs AS r JOIN run_inputs AS i ON i.run_no = r.run_no"
+    f" LEFT JOIN steps AS s ON s.key = (SELECT max(key) FROM steps WHERE key {_RANGE})"
+    " AND s.step > r.step"
+)
+_STEP_SELECT = (
+    "SELECT step, node, attempt, started_at, duration_ms, outcome, updates, error, state,"
+    " visits, next_node, items FROM steps"
+)
+_AMBIGUOUS_SHOWN = 5
+
+
+def _key_range(conn: sqlite3.Connection, run_id: str) -> tuple[int, int]:
+    """The keys of the run's steps and events; UnknownRun when there is no such run."""
+    row = conn.execute("SELECT run_no FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise UnknownRun(run_id)
+    base = int(row[0]) << KEY_BITS
+    return base, base + _LAST
+
+
+def run_row(conn: sqlite3.Connection, run_id: str) -> tuple[Any, ...]:
+    row: tuple[Any, ...] | None = conn.execute(
+        RUN_SELECT + " WHERE r.run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise UnknownRun(run_id)
+    return row
+
+
+def run_rows(conn: sqlite3.Connection, status: RunStatus | None, workflow: str | None,
+             limit: int) -> list[tuple[Any, ...]]:
+    """Newest first."""
+    where: list[str] = []
+    args: list[str] = []
+    if status is not None:
+        where.append("r.status = ?")
+        args.append(status)
+    if workflow is not None:
+        where.append("r.workflow = ?")
+        args.append(workflow)
+    sql = RUN_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY r.created_at DESC, r.run_no DESC LIMIT ?"
+    return conn.execute(sql, (*args, limit)).fetchall()
+
+
+def running_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """(run_id, owner_pid, owner_host, heartbeat_at) of every run stored as running."""
+    return conn.execute("SELECT run_id, owner_pid, owner_host, heartbeat_at FROM runs"
+                        " WHERE status = 'running'").fetchall()
+
+
+def to_record(row: tuple[Any, ...], status: RunStatus | None = None) -> RunRecord:
+    """A RunRecord; `status` overrides the stored one (a dead owner seen on a read-only file)."""
+    dead = status is not None
+    return RunRecord(
+        run_id=row[0], workflow=row[1], workflow_path=row[2], workflow_hash=row[3],
+        status=status or row[4], inputs=decode(row[5]), state=decode(row[6]),
+        next_node=row[7], step=row[8], visits=decode(row[9]), last_seq=row[10],
+        created_at=row[11], updated_at=row[12], finished_at=row[13],
+        error=decode_optional(row[14]), waiting=decode_optional(row[15]),
+        parent_run_id=row[16], owner_pid=None if dead else row[17],
+        cancel_requested=bool(row[18]), initial_state=decode(row[19]), start=row[20],
+    )
+
+
+def resolve(conn: sqlite3.Connection, prefix: str) -> str:
+    """The one run id that starts with `prefix` (tried as given, then in lower case)."""
+    if not prefix:
+        raise UsageError("a run id (or a unique prefix of one) is needed")
+    for candidate in dict.fromkeys((prefix, prefix.lower())):
+        if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (candidate,)).fetchone():
+            return candidate
+        # A range on the unique index: no LIKE/GLOB wildcards to escape in the prefix.
+        bounds = (candidate, candidate + "\U0010ffff")
+        ids = [row[0] for row in conn.execute(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+            (*bounds, _AMBIGUOUS_SHOWN + 1))]
+        if len(ids) == 1:
+            return str(ids[0])
+        if ids:
+            count = conn.execute("SELECT count(*) FROM runs WHERE run_id >= ? AND run_id < ?",
+                                 bounds).fetchone()[0]
+            raise AmbiguousRun(prefix, count, ids[:_AMBIGUOUS_SHOWN])
+    raise UnknownRun(prefix)
+
+
+def steps(conn: sqlite3.Connection, run_id: str) -> list[StepRecord]:
+    rows = conn.execute(_STEP_SELECT + " WHERE key BETWEEN ? AND ? ORDER BY key",
+                        _key_range(conn, run_id)).fetchall()
+    return [
+        StepRecord(
+            run_id=run_id, step=row[0], node=row[1], attempt=row[2], started_at=row[3],
+            duration_ms=row[4], outcome=row[5], updates=decode(row[6]),
+            error=decode_optional(row[7]), state=decode(row[8]), visits=decode(row[9]),
+            next_node=row[10], items=decode_optional(row[11]),
+        )
+        for row in rows
+    ]
+
+
+def events(conn: sqlite3.Connection, run_id: str, after_seq: int,
+           limit: int | None) -> list[Event]:
+    """In seq order, each seq once. Starts at the batch holding `after_seq + 1`."""
+    low, high = _key_range(conn, run_id)
+    start = low + max(after_seq, 0) + 1
+    rows = conn.execute(
+        "SELECT body FROM events WHERE key BETWEEN coalesce((SELECT max(key) FROM events"
+        " WHERE key BETWEEN ?1 AND ?2), ?1) AND ?3 AND last_seq > ?4 ORDER BY key",
+        (low, min(start, high), high, after_seq)).fetchall()
+    found: list[Event] = []
+    last = after_seq
+    for (body,) in rows:
+        for event in decode(body):
+            if event["seq"] > last:
+                found.append(event)
+                last = event["seq"]
+                if limit is not None and len(found) >= limit:
+                    return found
+    return found
+
+
+def state_before(conn: sqlite3.Connection, run_id: str,
+                 node: str) -> tuple[dict[str, Any], dict[str, int], int]:
+    """State, visits and step just before the last execution of `node` in the run."""
+    low, high = _key_range(conn, run_id)
+    last = conn.execute("SELECT max(key) FROM steps WHERE key BETWEEN ? AND ? AND node = ?",
+                        (low, high, node)).fetchone()[0]
+    if last is None:
+        raise UnknownNode(node, run_id)
+    before = conn.execute(
+        "SELECT state, visits, step FROM steps WHERE key >= ? AND key < ?"
+        " ORDER BY key DESC LIMIT 1", (low, last)).fetchone()
+    if before is None:
+        before = conn.execute(
+            "SELECT initial_state, initial_visits, initial_step FROM run_inputs"
+            " WHERE run_no = ?", (low >> KEY_BITS,)).fetchone()
+    return decode(before[0]), decode(before[1]), int(before[2])
+
+
+def source_of(conn: sqlite3.Connection, run_id: str) -> bytes:
+    row = conn.execute(
+        "SELECT s.source FROM runs AS r JOIN sources AS s ON s.workflow_hash = r.workflow_hash"
+        " WHERE r.run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise UnknownRun(run_id)
+    return bytes(row[0])

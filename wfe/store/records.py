@@ -1,0 +1,128 @@
+"""What goes into the store and what comes out of it, and how values become JSON text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from wfe.events import RunStatus
+from wfe.store.errors import UnstorableValue
+
+Durability = Literal["normal", "full"]
+
+#: One encoder, built once: `json.dumps` with options builds a new one on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_decode = json.JSONDecoder().decode
+
+
+def encode(value: Any, what: str, run_id: str) -> str:
+    """Compact JSON text; a value JSON cannot hold raises UnstorableValue naming `what`."""
+    try:
+        return _ENCODER.encode(value)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise UnstorableValue(what, run_id, str(error)) from None
+
+
+def encode_optional(value: Any, what: str, run_id: str) -> str | None:
+    return None if value is None else encode(value, what, run_id)
+
+
+def decode(text: str) -> Any:
+    return _decode(text)
+
+
+def decode_optional(text: str | None) -> Any:
+    return None if text is None else _decode(text)
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run about to start. `visits` and `step` let `wfe resume --from` continue the counters."""
+
+    run_id: str
+    workflow: str
+    workflow_path: str
+    workflow_hash: str
+    workflow_source: bytes
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    start: str
+    parent_run_id: str | None = None
+    status: RunStatus = "running"
+    visits: dict[str, int] = field(default_factory=dict)
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Proof of ownership of a run; every write of the owner carries it."""
+
+    run_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One completed step, committed atomically with the events queued before it."""
+
+    step: int
+    node: str
+    attempt: int
+    started_at: float
+    duration_ms: float
+    outcome: Literal["succeeded", "routed"]
+    updates: dict[str, Any]
+    error: dict[str, Any] | None
+    state: dict[str, Any]
+    visits: dict[str, int]
+    next_node: str
+    items: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    workflow: str
+    workflow_path: str
+    workflow_hash: str
+    status: RunStatus
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    next_node: str | None
+    step: int
+    visits: dict[str, int]
+    last_seq: int
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    error: dict[str, Any] | None
+    waiting: dict[str, Any] | None
+    parent_run_id: str | None
+    owner_pid: int | None
+    cancel_requested: bool
+    initial_state: dict[str, Any]
+    start: str
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    run_id: str
+    step: int
+    node: str
+    attempt: int
+    started_at: float
+    duration_ms: float
+    outcome: str
+    updates: dict[str, Any]
+    error: dict[str, Any] | None
+    state: dict[str, Any]
+    visits: dict[str, int]
+    next_node: str
+    items: list[dict[str, Any]] | None
+
+
+#: An event as queued: its seq and its JSON text, encoded when queued so that later changes to
+#: the dict cannot leak into the store.
+QueuedEvent = tuple[int, str]
+

@@ -1,0 +1,257 @@
+"""The Store: one SQLite file holding every run, its steps and its events.
+
+One connection per Store, used from one thread at a time; a background thread (with its own
+connection) writes events ahead of their step and keeps the heartbeat of owned runs fresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
+
+from wfe.errors import UsageError, WfeError
+from wfe.events import Event, RunStatus
+from wfe.store import reads, writes
+from wfe.store.connection import configure, connect
+from wfe.store.errors import LeaseLost, StoreError
+from wfe.store.flusher import Flusher
+from wfe.store.liveness import owner_dead
+from wfe.store.records import (
+    Checkpoint,
+    Durability,
+    Lease,
+    NewRun,
+    RunRecord,
+    StepRecord,
+    encode,
+    encode_optional,
+)
+from wfe.store.schema import open_connection
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RESUMABLE: frozenset[RunStatus] = frozenset({"waiting", "interrupted", "failed"})
+
+
+def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """SQLite failures (a damaged file, a full disk) become a StoreError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: {error}") from error
+
+    return wrapper
+
+
+class Store:
+    """Runs, steps and events in one SQLite file. Open with `Store.open(path)`."""
+
+    def __init__(self, path: Path, durability: Durability, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.durability = durability
+        self._name = str(path)
+        self._conn = conn
+        self._write_lock = threading.Lock()
+        self._flusher = Flusher(self._connect_flusher, self._name, self._write_lock)
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: str | Path, *, durability: Durability = "normal") -> Store:
+        """Open (or create, with its folder) the store at `path`; NotAStore for a foreign file."""
+        if durability not in get_args(Durability):
+            raise UsageError(f"durability must be 'normal' or 'full', not {durability!r}")
+        path = Path(path).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{path}: cannot create its folder: {error.strerror}") from None
+        try:
+            conn = open_connection(str(path), durability)
+        except sqlite3.Error as error:
+            raise StoreError(f"{path}: cannot open the store: {error}") from None
+        return cls(path, durability, conn)
+
+    def _connect_flusher(self) -> sqlite3.Connection:
+        conn = connect(self._name)
+        configure(conn, self._name, self.durability)
+        return conn
+
+    def close(self) -> None:
+        """Write queued events, give up runs still owned here (as interrupted), close."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._flusher.stop()
+            for lease in self._flusher.owned():
+                # On failure a reader will find the owner dead and mark the run interrupted.
+                with contextlib.suppress(sqlite3.Error, WfeError):
+                    writes.release(self._conn, self._name, lease, time.time())
+        finally:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    # --- the owner of a run ------------------------------------------------------------------
+
+    @_guarded
+    def create_run(self, run: NewRun, *, owner_pid: int | None = None,
+                   token: str | None = None) -> Lease:
+        """Insert the run, owned by this process (or by `owner_pid`, with `token`)."""
+        lease = Lease(run.run_id, token or secrets.token_hex(16))
+        pid = os.getpid() if owner_pid is None else owner_pid
+        writes.insert_run(self._conn, self._name, run, lease.token, pid, time.time())
+        if pid == os.getpid() and run.status == "running":
+            self._flusher.own(lease)
+        return lease
+
+    @_guarded
+    def claim(self, run_id: str, *, allow: frozenset[RunStatus] = RESUMABLE) -> Lease:
+        """Take the run over to resume it: RunInUse while a live owner holds it."""
+        lease = Lease(run_id, secrets.token_hex(16))
+        writes.claim_run(self._conn, self._name, run_id, allow, lease.token, os.getpid(),
+                         time.time())
+        self._flusher.own(lease)
+        return lease
+
+    def add_events(self, lease: Lease, events: list[Event]) -> None:
+        """Queue events; they are written with the next checkpoint or within ~FLUSH_DELAY."""
+        if not events:
+            return
+        rid = lease.run_id
+        encoded = [(event["seq"], encode(event, "event", rid)) for event in events]
+        if not self._flusher.owns(lease):
+            self._flusher.own(lease)  # a lease handed over by another process (`--detach`)
+        self._flusher.add(lease, encoded)
+
+    @_guarded
+    def checkpoint(self, lease: Lease, checkpoint: Checkpoint) -> bool:
+        """Commit a step with the events before it; True when `wfe cancel` asked to stop."""
+        rid = lease.run_id
+        cp = checkpoint
+        row: writes.StepRow = (
+            cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome,
+            encode(cp.updates, "updates", rid), encode_optional(cp.error, "error", rid),
+            encode(cp.state, "state", rid), encode(cp.visits, "visits", rid), cp.next_node,
+            encode_optional(cp.items, "items", rid),
+        )
+        flusher = self._flusher
+        if not flusher.owns(lease):
+            flusher.own(lease)
+        with self._write_lock:
+            events = flusher.take(lease)
+            try:
+                return writes.write_checkpoint(self._conn, self._name, lease, row, events)
+            except LeaseLost:
+                flusher.disown(lease)
+                raise
+            except BaseException:
+                flusher.put_back(lease, events)
+                raise
+
+    @_guarded
+    def finish(self, lease: Lease, status: RunStatus, *, state: dict[str, Any],
+               error: dict[str, Any] | None = None,
+               waiting: dict[str, Any] | None = None) -> None:
+        """Write queued events and the outcome, and release the run."""
+        if status == "running":
+            raise ValueError("finish() takes the status a run ends (or pauses) with")
+        rid = lease.run_id
+        values = (encode(state, "state", rid), encode_optional(error, "error", rid),
+                  encode_optional(waiting, "waiting", rid))
+        flusher = self._flusher
+        with self._write_lock:
+            events = flusher.take(lease)
+            try:
+                writes.write_finish(self._conn, self._name, lease, status, values, events,
+                                    time.time())
+            except LeaseLost:
+                flusher.disown(lease)
+                raise
+            except BaseException:
+                flusher.put_back(lease, events)
+                raise
+        flusher.disown(lease)
+
+    # --- anybody -----------------------------------------------------------------------------
+
+    @_guarded
+    def request_cancel(self, run_id: str) -> None:
+        """Ask a running run to stop at its next step boundary."""
+        writes.request_cancel(self._conn, self._name, run_id, time.time())
+
+    @_guarded
+    def mark_interrupted_if_dead(self, run_id: str) -> None:
+        writes.mark_dead(self._conn, self._name, run_id, time.time())
+
+    @_guarded
+    def resolve(self, prefix: str) -> str:
+        return reads.resolve(self._conn, prefix)
+
+    @_guarded
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run; a running run whose owner died is stored and reported as interrupted."""
+        row = reads.run_row(self._conn, run_id)
+        if row[4] == "running" and owner_dead(row[17], row[21], row[22], time.time()):
+            if not self._settle(run_id):
+                return reads.to_record(row, "interrupted")
+            row = reads.run_row(self._conn, run_id)
+        return reads.to_record(row)
+
+    @_guarded
+    def list_runs(self, *, status: RunStatus | None = None, workflow: str | None = None,
+                  limit: int = 20) -> list[RunRecord]:
+        """Newest first; runs whose owner died are stored and reported as interrupted."""
+        now = time.time()
+        unsettled = {
+            run_id for run_id, pid, host, beat in reads.running_rows(self._conn)
+            if owner_dead(pid, host, beat, now) and not self._settle(run_id)
+        }
+        rows = reads.run_rows(self._conn, status, workflow, limit)
+        return [reads.to_record(row, "interrupted" if row[0] in unsettled else None)
+                for row in rows]
+
+    def _settle(self, run_id: str) -> bool:
+        """Store a dead run as interrupted; False when the file cannot be written."""
+        try:
+            writes.mark_dead(self._conn, self._name, run_id, time.time())
+        except sqlite3.OperationalError as error:
+            if "readonly" in str(error) or "read-only" in str(error):
+                return False
+            raise
+        return True
+
+    @_guarded
+    def steps(self, run_id: str) -> list[StepRecord]:
+        return reads.steps(self._conn, run_id)
+
+    @_guarded
+    def events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
+        return reads.events(self._conn, run_id, after_seq, limit)
+
+    @_guarded
+    def state_before(self, run_id: str, node: str) -> tuple[dict[str, Any], dict[str, int], int]:
+        """(state, visits, step) just before the last execution of `node` (`resume --from`)."""
+        return reads.state_before(self._conn, run_id, node)
+
+    @_guarded
+    def source_of(self, run_id: str) -> bytes:
+        return reads.source_of(self._conn, run_id)

@@ -1,0 +1,192 @@
+"""Every write of the store, each one `BEGIN IMMEDIATE ... COMMIT`.
+
+Writes by a run's owner are fenced: inside the write transaction (which no other process can
+commit through) the run's owner_token must still be the lease's token, or nothing is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from wfe.events import RunStatus
+from wfe.store.connection import begin, rollback, transaction
+from wfe.store.errors import (
+    LeaseLost,
+    RunInUse,
+    RunNotResumable,
+    RunNotRunning,
+    StepConflict,
+    StoreError,
+    UnknownRun,
+)
+from wfe.store.liveness import HOST, owner_dead
+from wfe.store.records import Lease, NewRun, QueuedEvent, encode
+from wfe.store.schema import KEY_BITS
+
+_FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
+_OWNER = "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?"
+_INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENTS = "INSERT OR IGNORE INTO events (key, last_seq, body) VALUES (?, ?, ?)"
+_LATEST_STEP = ("SELECT step, visits, next_node FROM steps WHERE key BETWEEN ? AND ?"
+                " ORDER BY key DESC LIMIT 1")
+_FINISH = (
+    "UPDATE runs SET status = ?, state = ?, error = ?, waiting = ?, finished_at = ?,"
+    " updated_at = ?, step = coalesce(?, step), visits = coalesce(?, visits),"
+    " next_node = coalesce(?, next_node), owner_pid = NULL, owner_host = NULL,"
+    " owner_token = NULL, heartbeat_at = NULL WHERE run_no = ?"
+)
+_UNOWN = ("status = 'interrupted', updated_at = ?, owner_pid = NULL, owner_host = NULL,"
+          " owner_token = NULL, heartbeat_at = NULL")
+_MAX_NUMBER = (1 << KEY_BITS) - 1
+
+#: A step row without its key: step, node, attempt, started_at, duration_ms, outcome, then the
+#: JSON of updates, error, state, visits, then next_node and the JSON of items.
+StepRow = tuple[int, str, int, float, float, str, str, str | None, str, str, str, str | None]
+
+
+def _fence(conn: sqlite3.Connection, lease: Lease) -> tuple[int, bool, int]:
+    """(run_no, cancel requested, cursor step of the row), or LeaseLost if not the owner."""
+    row = conn.execute(_FENCE, (lease.run_id,)).fetchone()
+    if row is None or row[1] != lease.token:
+        raise LeaseLost(lease.run_id)
+    return row[0], bool(row[2]), row[3]
+
+
+def _insert_events(conn: sqlite3.Connection, base: int, events: Sequence[QueuedEvent]) -> None:
+    """One row for the batch. Events already stored (same seq) are skipped, never rewritten."""
+    queue = sorted(events)
+    while queue:
+        first, last = queue[0][0], queue[-1][0]
+        if not 0 < first <= last <= _MAX_NUMBER:
+            raise ValueError(f"event seq out of range: {first}..{last}")
+        body = "[" + ",".join(text for _, text in queue) + "]"
+        if conn.execute(_INSERT_EVENTS, (base + first, last, body)).rowcount:
+            return
+        stored = conn.execute("SELECT last_seq FROM events WHERE key = ?",
+                              (base + first,)).fetchone()[0]
+        queue = [event for event in queue if event[0] > stored]
+
+
+def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid: int,
+               now: float) -> None:
+    rid = run.run_id
+    state, visits = encode(run.state, "state", rid), encode(run.visits, "visits", rid)
+    inputs = encode(run.inputs, "inputs", rid)
+    with transaction(conn, path):
+        conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                     (run.workflow_hash, run.workflow_source))
+        try:
+            cursor = conn.execute(
+                "INSERT INTO runs (run_id, workflow, workflow_path, workflow_hash, status, start,"
+                " next_node, state, visits, step, created_at, updated_at, parent_run_id,"
+                " owner_pid, owner_host, owner_token, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rid, run.workflow, run.workflow_path, run.workflow_hash, run.status, run.start,
+                 run.start, state, visits, run.step, now, now, run.parent_run_id, pid, HOST,
+                 token, now))
+        except sqlite3.IntegrityError:
+            raise StoreError(f"run {rid} already exists in {path}") from None
+        conn.execute("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?)",
+                     (cursor.lastrowid, inputs, state, visits, run.step))
+
+
+def claim_run(conn: sqlite3.Connection, path: str, run_id: str, allow: frozenset[RunStatus],
+              token: str, pid: int, now: float) -> None:
+    """Compare-and-set ownership: the check and the update share one write transaction."""
+    with transaction(conn, path):
+        row = conn.execute(_OWNER, (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)
+        status, owner_pid, owner_host, heartbeat_at = row
+        if status == "running":
+            if not owner_dead(owner_pid, owner_host, heartbeat_at, now):
+                raise RunInUse(run_id, owner_pid, owner_host)
+        elif status not in allow:
+            raise RunNotResumable(run_id, status)
+        conn.execute(
+            "UPDATE runs SET status = 'running', owner_pid = ?, owner_host = ?, owner_token = ?,"
+            " heartbeat_at = ?, updated_at = ?, finished_at = NULL, error = NULL,"
+            " waiting = NULL, cancel_requested = 0 WHERE run_id = ?",
+            (pid, HOST, token, now, now, run_id))
+
+
+def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, row: StepRow,
+                     events: Sequence[QueuedEvent]) -> bool:
+    """The step and the events before it, in one transaction; True when cancel was requested.
+
+    The step row is the run's new cursor (see the `runs` table), so the run row is not written.
+    """
+    if not 0 < row[0] <= _MAX_NUMBER:
+        raise ValueError(f"step number out of range: {row[0]}")
+    begin(conn, path)
+    try:
+        run_no, cancel, _ = _fence(conn, lease)
+        base = run_no << KEY_BITS
+        if events:
+            _insert_events(conn, base, events)
+        try:
+            conn.execute(_INSERT_STEP, (base + row[0], *row))
+        except sqlite3.IntegrityError:
+            raise StepConflict(lease.run_id, row[0]) from None
+    except BaseException:
+        rollback(conn)
+        raise
+    conn.execute("COMMIT")
+    return cancel
+
+
+def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunStatus,
+                 values: tuple[str, str | None, str | None], events: Sequence[QueuedEvent],
+                 now: float) -> None:
+    """The final (or waiting) status, state, error and waiting; ownership is released."""
+    finished = None if status in ("waiting", "interrupted") else now
+    with transaction(conn, path):
+        run_no, _, step = _fence(conn, lease)
+        base = run_no << KEY_BITS
+        _insert_events(conn, base, events)
+        latest: Any = conn.execute(_LATEST_STEP, (base, base + _MAX_NUMBER)).fetchone()
+        cursor = latest if latest is not None and latest[0] > step else (None, None, None)
+        conn.execute(_FINISH, (status, *values, finished, now, *cursor, run_no))
+
+
+def flush_events(conn: sqlite3.Connection, path: str, lease: Lease,
+                 events: Sequence[QueuedEvent], now: float) -> None:
+    """Events written ahead of their step, and a heartbeat; LeaseLost when fenced out."""
+    with transaction(conn, path):
+        run_no, _, _ = _fence(conn, lease)
+        _insert_events(conn, run_no << KEY_BITS, events)
+        conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_no = ?", (now, run_no))
+
+
+def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> None:
+    with transaction(conn, path):
+        row = conn.execute(_OWNER, (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)
+        status = row[0]
+        if status == "running" and owner_dead(row[1], row[2], row[3], now):
+            conn.execute(f"UPDATE runs SET {_UNOWN} WHERE run_id = ?", (now, run_id))
+            status = "interrupted"
+        if status != "running":
+            conn.execute("COMMIT")  # keep the interruption found on the way; raising rolls back
+            raise RunNotRunning(run_id, status)
+        conn.execute("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?", (run_id,))
+
+
+def mark_dead(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> bool:
+    """Store a running run whose owner died as interrupted; True when it did."""
+    with transaction(conn, path):
+        row = conn.execute(_OWNER, (run_id,)).fetchone()
+        if row is None or row[0] != "running" or not owner_dead(row[1], row[2], row[3], now):
+            return False
+        conn.execute(f"UPDATE runs SET {_UNOWN} WHERE run_id = ?", (now, run_id))
+        return True
+
+
+def release(conn: sqlite3.Connection, path: str, lease: Lease, now: float) -> None:
+    """Give up a run this process still owns: it becomes interrupted, and resumable."""
+    with transaction(conn, path):
+        conn.execute(f"UPDATE runs SET {_UNOWN} WHERE run_id = ? AND owner_token = ?"
+                     " AND status = 'running'", (now, lease.run_id, lease.token))
