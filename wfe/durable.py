@@ -63,7 +63,8 @@ class StoreJournal:
 
 
 def new_run(graph: Graph, run_id: str, inputs: Mapping[str, Any], state: State,
-            parent: str | None = None, start: str | None = None) -> NewRun:
+            parent: str | None = None, start: str | None = None,
+            cursor: Cursor | None = None) -> NewRun:
     schema = graph.schema
     source = graph.loaded.source
     return NewRun(
@@ -76,6 +77,8 @@ def new_run(graph: Graph, run_id: str, inputs: Mapping[str, Any], state: State,
         state={k: v for k, v in state.items() if k not in schema.secret_keys},
         start=start or graph.start,
         parent_run_id=parent,
+        visits=dict(cursor.visits) if cursor is not None else {},
+        step=cursor.step if cursor is not None else 0,
     )
 
 

@@ -378,6 +378,9 @@ def _syntax_problem(error: MarkedYAMLError, filename: str) -> Problem:
         message, mark = "unterminated quoted string (reached end of file)", context_mark or mark
     elif text == "mapping values are not allowed here":
         message = f"{text} (check the indentation)"
+    elif error.context == "while parsing a flow mapping" and "got '['" in text:
+        message = (f"{text} ({error.context} at {_where(context_mark)}; inside {{ }} quote a "
+                   'value with brackets: type: "list[int]")') if context_mark else text
     elif error.context and context_mark and context_mark is not mark:
         message = f"{text} ({error.context} at {_where(context_mark)})"
     else:

@@ -79,8 +79,9 @@ def _restart_from(
         raise UsageError(f"--from {node}: no such node in {graph.file}")
     stored, visits, step = store.state_before(old_run, node)
     state = resumed_state(graph, stored, given, os.environ)
-    run_id = new_run_id()
-    lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run, start=node))
+    run_id, cursor = new_run_id(), Cursor(node, visits, step, 0)
+    lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run, start=node,
+                                     cursor=cursor))
     journal = StoreJournal(store, lease, graph)
     return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
-                   cursor=Cursor(node, visits, step, 0))
+                   cursor=cursor)
