@@ -1,4 +1,4 @@
-"""Durable runs through the command line: stored, inspected, resumed, paused, cancelled, detached."""
+"""Durable runs from the command line: stored, shown, resumed, paused, cancelled, detached."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ def test_a_run_is_stored_with_its_steps_and_events(write_workflow):
     shown = show_json(run["run_id"])
     assert [s["node"] for s in shown["steps"]] == ["inc", "inc", "inc"]
     assert shown["state"] == {"i": 3, "n": 3}
-    events = [json.loads(line) for line in invoke("logs", run["run_id"], "--json").stdout.splitlines()]
+    lines = invoke("logs", run["run_id"], "--json").stdout.splitlines()
+    events = [json.loads(line) for line in lines]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[-1]["event"] == "run_finished"
 
