@@ -28,10 +28,17 @@ EventKind = Literal[
 RunStatus = Literal["running", "succeeded", "failed", "waiting", "interrupted", "cancelled"]
 
 
+_last_second: list[Any] = [None, ""]  # (whole second, its formatted text): events come in bursts
+
+
 def iso_timestamp(epoch_seconds: float) -> str:
     """ISO 8601 in UTC with milliseconds, e.g. 2026-11-21T10:00:00.123Z."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    second, micros = divmod(round(epoch_seconds * 1_000_000), 1_000_000)
+    cached_second, prefix = _last_second
+    if second != cached_second:
+        prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second[:] = [second, prefix]
+    return f"{prefix}{micros // 1000:03d}Z"
 
 
 class EventBus:
