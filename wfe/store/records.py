@@ -124,5 +124,5 @@ class StepRecord:
 
 #: An event as queued: its seq and its JSON text, encoded when queued so that later changes to
 #: the dict cannot leak into the store.
-QueuedEvent = tuple[int, str]
+QueuedEvent = tuple[int, dict[str, Any]]
 

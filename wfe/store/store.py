@@ -136,11 +136,12 @@ class Store:
         """Queue events; they are written with the next checkpoint or within ~FLUSH_DELAY."""
         if not events:
             return
-        rid = lease.run_id
-        encoded = [(event["seq"], encode(event, "event", rid)) for event in events]
+        # Encoded when written, as one batch, under the write lock: the engine commits a step
+        # before its next tool runs, so nothing an event refers to changes before then.
+        queued = [(event["seq"], event) for event in events]
         if not self._flusher.owns(lease):
             self._flusher.own(lease)  # a lease handed over by another process (`--detach`)
-        self._flusher.add(lease, encoded)
+        self._flusher.add(lease, queued)
 
     @_guarded
     def checkpoint(self, lease: Lease, checkpoint: Checkpoint) -> bool:

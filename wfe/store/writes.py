@@ -56,12 +56,12 @@ def _fence(conn: sqlite3.Connection, lease: Lease) -> tuple[int, bool, int]:
 
 def _insert_events(conn: sqlite3.Connection, base: int, events: Sequence[QueuedEvent]) -> None:
     """One row for the batch. Events already stored (same seq) are skipped, never rewritten."""
-    queue = sorted(events)
+    queue = sorted(events, key=lambda queued: queued[0])
     while queue:
         first, last = queue[0][0], queue[-1][0]
         if not 0 < first <= last <= _MAX_NUMBER:
             raise ValueError(f"event seq out of range: {first}..{last}")
-        body = "[" + ",".join(text for _, text in queue) + "]"
+        body = encode([event for _, event in queue], "event", str(queue[0][1].get("run_id")))
         if conn.execute(_INSERT_EVENTS, (base + first, last, body)).rowcount:
             return
         stored = conn.execute("SELECT last_seq FROM events WHERE key = ?",
