@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfe.discovery import build_registry
-from wfe.engine import Asker, Engine, RunResult
 from wfe.events import Event, Listener
-from wfe.executor import Executor
 from wfe.graph import Graph, compile_graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
 from wfe.registry import Registry
+from wfe.result import RunResult
 from wfe.spec.load import load_spec_file
 from wfe.state import State
+
+if TYPE_CHECKING:
+    from wfe.engine import Asker
+    from wfe.executor import Executor
 
 __all__ = ["RunResult", "Workflow", "build_registry"]
 
@@ -69,6 +71,8 @@ class Workflow:
         `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
         commits every step durably; `ask` prompts a person at interrupt nodes.
         """
+        from wfe.engine import Engine  # asyncio and the engine load only when a run starts
+
         inputs = dict(inputs or {})
         if state is None:
             state = self.initial_state(inputs)
@@ -92,6 +96,8 @@ class Workflow:
         journal: Journal | None = None,
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise)."""
+        import asyncio
+
         return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal))
 
     def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:

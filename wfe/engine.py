@@ -13,7 +13,6 @@ import random as random_module
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wfe.binding import Scope, bind_arguments, updates_of
@@ -31,6 +30,7 @@ from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.journal import Cursor, Journal, StepDone
 from wfe.registry import CONTEXT_PARAM
+from wfe.result import RunResult
 from wfe.state import State
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope"]
@@ -38,24 +38,6 @@ __all__ = ["Asker", "Engine", "RunResult", "Scope"]
 Sleep = Callable[[float], Awaitable[None]]
 #: Asks a person for an interrupt node's values (node, message, expects) -> values, or None.
 Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
-
-
-@dataclass
-class RunResult:
-    """How a run ended (or paused)."""
-
-    run_id: str
-    status: RunStatus
-    state: dict[str, Any]
-    error: RunError | None = None
-    steps: int = 0
-    duration_ms: float = 0.0
-    visits: dict[str, int] = field(default_factory=dict)
-    waiting: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "succeeded"
 
 
 class _ToolFailure(Exception):

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wfe.engine import RunResult
 from wfe.errors import UsageError
+from wfe.result import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 3, 130
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,13 +12,14 @@ from wfe.api import Workflow
 from wfe.cli.inputs import load_inputs_file, parse_assignments
 from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
 from wfe.cli.signals import exit_code_for, stop_on_signals
-from wfe.engine import Asker, RunResult
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
 from wfe.render import Renderer, RenderMode, make_renderer
+from wfe.result import RunResult
 
-if TYPE_CHECKING:  # the store is imported only when a run uses it
+if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
+    from wfe.engine import Asker
     from wfe.store import Store
 
 
@@ -98,6 +98,8 @@ def execute(
     listeners: list[Callable[[dict[str, Any]], None]] = [renderer]
     if journal is not None:
         listeners.append(journal)  # type: ignore[arg-type]
+    import asyncio
+
     ask = _terminal_asker(renderer) if _interactive(options) else None
     try:
         with renderer, stop_on_signals():
