@@ -221,6 +221,19 @@ def test_sigterm_checkpoints_and_exits_143_and_the_run_resumes(write_workflow, t
     assert json.loads((tmp_path / "out.json").read_text())["i"] == 30
 
 
+def test_ctrl_c_stops_at_once_with_exit_130_and_leaves_the_run_resumable(write_workflow):
+    path = write_workflow(COUNTER, TOOLS)
+    process = wfe_process("run", path, "-i", "n=30", "--quiet", env={"WFE_TEST_DELAY": "0.3"})
+    run_id = _wait_for_run(min_steps=1)
+    time.sleep(0.1)
+    began = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 130
+    assert time.monotonic() - began < 3  # it did not sit out the remaining steps
+    assert "Traceback" not in process.stderr.read()
+    assert show_json(run_id)["status"] == "interrupted"
+
+
 def test_a_killed_run_shows_interrupted_and_resumes(write_workflow, tmp_path):
     path = write_workflow(COUNTER, TOOLS)
     process = wfe_process("run", path, "-i", "n=30", "--quiet", env={"WFE_TEST_DELAY": "0.05"})
@@ -267,3 +280,23 @@ def _wait_for_run(min_steps: int = 1, timeout: float = 20.0) -> str:
                 return str(runs[0]["run_id"])
         time.sleep(0.05)
     raise AssertionError("the run never started")
+
+
+def test_terminal_prompt_asks_until_each_value_fits(monkeypatch, capsys):
+    from wfe.cli.prompt import prompt_for
+
+    answers = iter(["maybe", "yes", "true", "fine"])
+    monkeypatch.setattr("builtins.input", lambda _prompt: next(answers))
+    values = prompt_for("approve", "Ship it?", {"approved": "bool", "note": "str"})
+    assert values == {"approved": True, "note": "fine"}
+    assert "expected bool" in capsys.readouterr().err
+
+
+def test_terminal_prompt_gives_up_at_end_of_input(monkeypatch):
+    from wfe.cli.prompt import prompt_for
+
+    def closed(_prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", closed)
+    assert prompt_for("approve", "", {"approved": "bool"}) is None
