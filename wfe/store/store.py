@@ -30,6 +30,7 @@ from wfe.store.records import (
     Durability,
     Lease,
     NewRun,
+    QueuedEvent,
     RunRecord,
     StepRecord,
     encode,
@@ -157,16 +158,9 @@ class Store:
         flusher = self._flusher
         if not flusher.owns(lease):
             flusher.own(lease)
-        with self._write_lock:
-            events = flusher.take(lease)
-            try:
-                return writes.write_checkpoint(self._conn, self._name, lease, row, events)
-            except LeaseLost:
-                flusher.disown(lease)
-                raise
-            except BaseException:
-                flusher.put_back(lease, events)
-                raise
+        return self._with_queued_events(
+            lease, lambda events: writes.write_checkpoint(self._conn, self._name, lease, row,
+                                                          events))
 
     @_guarded
     def finish(self, lease: Lease, status: RunStatus, *, state: dict[str, Any],
@@ -178,19 +172,24 @@ class Store:
         rid = lease.run_id
         values = (encode(state, "state", rid), encode_optional(error, "error", rid),
                   encode_optional(waiting, "waiting", rid))
+        self._with_queued_events(
+            lease, lambda events: writes.write_finish(self._conn, self._name, lease, status,
+                                                      values, events, time.time()))
+        self._flusher.disown(lease)
+
+    def _with_queued_events(self, lease: Lease, write: Callable[[list[QueuedEvent]], R]) -> R:
+        """Run a write that also stores the run's queued events; on failure they stay queued."""
         flusher = self._flusher
         with self._write_lock:
             events = flusher.take(lease)
             try:
-                writes.write_finish(self._conn, self._name, lease, status, values, events,
-                                    time.time())
+                return write(events)
             except LeaseLost:
                 flusher.disown(lease)
                 raise
             except BaseException:
                 flusher.put_back(lease, events)
                 raise
-        flusher.disown(lease)
 
     # --- anybody -----------------------------------------------------------------------------
 
