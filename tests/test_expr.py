@@ -27,11 +27,9 @@ from wfe.expr import (
     FUNCTION_NAMES,
     RESERVED_NAMES,
     ExpressionRejected,
-    Template,
     compile_expression,
-    compile_template,
-    has_template,
 )
+from wfe.template import Template, compile_template, has_template
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "expr" / "bad_expressions.txt"

@@ -17,13 +17,12 @@ from wfe.expr import (
     RESERVED_NAMES,
     Expression,
     ExpressionRejected,
-    Template,
     compile_expression,
-    compile_template,
 )
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
+from wfe.template import Template, compile_template
 
 __all__ = ["END", "Binding", "Edge", "Graph", "GraphNode", "Source", "compile_graph"]
 from wfe.state import Reducer, StateSchema

@@ -1,0 +1,107 @@
+"""Diagrams of a compiled Graph: an edge model with its loops found, then Mermaid, DOT and JSON.
+
+Pure functions over `wfe.graph.Graph`, and no rich import, so `wfe graph --format
+mermaid|dot|json` and `wfe serve` stay light. The terminal tree lives in `wfe.render.tree`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wfe.diagram.dot import dot_label, dot_quote, to_dot
+from wfe.diagram.edges import (
+    Annotations,
+    DiagramEdge,
+    DiagramFormat,
+    EdgeKind,
+    Loop,
+    NodeAnnotation,
+    annotation_text,
+    edge_caption,
+    find_loops,
+    graph_edges,
+    node_lines,
+    referenced_end,
+)
+from wfe.diagram.mermaid import mermaid_escape, mermaid_ids, to_mermaid
+from wfe.graph import END, Graph, GraphNode
+
+__all__ = [
+    "DiagramEdge",
+    "DiagramFormat",
+    "EdgeKind",
+    "Loop",
+    "NodeAnnotation",
+    "annotation_text",
+    "dot_label",
+    "dot_quote",
+    "edge_caption",
+    "find_loops",
+    "graph_edges",
+    "mermaid_escape",
+    "mermaid_ids",
+    "node_lines",
+    "referenced_end",
+    "render_text",
+    "to_dot",
+    "to_json",
+    "to_mermaid",
+]
+
+
+def render_text(graph: Graph, fmt: DiagramFormat, annotations: Annotations = None) -> str:
+    """The text `wfe graph --format FMT` prints, ending with a newline."""
+    if fmt == "mermaid":
+        return to_mermaid(graph, annotations)
+    if fmt == "dot":
+        return to_dot(graph, annotations)
+    return json.dumps(to_json(graph, annotations), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": name,
+        "kind": node.kind if node is not None else "end",
+        "tool": node.tool.name if node is not None and node.tool is not None else None,
+        "description": node.description if node is not None else "",
+        "max_visits": node.max_visits if node is not None else None,
+    }
+    if annotations is not None:
+        annotation = annotations.get(name, NodeAnnotation(0))
+        item["visits"] = annotation.visits
+        item["status"] = annotation.status
+    return item
+
+
+def to_json(graph: Graph, annotations: Annotations = None) -> dict[str, Any]:
+    """`{name, start, nodes, edges}`: nodes in file order then `end` (kind "end") if reached.
+
+    Every node has `id kind tool description max_visits` (+ `visits status` with annotations);
+    every edge `from to condition kind back_edge errors`, in the order `graph_edges` gives.
+    """
+    edges = graph_edges(graph)
+    nodes = [_json_node(node, name, annotations) for name, node in graph.nodes.items()]
+    if referenced_end(edges):
+        nodes.append(_json_node(None, END, annotations))
+    return {
+        "name": graph.name,
+        "start": graph.start,
+        "nodes": nodes,
+        "edges": [
+            {
+                "from": edge.source,
+                "to": edge.target,
+                "condition": edge.label,
+                "kind": edge.kind,
+                "back_edge": edge.back_edge,
+                "errors": list(edge.errors) if edge.errors is not None else None,
+            }
+            for edge in edges
+        ],
+    }
+
+

@@ -1,0 +1,172 @@
+"""The edge model of a compiled Graph: every edge with its kind and label, loops found.
+
+Pure functions over `wfe.graph.Graph`, shared by every format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from wfe.graph import END, Graph, GraphNode
+
+EdgeKind = Literal["next", "default", "on_error", "exhausted"]
+DiagramFormat = Literal["mermaid", "dot", "json"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAnnotation:
+    """What one run did at a node (`wfe graph --run`)."""
+
+    visits: int
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramEdge:
+    """One arrow. `label` is the `when` expression, or None; `errors` filters an on_error route."""
+
+    source: str
+    target: str
+    label: str | None
+    kind: EdgeKind
+    back_edge: bool = False
+    errors: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """A cycle closed by one back-edge `tail -> head`; `nodes` runs from head to tail."""
+
+    head: str
+    tail: str
+    nodes: tuple[str, ...]
+
+
+Annotations = Mapping[str, NodeAnnotation] | None
+
+ERROR_COLOUR = "#dc2626"
+LOOP_COLOUR = "#b45309"
+# Fill and stroke per node status (the statuses of `wfe.render._model.NodeStatus`).
+STATUS_COLOURS = {
+    "succeeded": ("#dcfce7", "#16a34a"),
+    "failed": ("#fee2e2", "#dc2626"),
+    "running": ("#e0f2fe", "#0284c7"),
+    "retrying": ("#fef9c3", "#ca8a04"),
+    "waiting": ("#fef9c3", "#ca8a04"),
+    "stopped": ("#f3f4f6", "#6b7280"),
+}
+
+
+# --- the edge model ----------------------------------------------------------------------------
+
+
+def _node_edges(node: GraphNode) -> Iterator[DiagramEdge]:
+    conditional = len(node.edges) > 1 or any(e.condition is not None for e in node.edges)
+    for edge in node.edges:
+        kind: EdgeKind = "default" if conditional and edge.text is None else "next"
+        yield DiagramEdge(node.name, edge.target, edge.text, kind)
+    for route in node.on_error:
+        errors = tuple(sorted(route.errors)) if route.errors is not None else None
+        yield DiagramEdge(node.name, route.target, None, "on_error", errors=errors)
+    if node.on_exhausted is not None:
+        yield DiagramEdge(node.name, node.on_exhausted, None, "exhausted")
+
+
+def _analyse(graph: Graph) -> tuple[list[DiagramEdge], list[Loop]]:
+    """Every edge in file order, back-edges flagged by a DFS from the start in edge order."""
+    edges = [edge for node in graph.nodes.values() for edge in _node_edges(node)]
+    outgoing: dict[str, list[int]] = {name: [] for name in graph.nodes}
+    for index, edge in enumerate(edges):
+        outgoing[edge.source].append(index)
+    roots = [graph.start, *(name for name in graph.nodes if name != graph.start)]
+    back: set[int] = set()
+    loops: list[Loop] = []
+    done: set[str] = set()
+    for root in roots:
+        if root in graph.nodes and root not in done:
+            _dfs(root, edges, outgoing, done, back, loops)
+    flagged = [replace(e, back_edge=True) if i in back else e for i, e in enumerate(edges)]
+    return flagged, loops
+
+
+def _dfs(
+    root: str,
+    edges: list[DiagramEdge],
+    outgoing: dict[str, list[int]],
+    done: set[str],
+    back: set[int],
+    loops: list[Loop],
+) -> None:
+    # Iterative, so a long chain of nodes cannot hit Python's recursion limit.
+    path = [root]
+    on_path = {root}
+    pending = [iter(outgoing[root])]
+    while pending:
+        index = next(pending[-1], None)
+        if index is None:
+            finished = path.pop()
+            on_path.discard(finished)
+            done.add(finished)
+            pending.pop()
+            continue
+        target = edges[index].target
+        if target in on_path:
+            back.add(index)
+            head = path.index(target)
+            loop = Loop(target, path[-1], tuple(path[head:]))
+            if loop not in loops:  # an error route can close the same cycle as `next`
+                loops.append(loop)
+        elif target in outgoing and target not in done:
+            path.append(target)
+            on_path.add(target)
+            pending.append(iter(outgoing[target]))
+
+
+def graph_edges(graph: Graph) -> list[DiagramEdge]:
+    """Every edge of the graph in file order (per node: next, on_error, on_exhausted)."""
+    return _analyse(graph)[0]
+
+
+def find_loops(graph: Graph) -> list[Loop]:
+    """The cycles, one per back-edge, in the order the DFS from the start meets them."""
+    return _analyse(graph)[1]
+
+
+def referenced_end(edges: list[DiagramEdge]) -> bool:
+    """Whether any edge reaches `end` (only then do the diagrams draw it)."""
+    return any(edge.target == END for edge in edges)
+
+
+def edge_caption(edge: DiagramEdge) -> str | None:
+    """The text drawn on an edge: its condition, `else`, or which route it is."""
+    if edge.kind == "next":
+        return edge.label
+    if edge.kind == "default":
+        return "else"
+    if edge.kind == "on_error":
+        return "on_error" + (f": {', '.join(edge.errors)}" if edge.errors else "")
+    return "on_exhausted"
+
+
+def annotation_text(annotation: NodeAnnotation) -> str:
+    """The visit count after a multiplication sign, then the status; 0 for a node never run."""
+    text = f"\N{MULTIPLICATION SIGN}{annotation.visits}"
+    return f"{text} · {annotation.status}" if annotation.status else text
+
+
+def node_lines(node: GraphNode, annotations: Annotations = None) -> list[str]:
+    """A node's box in a diagram, line by line: name, kind and tool, guard, run annotation."""
+    lines = [node.name, f"{node.kind}: {node.tool.name}" if node.tool is not None else node.kind]
+    if node.max_visits is not None:
+        lines.append(f"max_visits: {node.max_visits}")
+    if annotations is not None:
+        lines.append(annotation_text(annotations.get(node.name, NodeAnnotation(0))))
+    return lines
+
+
+def edge_colour(edge: DiagramEdge) -> str | None:
+    if edge.kind == "on_error":
+        return ERROR_COLOUR
+    return LOOP_COLOUR if edge.back_edge else None

@@ -1,0 +1,119 @@
+"""`"${ ... }"` strings in `with:`: text with embedded expressions, compiled once at load.
+
+A string that is exactly one `"${ expr }"` stands for the expression's value (any JSON type);
+otherwise each part is filled in as text. `$${` stands for a literal `${`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from wfe import _expr_ops as ops
+from wfe.errors import ExpressionError
+from wfe.expr import Expression, ExpressionRejected, compile_expression
+
+
+class Template:
+    """A `with:` string value containing "${ ... }" parts; `$${` stands for a literal `${`."""
+
+    __slots__ = ("_parts", "_whole", "expressions", "source")
+
+    def __init__(self, source: str, parts: tuple[str | Expression, ...]) -> None:
+        self.source = source
+        self._parts = parts
+        self.expressions = tuple(part for part in parts if isinstance(part, Expression))
+        texts = [part for part in parts if isinstance(part, str)]
+        whole = len(self.expressions) == 1 and all(not text.strip() for text in texts)
+        self._whole = self.expressions[0] if whole else None
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+    def render(self, names: Mapping[str, Any]) -> Any:
+        """A lone "${ expr }" gives its raw value; otherwise the text with each part filled in."""
+        if self._whole is not None:
+            return self._whole.evaluate(names)
+        pieces = []
+        for part in self._parts:
+            pieces.append(part if isinstance(part, str) else _to_text(part.evaluate(names)))
+        return "".join(pieces)
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    try:
+        if isinstance(value, dict | list | tuple):
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return str(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ExpressionError(f"cannot put {ops.describe(value)} into text: {exc}") from exc
+
+
+def has_template(text: str) -> bool:
+    """Whether a string holds a "${" and so must go through compile_template."""
+    return "${" in text
+
+
+def compile_template(text: str) -> Template | None:
+    """Compile every "${ ... }" of a string; None when there is none."""
+    if "${" not in text:
+        return None
+    parts: list[str | Expression] = []
+    literal: list[str] = []
+    pos = 0
+    while (start := text.find("${", pos)) >= 0:
+        if start > 0 and text[start - 1] == "$":
+            literal.append(text[pos : start - 1] + "${")
+            pos = start + 2
+            continue
+        literal.append(text[pos:start])
+        end = _closing_brace(text, start + 2)
+        if end < 0:
+            raise ExpressionRejected("unclosed '${' in template (no matching '}')", start)
+        parts.append("".join(literal))
+        literal = []
+        parts.append(_compile_part(text, start + 2, end))
+        pos = end + 1
+    literal.append(text[pos:])
+    parts.append("".join(literal))
+    return Template(text, tuple(part for part in parts if not isinstance(part, str) or part))
+
+
+def _closing_brace(text: str, pos: int) -> int:
+    """Index of the `}` closing a "${" whose body starts at pos; skips nested braces, strings."""
+    depth = 0
+    quote = ""
+    index = pos
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return index
+            depth -= 1
+        index += 1
+    return -1
+
+
+def _compile_part(text: str, begin: int, end: int) -> Expression:
+    inner = text[begin:end]
+    lead = len(inner) - len(inner.lstrip(" "))
+    try:
+        return compile_expression(inner.strip(" "))
+    except ExpressionRejected as exc:
+        raise ExpressionRejected(exc.message, begin + lead + exc.offset, exc.code) from None
