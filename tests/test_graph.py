@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
+from wfe.compiler import compile_graph
 from wfe.errors import SpecError
-from wfe.graph import Source, compile_graph
+from wfe.graph import Source
 from wfe.registry import Registry, tool
 from wfe.spec.load import load_spec_bytes
 

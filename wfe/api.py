@@ -8,9 +8,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.events import Event, Listener
-from wfe.graph import Graph, compile_graph
+from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
 from wfe.registry import Registry

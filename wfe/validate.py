@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
-from wfe.graph import END, Graph, Source, compile_graph
+from wfe.graph import END, Graph, Source
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
 

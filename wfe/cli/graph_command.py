@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
-from wfe.graph import compile_graph
 from wfe.spec.load import load_spec_file
 
 if TYPE_CHECKING:

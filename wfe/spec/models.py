@@ -173,14 +173,45 @@ class Interrupt(_Model):
     expects: dict[StateKey, str] = Field(default_factory=dict)
 
 
-NODE_KINDS = ("tool", "interrupt")
+class ParallelBranch(_Model):
+    """One branch of a `parallel:` node: a tool call of its own."""
+
+    tool: str
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    out: str | None = None
+    retry: Retry | None = None
+    timeout: PositiveDuration | None = None
+    description: str = ""
+
+
+class JoinAtLeast(_Model):
+    at_least: int = Field(ge=1)
+
+
+def _join_kind(value: Any) -> str:
+    return "rule" if isinstance(value, dict) else "word"
+
+
+Join = Annotated[
+    Annotated[Literal["all", "any"], Tag("word")] | Annotated[JoinAtLeast, Tag("rule")],
+    Discriminator(_join_kind),
+]
+
+#: The kind keys; `map` takes its per-item `tool` beside it.
+NODE_KINDS = ("tool", "parallel", "map", "interrupt")
 
 
 class Node(_Model):
-    """One node of the graph. Exactly one kind key: `tool` or `interrupt`."""
+    """One node of the graph: exactly one kind (`tool`, `parallel`, `map` or `interrupt`)."""
 
     tool: str | None = None
     interrupt: Interrupt | None = None
+    parallel: dict[NodeName, ParallelBranch] | None = None
+    join: Join | None = None
+    map: str | None = None
+    as_: StateKey | None = Field(None, alias="as")
+    concurrency: int | None = Field(None, ge=1, le=100_000)
+    collect: str | None = None
     description: str = ""
     next: Next | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
@@ -193,7 +224,8 @@ class Node(_Model):
 
     @property
     def kinds(self) -> list[str]:
-        return [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
+        kinds = [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
+        return [k for k in kinds if k != "tool"] if "map" in kinds else kinds
 
     @property
     def kind(self) -> str:

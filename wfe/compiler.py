@@ -1,0 +1,293 @@
+"""Compile a validated spec into an executable Graph: tools bound, expressions parsed, edges
+checked. Compilation reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wfe.errors import Problem, SpecError, did_you_mean
+from wfe.expr import RESERVED_NAMES, Expression, ExpressionRejected, compile_expression
+from wfe.graph import (
+    Binding,
+    Edge,
+    ErrorRoute,
+    Graph,
+    GraphNode,
+    RetryPolicy,
+    Source,
+)
+from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
+from wfe.spec.load import LoadedSpec
+from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
+from wfe.state import Reducer, StateSchema
+from wfe.template import Template, compile_template
+from wfe.types import TypeSyntaxError, parse_type
+from wfe.yamlsafe import YamlPath
+
+__all__ = ["compile_graph"]
+
+
+class _Compiler:
+    def __init__(self, loaded: LoadedSpec, registry: Registry) -> None:
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.registry = registry
+        self.problems: list[Problem] = []
+        self.state_keys = set(self.spec.state)
+
+    def problem(self, code: str, message: str, path: YamlPath, *, at_key: bool = False) -> None:
+        self.problems.append(Problem(code, message, self.loaded.location(path, at_key=at_key)))
+
+    def compile(self) -> Graph:
+        if END in self.spec.nodes:
+            self.problem("WFE011", f"'{END}' is reserved for the end of the run; rename the node",
+                         ("nodes", END), at_key=True)
+        schema = self._schema()
+        nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
+        self._check_targets()
+        if self.problems:
+            raise SpecError(sorted(self.problems, key=Problem.sort_key))
+        assert schema is not None
+        return Graph(
+            name=self.loaded.name,
+            description=self.spec.description,
+            file=self.loaded.display_path,
+            start=self.spec.start_node,
+            nodes=nodes,
+            schema=schema,
+            max_steps=self.spec.limits.max_steps,
+            timeout=self.spec.limits.timeout,
+            loaded=self.loaded,
+            registry=self.registry,
+        )
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _schema(self) -> StateSchema | None:
+        fields = self.spec.state_fields()
+        custom: dict[str, Reducer] = {}
+        for key, state_field in fields.items():
+            path: YamlPath = ("state", key)
+            if key in RESERVED_NAMES:
+                self.problem("WFE050", f"state key '{key}' is reserved for expressions", path,
+                             at_key=True)
+            try:
+                parse_type(state_field.type)
+            except TypeSyntaxError as error:
+                sub: YamlPath = (*path, "type")
+                self.problem("WFE050", str(error), sub if self._has(sub) else path)
+            reducer = state_field.reduce
+            if reducer not in REDUCERS:
+                tool = self.registry.get(reducer)
+                if tool is None:
+                    hint = did_you_mean(reducer, [*REDUCERS, *self.registry.names()])
+                    self.problem("WFE050", f"unknown reducer '{reducer}'{hint}", (*path, "reduce"))
+                else:
+                    custom[reducer] = tool.fn
+        if any(p.code == "WFE050" for p in self.problems):
+            return None
+        try:
+            return StateSchema(fields, custom)
+        except Exception as error:
+            self.problem("WFE050", f"state schema: {error}", ("state",))
+            return None
+
+    def _has(self, path: YamlPath) -> bool:
+        return self.loaded.positions.value(path) is not None
+
+    # --- nodes ---------------------------------------------------------------------------
+
+    def _node(self, name: str, node: Node) -> GraphNode:
+        path: YamlPath = ("nodes", name)
+        defaults = self.spec.defaults
+        retry = node.retry or defaults.retry or Retry.model_validate({})
+        compiled = GraphNode(
+            name=name,
+            kind=node.kind,
+            location=self.loaded.location(path, at_key=True),
+            out=node.out,
+            retry=RetryPolicy(
+                retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.jitter,
+                frozenset(retry.on) if retry.on is not None else None,
+            ),
+            timeout=node.timeout if node.timeout is not None else defaults.timeout,
+            max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
+            on_exhausted=node.on_exhausted,
+            edges=self._edges(node, path),
+            on_error=self._error_routes(node),
+            description=node.description,
+        )
+        if node.out is not None and node.out not in self.state_keys:
+            self._undeclared(node.out, (*path, "out"))
+        if node.on_error is not None and "error" not in self.state_keys:
+            self.problem("WFE050", "on_error writes state key 'error': declare it "
+                         "(error: {type: any})", (*path, "on_error"), at_key=True)
+        kinds = node.kinds
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none"
+            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
+                         f"); it has {found}", path, at_key=True)
+            return compiled
+        if node.interrupt is not None:
+            compiled.message = node.interrupt.message
+            compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
+            return compiled.finish()
+        assert node.tool is not None
+        compiled.tool = self._tool(node.tool, (*path, "tool"))
+        if compiled.tool is not None:
+            compiled.bindings = self._bindings(compiled.tool, node, path)
+        return compiled.finish()
+
+    def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
+        for key, type_text in expects.items():
+            where: YamlPath = (*path, "expects", key)
+            if key not in self.state_keys:
+                self._undeclared(key, where)
+            try:
+                parse_type(type_text)
+            except TypeSyntaxError as error:
+                self.problem("WFE050", str(error), where)
+        return dict(expects)
+
+    def _undeclared(self, key: str, path: YamlPath) -> None:
+        hint = did_you_mean(key, self.state_keys)
+        self.problem("WFE050", f"state key '{key}' is not declared under `state:`{hint}", path)
+
+    def _tool(self, name: str, path: YamlPath) -> ToolDef | None:
+        found = self.registry.get(name)
+        if found is None:
+            imports = ", ".join(self.spec.imports) or "none"
+            self.problem("WFE030", f"unknown tool '{name}'{self.registry.suggest(name)} "
+                         f"(imports: {imports})", path)
+        return found
+
+    def _bindings(self, tool: ToolDef, node: Node, path: YamlPath) -> tuple[Binding, ...]:
+        given = dict(node.with_)
+        bindings: list[Binding] = []
+        for param in tool.params:
+            if param.name in given:
+                bindings.append(self._with_value(param.name, given.pop(param.name), path))
+            elif param.name == STATE_PARAM:
+                bindings.append(Binding(param.name, Source.WHOLE_STATE))
+            elif param.name == CONTEXT_PARAM:
+                bindings.append(Binding(param.name, Source.CONTEXT))
+            elif param.name in self.state_keys:
+                bindings.append(Binding(param.name, Source.STATE, param.name))
+            elif not param.has_default:
+                self.problem(
+                    "WFE031",
+                    f"tool '{tool.name}' needs parameter '{param.name}', which neither `with:` "
+                    f"nor the state supplies",
+                    (*path, "tool"),
+                )
+        for key, value in given.items():
+            if tool.accepts_any_keyword:
+                bindings.append(self._with_value(key, value, path))
+            else:
+                hint = did_you_mean(key, [p.name for p in tool.params])
+                self.problem("WFE032", f"tool '{tool.name}' has no parameter '{key}'{hint}",
+                             (*path, "with", key), at_key=True)
+        return tuple(bindings)
+
+    def _with_value(self, param: str, value: Any, path: YamlPath) -> Binding:
+        if isinstance(value, str):
+            template = self._template(value, (*path, "with", param))
+            if template is not None:
+                return Binding(param, Source.TEMPLATE, template)
+        return Binding(param, Source.CONSTANT, value)
+
+    def _template(self, text: str, path: YamlPath) -> Template | None:
+        try:
+            template = compile_template(text)
+        except ExpressionRejected as error:
+            self.problem(error.code, error.message, path)
+            return None
+        if template is not None:
+            for expression in template.expressions:
+                self._check_names(expression, path)
+        return template
+
+    def _expression(self, text: str, path: YamlPath) -> Expression | None:
+        try:
+            expression = compile_expression(text)
+        except ExpressionRejected as error:
+            self.problem(error.code, f"{error.message} in `{_shown(text)}`", path)
+            return None
+        self._check_names(expression, path)
+        return expression
+
+    def _check_names(self, expression: Expression, path: YamlPath) -> None:
+        for name in sorted(expression.names - self.state_keys - RESERVED_NAMES):
+            hint = did_you_mean(name, self.state_keys | RESERVED_NAMES)
+            self.problem("WFE041", f"unknown name '{name}' in `{expression.source}`: not a "
+                         f"state key{hint}", path)
+
+    def _edges(self, node: Node, path: YamlPath) -> tuple[Edge, ...]:
+        if node.next is None:
+            return (Edge(END),)
+        if isinstance(node.next, str):
+            return (Edge(node.next),)
+        edges: list[Edge] = []
+        for index, branch in enumerate(node.next):
+            branch_path: YamlPath = (*path, "next", index)
+            if branch.when is None:
+                if index != len(node.next) - 1:
+                    self.problem("WFE021", "a branch without `when` is the default and must be "
+                                 "last", branch_path)
+                edges.append(Edge(branch.then))
+                continue
+            condition = self._expression(branch.when, (*branch_path, "when"))
+            edges.append(Edge(branch.then, condition))
+        if edges and edges[-1].condition is not None:
+            # No default: when nothing holds, the run ends (documented in the README).
+            edges.append(Edge(END))
+        return tuple(edges)
+
+    def _error_routes(self, node: Node) -> tuple[ErrorRoute, ...]:
+        if node.on_error is None:
+            return ()
+        if isinstance(node.on_error, str):
+            return (ErrorRoute(node.on_error),)
+        return tuple(
+            ErrorRoute(r.then, frozenset(r.errors) if r.errors is not None else None)
+            for r in node.on_error
+        )
+
+    def _check_targets(self) -> None:
+        names = set(self.spec.nodes)
+        known = names | {END}
+
+        def check(target: str, path: YamlPath) -> None:
+            if target not in known:
+                self.problem("WFE020", f"unknown node '{target}'{did_you_mean(target, names)}",
+                             path)
+
+        if self.spec.start is not None and self.spec.start not in names:
+            check(self.spec.start, ("start",))
+        for name, node in self.spec.nodes.items():
+            path: YamlPath = ("nodes", name)
+            if isinstance(node.next, str):
+                check(node.next, (*path, "next"))
+            elif node.next is not None:
+                for i, branch in enumerate(node.next):
+                    check(branch.then, (*path, "next", i, "then"))
+            if isinstance(node.on_error, str):
+                check(node.on_error, (*path, "on_error"))
+            elif node.on_error is not None:
+                for i, route in enumerate(node.on_error):
+                    check(route.then, (*path, "on_error", i, "then"))
+            if node.on_exhausted is not None:
+                check(node.on_exhausted, (*path, "on_exhausted"))
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """An expression as it can be printed on one line: escapes visible, long ones shortened."""
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
+
+
+def compile_graph(loaded: LoadedSpec, registry: Registry) -> Graph:
+    """The executable graph of a loaded spec; raises SpecError listing every problem."""
+    return _Compiler(loaded, registry).compile()
