@@ -47,7 +47,27 @@ class Scope(Mapping[str, Any]):
         return len(self._run.state) + 3
 
 
-def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any]) -> dict[str, Any]:
+class ItemScope(Mapping[str, Any]):
+    """The names a `map:` item's expressions see: its item, then the run's scope."""
+
+    __slots__ = ("_name", "_scope", "_value")
+
+    def __init__(self, scope: Mapping[str, Any], name: str, value: Any) -> None:
+        self._scope, self._name, self._value = scope, name, value
+
+    def __getitem__(self, name: str) -> Any:
+        return self._value if name == self._name else self._scope[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield self._name
+        yield from self._scope
+
+    def __len__(self) -> int:
+        return len(self._scope) + 1
+
+
+def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
+                   item: Any = None) -> dict[str, Any]:
     """The keyword arguments of the node's tool (without `ctx`, which is per attempt)."""
     kwargs: dict[str, Any] = {}
     for binding in node.bindings:
@@ -67,6 +87,8 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any]) -> d
                 raise ExpressionError(f"with.{binding.param}: {error}", node=node.name) from None
         elif source is Source.WHOLE_STATE:
             kwargs[binding.param] = copy.deepcopy(state)
+        elif source is Source.ITEM:
+            kwargs[binding.param] = item
     return kwargs
 
 

@@ -23,10 +23,13 @@ from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
-from wfe.types import TypeSyntaxError, parse_type
+from wfe.types import TypeSyntaxError, is_list_type, parse_type
 from wfe.yamlsafe import YamlPath
 
 __all__ = ["compile_graph"]
+
+#: Items of a `map:` node in flight at once when `concurrency:` is not given.
+DEFAULT_CONCURRENCY = 8
 
 
 class _Compiler:
@@ -36,6 +39,8 @@ class _Compiler:
         self.registry = registry
         self.problems: list[Problem] = []
         self.state_keys = set(self.spec.state)
+        #: Names bound while compiling one node (a `map:` node's item).
+        self.local_names: frozenset[str] = frozenset()
 
     def problem(self, code: str, message: str, path: YamlPath, *, at_key: bool = False) -> None:
         self.problems.append(Problem(code, message, self.loaded.location(path, at_key=at_key)))
@@ -108,10 +113,7 @@ class _Compiler:
             kind=node.kind,
             location=self.loaded.location(path, at_key=True),
             out=node.out,
-            retry=RetryPolicy(
-                retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.jitter,
-                frozenset(retry.on) if retry.on is not None else None,
-            ),
+            retry=_policy(retry),
             timeout=node.timeout if node.timeout is not None else defaults.timeout,
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
@@ -134,11 +136,82 @@ class _Compiler:
             compiled.message = node.interrupt.message
             compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
             return compiled.finish()
-        assert node.tool is not None
+        if node.parallel is not None:
+            return self._parallel(compiled, node, path)
+        if node.map is not None:
+            self._map(compiled, node, path)
+        if node.tool is None:
+            self.local_names = frozenset()
+            return compiled
         compiled.tool = self._tool(node.tool, (*path, "tool"))
         if compiled.tool is not None:
-            compiled.bindings = self._bindings(compiled.tool, node, path)
+            compiled.bindings = self._bindings(compiled.tool, node.with_, path)
+        self.local_names = frozenset()
         return compiled.finish()
+
+    def _parallel(self, compiled: GraphNode, node: Node, path: YamlPath) -> GraphNode:
+        assert node.parallel is not None
+        branches = []
+        writers: dict[str, str] = {}
+        for name, spec in node.parallel.items():
+            where: YamlPath = (*path, "parallel", name)
+            retry = spec.retry or self.spec.defaults.retry or Retry.model_validate({})
+            branch = GraphNode(
+                name=f"{compiled.name}/{name}", kind="tool",
+                location=self.loaded.location(where, at_key=True), out=spec.out,
+                retry=_policy(retry), timeout=spec.timeout or compiled.timeout,
+                description=spec.description,
+            )
+            branch.tool = self._tool(spec.tool, (*where, "tool"))
+            if branch.tool is not None:
+                branch.bindings = self._bindings(branch.tool, spec.with_, where)
+            if spec.out is not None:
+                self._check_shared_write(spec.out, name, writers, (*where, "out"))
+            branches.append(branch.finish())
+        compiled.branches = tuple(branches)
+        compiled.needed = self._needed(node, len(branches), path)
+        return compiled.finish()
+
+    def _needed(self, node: Node, count: int, path: YamlPath) -> int:
+        if node.join is None or node.join == "all":
+            return count
+        if node.join == "any":
+            return 1
+        assert not isinstance(node.join, str)
+        if node.join.at_least > count:
+            self.problem("WFE011", f"join needs {node.join.at_least} branches to succeed but "
+                         f"there are {count}", (*path, "join"))
+        return min(node.join.at_least, count)
+
+    def _check_shared_write(self, key: str, branch: str, writers: dict[str, str],
+                            path: YamlPath) -> None:
+        if key not in self.state_keys:
+            self._undeclared(key, path)
+        elif key in writers and self.spec.state_fields()[key].reduce == "replace":
+            self.problem("WFE050", f"branches '{writers[key]}' and '{branch}' both write state "
+                         f"key '{key}', which has no reducer to combine them (add reduce: ...)",
+                         path)
+        writers.setdefault(key, branch)
+
+    def _map(self, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+        assert node.map is not None
+        if node.tool is None:
+            self.problem("WFE022", f"map node '{compiled.name}' needs `tool:` to run per item",
+                         path, at_key=True)
+        compiled.item_name = node.as_ or "item"
+        if compiled.item_name in self.state_keys | RESERVED_NAMES:
+            self.problem("WFE050", f"`as: {compiled.item_name}` hides a state key or reserved "
+                         "name; pick another name", (*path, "as"))
+        compiled.items = self._expression(node.map, (*path, "map"))
+        compiled.concurrency = node.concurrency or DEFAULT_CONCURRENCY
+        compiled.collect = node.collect
+        if node.collect is not None:
+            if node.collect not in self.state_keys:
+                self._undeclared(node.collect, (*path, "collect"))
+            elif not is_list_type(self.spec.state_fields()[node.collect].type):
+                self.problem("WFE050", f"collect: state key '{node.collect}' must be a list",
+                             (*path, "collect"))
+        self.local_names = frozenset({compiled.item_name})
 
     def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
@@ -163,11 +236,14 @@ class _Compiler:
                          f"(imports: {imports})", path)
         return found
 
-    def _bindings(self, tool: ToolDef, node: Node, path: YamlPath) -> tuple[Binding, ...]:
-        given = dict(node.with_)
+    def _bindings(self, tool: ToolDef, with_: dict[str, Any], path: YamlPath
+                  ) -> tuple[Binding, ...]:
+        given = dict(with_)
         bindings: list[Binding] = []
         for param in tool.params:
-            if param.name in given:
+            if param.name in self.local_names and param.name not in given:
+                bindings.append(Binding(param.name, Source.ITEM))
+            elif param.name in given:
                 bindings.append(self._with_value(param.name, given.pop(param.name), path))
             elif param.name == STATE_PARAM:
                 bindings.append(Binding(param.name, Source.WHOLE_STATE))
@@ -219,7 +295,7 @@ class _Compiler:
         return expression
 
     def _check_names(self, expression: Expression, path: YamlPath) -> None:
-        for name in sorted(expression.names - self.state_keys - RESERVED_NAMES):
+        for name in sorted(expression.names - self.state_keys - RESERVED_NAMES - self.local_names):
             hint = did_you_mean(name, self.state_keys | RESERVED_NAMES)
             self.problem("WFE041", f"unknown name '{name}' in `{expression.source}`: not a "
                          f"state key{hint}", path)
@@ -280,6 +356,11 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
+
+
+def _policy(retry: Retry) -> RetryPolicy:
+    return RetryPolicy(retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.jitter,
+                       frozenset(retry.on) if retry.on is not None else None)
 
 
 def _shown(text: str, limit: int = 80) -> str:

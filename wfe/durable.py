@@ -48,6 +48,7 @@ class StoreJournal:
             state=self.storable(state),
             visits=visits,
             next_node=done.next_node,
+            items=done.items,
         )
         return self.store.checkpoint(self.lease, checkpoint)
 

@@ -40,7 +40,7 @@ Sleep = Callable[[float], Awaitable[None]]
 Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
 
 
-class _ToolFailure(Exception):
+class ToolFailure(Exception):
     """A tool raised on its last attempt; on_error may still route it."""
 
     def __init__(self, error: BaseException, attempts: int) -> None:
@@ -100,6 +100,8 @@ class Engine:
         self.step = 0
         self.scope = Scope(self)
         self.answers: dict[str, Any] = {}
+        #: The per-item records of the last `map:` step, for the journal.
+        self.items: list[dict[str, Any]] | None = None
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -184,23 +186,28 @@ class Engine:
             if time.monotonic() > deadline:
                 raise TimeoutError
             values = self._interrupt_values(node) if node.kind == "interrupt" else None
+            self.items = None
             self.step += 1
             self.visits[name] = visits + 1
             journal = self.journal
             began = self.clock() if journal is not None else 0.0
             try:
-                if values is None:
+                if values is not None:
+                    attempt, written = 1, self._answer(node, values)
+                elif node.kind == "tool":
                     attempt, written = await self._execute(node)
                 else:
-                    attempt, written = 1, self._answer(node, values)
-            except _ToolFailure as failure:
+                    from wfe.fanout import run_fan_out  # parallel and map nodes
+
+                    attempt, written = await run_fan_out(self, node)
+            except ToolFailure as failure:
                 name = self._recover(node, failure, began)
                 continue
             name = self._next(node)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
                                 round((self.clock() - began) * 1000, 3), "succeeded",
-                                self.graph.schema.mask(written), None, name)
+                                self.graph.schema.mask(written), None, name, self.items)
                 self._journal(done)
 
     def _journal(self, done: StepDone) -> None:
@@ -218,7 +225,7 @@ class Engine:
         self._emit_edge(node.name, node.on_exhausted, "exhausted")
         return node.on_exhausted
 
-    def _recover(self, node: GraphNode, failure: _ToolFailure, began: float) -> str:
+    def _recover(self, node: GraphNode, failure: ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
         target = self._route_error(node, failure)
         value = {"node": node.name, "type": type(failure.error).__name__,
@@ -232,7 +239,7 @@ class Engine:
             self._journal(done)
         return target
 
-    def _route_error(self, node: GraphNode, failure: _ToolFailure) -> str:
+    def _route_error(self, node: GraphNode, failure: ToolFailure) -> str:
         names = _type_names(failure.error)
         for route in node.on_error:
             if route.errors is None or route.errors & names:
@@ -281,12 +288,21 @@ class Engine:
     # --- one tool call, with retries ------------------------------------------------------
 
     async def _execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
-        tool = node.tool
-        assert tool is not None
         kwargs = bind_arguments(node, self.state, self.scope)
         info = self.info
         info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]
-        inline = node.runs_inline and self.inline_sync
+        attempt, result, began = await self.call(node, node.name, kwargs, info,
+                                                 node.runs_inline and self.inline_sync)
+        return attempt, self._commit(node, kwargs, result, info.step, began)
+
+    async def call(self, node: GraphNode, label: str, kwargs: dict[str, Any], info: StepInfo,
+                   inline: bool) -> tuple[int, Any, float]:
+        """Call the node's tool with its retries: (attempts made, the result, when it began).
+
+        `label` names the call in events: the node, a branch (`fan/lint`) or an item (`map[3]`).
+        """
+        tool = node.tool
+        assert tool is not None
         active = self.bus.active
         attempt = 1
         while True:
@@ -294,7 +310,7 @@ class Engine:
             if node.wants_context:
                 kwargs[CONTEXT_PARAM] = info.context()
             if active:
-                self._emit("node_started", {"node": node.name, "step": info.step,
+                self._emit("node_started", {"node": label, "step": info.step,
                                             "attempt": attempt})
             began = time.monotonic() if active else 0.0
             try:
@@ -305,13 +321,13 @@ class Engine:
             except Exception as error:  # tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")
-                self._emit_failed(node, info.step, attempt, error)
+                self._emit_failed(label, info.step, attempt, error)
                 if attempt >= node.retry.attempts or not _retryable(error, node.retry.on):
-                    raise _ToolFailure(error, attempt) from error
+                    raise ToolFailure(error, attempt) from error
                 attempt += 1
                 await self.sleep(node.retry.delay_before(attempt, self.random()))
                 continue
-            return attempt, self._commit(node, kwargs, result, info.step, began)
+            return attempt, result, began
 
     def _commit(
         self, node: GraphNode, kwargs: dict[str, Any], result: Any, step: int, began: float
@@ -329,6 +345,22 @@ class Engine:
 
     # --- events ---------------------------------------------------------------------------
 
+    def report_started(self, label: str) -> None:
+        if self.bus.active:
+            self._emit("node_started", {"node": label, "step": self.step, "attempt": 1})
+
+    def report_finished(self, label: str, updates: dict[str, Any], began: float) -> None:
+        """`node_finished` of a fan-out step, or of one of its branches or items."""
+        if self.bus.active:
+            self._emit("node_finished", {
+                "node": label, "step": self.step,
+                "duration_ms": round((time.monotonic() - began) * 1000, 3),
+                "updates": self.graph.schema.mask(updates),
+            })
+
+    def report_failed(self, label: str, error: BaseException) -> None:
+        self._emit_failed(label, self.step, 1, error)
+
     def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
         self.bus.emit(kind, fields)
 
@@ -336,10 +368,10 @@ class Engine:
         if self.bus.active:
             self._emit("edge", {"from": source, "to": target, "condition": condition})
 
-    def _emit_failed(self, node: GraphNode, step: int, attempt: int, error: BaseException) -> None:
+    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException) -> None:
         if self.bus.active:
             self._emit("node_failed", {
-                "node": node.name, "step": step, "attempt": attempt,
+                "node": label, "step": step, "attempt": attempt,
                 "error": {"type": type(error).__name__, "message": _message(error)},
             })
 

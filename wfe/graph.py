@@ -30,6 +30,7 @@ class Source(Enum):
     STATE = "state"
     WHOLE_STATE = "whole_state"
     CONTEXT = "context"
+    ITEM = "item"  # the current item of a `map:` node
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,14 @@ class GraphNode:
     description: str = ""
     message: str = ""
     expects: dict[str, str] = field(default_factory=dict)
+    #: `parallel:` branches (each a tool node named `node/branch`), and how many must succeed.
+    branches: tuple[GraphNode, ...] = ()
+    needed: int = 0
+    #: `map:` the list expression, the item's name, at most this many at once, the result key.
+    items: Expression | None = None
+    item_name: str = "item"
+    concurrency: int = 1
+    collect: str | None = None
     #: Derived once at compile time, for the engine's hot path.
     wants_context: bool = False
     wants_state: bool = False

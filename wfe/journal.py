@@ -26,6 +26,7 @@ class StepDone:
     updates: dict[str, Any]
     error: dict[str, Any] | None
     next_node: str
+    items: list[dict[str, Any]] | None = None
 
 
 class Journal(Protocol):

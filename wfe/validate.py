@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
-from wfe.graph import END, Graph, Source
+from wfe.graph import END, Graph, GraphNode, Source
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
 
@@ -164,30 +164,39 @@ def _unused_keys(graph: Graph) -> list[Problem]:
     read: set[str] = set()
     written: set[str] = set()
     for node in graph.nodes.values():
-        for binding in node.bindings:
-            if binding.source is Source.WHOLE_STATE:
-                return []  # a tool that sees the whole state may read and write any key
-            if binding.source is Source.STATE:
-                read.add(binding.value)
-            if binding.source is Source.TEMPLATE:
-                read.update(*(e.names for e in binding.value.expressions))
+        for part in (node, *node.branches):
+            if not _note_reads_and_writes(part, read, written):
+                return []  # a tool's reads or writes cannot be known without running it
         for edge in node.edges:
             if edge.condition is not None:
                 read.update(edge.condition.names)
-        if node.out:
-            written.add(node.out)
-        if node.on_error:
-            written.add("error")
-        writes = _literal_writes(node.tool) if node.tool is not None else frozenset[str]()
-        if writes is None:
-            return []  # this tool's writes cannot be known without running it
-        written |= writes
+        if node.items is not None:
+            read.update(node.items.names)
+        written.update(key for key in (node.collect, "error" if node.on_error else None) if key)
     return [
         Problem("WFE061", f"state key '{key}' is neither read nor written by any node",
                 graph.loaded.location(("state", key), at_key=True), "warning")
         for key in graph.schema.fields
         if key not in read and key not in written
     ]
+
+
+def _note_reads_and_writes(node: GraphNode, read: set[str], written: set[str]) -> bool:
+    """Add what one tool call reads and writes; False when that cannot be known."""
+    for binding in node.bindings:
+        if binding.source is Source.WHOLE_STATE:
+            return False  # a tool that sees the whole state may read and write any key
+        if binding.source is Source.STATE:
+            read.add(binding.value)
+        if binding.source is Source.TEMPLATE:
+            read.update(*(e.names for e in binding.value.expressions))
+    if node.out:
+        written.add(node.out)
+    writes = _literal_writes(node.tool) if node.tool is not None else frozenset[str]()
+    if writes is None:
+        return False
+    written.update(writes)
+    return True
 
 
 @functools.cache

@@ -1,0 +1,164 @@
+"""Fan-out steps: `parallel:` branches and `map:` items, run concurrently on the engine's loop.
+
+Sync tools run in worker threads so that a blocking one never stalls its siblings. Updates are
+applied after the join, in declaration (or input) order, so the state never depends on which
+branch finished first; every write goes through its key's reducer exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from wfe.binding import ItemScope, bind_arguments, updates_of
+from wfe.errors import ExpressionError, StateError
+from wfe.graph import GraphNode
+
+if TYPE_CHECKING:
+    from wfe.engine import Engine
+
+
+async def run_fan_out(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    """Run a parallel or map node as one step: (attempts, the updates written)."""
+    from wfe.engine import ToolFailure
+
+    began = time.monotonic()
+    engine.report_started(node.name)
+    try:
+        if node.kind == "parallel":
+            attempts, written = await _parallel(engine, node)
+        else:
+            attempts, written = await _map(engine, node)
+    except ToolFailure as failure:
+        engine.report_failed(node.name, failure.error)
+        raise
+    engine.report_finished(node.name, written, began)
+    return attempts, written
+
+
+# --- parallel --------------------------------------------------------------------------------
+
+async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any]]:
+    info = engine.info.copy()
+    info.node = branch.name
+    kwargs = bind_arguments(branch, engine.state, engine.scope)
+    began = time.monotonic()
+    attempt, result, _ = await engine.call(branch, branch.name, kwargs, info, inline=False)
+    updates = updates_of(branch, kwargs, engine.state, result)
+    engine.report_finished(branch.name, updates, began)
+    return attempt, updates
+
+
+async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    from wfe.engine import ToolFailure
+
+    tasks = {asyncio.ensure_future(_branch(engine, b)): b for b in node.branches}
+    done: dict[str, tuple[int, dict[str, Any]]] = {}
+    failures: list[ToolFailure] = []
+    pending = set(tasks)
+    try:
+        while pending and len(done) < node.needed:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                try:
+                    done[tasks[task].name] = task.result()
+                except ToolFailure as failure:
+                    failures.append(failure)
+            if len(node.branches) - len(failures) < node.needed:
+                raise failures[0]
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    ordered = [(b.name, done[b.name]) for b in node.branches if b.name in done]
+    written = _apply_once(engine, node, [(name, updates) for name, (_, updates) in ordered])
+    return max(attempt for _, (attempt, _) in ordered), written
+
+
+def _apply_once(engine: Engine, node: GraphNode,
+                results: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Apply each branch's updates; two branches replacing one key is an error naming both."""
+    schema = engine.graph.schema
+    writer: dict[str, str] = {}
+    written: dict[str, Any] = {}
+    for name, updates in results:
+        for key in updates:
+            slot = schema.slots.get(key)
+            if slot is not None and slot.reduce == "replace" and key in writer:
+                raise StateError(
+                    f"branches '{writer[key]}' and '{name}' both wrote state key '{key}', which "
+                    "has no reducer to combine them (give it one, e.g. reduce: append)",
+                    key=key, node=node.name)
+            writer[key] = name
+        written.update(schema.apply(engine.state, updates, name))
+    return written
+
+
+# --- map -------------------------------------------------------------------------------------
+
+def _items_of(engine: Engine, node: GraphNode) -> list[Any]:
+    assert node.items is not None
+    try:
+        items = node.items.evaluate(engine.scope)
+    except ExpressionError as error:
+        raise ExpressionError(f"map `{node.items.source}`: {error}", node=node.name) from None
+    if not isinstance(items, list):
+        raise ExpressionError(f"map `{node.items.source}` must give a list, got "
+                              f"{type(items).__name__}", node=node.name)
+    return items
+
+
+async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    items = _items_of(engine, node)
+    results: list[Any] = [None] * len(items)
+    records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]
+    indexes: Iterator[int] = iter(range(len(items)))
+    attempts = [0]
+
+    async def worker() -> None:
+        for index in indexes:
+            results[index], used = await _item(engine, node, index, items[index], records[index])
+            attempts[0] = max(attempts[0], used)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(node.concurrency, len(items)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        engine.items = records
+    written = (engine.graph.schema.apply(engine.state, {node.collect: results}, node.name)
+               if node.collect is not None else {})
+    return max(attempts[0], 1), written
+
+
+async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
+                record: dict[str, Any]) -> tuple[Any, int]:
+    from wfe.engine import ToolFailure
+
+    label = f"{node.name}[{index}]"
+    info = engine.info.copy()
+    info.node = label
+    began = time.monotonic()
+    record["status"] = "running"
+    try:
+        scope = ItemScope(engine.scope, node.item_name, item)
+        kwargs = bind_arguments(node, engine.state, scope, item)
+        inline = node.runs_inline and node.concurrency == 1 and engine.inline_sync
+        attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+    except ToolFailure as failure:
+        record.update(status="failed", attempts=failure.attempts,
+                      error={"type": type(failure.error).__name__, "message": str(failure.error)})
+        raise
+    except asyncio.CancelledError:
+        record["status"] = "cancelled"
+        raise
+    finally:
+        record["duration_ms"] = round((time.monotonic() - began) * 1000, 3)
+    record.update(status="succeeded", attempts=attempt)
+    engine.report_finished(label, {"result": result} if engine.bus.active else {}, began)
+    return result, attempt
