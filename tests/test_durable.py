@@ -290,3 +290,25 @@ def test_terminal_prompt_gives_up_at_end_of_input(monkeypatch):
 
     monkeypatch.setattr("builtins.input", closed)
     assert prompt_for("approve", "", {"approved": "bool"}) is None
+
+
+MAPPED = """
+imports: [TOOLS]
+state:
+  numbers: {type: "list[int]", default: [1, 2, 3]}
+  doubled: "list[int]"
+nodes:
+  each: {map: numbers, as: n, tool: double, concurrency: 2, collect: doubled}
+"""
+
+
+def test_show_lists_the_records_of_a_maps_items(write_workflow):
+    path = write_workflow(MAPPED, "@tool\nasync def double(n: int) -> int:\n    return 2 * n\n")
+    assert invoke("run", path, "--quiet").exit_code == 0
+    [run] = runs_json()
+    shown = show_json(run["run_id"])
+    assert shown["state"]["doubled"] == [2, 4, 6]
+    [step] = shown["steps"]
+    assert [item["status"] for item in step["items"]] == ["succeeded"] * 3
+    text = invoke("show", run["run_id"]).stdout
+    assert "items: 3 succeeded" in text

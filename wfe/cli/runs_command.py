@@ -93,6 +93,17 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
         table.add_row(str(s.step), s.node, str(s.attempt), f"{s.duration_ms:.1f} ms",
                       s.outcome, error)
     console.print(table)
+    for s in steps:
+        if s.items:
+            counts: dict[str, int] = {}
+            for item in s.items:
+                counts[item.get("status", "?")] = counts.get(item.get("status", "?"), 0) + 1
+            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            console.print(f"step {s.step} ({s.node}) items: {summary}", markup=False)
+            for item in s.items:
+                if item.get("error"):
+                    console.print(f"  [{item['index']}] {item['error']['type']}: "
+                                  f"{item['error']['message']}", markup=False)
     if record.error:
         console.print(f"error at node '{record.error.get('node')}': {record.error.get('type')}: "
                       f"{record.error.get('message')}", markup=False)
