@@ -5,6 +5,7 @@ checked. Compilation reports every problem at once.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from wfe.errors import Problem, SpecError, did_you_mean
@@ -120,6 +121,8 @@ class _Compiler:
             edges=self._edges(node, path),
             on_error=self._error_routes(node),
             description=node.description,
+            cache_ttl=_cache_ttl(node),
+            isolation=node.isolation or "thread",
         )
         if node.out is not None and node.out not in self.state_keys:
             self._undeclared(node.out, (*path, "out"))
@@ -356,6 +359,14 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
+
+
+def _cache_ttl(node: Node) -> float | None:
+    if node.cache is None or node.cache is False:
+        return None
+    if node.cache is True or node.cache.ttl is None:
+        return math.inf
+    return node.cache.ttl
 
 
 def _policy(retry: Retry) -> RetryPolicy:

@@ -98,6 +98,10 @@ class GraphNode:
     item_name: str = "item"
     concurrency: int = 1
     collect: str | None = None
+    #: `cache:` reuse results for this many seconds (inf: no expiry); None: no caching.
+    cache_ttl: float | None = None
+    #: `isolation:` where a sync tool runs: "thread" or "process" (a hard timeout).
+    isolation: str = "thread"
     #: Derived once at compile time, for the engine's hot path.
     wants_context: bool = False
     wants_state: bool = False
@@ -108,6 +112,7 @@ class GraphNode:
         self.wants_state = any(b.source is Source.WHOLE_STATE for b in self.bindings)
         self.runs_inline = (
             self.tool is not None and not self.tool.is_async and self.timeout is None
+            and self.isolation == "thread"
         )
         return self
 

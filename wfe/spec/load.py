@@ -12,6 +12,7 @@ from wfe.errors import Location, Problem, SpecError, did_you_mean
 from wfe.spec.models import (
     Branch,
     Defaults,
+    CacheSpec,
     ErrorRoute,
     Interrupt,
     JoinAtLeast,
@@ -156,6 +157,7 @@ _CONTEXTS: list[tuple[tuple[str, ...], type[BaseModel]]] = [
     (("nodes", "*", "parallel", "*"), ParallelBranch),
     (("nodes", "*", "parallel", "*", "retry"), Retry),
     (("nodes", "*", "join"), JoinAtLeast),
+    (("nodes", "*", "cache"), CacheSpec),
     (("nodes", "*", "next", "#"), Branch),
     (("nodes", "*", "on_error", "#"), ErrorRoute),
 ]

@@ -173,6 +173,23 @@ class Interrupt(_Model):
     expects: dict[StateKey, str] = Field(default_factory=dict)
 
 
+class CacheSpec(_Model):
+    """`cache: {ttl: 1h}`: reuse a result for at most this long."""
+
+    ttl: PositiveDuration | None = None
+
+
+def _cache_kind(value: Any) -> str:
+    return "rule" if isinstance(value, dict) else "flag"
+
+
+Cache = Annotated[
+    Annotated[bool, Tag("flag")] | Annotated[CacheSpec, Tag("rule")],
+    Discriminator(_cache_kind),
+]
+Isolation = Literal["thread", "process"]
+
+
 class ParallelBranch(_Model):
     """One branch of a `parallel:` node: a tool call of its own."""
 
@@ -221,6 +238,8 @@ class Node(_Model):
     on_error: OnError | None = None
     max_visits: int | None = Field(None, ge=1)
     on_exhausted: NodeName | None = None
+    cache: Cache | None = None
+    isolation: Isolation | None = None
 
     @property
     def kinds(self) -> list[str]:
