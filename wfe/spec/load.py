@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 from wfe.errors import Location, Problem, SpecError, did_you_mean
 from wfe.spec.models import (
     Branch,
-    Defaults,
     CacheSpec,
+    Defaults,
     ErrorRoute,
     Interrupt,
     JoinAtLeast,
