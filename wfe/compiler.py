@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from wfe.errors import Problem, SpecError, did_you_mean
@@ -34,8 +35,11 @@ DEFAULT_CONCURRENCY = 8
 
 
 class _Compiler:
-    def __init__(self, loaded: LoadedSpec, registry: Registry) -> None:
+    def __init__(self, loaded: LoadedSpec, registry: Registry,
+                 stack: tuple[Path, ...] = ()) -> None:
         self.loaded = loaded
+        #: The files of the workflows that include this one as a subgraph (recursion check).
+        self.stack = stack
         self.spec = loaded.spec
         self.registry = registry
         self.problems: list[Problem] = []
@@ -143,6 +147,12 @@ class _Compiler:
             return self._parallel(compiled, node, path)
         if node.map is not None:
             self._map(compiled, node, path)
+        if node.workflow is not None:
+            from wfe.subgraph import compile_subgraph
+
+            compile_subgraph(self, compiled, node, path)
+            self.local_names = frozenset()
+            return compiled.finish()
         if node.tool is None:
             self.local_names = frozenset()
             return compiled
@@ -198,9 +208,9 @@ class _Compiler:
 
     def _map(self, compiled: GraphNode, node: Node, path: YamlPath) -> None:
         assert node.map is not None
-        if node.tool is None:
-            self.problem("WFE022", f"map node '{compiled.name}' needs `tool:` to run per item",
-                         path, at_key=True)
+        if node.tool is None and node.workflow is None:
+            self.problem("WFE022", f"map node '{compiled.name}' needs `tool:` or `workflow:` to "
+                         "run per item", path, at_key=True)
         compiled.item_name = node.as_ or "item"
         if compiled.item_name in self.state_keys | RESERVED_NAMES:
             self.problem("WFE050", f"`as: {compiled.item_name}` hides a state key or reserved "
@@ -226,6 +236,12 @@ class _Compiler:
             except TypeSyntaxError as error:
                 self.problem("WFE050", str(error), where)
         return dict(expects)
+
+    def undeclared(self, key: str, path: YamlPath) -> None:
+        self._undeclared(key, path)
+
+    def expression(self, text: str, path: YamlPath) -> Expression | None:
+        return self._expression(text, path)
 
     def _undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)
@@ -380,6 +396,7 @@ def _shown(text: str, limit: int = 80) -> str:
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
-def compile_graph(loaded: LoadedSpec, registry: Registry) -> Graph:
+def compile_graph(loaded: LoadedSpec, registry: Registry,
+                  stack: tuple[Path, ...] = ()) -> Graph:
     """The executable graph of a loaded spec; raises SpecError listing every problem."""
-    return _Compiler(loaded, registry).compile()
+    return _Compiler(loaded, registry, stack).compile()

@@ -77,6 +77,8 @@ class Engine:
         executor: Executor | None = None,
         journal: Journal | None = None,
         ask: Asker | None = None,
+        parent: Engine | None = None,
+        prefix: str = "",
         clock: Callable[[], float] = time.time,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
@@ -91,6 +93,11 @@ class Engine:
         self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
         self.journal = journal
         self.ask = ask
+        # A subgraph's engine speaks on its parent's event stream, its nodes named under the
+        # parent's node (`review/extract`); the run-level events are the parent's alone.
+        self.prefix = prefix
+        if parent is not None:
+            self.bus = parent.bus
         self.clock = clock
         self.info = StepInfo(run_id, self._log)
         self.sleep = sleep
@@ -197,9 +204,9 @@ class Engine:
                 elif node.kind == "tool":
                     attempt, written = await self._execute(node)
                 else:
-                    from wfe.fanout import run_fan_out  # parallel and map nodes
+                    from wfe.fanout import run_compound  # parallel, map and workflow
 
-                    attempt, written = await run_fan_out(self, node)
+                    attempt, written = await run_compound(self, node)
             except ToolFailure as failure:
                 name = self._recover(node, failure, began)
                 continue
@@ -362,6 +369,12 @@ class Engine:
         self._emit_failed(label, self.step, 1, error)
 
     def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
+        if self.prefix:
+            if kind in _RUN_EVENTS:
+                return
+            for key in ("node", "from", "to"):
+                if key in fields:
+                    fields[key] = self.prefix + fields[key]
         self.bus.emit(kind, fields)
 
     def _emit_edge(self, source: str, target: str, condition: str | None) -> None:
@@ -381,6 +394,9 @@ class Engine:
             self._emit("log", fields)
         else:
             self._loop.call_soon_threadsafe(self._emit, "log", fields)
+
+
+_RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _retryable(error: BaseException, on: frozenset[str] | None) -> bool:

@@ -49,6 +49,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE050": "state schema: unknown type, bad default, reserved or undeclared key",
     "WFE060": "unreachable node",
     "WFE061": "state key that nothing reads or writes",
+    "WFE070": "subgraph file missing, invalid or recursive",
 }
 
 

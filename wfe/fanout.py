@@ -1,4 +1,5 @@
-"""Fan-out steps: `parallel:` branches and `map:` items, run concurrently on the engine's loop.
+"""Compound steps: `parallel:` branches and `map:` items, run concurrently on the engine's loop,
+and `workflow:` subgraphs (wfe.subgraph).
 
 Sync tools run in worker threads so that a blocking one never stalls its siblings. Updates are
 applied after the join, in declaration (or input) order, so the state never depends on which
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from wfe.binding import ItemScope, bind_arguments, updates_of
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
+from wfe.subgraph import run_subgraph
 
 if TYPE_CHECKING:
     from wfe.engine import Engine
 
 
-async def run_fan_out(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    """Run a parallel or map node as one step: (attempts, the updates written)."""
+async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    """Run a parallel, map or workflow node as one step: (attempts, the updates written)."""
     from wfe.engine import ToolFailure
 
     began = time.monotonic()
@@ -29,8 +31,11 @@ async def run_fan_out(engine: Engine, node: GraphNode) -> tuple[int, dict[str, A
     try:
         if node.kind == "parallel":
             attempts, written = await _parallel(engine, node)
-        else:
+        elif node.kind == "map":
             attempts, written = await _map(engine, node)
+        else:
+            updates = await run_subgraph(engine, node, engine.scope, f"{node.name}/")
+            attempts, written = 1, engine.graph.schema.apply(engine.state, updates, node.name)
     except ToolFailure as failure:
         engine.report_failed(node.name, failure.error)
         raise
@@ -147,9 +152,12 @@ async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
     record["status"] = "running"
     try:
         scope = ItemScope(engine.scope, node.item_name, item)
-        kwargs = bind_arguments(node, engine.state, scope, item)
-        inline = node.runs_inline and node.concurrency == 1 and engine.inline_sync
-        attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+        if node.subgraph is not None:
+            attempt, result = 1, await run_subgraph(engine, node, scope, f"{label}/")
+        else:
+            kwargs = bind_arguments(node, engine.state, scope, item)
+            inline = node.runs_inline and node.concurrency == 1 and engine.inline_sync
+            attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
     except ToolFailure as failure:
         record.update(status="failed", attempts=failure.attempts,
                       error={"type": type(failure.error).__name__, "message": str(failure.error)})

@@ -98,6 +98,11 @@ class GraphNode:
     item_name: str = "item"
     concurrency: int = 1
     collect: str | None = None
+    #: `workflow:` the child graph, its inputs (key -> expression or constant), its outputs
+    #: (parent key -> child key).
+    subgraph: Graph | None = None
+    sub_inputs: tuple[tuple[str, Expression | None, Any], ...] = ()
+    sub_outputs: dict[str, str] = field(default_factory=dict)
     #: `cache:` reuse results for this many seconds (inf: no expiry); None: no caching.
     cache_ttl: float | None = None
     #: `isolation:` where a sync tool runs: "thread" or "process" (a hard timeout).

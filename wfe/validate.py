@@ -172,6 +172,9 @@ def _unused_keys(graph: Graph) -> list[Problem]:
                 read.update(edge.condition.names)
         if node.items is not None:
             read.update(node.items.names)
+        for _, expression, _ in node.sub_inputs:
+            read.update(expression.names if expression is not None else ())
+        written.update(node.sub_outputs if node.kind == "workflow" else ())
         written.update(key for key in (node.collect, "error" if node.on_error else None) if key)
     return [
         Problem("WFE061", f"state key '{key}' is neither read nor written by any node",

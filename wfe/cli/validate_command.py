@@ -34,8 +34,13 @@ def text_report(problems: list[Problem], checked: int) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     noun = "file" if checked == 1 else "files"
-    lines.append(f"{checked} {noun} checked: {errors} errors, {warnings} warnings")
+    lines.append(f"{checked} {noun} checked: {_count(errors, 'error')}, "
+                 f"{_count(warnings, 'warning')}")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _as_dict(problem: Problem) -> dict[str, Any]:

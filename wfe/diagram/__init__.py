@@ -21,6 +21,7 @@ from wfe.diagram.edges import (
     edge_caption,
     find_loops,
     graph_edges,
+    node_detail,
     node_lines,
     referenced_end,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "graph_edges",
     "mermaid_escape",
     "mermaid_ids",
+    "node_detail",
     "node_lines",
     "referenced_end",
     "render_text",

@@ -156,9 +156,21 @@ def annotation_text(annotation: NodeAnnotation) -> str:
     return f"{text} · {annotation.status}" if annotation.status else text
 
 
+def node_detail(node: GraphNode) -> str:
+    """What a node does, in a few words: `tool: x`, `map items: x`, `parallel: a, b`."""
+    runs = node.tool.name if node.tool is not None else None
+    if node.subgraph is not None:
+        runs = node.subgraph.file
+    if node.kind == "parallel":
+        return "parallel: " + ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
+    if node.kind == "map" and node.items is not None:
+        return f"map {node.items.source}: {runs}"
+    return f"{node.kind}: {runs}" if runs is not None else node.kind
+
+
 def node_lines(node: GraphNode, annotations: Annotations = None) -> list[str]:
-    """A node's box in a diagram, line by line: name, kind and tool, guard, run annotation."""
-    lines = [node.name, f"{node.kind}: {node.tool.name}" if node.tool is not None else node.kind]
+    """A node's box in a diagram, line by line: name, what it runs, guard, run annotation."""
+    lines = [node.name, node_detail(node)]
     if node.max_visits is not None:
         lines.append(f"max_visits: {node.max_visits}")
     if annotations is not None:

@@ -19,6 +19,7 @@ from wfe.diagram import (
     annotation_text,
     find_loops,
     graph_edges,
+    node_detail,
     referenced_end,
 )
 from wfe.graph import END, Graph, GraphNode
@@ -81,7 +82,7 @@ def _node_label(
     node: GraphNode, annotations: Mapping[str, NodeAnnotation] | None, *, reachable: bool
 ) -> Text:
     label = Text.assemble((node.name, "bold"))
-    detail = f"{node.kind} {node.tool.name}" if node.tool is not None else node.kind
+    detail = node_detail(node).replace(": ", " ", 1) if node.kind == "tool" else node_detail(node)
     label.append(f" · {detail}", style="cyan")
     if node.max_visits is not None:
         label.append(f" · max_visits {node.max_visits}", style=_LOOP_STYLE)

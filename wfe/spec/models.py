@@ -215,11 +215,12 @@ Join = Annotated[
 ]
 
 #: The kind keys; `map` takes its per-item `tool` beside it.
-NODE_KINDS = ("tool", "parallel", "map", "interrupt")
+NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
 
 
 class Node(_Model):
-    """One node of the graph: exactly one kind (`tool`, `parallel`, `map` or `interrupt`)."""
+    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow` or
+    `interrupt`)."""
 
     tool: str | None = None
     interrupt: Interrupt | None = None
@@ -229,6 +230,9 @@ class Node(_Model):
     as_: StateKey | None = Field(None, alias="as")
     concurrency: int | None = Field(None, ge=1, le=100_000)
     collect: str | None = None
+    workflow: str | None = None
+    inputs: dict[StateKey, Any] | None = None
+    outputs: dict[StateKey, StateKey] | None = None
     description: str = ""
     next: Next | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
@@ -244,7 +248,8 @@ class Node(_Model):
     @property
     def kinds(self) -> list[str]:
         kinds = [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
-        return [k for k in kinds if k != "tool"] if "map" in kinds else kinds
+        # A map runs its per-item `tool:` or `workflow:`; it is the node's one kind.
+        return [k for k in kinds if k not in ("tool", "workflow")] if "map" in kinds else kinds
 
     @property
     def kind(self) -> str:

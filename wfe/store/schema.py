@@ -93,8 +93,28 @@ def _v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_V2 = (
+    # Results of `cache:` nodes, by a hash of tool, version and arguments (wfe.cache);
+    # `expires_at` NULL: never. `value` is the tool's JSON return value.
+    """CREATE TABLE cache (
+        key TEXT PRIMARY KEY,
+        tool TEXT NOT NULL,
+        version TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        value TEXT NOT NULL
+    )""",
+    "CREATE INDEX cache_by_expiry ON cache (expires_at)",
+)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    for statement in _V2:
+        conn.execute(statement)
+
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1]
+MIGRATIONS: list[Migration] = [_v1, _v2]
 
 
 def current_version() -> int:

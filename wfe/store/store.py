@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import secrets
 import sqlite3
@@ -20,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
 
 from wfe.errors import UsageError, WfeError
 from wfe.events import Event, RunStatus
+from wfe.store import cache as cache_table
 from wfe.store import reads, writes
 from wfe.store.connection import configure, connect
 from wfe.store.errors import LeaseLost, StoreError
@@ -255,3 +257,26 @@ class Store:
     @_guarded
     def source_of(self, run_id: str) -> bytes:
         return reads.source_of(self._conn, run_id)
+
+    # --- the result cache --------------------------------------------------------------------
+
+    @_guarded
+    def cache_get(self, key: str, now: float) -> tuple[bool, Any]:
+        """(found, value); a row expired at `now` is not found."""
+        return cache_table.get(self._conn, key, now)
+
+    @_guarded
+    def cache_put(self, key: str, tool: str, version: str, value: Any, ttl: float | None,
+                  *, now: float | None = None) -> None:
+        """Store a result for `ttl` seconds (None or inf: no expiry); ValueError if not JSON."""
+        text = cache_table.encode_value(value)
+        created = time.time() if now is None else now
+        expires = None if ttl is None or math.isinf(ttl) else created + ttl
+        with self._write_lock:
+            cache_table.put(self._conn, self._name, (key, tool, version, created, expires, text))
+
+    @_guarded
+    def cache_clear(self, tool: str | None = None) -> int:
+        """Remove every cached result, or those of one tool; how many were removed."""
+        with self._write_lock:
+            return cache_table.clear(self._conn, self._name, tool)

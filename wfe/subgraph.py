@@ -1,0 +1,122 @@
+"""`workflow: FILE` nodes: another workflow run as one step of this one.
+
+Compiling loads and compiles the child file (its path relative to the parent's), with its own
+imports, and detects recursion. Running gives the child the evaluated `inputs`, runs it on the
+parent's event stream (its nodes named `parent_node/child_node`, inside a map `node[3]/child`),
+and writes the child's `outputs` back as the step's updates. A subgraph is one step of the
+parent: after a crash the whole subgraph runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
+from wfe.graph import GraphNode
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
+    from wfe.engine import Engine
+
+
+def compile_subgraph(compiler: _Compiler, compiled: GraphNode, node: Node,
+                     path: YamlPath) -> None:
+    """Load and compile the child workflow into `compiled.subgraph`; report every problem."""
+    from wfe.compiler import compile_graph
+    from wfe.discovery import build_registry
+    from wfe.spec.load import load_spec_file
+
+    assert node.workflow is not None
+    parent = compiler.loaded.path
+    child_path = (parent.parent / node.workflow).resolve()
+    shown = str(Path(compiler.loaded.display_path).parent / node.workflow)
+    where: YamlPath = (*path, "workflow")
+    chain = [*compiler.stack, parent.resolve()]
+    if child_path in chain:
+        names = " → ".join(p.name for p in [*chain[chain.index(child_path):], child_path])
+        compiler.problem("WFE070", f"subgraph recursion: {names}", where)
+        return
+    try:
+        loaded = load_spec_file(child_path, shown)
+        compiled.subgraph = compile_graph(loaded, build_registry(loaded), stack=tuple(chain))
+    except SpecError as error:
+        unreadable = [p for p in error.errors if p.code == "WFE001"]
+        if unreadable:
+            compiler.problem("WFE070", f"subgraph {node.workflow}: {unreadable[0].message}",
+                             where)
+            return
+        count = len(error.errors)
+        compiler.problem("WFE070", f"subgraph {node.workflow} is invalid ({count} "
+                         f"problem{'s' if count != 1 else ''}, reported at their place)", where)
+        compiler.problems.extend(error.problems)
+        return
+    _bind_inputs(compiler, compiled, node, path)
+    _bind_outputs(compiler, compiled, node, path)
+
+
+def _bind_inputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    assert compiled.subgraph is not None
+    child_keys = compiled.subgraph.schema.fields
+    bound = []
+    for key, value in (node.inputs or {}).items():
+        where: YamlPath = (*path, "inputs", key)
+        if key not in child_keys:
+            compiler.problems.append(Problem(
+                "WFE050", f"the subgraph has no state key '{key}'", compiler.loaded.location(
+                    where, at_key=True)))
+        expression = compiler.expression(value, where) if isinstance(value, str) else None
+        bound.append((key, expression, value))
+    compiled.sub_inputs = tuple(bound)
+
+
+def _bind_outputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    assert compiled.subgraph is not None
+    for parent_key, child_key in (node.outputs or {}).items():
+        where: YamlPath = (*path, "outputs", parent_key)
+        if parent_key not in compiler.state_keys and node.map is None:
+            compiler.undeclared(parent_key, where)
+        if child_key not in compiled.subgraph.schema.fields:
+            compiler.problem("WFE050", f"the subgraph has no state key '{child_key}'", where)
+    compiled.sub_outputs = dict(node.outputs or {})
+
+
+async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any],
+                       prefix: str) -> dict[str, Any]:
+    """Run the child to its end; its outputs, keyed by the parent's keys."""
+    from wfe.engine import Engine, ToolFailure
+
+    child = node.subgraph
+    assert child is not None
+    inputs = _evaluate_inputs(node, scope)
+    try:
+        state = child.schema.initial(inputs)
+    except InputError as error:
+        raise RunError(f"subgraph input: {error}", node=node.name) from None
+    run = Engine(child, run_id=engine.run_id, inputs=inputs, executor=engine.executor,
+                 parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random)
+    result = await run.run(state)
+    if result.status == "waiting":
+        raise RunError("interrupt nodes inside a subgraph are not supported yet", node=node.name)
+    if result.error is not None:
+        raise ToolFailure(result.error, 1)
+    missing = [c for c in node.sub_outputs.values() if c not in result.state]
+    if missing:
+        raise RunError(f"the subgraph ended without setting '{missing[0]}'", node=node.name)
+    return {parent: result.state[child_key] for parent, child_key in node.sub_outputs.items()}
+
+
+def _evaluate_inputs(node: GraphNode, scope: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, expression, constant in node.sub_inputs:
+        if expression is None:
+            values[key] = constant
+            continue
+        try:
+            values[key] = expression.evaluate(scope)
+        except ExpressionError as error:
+            raise ExpressionError(f"inputs.{key}: {error}", node=node.name) from None
+    return values
