@@ -208,3 +208,30 @@ def test_map_results_always_come_back_in_input_order(pairs, concurrency):
     state = graph.schema.initial({"pairs": json.loads(json.dumps(data))})
     result = asyncio.run(Engine(graph, run_id="r").run(state))
     assert result.ok and result.state["out"] == [n for n, _ in pairs]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 0.003), min_size=1, max_size=8))
+def test_reducers_apply_once_per_write_in_declaration_order(delays):
+    from wfe.compiler import compile_graph
+    from wfe.engine import Engine
+    from wfe.registry import Registry, tool
+    from wfe.spec.load import load_spec_bytes
+
+    @tool
+    async def note(name: str, delay: float) -> dict:
+        await asyncio.sleep(delay)
+        return {"log": name, "total": 1}
+
+    branches = "".join(f"      b{i}: {{tool: note, with: {{name: b{i}, delay: {d}}}}}\n"
+                       for i, d in enumerate(delays))
+    yaml = ('state:\n  log: {type: "list[str]", reduce: append}\n'
+            "  total: {type: int, reduce: add}\n"
+            f"nodes:\n  fan:\n    parallel:\n{branches}")
+    registry = Registry()
+    registry.register(note)
+    graph = compile_graph(load_spec_bytes(yaml.encode(), "p.yaml"), registry)
+    result = asyncio.run(Engine(graph, run_id="r").run(graph.schema.initial({})))
+    assert result.ok
+    assert result.state["log"] == [f"b{i}" for i in range(len(delays))]
+    assert result.state["total"] == len(delays)

@@ -1,4 +1,4 @@
-"""The Store: one SQLite file holding every run, its steps and its events.
+"""The Store: one SQLite file holding every run, its steps and its events, and cached results.
 
 One connection per Store, used from one thread at a time; a background thread (with its own
 connection) writes events ahead of their step and keeps the heartbeat of owned runs fresh.

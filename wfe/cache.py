@@ -1,0 +1,136 @@
+"""Result caching for nodes with `cache:`: reuse a tool's result across runs.
+
+A result is found by a key: the sha256 of the canonical JSON of the tool's name, its version (the
+declared `@tool(version=...)`, else a hash of its source) and its bound arguments (without
+`ctx`). What is kept is the tool's return value, not the updates made of it, so editing `out:`
+never replays a stale key. A call whose arguments JSON cannot hold is simply not cached.
+
+The engine holds a `Cache` or None (no caching: `--no-cache`, `--no-store`, or the Python API
+without one); `StoreCache` keeps results in the store's `cache` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from wfe.binding import updates_of
+from wfe.graph import GraphNode
+from wfe.registry import CONTEXT_PARAM, ToolDef
+
+if TYPE_CHECKING:
+    from wfe.context import StepInfo
+    from wfe.engine import Engine
+    from wfe.store import Store
+
+__all__ = ["Cache", "Lookup", "StoreCache", "cache_key", "call_item", "execute_cached"]
+
+HIT_MESSAGE = "cache hit"
+
+
+class Lookup(NamedTuple):
+    """What a lookup found. `key` is None when the call cannot be cached; `remember` takes it
+    because a tool may change its arguments in place (its copy of `state`, say) while it runs.
+    """
+
+    hit: bool
+    value: Any
+    key: str | None
+
+
+UNCACHEABLE = Lookup(False, None, None)
+
+
+class Cache(Protocol):
+    """Where the engine finds and keeps the results of `cache:` nodes."""
+
+    def lookup(self, node: GraphNode, kwargs: Mapping[str, Any]) -> Lookup: ...
+
+    def remember(self, node: GraphNode, key: str, value: Any) -> None: ...
+
+
+def cache_key(tool: ToolDef, kwargs: Mapping[str, Any]) -> str | None:
+    """The key of a call, or None when its arguments are not JSON values."""
+    arguments = {name: value for name, value in kwargs.items() if name != CONTEXT_PARAM}
+    try:
+        text = json.dumps({"tool": tool.name, "version": tool.version, "args": arguments},
+                          sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class StoreCache:
+    """Results in the store's `cache` table, each kept for its node's `cache_ttl`."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def lookup(self, node: GraphNode, kwargs: Mapping[str, Any]) -> Lookup:
+        assert node.tool is not None
+        key = cache_key(node.tool, kwargs)
+        if key is None:
+            return UNCACHEABLE
+        found, value = self.store.cache_get(key, self.clock())
+        return Lookup(found, value, key)
+
+    def remember(self, node: GraphNode, key: str, value: Any) -> None:
+        assert node.tool is not None
+        tool = node.tool
+        try:
+            self.store.cache_put(key, tool.name, tool.version, value, node.cache_ttl,
+                                 now=self.clock())
+        except ValueError:
+            pass  # not JSON: the step fails on it anyway, or its item is never reused
+
+
+# --- the engine's side -----------------------------------------------------------------------
+
+async def execute_cached(engine: Engine, node: GraphNode, cache: Cache, kwargs: dict[str, Any],
+                         inline: bool) -> tuple[int, dict[str, Any]]:
+    """A `tool:` step of a node with `cache:`: (attempts, the updates written).
+
+    A hit still reports `node_started` and `node_finished` (with a `log` "cache hit" between),
+    so every start has its finish. A result is kept only once its updates were applied.
+    """
+    info = engine.info
+    found = cache.lookup(node, kwargs)
+    if found.hit:
+        engine.report_started(node.name)
+        info.log(HIT_MESSAGE)
+        return 1, _apply(engine, node, kwargs, found.value, time.monotonic())[1]
+    attempt, result, began = await engine.call(node, node.name, kwargs, info, inline)
+    updates, written = _apply(engine, node, kwargs, result, began)
+    if found.key is not None and not (engine.graph.schema.secret_keys & updates.keys()):
+        # A tool that changes its copy of `state` has updates its return value lacks.
+        kept = updates if node.wants_state and node.out is None else result
+        cache.remember(node, found.key, kept)
+    return attempt, written
+
+
+def _apply(engine: Engine, node: GraphNode, kwargs: dict[str, Any], result: Any,
+           began: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the updates of `result`, those written) once applied and reported."""
+    updates = updates_of(node, kwargs, engine.state, result)
+    written = engine.graph.schema.apply(engine.state, updates, node.name) if updates else {}
+    engine.report_finished(node.name, written, began)
+    return updates, written
+
+
+async def call_item(engine: Engine, node: GraphNode, label: str, kwargs: dict[str, Any],
+                    info: StepInfo, inline: bool) -> tuple[int, Any]:
+    """One item of a `map:` node with `cache:`: (attempts, the tool's result)."""
+    assert engine.cache is not None
+    found = engine.cache.lookup(node, kwargs)
+    if found.hit:
+        engine.report_started(label)
+        info.log(HIT_MESSAGE)
+        return 1, found.value
+    attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+    if found.key is not None and node.collect not in engine.graph.schema.secret_keys:
+        engine.cache.remember(node, found.key, result)
+    return attempt, result
