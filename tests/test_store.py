@@ -499,7 +499,7 @@ def _corrupt_store(path: Path) -> None:
     (_foreign_db, "another program (tables: users)"),
     (lambda p: p.write_bytes(b"this is not a database\n" * 200), "not an SQLite database"),
     (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 10), "not an SQLite database"),
-    (_newer_store, "newer wfe (store version 99; this wfe reads up to 1)"),
+    (_newer_store, "newer wfe (store version 99; this wfe reads up to 2)"),
     (_corrupt_store, "cannot be read as a wfe store"),
 ])
 def test_file_that_is_not_a_usable_store_is_refused_and_left_untouched(
@@ -533,20 +533,21 @@ def test_hand_made_v1_file_opens_with_its_data(tmp_path: Path) -> None:
         assert opened.source_of("01old") == SOURCE
 
 
-def test_v1_file_is_migrated_by_the_next_migration(
+def test_v1_file_is_migrated_by_every_later_migration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _v1_file(tmp_path / "v1.db")
 
-    def v2(conn: sqlite3.Connection) -> None:
+    def following(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN labels TEXT NOT NULL DEFAULT '[]'")
 
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, following])
     with Store.open(path) as opened:
         assert opened.get_run("01old").state == {"i": 1}
         assert [s.node for s in opened.steps("01old")] == ["a"]
-    assert raw(path, "PRAGMA user_version") == [(2,)]
+    assert raw(path, "PRAGMA user_version") == [(len(schema.MIGRATIONS),)]
     assert raw(path, "SELECT labels FROM runs") == [("[]",)]
+    assert raw(path, "SELECT count(*) FROM cache") == [(0,)]  # v2 ran on the way
 
 
 def test_migrated_v1_file_has_the_schema_of_a_new_store(tmp_path: Path) -> None:

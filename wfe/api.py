@@ -20,6 +20,7 @@ from wfe.spec.load import load_spec_file
 from wfe.state import State
 
 if TYPE_CHECKING:
+    from wfe.cache import Cache
     from wfe.engine import Asker
     from wfe.executor import Executor
 
@@ -66,11 +67,13 @@ class Workflow:
         state: State | None = None,
         cursor: Cursor | None = None,
         answers: Mapping[str, Any] | None = None,
+        cache: Cache | None = None,
     ) -> RunResult:
         """Run inside an event loop. Invalid inputs raise InputError before anything runs.
 
         `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
-        commits every step durably; `ask` prompts a person at interrupt nodes.
+        commits every step durably; `ask` prompts a person at interrupt nodes; `cache` keeps
+        the results of `cache:` nodes (`wfe.cache.StoreCache(store)`; None: no caching).
         """
         from wfe.engine import Engine  # asyncio and the engine load only when a run starts
 
@@ -85,6 +88,7 @@ class Workflow:
             executor=executor,
             journal=journal,
             ask=ask,
+            cache=cache,
         )
         return await engine.run(state, cursor, answers)
 
@@ -95,11 +99,13 @@ class Workflow:
         listeners: Sequence[Listener] = (),
         run_id: str | None = None,
         journal: Journal | None = None,
+        cache: Cache | None = None,
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise)."""
         import asyncio
 
-        return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal))
+        return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal,
+                                     cache=cache))
 
     def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:
         """The run's events as they happen; the run goes on in a background thread."""

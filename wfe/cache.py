@@ -11,6 +11,7 @@ without one); `StoreCache` keeps results in the store's `cache` table.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -81,11 +82,10 @@ class StoreCache:
     def remember(self, node: GraphNode, key: str, value: Any) -> None:
         assert node.tool is not None
         tool = node.tool
-        try:
+        # Not JSON: the step fails on it anyway, or (a map item) it is just not kept.
+        with contextlib.suppress(ValueError):
             self.store.cache_put(key, tool.name, tool.version, value, node.cache_ttl,
                                  now=self.clock())
-        except ValueError:
-            pass  # not JSON: the step fails on it anyway, or its item is never reused
 
 
 # --- the engine's side -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from wfe.binding import Scope, bind_arguments, updates_of
+from wfe.cache import Cache, execute_cached
 from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
@@ -77,6 +78,7 @@ class Engine:
         executor: Executor | None = None,
         journal: Journal | None = None,
         ask: Asker | None = None,
+        cache: Cache | None = None,
         parent: Engine | None = None,
         prefix: str = "",
         clock: Callable[[], float] = time.time,
@@ -93,6 +95,8 @@ class Engine:
         self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
         self.journal = journal
         self.ask = ask
+        #: Results of `cache:` nodes; None: no caching. A subgraph shares its parent's.
+        self.cache: Cache | None = cache if cache is not None or parent is None else parent.cache
         # A subgraph's engine speaks on its parent's event stream, its nodes named under the
         # parent's node (`review/extract`); the run-level events are the parent's alone.
         self.prefix = prefix
@@ -298,6 +302,9 @@ class Engine:
         kwargs = bind_arguments(node, self.state, self.scope)
         info = self.info
         info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]
+        if node.cache_ttl is not None and self.cache is not None:
+            return await execute_cached(self, node, self.cache, kwargs,
+                                        node.runs_inline and self.inline_sync)
         attempt, result, began = await self.call(node, node.name, kwargs, info,
                                                  node.runs_inline and self.inline_sync)
         return attempt, self._commit(node, kwargs, result, info.step, began)
@@ -324,7 +331,8 @@ class Engine:
                 if inline:
                     result = tool.fn(**kwargs)
                 else:
-                    result = await self.executor.call(tool, kwargs, node.timeout, info)
+                    result = await self.executor.call(tool, kwargs, node.timeout, info,
+                                                      isolation=node.isolation)
             except Exception as error:  # tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")

@@ -4,6 +4,9 @@
 itself calls a sync tool inline, on its fast path, when the node has no timeout and the local
 executor is in use.) A thread cannot be killed, so a sync tool's timeout is soft: wfe stops
 waiting and the thread runs on to its end.
+
+A node with `isolation: process` runs its tool, sync or async, in a worker process of its own
+instead (see wfe.isolation): its timeout, and cancelling it, kill that process.
 """
 
 from __future__ import annotations
@@ -15,21 +18,36 @@ from typing import Any, Protocol
 from wfe.context import StepInfo, reset_step, set_step
 from wfe.registry import ToolDef
 
+ISOLATIONS = ("thread", "process")
+
 
 class Executor(Protocol):
-    """Runs one tool call and returns what the tool returned (or raises what it raised)."""
+    """Runs one tool call and returns what the tool returned (or raises what it raised).
+
+    `isolation` is the node's `isolation:` key: "thread" (the default) or "process".
+    """
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
+        *, isolation: str = "thread",
     ) -> Any: ...
 
 
 class LocalExecutor:
-    """In this process: the event loop for async tools, a worker thread for sync ones."""
+    """In this process: the event loop for async tools, a worker thread for sync ones; or, for
+    `isolation: process`, a worker process per call."""
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
+        *, isolation: str = "thread",
     ) -> Any:
+        if isolation != "thread":
+            if isolation != "process":
+                raise ValueError(f"unknown isolation '{isolation}': use one of {ISOLATIONS}")
+            # Imported here: multiprocessing loads only when a node asks for a process.
+            from wfe.isolation import call_in_process
+
+            return await call_in_process(tool, kwargs, timeout, step)
         if tool.is_async:
             coroutine = tool.fn(**kwargs)
             return await (coroutine if timeout is None else asyncio.wait_for(coroutine, timeout))

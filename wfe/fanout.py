@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from wfe.binding import ItemScope, bind_arguments, updates_of
+from wfe.cache import call_item
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
 from wfe.subgraph import run_subgraph
@@ -157,7 +158,10 @@ async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
         else:
             kwargs = bind_arguments(node, engine.state, scope, item)
             inline = node.runs_inline and node.concurrency == 1 and engine.inline_sync
-            attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+            if node.cache_ttl is not None and engine.cache is not None:
+                attempt, result = await call_item(engine, node, label, kwargs, info, inline)
+            else:
+                attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
     except ToolFailure as failure:
         record.update(status="failed", attempts=failure.attempts,
                       error={"type": type(failure.error).__name__, "message": str(failure.error)})

@@ -38,6 +38,10 @@ ImportOpt = Annotated[
     list[str] | None,
     typer.Option("--import", help="Also import tools from this module (repeatable)."),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Neither reuse nor keep results of `cache:` nodes."),
+]
 
 
 @app.callback()
@@ -83,6 +87,7 @@ def run(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Keep no record of the run.")
     ] = False,
+    no_cache: NoCacheOpt = False,
     durability: DurabilityOpt = None,
     detach: Annotated[
         bool, typer.Option("--detach", help="Run in the background; print the run id.")
@@ -103,6 +108,7 @@ def run(
         imports=imports or [],
         store=store,
         no_store=no_store,
+        no_cache=no_cache,
         durability=durability,
         detach=detach,
         attach=attach,
@@ -137,6 +143,7 @@ def resume(
     imports: ImportOpt = None,
     store: StoreOpt = None,
     durability: DurabilityOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Continue a waiting, interrupted or failed run from its last committed step."""
     from wfe.cli.resume_command import ResumeOptions, resume_run
@@ -144,7 +151,7 @@ def resume(
     options = ResumeOptions(
         run=run_id, assignments=inputs or [], start_from=start_from, force=force,
         imports=imports or [], json_lines=json_lines, quiet=quiet, output=output, store=store,
-        durability=durability,
+        durability=durability, no_cache=no_cache,
     )
     with handle_errors():
         code = resume_run(options)
@@ -271,6 +278,25 @@ def schema() -> None:
 
     with handle_errors():
         print_schema()
+
+
+cache_app = typer.Typer(
+    name="cache", help="The results of `cache:` nodes kept in the store.", no_args_is_help=True,
+)
+app.add_typer(cache_app)
+
+
+@cache_app.command("clear")
+def cache_clear(
+    tool: Annotated[str | None, typer.Option("--tool", help="Only this tool's results.",
+                                             show_default=False)] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Remove cached results (all, or one tool's); print how many."""
+    from wfe.cli.cache_command import clear_cache
+
+    with handle_errors():
+        clear_cache(tool, store)
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ def _child_arguments(options: RunOptions, run_id: str, store: Store) -> list[str
         args += ["--output", str(options.output.resolve())]
     if options.durability is not None:
         args += ["--durability", options.durability]
+    if options.no_cache:
+        args.append("--no-cache")
     return args
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfe.api import Workflow
 from wfe.cli.inputs import parse_assignments
-from wfe.cli.run_command import RunOptions, execute, open_store
+from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.durable import (
     StoreJournal,
     check_unchanged,
@@ -40,6 +40,7 @@ class ResumeOptions:
     output: Path | None = None
     store: Path | None = None
     durability: str | None = None
+    no_cache: bool = False
 
 
 def resume_run(options: ResumeOptions) -> int:
@@ -53,7 +54,7 @@ def resume_run(options: ResumeOptions) -> int:
         check_unchanged(workflow.graph, record, options.force)
         given = parse_assignments(options.assignments)
         run_options = RunOptions(file=path, json_lines=options.json_lines, quiet=options.quiet,
-                                 output=options.output)
+                                 output=options.output, no_cache=options.no_cache)
         if options.start_from is not None:
             return _restart_from(store, workflow, record.run_id, options.start_from, run_options,
                                  record.inputs, given)
@@ -62,7 +63,8 @@ def resume_run(options: ResumeOptions) -> int:
         lease = store.claim(run_id)
         journal = StoreJournal(store, lease, workflow.graph)
         return execute(workflow, run_options, record.inputs, state, journal=journal,
-                       run_id=run_id, cursor=cursor_of(record), answers=answers)
+                       run_id=run_id, cursor=cursor_of(record), answers=answers,
+                       cache=store_cache(store, options.no_cache))
 
 
 def _restart_from(
@@ -84,4 +86,4 @@ def _restart_from(
                                      cursor=cursor))
     journal = StoreJournal(store, lease, graph)
     return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
-                   cursor=cursor)
+                   cursor=cursor, cache=store_cache(store, run_options.no_cache))

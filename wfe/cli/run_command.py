@@ -19,6 +19,7 @@ from wfe.render import Renderer, RenderMode, make_renderer
 from wfe.result import RunResult
 
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
+    from wfe.cache import Cache
     from wfe.engine import Asker
     from wfe.store import Store
 
@@ -35,6 +36,7 @@ class RunOptions:
     imports: list[str] = field(default_factory=list)
     store: Path | None = None
     no_store: bool = False
+    no_cache: bool = False
     durability: str | None = None
     detach: bool = False
     attach: str | None = None
@@ -52,6 +54,13 @@ def open_store(store: Path | None, durability: str | None) -> Store:
     from wfe.store import Store, durability_setting, store_path
 
     return Store.open(store_path(store), durability=durability_setting(durability))
+
+
+def store_cache(store: Store, no_cache: bool) -> Cache | None:
+    """The store's result cache, unless `--no-cache` bypasses it (no reads, no writes)."""
+    from wfe.cache import StoreCache
+
+    return None if no_cache else StoreCache(store)
 
 
 def run_workflow(options: RunOptions) -> int:
@@ -79,7 +88,8 @@ def run_workflow(options: RunOptions) -> int:
         else:
             lease = store.create_run(new_run(workflow.graph, new_run_id(), inputs, state))
         journal = StoreJournal(store, lease, workflow.graph)
-        return execute(workflow, options, inputs, state, journal=journal, run_id=lease.run_id)
+        return execute(workflow, options, inputs, state, journal=journal, run_id=lease.run_id,
+                       cache=store_cache(store, options.no_cache))
 
 
 def execute(
@@ -92,6 +102,7 @@ def execute(
     run_id: str,
     cursor: Cursor | None = None,
     answers: dict[str, Any] | None = None,
+    cache: Cache | None = None,
 ) -> int:
     """Run with the chosen front end; the exit code of SPEC section 2."""
     renderer = _renderer(options, workflow.graph)
@@ -105,7 +116,7 @@ def execute(
         with renderer, stop_on_signals():
             result = asyncio.run(workflow.arun(
                 inputs, listeners=listeners, run_id=run_id, journal=journal, ask=ask,
-                state=state, cursor=cursor, answers=answers,
+                state=state, cursor=cursor, answers=answers, cache=cache,
             ))
     except KeyboardInterrupt as interrupt:
         sys.stderr.write(f"interrupted: run {run_id} can be resumed with `wfe resume {run_id}`\n"
