@@ -284,8 +284,6 @@ def test_cancelling_a_call_kills_its_process(make_workflow, tmp_path):
     assert gone(pid_in(pid_file))
 
 
-@pytest.mark.xfail(strict=True, reason="the compiler does not yet pass a parallel node's "
-                                       "`isolation:` to its branches")
 def test_join_any_kills_the_process_of_the_branch_it_no_longer_needs(make_workflow, tmp_path):
     wf = workflow(make_workflow, """  fan:
     parallel:

@@ -173,7 +173,7 @@ class _Compiler:
                 name=f"{compiled.name}/{name}", kind="tool",
                 location=self.loaded.location(where, at_key=True), out=spec.out,
                 retry=_policy(retry), timeout=spec.timeout or compiled.timeout,
-                description=spec.description,
+                description=spec.description, isolation=spec.isolation or compiled.isolation,
             )
             branch.tool = self._tool(spec.tool, (*where, "tool"))
             if branch.tool is not None:

@@ -13,7 +13,7 @@ import random as random_module
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from wfe.binding import Scope, bind_arguments, updates_of
 from wfe.cache import Cache, execute_cached
@@ -29,6 +29,7 @@ from wfe.errors import (
 from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
+from wfe.interrupts import Stop, answer, interrupt_values
 from wfe.journal import Cursor, Journal, StepDone
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
@@ -48,17 +49,6 @@ class ToolFailure(Exception):
         super().__init__(str(error))
         self.error = error
         self.attempts = attempts
-
-
-class _Stop(Exception):
-    """The run stops at a step boundary without failing: paused or cancelled."""
-
-    def __init__(
-        self, status: Literal["waiting", "cancelled"], waiting: dict[str, Any] | None
-    ) -> None:
-        super().__init__(status)
-        self.status = status
-        self.waiting = waiting
 
 
 def _type_names(error: BaseException) -> set[str]:
@@ -141,7 +131,7 @@ class Engine:
             await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
         except RunError as failure:
             status, error = "failed", failure
-        except _Stop as stop:
+        except Stop as stop:
             status, waiting = stop.status, stop.waiting
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._finish("interrupted", None, None, began)
@@ -196,7 +186,7 @@ class Engine:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
-            values = self._interrupt_values(node) if node.kind == "interrupt" else None
+            values = interrupt_values(self, node) if node.kind == "interrupt" else None
             self.items = None
             self.step += 1
             self.visits[name] = visits + 1
@@ -204,7 +194,7 @@ class Engine:
             began = self.clock() if journal is not None else 0.0
             try:
                 if values is not None:
-                    attempt, written = 1, self._answer(node, values)
+                    attempt, written = 1, answer(self, node, values)
                 elif node.kind == "tool":
                     attempt, written = await self._execute(node)
                 else:
@@ -224,7 +214,7 @@ class Engine:
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
         if self.journal.step_done(done, self.state, self.visits):
-            raise _Stop("cancelled", None)
+            raise Stop("cancelled", None)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:
@@ -274,27 +264,6 @@ class Engine:
                 self._emit_edge(node.name, edge.target, condition.source)
                 return edge.target
         return END
-
-    # --- interrupt nodes ------------------------------------------------------------------
-
-    def _interrupt_values(self, node: GraphNode) -> dict[str, Any]:
-        """The values a person gave for this interrupt node, or a pause (_Stop)."""
-        values = self.answers.pop(node.name, None)
-        if values is None and self.ask is not None:
-            values = self.ask(node.name, node.message, node.expects)
-        if values is None:
-            waiting = {"node": node.name, "message": node.message, "expects": node.expects}
-            raise _Stop("waiting", waiting)
-        return dict(values)
-
-    def _answer(self, node: GraphNode, values: dict[str, Any]) -> dict[str, Any]:
-        if self.bus.active:
-            self._emit("node_started", {"node": node.name, "step": self.step, "attempt": 1})
-        written = self.graph.schema.apply(self.state, values, node.name)
-        if self.bus.active:
-            self._emit("node_finished", {"node": node.name, "step": self.step, "duration_ms": 0.0,
-                                         "updates": self.graph.schema.mask(written)})
-        return written
 
     # --- one tool call, with retries ------------------------------------------------------
 

@@ -48,6 +48,9 @@ from wfe.context import StepInfo, ToolContext, reset_step, set_step
 if TYPE_CHECKING:
     from wfe.registry import ToolDef
 
+if sys.platform == "win32":
+    raise ImportError("isolation: process needs a POSIX system (process groups and signals)")
+
 #: Seconds between SIGTERM and SIGKILL, and the longest wait for a finished child to exit.
 GRACE = 0.2
 _FRAME = struct.Struct("!Q")

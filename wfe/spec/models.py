@@ -198,6 +198,7 @@ class ParallelBranch(_Model):
     out: str | None = None
     retry: Retry | None = None
     timeout: PositiveDuration | None = None
+    isolation: Literal["thread", "process"] | None = None
     description: str = ""
 
 
