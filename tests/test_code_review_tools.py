@@ -754,3 +754,23 @@ def test_the_workflow_runs_end_to_end():
         if e["event"] == "node_finished" and "quality_score" in e["updates"]
     ]
     assert len(scored) == 2 and scored[0] < scored[1]  # measured once per pass, and rising
+
+
+def test_the_workflow_reviews_a_folder_file_by_file_like_the_single_pass(tmp_path):
+    from wfe import Workflow
+
+    sample = (WORKFLOWS / "samples" / "messy.py").read_text()
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.py").write_text(sample)
+    (folder / "b.py").write_text("def ok(x):\n    return x\n")
+    workflow = Workflow.load(WORKFLOWS / "code_review.yaml")
+    result = workflow.run({"path": str(folder), "threshold": 0.0})
+    assert result.ok, result.error
+    reviews = result.state["reviews"]
+    assert [Path(r["path"]).name for r in reviews] == ["a.py", "b.py"]
+    files = [{"path": r["path"], "source": (folder / Path(r["path"]).name).read_text()}
+             for r in reviews]
+    single = crt.analyze(files)["reviews"]
+    assert [r["issues"] for r in reviews] == [r["issues"] for r in single]
+    assert [r["functions"] for r in reviews] == [r["functions"] for r in single]

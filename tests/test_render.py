@@ -351,3 +351,80 @@ def test_importing_render_does_not_load_rich() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def big_map_run(items: int = 1000, failing: int = 500) -> list[Event]:
+    """A map node `each` over `items` items (one fails), two at a time, then a subgraph `call`."""
+    steps: list[tuple[int, str, dict[str, Any]]] = [
+        (0, "run_started", {"workflow": "fanout", "inputs": {}}),
+        (1, *started("each", 1)),
+    ]
+    for index in range(items):
+        label = f"each[{index}]"
+        steps.append((2 + index, *started(label, 1)))
+        steps.append((2 + index, *started(f"{label}/double", 1)))
+        steps.append((2 + index, *finished(f"{label}/double", 1, 1)))
+        if index == failing:
+            steps.append((3 + index, *failed(label, 1, 1, "ValueError", f"bad item {index}")))
+        else:
+            steps.append((3 + index, *finished(label, 1, 1)))
+    end = 10 + items
+    steps += [
+        (end, *finished("each", 1, end)),
+        (end, *edge("each", "call")),
+        (end + 1, *started("call", 2)),
+        (end + 1, *started("call/double", 2)),
+        (end + 2, *finished("call/double", 2, 1)),
+        (end + 3, *finished("call", 2, 2)),
+        (end + 4, "run_finished", {"status": "succeeded", "duration_ms": end + 4, "state": {}}),
+    ]
+    return make_events("01jd3xq0fan", steps)
+
+
+def test_plain_big_map_is_bounded_and_summarised() -> None:
+    out = io.StringIO()
+    renderer = PlainRenderer(out)
+    for event in big_map_run():
+        renderer(event)
+    check_golden("plain_big_map.txt", out.getvalue())
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 50  # 10 items of 4 lines, 10 more; not 4,000
+    assert any("each[500] failed (attempt 1): ValueError: bad item 500" in line for line in lines)
+    assert not any("each[10]" in line for line in lines)
+    assert lines[-6].endswith("  each: 999 items done, 1 failed")
+
+
+def test_plain_map_counts_items_per_visit() -> None:
+    out = io.StringIO()
+    renderer = PlainRenderer(out)
+    events = big_map_run(items=3, failing=-1)
+    for event in events + events[1:]:  # a second run on the same renderer starts afresh
+        renderer(event)
+    assert out.getvalue().count("  each: 3 items done\n") == 2
+
+
+def test_live_big_map_draws_one_row_with_counts() -> None:
+    clock = FakeClock()
+    renderer = LiveRenderer(["each", "call"], "fanout", pinned_console(), get_time=clock)
+    events = big_map_run()
+    feed_until(renderer, clock, events, "node_finished", count=2 * 400 - 1)
+    check_golden("live_big_map_running.txt", golden_frame(renderer))
+    frame = render_frame(renderer)
+    assert "each[" not in frame
+    assert "items: 399 done · 1 running" in frame
+    renderer = LiveRenderer(["each", "call"], "fanout", pinned_console(), get_time=clock)
+    feed_until(renderer, clock, events, "run_finished")
+    clock.now += 100
+    frame = golden_frame(renderer)
+    check_golden("live_big_map.txt", frame)
+    assert len(frame.splitlines()) == 5  # header, column titles, each, call, call/double
+    assert "items: 999 done · 1 failed" in frame
+    assert "  └ double" in frame
+
+
+def test_live_child_rows_sit_under_their_parent() -> None:
+    renderer = LiveRenderer(["fan", "after"], "w", pinned_console(), get_time=FakeClock())
+    for node in ("fan", "fan/a", "fan/b", "after", "fan/c"):
+        renderer({"event": "node_started", "node": node, "step": 1, "attempt": 1})
+    rows = [line.split()[1:3] for line in render_frame(renderer).splitlines()[2:]]
+    assert rows == [["fan", "1"], ["└", "a"], ["└", "b"], ["└", "c"], ["after", "1"]]

@@ -53,3 +53,63 @@ def first_line(text: str) -> str:
     """The first line, marked with an ellipsis when more follow (for one-row views)."""
     head, sep, _ = text.strip().partition("\n")
     return head + " …" if sep else head
+
+
+def split_item(node: str) -> tuple[str, int, bool] | None:
+    """`each[3]` -> ("each", 3, True); `each[3]/child` -> ("each", 3, False); else None.
+
+    The first `[` marks the item of a `map:` node (a fan-out's items are never rows of their own);
+    the flag says whether the event is about the item itself rather than a node inside it.
+    """
+    open_at = node.find("[")
+    close_at = node.find("]", open_at + 1)
+    if open_at <= 0 or close_at < 0 or not node[open_at + 1:close_at].isdigit():
+        return None
+    return node[:open_at], int(node[open_at + 1:close_at]), close_at == len(node) - 1
+
+
+class ItemCounts:
+    """The items of one visit of a `map:` node: how many started, finished, failed, running.
+
+    The engine does not announce how many items a map has, so `started` is all there is to
+    compare `done` with.
+    """
+
+    __slots__ = ("_state", "done", "failed")
+
+    def __init__(self) -> None:
+        self._state: dict[int, str] = {}
+        self.done = 0
+        self.failed = 0
+
+    @property
+    def started(self) -> int:
+        return len(self._state)
+
+    @property
+    def running(self) -> int:
+        return self.started - self.done - self.failed
+
+    def is_new(self, index: int) -> bool:
+        return index not in self._state
+
+    def update(self, index: int, kind: str) -> None:
+        """Fold one event (`node_started|node_finished|node_failed`) about item `index` in."""
+        before = self._state.get(index)
+        after = {"node_finished": "done", "node_failed": "failed"}.get(kind, "running")
+        if before == after:
+            return
+        self._state[index] = after
+        for state, step in ((before, -1), (after, 1)):
+            if state == "done":
+                self.done += step
+            elif state == "failed":
+                self.failed += step
+
+    def summary(self) -> str:
+        text = f"{self.done} item{'s' if self.done != 1 else ''} done"
+        if self.failed:
+            text += f", {self.failed} failed"
+        if self.running:
+            text += f", {self.running} unfinished"
+        return text

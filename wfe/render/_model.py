@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wfe.events import Event
-from wfe.render._format import format_error
+from wfe.render._format import ItemCounts, format_error, split_item
 
 NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped"]
 
@@ -23,6 +23,10 @@ class NodeView:
     attempt: int = 0
     last_ms: float | None = None
     last_error: str | None = None
+    #: A `map:` node's items in its current visit (None until the first item event).
+    items: ItemCounts | None = None
+    #: 0 for the graph's own nodes; 1 for `parent/child` (a branch or a subgraph's node), ...
+    depth: int = 0
 
 
 @dataclass(slots=True)
@@ -46,17 +50,54 @@ class RunModel:
 
     def apply(self, event: Event, now: float) -> None:
         """Fold one event into the model; `now` is the renderer's clock, for elapsed time."""
-        handler = _HANDLERS.get(event.get("event", ""))
+        kind = event.get("event", "")
+        if kind in _ITEM_EVENTS and self._count_item(kind, str(event.get("node"))):
+            return
+        handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, event, now)
 
+    def _count_item(self, kind: str, node: str) -> bool:
+        """Count an event about a map item (`each[3]`, `each[3]/child`) under its map node.
+
+        Items never get rows of their own, so a map over 10,000 items still draws one row.
+        """
+        item = split_item(node)
+        if item is None:
+            return False
+        name, index, itself = item
+        view = self.node(name)
+        if view.items is None:
+            view.items = ItemCounts()
+        if itself or view.items.is_new(index):
+            view.items.update(index, kind if itself else "node_started")
+        return True
+
     def node(self, name: object) -> NodeView:
-        # Nodes the graph did not list up front (e.g. from a subgraph) join at the end.
+        """The row of a node; one the graph did not list up front joins the table.
+
+        A `parent/child` row (a parallel branch, a subgraph's node) goes right after its
+        parent's rows, indented; items of a map never come here (see `_count_item`).
+        """
         key = str(name)
         view = self.nodes.get(key)
         if view is None:
-            view = self.nodes[key] = NodeView(key)
+            parent, _, _ = key.rpartition("/")
+            view = NodeView(key, depth=key.count("/"))
+            if parent and parent in self.nodes:
+                self._insert_after_family(parent, view)
+            else:
+                self.nodes[key] = view
         return view
+
+    def _insert_after_family(self, parent: str, view: NodeView) -> None:
+        names = list(self.nodes)
+        at = names.index(parent) + 1
+        while at < len(names) and names[at].startswith(parent + "/"):
+            at += 1
+        names.insert(at, view.name)
+        rows = {**self.nodes, view.name: view}
+        self.nodes = {name: rows[name] for name in names}
 
     def elapsed(self, now: float) -> float:
         if self.duration_ms is not None:
@@ -77,6 +118,7 @@ def _node_started(model: RunModel, event: Event, now: float) -> None:
     if view.attempt == 1:
         view.visits += 1
         view.last_error = None
+        view.items = None  # a new visit of a map node counts its items afresh
     view.status = "running" if view.attempt == 1 else "retrying"
     model.step = int(event.get("step") or model.step)
 
@@ -111,6 +153,8 @@ def _run_finished(model: RunModel, event: Event, now: float) -> None:
         if view.status in ("running", "retrying"):
             view.status = "failed" if model.status == "failed" else "stopped"
 
+
+_ITEM_EVENTS = frozenset({"node_started", "node_finished", "node_failed"})
 
 _HANDLERS: dict[str, Callable[[RunModel, Event, float], None]] = {
     "run_started": _run_started,

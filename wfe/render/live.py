@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wfe.events import Event
-from wfe.render._format import first_line, format_duration, format_elapsed, format_error
+from wfe.render._format import ItemCounts, first_line, format_duration, format_elapsed, format_error
 from wfe.render._model import NodeView, RunModel
 
 _GLYPHS: dict[str, tuple[str, str]] = {
@@ -129,7 +129,7 @@ class LiveRenderer:
         for view in self._model.nodes.values():
             table.add_row(
                 self._glyph(view, now),
-                view.name,
+                _row_name(view),
                 str(view.visits) if view.visits else "",
                 format_duration(view.last_ms) if view.last_ms is not None else "",
                 _note(view),
@@ -158,7 +158,29 @@ class LiveRenderer:
         return lines
 
 
+def _row_name(view: NodeView) -> str:
+    """The node's name; a `parent/child` row indented under its parent, by its own name."""
+    if view.depth == 0:
+        return view.name
+    return "  " * view.depth + "└ " + view.name.rsplit("/", 1)[-1]
+
+
+def _items_note(view: NodeView, items: ItemCounts) -> str:
+    """A map's items so far; the engine does not say how many there are, so no total."""
+    parts = [f"items: {items.done} done"]
+    if items.running:
+        parts.append(f"{items.running} running")
+    if items.failed:
+        parts.append(f"{items.failed} failed")
+    note = " · ".join(parts)
+    if view.status == "failed" and view.last_error:
+        note += f" · {first_line(view.last_error)}"
+    return note
+
+
 def _note(view: NodeView) -> str:
+    if view.items is not None:
+        return _items_note(view, view.items)
     if view.status == "running":
         return f"attempt {view.attempt}"
     if view.status == "retrying":

@@ -12,7 +12,10 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from wfe.events import Event
-from wfe.render._format import clock_time, format_duration, format_error
+from wfe.render._format import ItemCounts, clock_time, format_duration, format_error, split_item
+
+#: Lines about the items of a map node are printed for its first items only (failures always).
+SHOWN_ITEMS = 10
 
 # Continuation lines of a multi-line message line up under the text after "HH:MM:SS   ".
 _CONTINUATION = "\n" + " " * 11
@@ -36,6 +39,7 @@ class PlainRenderer:
         self._stream = stream
         self._lock = threading.Lock()
         self._visits: dict[str, int] = {}
+        self._items: dict[str, ItemCounts] = {}
         self._handlers: dict[str, Callable[[Event], str | None]] = {
             "run_started": self._run_started,
             "node_started": self._node_started,
@@ -52,11 +56,14 @@ class PlainRenderer:
         if handler is None:
             return  # an event kind from a newer engine: nothing to say about it
         with self._lock:
+            if not self._counts_item(event):
+                return
             text = handler(event)
             if text is None:
                 return
-            text = text.replace("\n", _CONTINUATION)
-            self._stream.write(f"{clock_time(event.get('ts'))} {text}\n")
+            lines = [text.replace("\n", _CONTINUATION), *self._items_summary(event)]
+            stamp = clock_time(event.get("ts"))
+            self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
 
     def __enter__(self) -> PlainRenderer:
@@ -70,8 +77,32 @@ class PlainRenderer:
     ) -> None:
         return None
 
+    def _counts_item(self, event: Event) -> bool:
+        """Count an event about a map item; whether to print it (first items, failures)."""
+        kind = str(event.get("event"))
+        item = split_item(str(event.get("node")))
+        if item is None or kind not in ("node_started", "node_finished", "node_failed"):
+            return True
+        name, index, itself = item
+        counts = self._items.setdefault(name, ItemCounts())
+        if itself or counts.is_new(index):
+            counts.update(index, kind if itself else "node_started")
+        return index < SHOWN_ITEMS or kind == "node_failed"
+
+    def _items_summary(self, event: Event) -> list[str]:
+        """After a map node's own finish (or failure), one line on all its items."""
+        node = str(event.get("node"))
+        if event.get("event") == "node_started" and int(event.get("attempt") or 1) == 1:
+            self._items.pop(node, None)  # a new visit counts its items afresh
+            return []
+        if event.get("event") not in ("node_finished", "node_failed"):
+            return []
+        counts = self._items.pop(node, None)
+        return [f"  {node}: {counts.summary()}"] if counts is not None else []
+
     def _run_started(self, event: Event) -> str:
         self._visits.clear()
+        self._items.clear()
         return f"▶ run {event.get('workflow')} (run {event.get('run_id')})"
 
     def _node_started(self, event: Event) -> str:

@@ -44,14 +44,19 @@ from ._names import name_smells
 from ._report import file_score, overall_score, resolve_weights, suggestion
 from ._smells import comment_smells, function_smells, syntax_error_issue, tree_smells
 from ._source import SourceText, code_lines, display_path, python_files, read_text, resolve_path
+from .per_file import combine_review, find_smells, gather_reviews, measure_file
 
 __all__ = [
     "CODES",
     "analyze",
     "apply_fixes",
+    "combine_review",
     "evaluate_quality",
+    "find_smells",
     "fix_file",
+    "gather_reviews",
     "inspect_source",
+    "measure_file",
     "read_source",
     "review_file",
     "score_file",
