@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import operator
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Annotated, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,6 +64,37 @@ async def gather_floor(branches: int) -> None:
     await asyncio.gather(*(branch() for _ in range(branches)))
 
 
+try:  # the `bench` extra: the same workload in LangGraph, for comparison
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import Send
+except ImportError:
+    StateGraph = None
+
+
+class LangGraphState(TypedDict, total=False):
+    x: int
+    results: Annotated[list[int], operator.add]
+
+
+def langgraph_fanout(branches: int) -> object | None:
+    """The same W3 workload in LangGraph (its Send API), when the `bench` extra is installed."""
+    if StateGraph is None:
+        return None
+    async def work(state: LangGraphState) -> dict[str, list[int]]:
+        await asyncio.sleep(0.01)
+        return {"results": [state["x"]]}
+
+    def fan(state: LangGraphState) -> list[Send]:
+        return [Send("work", {"x": i}) for i in range(branches)]
+
+    graph = StateGraph(LangGraphState)
+    graph.add_node("work", work)
+    graph.add_conditional_edges(START, fan, ["work"])
+    graph.add_edge("work", END)
+    compiled = graph.compile()
+    return lambda: asyncio.run(compiled.ainvoke({}))
+
+
 def timed(action: object, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -84,8 +117,11 @@ def main() -> None:
             assert wf.run().state["total"] == sum(range(branches))
             seconds = timed(lambda w=wf: w.run(), args.repeat)  # type: ignore[misc]
             floor = timed(lambda b=branches: asyncio.run(gather_floor(b)), args.repeat)  # type: ignore[misc]
+            peer = langgraph_fanout(branches)
+            shown = (f"   LangGraph {timed(peer, args.repeat) * 1000:6.1f} ms" if peer is not None
+                     else "   (LangGraph: pip install -e '.[bench]')")
             print(f"  {branches:>5} branches: wfe {seconds * 1000:6.1f} ms   asyncio.gather floor "
-                  f"{floor * 1000:5.1f} ms   (target < {target} ms)")
+                  f"{floor * 1000:5.1f} ms{shown}   (target < {target} ms)")
         Path(folder, "map.yaml").write_text(MAP_WORKFLOW)
         wf = Workflow.load(Path(folder, "map.yaml"), entry_points=False)
         items = list(range(10_000))
