@@ -645,3 +645,107 @@ def test_mermaid_parses_and_reads_back_every_label(
 def test_mermaid_probe_rejects_a_broken_diagram() -> None:
     [result] = mermaid_read_back(['flowchart TD\n  a["x"] --> end\n'])
     assert "Parse error" in result["error"]
+
+
+# --- --expand: a workflow: node's child graph inlined -------------------------------------------
+
+SUB_TOOLS = """from wfe import tool
+
+@tool
+def double(x: int) -> dict:
+    return {"y": 2 * x}
+
+@tool
+def halve(y: int) -> dict:
+    return {"y": y // 2}
+"""
+
+SUB_CHILD = """
+imports: [sub_tools]
+state:
+  x: int
+  y: int
+nodes:
+  double: {tool: double, next: [{when: "y > 10", then: halve}, {then: end}]}
+  halve: {tool: halve}
+"""
+
+SUB_PARENT = """
+name: parent
+state:
+  n: {type: int, default: 4}
+  result: int
+  numbers: {type: "list[int]", default: [1, 2, 3]}
+  results: list
+nodes:
+  call:
+    workflow: child.yaml
+    inputs: {x: "n + 1"}
+    outputs: {result: y}
+    next: each
+  each:
+    map: numbers
+    as: number
+    workflow: child.yaml
+    inputs: {x: number}
+    outputs: {out: y}
+    collect: results
+"""
+
+
+@pytest.fixture
+def parent_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Graph:
+    (tmp_path / "sub_tools.py").write_text(SUB_TOOLS)
+    (tmp_path / "child.yaml").write_text(SUB_CHILD)
+    (tmp_path / "parent.yaml").write_text(SUB_PARENT)
+    monkeypatch.chdir(tmp_path)
+    return Workflow.load("parent.yaml", entry_points=False).graph
+
+
+def expanded(graph: Graph, fmt: str) -> str:
+    if fmt != "tree":
+        return render_text(graph, fmt, expand=True)  # type: ignore[arg-type]
+    console = Console(file=io.StringIO(), force_terminal=True, color_system=None, width=100,
+                      legacy_windows=False, _environ={})
+    console.print(graph_tree(graph, expand=True))
+    output = console.file.getvalue()
+    assert isinstance(output, str)
+    return output
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_golden_expanded(fmt: str, parent_graph: Graph) -> None:
+    check_golden(f"subgraph_expanded.{fmt}", expanded(parent_graph, fmt))
+    check_golden(f"subgraph.{fmt}", render(parent_graph, fmt))
+
+
+def test_expand_inlines_child_nodes_and_edges(parent_graph: Graph) -> None:
+    assert "call/double" not in render_text(parent_graph, "json")
+    document = to_json(parent_graph, expand=True)
+    children = [(n["id"], n.get("parent")) for n in document["nodes"] if "/" in n["id"]]
+    assert children == [("call/double", "call"), ("call/halve", "call"),
+                        ("each/double", "each"), ("each/halve", "each")]
+    inner = [(e["from"], e["to"], e["condition"]) for e in document["edges"] if "/" in e["from"]]
+    assert inner == [("call/double", "call/halve", "y > 10"),
+                     ("each/double", "each/halve", "y > 10")]
+    mermaid = render_text(parent_graph, "mermaid", expand=True)
+    assert mermaid.count("subgraph sg_") == 2 and '"call/double' in mermaid
+    dot = render_text(parent_graph, "dot", expand=True)
+    assert 'subgraph "cluster_call" {' in dot and '"call/double" -> "call/halve"' in dot
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_expanded_dot_parses(parent_graph: Graph, tmp_path: Path) -> None:
+    source = tmp_path / "expanded.dot"
+    source.write_text(render_text(parent_graph, "dot", expand=True), encoding="utf-8")
+    svg = subprocess.run(["dot", "-Tsvg", str(source)], capture_output=True, text=True)
+    assert svg.returncode == 0 and svg.stderr == "", svg.stderr
+
+
+def test_expanded_mermaid_parses(parent_graph: Graph) -> None:
+    [result] = mermaid_read_back([render_text(parent_graph, "mermaid", expand=True)])
+    assert "error" not in result, result
+    texts = [text for _, text in result["vertices"]]
+    assert "call/double<br>tool: double" in texts and "each/halve<br>tool: halve" in texts
+    inner = [(a, b, text) for a, b, text, _ in result["edges"] if text == "y > 10"]
+    assert len(inner) == 2

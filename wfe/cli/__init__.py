@@ -245,6 +245,8 @@ def graph(
     run: Annotated[str | None, typer.Option("--run", help="Annotate with this run's visits.",
                                             show_default=False)] = None,
     store: StoreOpt = None,
+    expand: Annotated[bool, typer.Option(
+        "--expand", help="Draw each workflow: node's child nodes inside it (call/child).")] = False,
 ) -> None:
     """Print the workflow's structure: nodes, edges with their conditions, loops marked."""
     from wfe.cli.graph_command import FORMATS, print_graph
@@ -253,7 +255,7 @@ def graph(
         raise typer.BadParameter(f"'{output}' is not one of {', '.join(FORMATS)}",
                                  param_hint="--format")
     with handle_errors():
-        print_graph(file, output, imports or [], run, store)
+        print_graph(file, output, imports or [], run, store, expand)
 
 
 @app.command()

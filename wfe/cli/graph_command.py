@@ -17,7 +17,7 @@ FORMATS = ("tree", "mermaid", "dot", "json")
 
 
 def print_graph(file: Path, output: str, imports: list[str], run: str | None = None,
-                store: Path | None = None) -> None:
+                store: Path | None = None, expand: bool = False) -> None:
     loaded = load_spec_file(file)
     graph = compile_graph(loaded, build_registry(loaded, imports))
     annotations = run_annotations(run, store) if run is not None else None
@@ -26,11 +26,11 @@ def print_graph(file: Path, output: str, imports: list[str], run: str | None = N
 
         from wfe.render.tree import graph_tree
 
-        Console().print(graph_tree(graph, annotations))
+        Console().print(graph_tree(graph, annotations, expand))
         return
     from wfe.diagram import render_text
 
-    sys.stdout.write(render_text(graph, output, annotations))  # type: ignore[arg-type]
+    sys.stdout.write(render_text(graph, output, annotations, expand))  # type: ignore[arg-type]
 
 
 def run_annotations(run: str, store_path: Path | None) -> dict[str, NodeAnnotation]:

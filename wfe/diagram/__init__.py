@@ -15,12 +15,15 @@ from wfe.diagram.edges import (
     DiagramEdge,
     DiagramFormat,
     EdgeKind,
+    Inlined,
     Loop,
     NodeAnnotation,
     annotation_text,
     edge_caption,
     find_loops,
     graph_edges,
+    inlined_edges,
+    inlined_nodes,
     node_detail,
     node_lines,
     referenced_end,
@@ -32,6 +35,7 @@ __all__ = [
     "DiagramEdge",
     "DiagramFormat",
     "EdgeKind",
+    "Inlined",
     "Loop",
     "NodeAnnotation",
     "annotation_text",
@@ -40,6 +44,8 @@ __all__ = [
     "edge_caption",
     "find_loops",
     "graph_edges",
+    "inlined_edges",
+    "inlined_nodes",
     "mermaid_escape",
     "mermaid_ids",
     "node_detail",
@@ -52,16 +58,30 @@ __all__ = [
 ]
 
 
-def render_text(graph: Graph, fmt: DiagramFormat, annotations: Annotations = None) -> str:
+def render_text(
+    graph: Graph, fmt: DiagramFormat, annotations: Annotations = None, expand: bool = False
+) -> str:
     """The text `wfe graph --format FMT` prints, ending with a newline."""
     if fmt == "mermaid":
-        return to_mermaid(graph, annotations)
+        return to_mermaid(graph, annotations, expand)
     if fmt == "dot":
-        return to_dot(graph, annotations)
-    return json.dumps(to_json(graph, annotations), indent=2, ensure_ascii=False) + "\n"
+        return to_dot(graph, annotations, expand)
+    document = to_json(graph, annotations, expand)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- JSON --------------------------------------------------------------------------------------
+
+
+def _json_edge(edge: DiagramEdge) -> dict[str, Any]:
+    return {
+        "from": edge.source,
+        "to": edge.target,
+        "condition": edge.label,
+        "kind": edge.kind,
+        "back_edge": edge.back_edge,
+        "errors": list(edge.errors) if edge.errors is not None else None,
+    }
 
 
 def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> dict[str, Any]:
@@ -79,31 +99,27 @@ def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> d
     return item
 
 
-def to_json(graph: Graph, annotations: Annotations = None) -> dict[str, Any]:
+def to_json(graph: Graph, annotations: Annotations = None, expand: bool = False) -> dict[str, Any]:
     """`{name, start, nodes, edges}`: nodes in file order then `end` (kind "end") if reached.
 
     Every node has `id kind tool description max_visits` (+ `visits status` with annotations);
-    every edge `from to condition kind back_edge errors`, in the order `graph_edges` gives.
+    every edge `from to condition kind back_edge errors`, in the order `graph_edges` gives. With
+    `expand`, the child nodes of `workflow:` nodes follow (ids `call/child`, plus `parent`), and
+    their edges (a child's edges to its own `end` left out) follow the graph's.
     """
     edges = graph_edges(graph)
     nodes = [_json_node(node, name, annotations) for name, node in graph.nodes.items()]
+    if expand:
+        for inlined in inlined_nodes(graph):
+            nodes.append(_json_node(inlined.node, inlined.name, annotations))
+            nodes[-1]["parent"] = inlined.parent
     if referenced_end(edges):
         nodes.append(_json_node(None, END, annotations))
+    if expand:
+        edges = edges + inlined_edges(graph)
     return {
         "name": graph.name,
         "start": graph.start,
         "nodes": nodes,
-        "edges": [
-            {
-                "from": edge.source,
-                "to": edge.target,
-                "condition": edge.label,
-                "kind": edge.kind,
-                "back_edge": edge.back_edge,
-                "errors": list(edge.errors) if edge.errors is not None else None,
-            }
-            for edge in edges
-        ],
+        "edges": [_json_edge(edge) for edge in edges],
     }
-
-

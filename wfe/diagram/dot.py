@@ -11,6 +11,8 @@ from wfe.diagram.edges import (
     edge_caption,
     edge_colour,
     graph_edges,
+    inlined_edges,
+    inlined_nodes,
     node_lines,
     referenced_end,
 )
@@ -39,15 +41,16 @@ def _terminal_id(base: str, names: Mapping[str, object]) -> str:
     return ident
 
 
-def _dot_node(node: GraphNode, annotations: Annotations) -> str:
-    attributes = [f"label={dot_label(chr(10).join(node_lines(node, annotations)))}"]
+def _dot_node(node: GraphNode, annotations: Annotations, name: str | None = None) -> str:
+    name = node.name if name is None else name
+    attributes = [f"label={dot_label(chr(10).join(node_lines(node, annotations, name)))}"]
     if node.description:
         attributes.append(f"tooltip={dot_label(node.description)}")
-    annotation = annotations.get(node.name) if annotations is not None else None
+    annotation = annotations.get(name) if annotations is not None else None
     if annotation is not None and annotation.status in STATUS_COLOURS:
         fill, stroke = STATUS_COLOURS[annotation.status]
         attributes.append(f'style="rounded,filled", fillcolor="{fill}", color="{stroke}"')
-    return f"    {dot_quote(node.name)} [{', '.join(attributes)}];"
+    return f"    {dot_quote(name)} [{', '.join(attributes)}];"
 
 
 def _dot_edge(edge: DiagramEdge, end: str) -> str:
@@ -67,10 +70,32 @@ def _dot_edge(edge: DiagramEdge, end: str) -> str:
     return f"    {dot_quote(edge.source)} -> {dot_quote(target)}{suffix};"
 
 
-def to_dot(graph: Graph, annotations: Annotations = None) -> str:
+def _dot_clusters(graph: Graph, annotations: Annotations) -> list[str]:
+    """`--expand`: a `cluster_` subgraph per `workflow:` node, nested, holding its child nodes."""
+    lines: list[str] = []
+    open_blocks: list[str] = []
+    for inlined in inlined_nodes(graph):
+        while open_blocks and not inlined.name.startswith(open_blocks[-1] + "/"):
+            open_blocks.pop()
+            lines.append("    " * (len(open_blocks) + 1) + "}")
+        if not open_blocks or open_blocks[-1] != inlined.parent:
+            indent = "    " * (len(open_blocks) + 1)
+            lines.append(f"{indent}subgraph {dot_quote('cluster_' + inlined.parent)} {{")
+            lines.append(f"{indent}    label={dot_label(inlined.parent)}; style=dashed;")
+            open_blocks.append(inlined.parent)
+        node = _dot_node(inlined.node, annotations, inlined.name)
+        lines.append("    " * len(open_blocks) + node)
+    while open_blocks:
+        open_blocks.pop()
+        lines.append("    " * (len(open_blocks) + 1) + "}")
+    return lines
+
+
+def to_dot(graph: Graph, annotations: Annotations = None, expand: bool = False) -> str:
     """A Graphviz `digraph`, top to bottom: start point, rounded boxes, `end` double circle.
 
-    Error and exhausted routes are dashed (errors red), back-edges (loops) bold and amber.
+    Error and exhausted routes are dashed (errors red), back-edges (loops) bold and amber. With
+    `expand`, each `workflow:` node's child nodes (`call/child`) sit in a `cluster_` subgraph.
     """
     edges = graph_edges(graph)
     start, end = _terminal_id("start", graph.nodes), _terminal_id("end", graph.nodes)
@@ -82,6 +107,9 @@ def to_dot(graph: Graph, annotations: Annotations = None) -> str:
         f'    {dot_quote(start)} [label="start", shape=circle];',
     ]
     lines += [_dot_node(node, annotations) for node in graph.nodes.values()]
+    if expand:
+        lines += _dot_clusters(graph, annotations)
+        edges = edges + inlined_edges(graph)
     if referenced_end(edges):
         lines.append(f'    {dot_quote(end)} [label="end", shape=doublecircle];')
     lines.append(f"    {dot_quote(start)} -> {dot_quote(graph.start)};")

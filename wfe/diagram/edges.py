@@ -44,6 +44,18 @@ class Loop:
     nodes: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Inlined:
+    """A node of a `workflow:` node's child graph, drawn inside its parent (`--expand`).
+
+    `name` is `parent/child` (deeper children `a/b/c`), as the run's events name it.
+    """
+
+    name: str
+    node: GraphNode
+    parent: str
+
+
 Annotations = Mapping[str, NodeAnnotation] | None
 
 ERROR_COLOUR = "#dc2626"
@@ -134,6 +146,34 @@ def find_loops(graph: Graph) -> list[Loop]:
     return _analyse(graph)[1]
 
 
+def inlined_nodes(graph: Graph, prefix: str = "") -> list[Inlined]:
+    """Every child graph's nodes, depth first, each right after its own parent's children."""
+    found: list[Inlined] = []
+    for name, node in graph.nodes.items():
+        if node.subgraph is None:
+            continue
+        parent = prefix + name
+        for child_name, child in node.subgraph.nodes.items():
+            found.append(Inlined(f"{parent}/{child_name}", child, parent))
+        found += inlined_nodes(node.subgraph, parent + "/")
+    return found
+
+
+def inlined_edges(graph: Graph, prefix: str = "") -> list[DiagramEdge]:
+    """The edges inside every child graph, renamed `parent/child`; a child's `end` left out."""
+    found: list[DiagramEdge] = []
+    for name, node in graph.nodes.items():
+        if node.subgraph is None:
+            continue
+        inner = f"{prefix}{name}/"
+        found += [
+            replace(edge, source=inner + edge.source, target=inner + edge.target)
+            for edge in graph_edges(node.subgraph) if edge.target != END
+        ]
+        found += inlined_edges(node.subgraph, inner)
+    return found
+
+
 def referenced_end(edges: list[DiagramEdge]) -> bool:
     """Whether any edge reaches `end` (only then do the diagrams draw it)."""
     return any(edge.target == END for edge in edges)
@@ -168,13 +208,19 @@ def node_detail(node: GraphNode) -> str:
     return f"{node.kind}: {runs}" if runs is not None else node.kind
 
 
-def node_lines(node: GraphNode, annotations: Annotations = None) -> list[str]:
-    """A node's box in a diagram, line by line: name, what it runs, guard, run annotation."""
-    lines = [node.name, node_detail(node)]
+def node_lines(
+    node: GraphNode, annotations: Annotations = None, name: str | None = None
+) -> list[str]:
+    """A node's box in a diagram, line by line: name, what it runs, guard, run annotation.
+
+    `name` is the name to show (and annotate) when not `node.name`: an inlined child's.
+    """
+    name = node.name if name is None else name
+    lines = [name, node_detail(node)]
     if node.max_visits is not None:
         lines.append(f"max_visits: {node.max_visits}")
     if annotations is not None:
-        lines.append(annotation_text(annotations.get(node.name, NodeAnnotation(0))))
+        lines.append(annotation_text(annotations.get(name, NodeAnnotation(0))))
     return lines
 
 

@@ -14,6 +14,8 @@ from wfe.diagram.edges import (
     edge_caption,
     edge_colour,
     graph_edges,
+    inlined_edges,
+    inlined_nodes,
     node_lines,
     referenced_end,
 )
@@ -66,14 +68,17 @@ def _mermaid_arrow(edge: DiagramEdge) -> str:
     return arrow if caption is None else f'{arrow}|"{mermaid_escape(caption)}"|'
 
 
-def to_mermaid(graph: Graph, annotations: Annotations = None) -> str:
+def to_mermaid(graph: Graph, annotations: Annotations = None, expand: bool = False) -> str:
     """A `flowchart TD`: start circle, a box per node, `end` double circle, labelled edges.
 
     Error and exhausted routes are dashed, back-edges (loops) thick; with annotations each box
-    shows visits and status, coloured by status.
+    shows visits and status, coloured by status. With `expand`, each `workflow:` node is followed
+    by a `subgraph` block holding its child's nodes (`call/child`) and their edges.
     """
     edges = graph_edges(graph)
     ids = mermaid_ids(graph)
+    inner = _mermaid_inlined(graph, ids, annotations) if expand else []
+    inner_edges = inlined_edges(graph) if expand else []
     lines = [
         "---",
         f"title: {json.dumps(graph.name, ensure_ascii=False)}",  # JSON is YAML
@@ -83,16 +88,44 @@ def to_mermaid(graph: Graph, annotations: Annotations = None) -> str:
     ]
     for name, node in graph.nodes.items():
         lines.append(f"    {ids[name]}[{_mermaid_label(node_lines(node, annotations))}]")
+    lines += inner
     if referenced_end(edges):
         lines.append(f'    {_MERMAID_END}((("end")))')
     lines.append(f"    {_MERMAID_START} --> {ids[graph.start]}")
-    for edge in edges:
+    for edge in edges + inner_edges:
         target = _MERMAID_END if edge.target == END else ids[edge.target]
         lines.append(f"    {ids[edge.source]} {_mermaid_arrow(edge)} {target}")
-    lines += _mermaid_link_styles(edges)
+    lines += _mermaid_link_styles(edges + inner_edges)
     if annotations is not None:
         lines += _mermaid_status_classes(graph, ids, annotations)
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_inlined(graph: Graph, ids: dict[str, str], annotations: Annotations) -> list[str]:
+    """One `subgraph` block per `workflow:` node, nested as the children are; adds their ids."""
+    lines: list[str] = []
+    open_blocks: list[str] = []
+    for inlined in inlined_nodes(graph):
+        while open_blocks and not inlined.name.startswith(open_blocks[-1] + "/"):
+            open_blocks.pop()
+            lines.append("    " * (len(open_blocks) + 1) + "end")
+        if not open_blocks or open_blocks[-1] != inlined.parent:
+            ids.setdefault(inlined.parent, f"n{len(ids)}_" + _mermaid_word(inlined.parent))
+            block = f"sg_{ids[inlined.parent]}"
+            title = _mermaid_label([inlined.parent])
+            lines.append("    " * (len(open_blocks) + 1) + f"subgraph {block} [{title}]")
+            open_blocks.append(inlined.parent)
+        ids[inlined.name] = f"n{len(ids)}_" + _mermaid_word(inlined.name)
+        label = _mermaid_label(node_lines(inlined.node, annotations, inlined.name))
+        lines.append("    " * (len(open_blocks) + 1) + f"{ids[inlined.name]}[{label}]")
+    while open_blocks:
+        open_blocks.pop()
+        lines.append("    " * (len(open_blocks) + 1) + "end")
+    return lines
+
+
+def _mermaid_word(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 def _mermaid_link_styles(edges: list[DiagramEdge]) -> list[str]:

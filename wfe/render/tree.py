@@ -19,6 +19,8 @@ from wfe.diagram import (
     annotation_text,
     find_loops,
     graph_edges,
+    inlined_edges,
+    inlined_nodes,
     node_detail,
     referenced_end,
 )
@@ -39,8 +41,13 @@ _ERROR_STYLE = "red"
 _CONDITION_STYLE = "yellow"
 
 
-def graph_tree(graph: Graph, annotations: Mapping[str, NodeAnnotation] | None = None) -> Tree:
-    """The tree of `graph`; with `annotations` (from a run) each node shows visits and status."""
+def graph_tree(
+    graph: Graph, annotations: Mapping[str, NodeAnnotation] | None = None, expand: bool = False
+) -> Tree:
+    """The tree of `graph`; with `annotations` (from a run) each node shows visits and status.
+
+    With `expand`, a `workflow:` node's child nodes (`call/child`) hang under it, with their edges.
+    """
     edges = graph_edges(graph)
     tree = Tree(_root_label(graph, find_loops(graph)), guide_style="dim")
     tree.add(Text.assemble(("▶ start", "bold green"), " → ", (graph.start, "bold")))
@@ -48,13 +55,31 @@ def graph_tree(graph: Graph, annotations: Mapping[str, NodeAnnotation] | None = 
     for edge in edges:
         outgoing[edge.source].append(edge)
     reachable = _reachable(graph.start, outgoing)
+    branches: dict[str, Tree] = {}
     for name, node in graph.nodes.items():
-        branch = tree.add(_node_label(node, annotations, reachable=name in reachable))
+        label = _node_label(node, annotations, reachable=name in reachable)
+        branch = branches[name] = tree.add(label)
         for edge in outgoing[name]:
             branch.add(_edge_label(edge, node))
+    if expand:
+        _add_inlined(graph, branches, annotations)
     if referenced_end(edges):
         tree.add(Text("■ end", style="bold"))
     return tree
+
+
+def _add_inlined(
+    graph: Graph, branches: dict[str, Tree], annotations: Mapping[str, NodeAnnotation] | None
+) -> None:
+    """Hang each child graph's nodes, named `call/child`, and their edges under their parent."""
+    outgoing: dict[str, list[DiagramEdge]] = {}
+    for edge in inlined_edges(graph):
+        outgoing.setdefault(edge.source, []).append(edge)
+    for inlined in inlined_nodes(graph):
+        label = _node_label(inlined.node, annotations, reachable=True, name=inlined.name)
+        branch = branches[inlined.name] = branches[inlined.parent].add(label)
+        for edge in outgoing.get(inlined.name, ()):
+            branch.add(_edge_label(edge, inlined.node))
 
 
 def _root_label(graph: Graph, loops: list[Loop]) -> Text:
@@ -79,9 +104,14 @@ def _reachable(start: str, outgoing: Mapping[str, list[DiagramEdge]]) -> set[str
 
 
 def _node_label(
-    node: GraphNode, annotations: Mapping[str, NodeAnnotation] | None, *, reachable: bool
+    node: GraphNode,
+    annotations: Mapping[str, NodeAnnotation] | None,
+    *,
+    reachable: bool,
+    name: str | None = None,
 ) -> Text:
-    label = Text.assemble((node.name, "bold"))
+    name = node.name if name is None else name
+    label = Text.assemble((name, "bold"))
     detail = node_detail(node).replace(": ", " ", 1) if node.kind == "tool" else node_detail(node)
     label.append(f" · {detail}", style="cyan")
     if node.max_visits is not None:
@@ -90,7 +120,7 @@ def _node_label(
         label.append("  (unreachable from start)", style=_ERROR_STYLE)
     if annotations is not None:
         label.append("  ")
-        label.append_text(_annotation(annotations.get(node.name, NodeAnnotation(0))))
+        label.append_text(_annotation(annotations.get(name, NodeAnnotation(0))))
     if node.description:
         label.append("\n" + node.description.strip(), style="dim")
     return label
