@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wfe.binding import ItemScope, bind_arguments, updates_of
@@ -58,30 +58,45 @@ async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any
 
 
 async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    from wfe.engine import ToolFailure
-
-    tasks = {asyncio.ensure_future(_branch(engine, b)): b for b in node.branches}
-    done: dict[str, tuple[int, dict[str, Any]]] = {}
-    failures: list[ToolFailure] = []
-    pending = set(tasks)
+    tasks = [asyncio.ensure_future(_branch(engine, b)) for b in node.branches]
     try:
-        while pending and len(done) < node.needed:
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                try:
-                    done[tasks[task].name] = task.result()
-                except ToolFailure as failure:
-                    failures.append(failure)
-            if len(node.branches) - len(failures) < node.needed:
-                raise failures[0]
+        if node.needed == len(tasks):
+            # join: all. One gather, not a wait() per completion (which is quadratic in the
+            # number of branches): the first failure raises here and the rest are cancelled.
+            results = dict(zip((b.name for b in node.branches), await asyncio.gather(*tasks),
+                               strict=True))
+        else:
+            results = await _first(node, tasks)
     finally:
+        pending = [task for task in tasks if not task.done()]
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-    ordered = [(b.name, done[b.name]) for b in node.branches if b.name in done]
+    ordered = [(b.name, results[b.name]) for b in node.branches if b.name in results]
     written = _apply_once(engine, node, [(name, updates) for name, (_, updates) in ordered])
     return max(attempt for _, (attempt, _) in ordered), written
+
+
+async def _first(node: GraphNode, tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
+                 ) -> dict[str, tuple[int, dict[str, Any]]]:
+    """join: any / at_least N: the first `needed` successes, or the failure that rules them out."""
+    from wfe.engine import ToolFailure
+
+    names = {task: branch.name for task, branch in zip(tasks, node.branches, strict=True)}
+    done: dict[str, tuple[int, dict[str, Any]]] = {}
+    failures: list[ToolFailure] = []
+    pending = set(tasks)
+    while pending and len(done) < node.needed:
+        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            try:
+                done[names[task]] = task.result()
+            except ToolFailure as failure:
+                failures.append(failure)
+        if len(tasks) - len(failures) < node.needed:
+            raise failures[0]
+    return done
 
 
 def _apply_once(engine: Engine, node: GraphNode,
