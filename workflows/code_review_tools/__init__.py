@@ -31,19 +31,20 @@ are rounded to 2 decimals. The score depends on the code only, so each pass re-m
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from typing import Any
 
 from wfe import log, tool
 
 from ._fixes import find_fixes, fix_source, unified_diff
+from ._ignore import DEFAULT_INCLUDE, select_files
 from ._issues import CODES, Issue, make_issue, sort_key
 from ._metrics import FunctionInfo, measure_functions
 from ._names import name_smells
 from ._report import file_score, overall_score, resolve_weights, suggestion
 from ._smells import comment_smells, function_smells, syntax_error_issue, tree_smells
-from ._source import SourceText, code_lines, display_path, python_files, read_text, resolve_path
+from ._source import SourceText, code_lines, display_path, parse, read_text, resolve_path
+from .finish import report_review
 from .per_file import combine_review, find_smells, gather_reviews, measure_file
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "inspect_source",
     "measure_file",
     "read_source",
+    "report_review",
     "review_file",
     "score_file",
     "suggest_improvements",
@@ -69,10 +71,17 @@ SEVERITIES = ("error", "warning", "info")
 
 
 @tool
-def read_source(path: str) -> dict[str, Any]:
-    """Read a Python file, or every *.py file under a folder, into `files`."""
+def read_source(
+    path: str, include: list[str] | None = None, exclude: list[str] | None = None
+) -> dict[str, Any]:
+    """Read a Python file, or the files of a folder, into `files`.
+
+    In a folder: the files matching an `include` glob (default `**/*.py`) and no `exclude` glob,
+    relative to the folder, not ignored by `.gitignore` and not in a virtual environment.
+    """
     target = resolve_path(path)
-    paths = python_files(target) if target.is_dir() else [target]
+    globs = DEFAULT_INCLUDE if include is None else include
+    paths = select_files(target, globs, exclude or ()) if target.is_dir() else [target]
     files = [{"path": display_path(p), "source": read_text(p)} for p in paths]
     log(f"read {len(files)} file(s) from {display_path(target)}")
     return {"files": files}
@@ -123,7 +132,7 @@ def inspect_source(
 ) -> tuple[list[FunctionInfo], list[Issue]]:
     """The functions and issues of one source text, issues sorted by position."""
     try:
-        tree = ast.parse(source, filename=path)
+        tree = parse(source, path)
     except SyntaxError as error:
         return [], [syntax_error_issue(error)]
     except ValueError as error:  # e.g. null bytes
@@ -215,7 +224,10 @@ def apply_fixes(files: list[dict[str, Any]]) -> dict[str, Any]:
 
 @tool
 def summarize(
-    reviews: list[dict[str, Any]], quality_score: float, threshold: float = 7.0
+    reviews: list[dict[str, Any]],
+    quality_score: float,
+    threshold: float = 7.0,
+    apply: bool = False,
 ) -> dict[str, Any]:
     """One line on the outcome: the score against the threshold, issues, fixes proposed."""
     issues = [issue for review in reviews for issue in review["issues"]]
@@ -229,7 +241,7 @@ def summarize(
         f"{_count(len(issues), 'issue')} ({_count(counts['error'], 'error')}, "
         f"{_count(counts['warning'], 'warning')}, {counts['info']} info); "
         f"{_count(fixes, 'fix', 'fixes')} proposed in the state (reviews[].diff), "
-        "no file modified"
+        + ("to be written in place (apply)" if apply and fixes else "no file modified")
     )
     log(summary)
     return {"summary": summary}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ._metrics import FunctionNode
 from ._smells import defaults_of, is_mutable, none_comparisons
-from ._source import SourceText, split_lines
+from ._source import SourceText, parse, split_lines
 
 # Between two operands: closing/opening brackets, whitespace, comments and the operator.
 _OPERATOR = re.compile(r"#[^\r\n]*|==|!=")
@@ -171,7 +171,7 @@ def apply_edits(text: str, edits: tuple[Edit, ...]) -> str:
 def fix_source(source: str) -> tuple[str, list[str]]:
     """Apply every safe fix; returns the fixed source and a description of each fix, in order."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return source, []
     applied: list[str] = []
@@ -185,7 +185,7 @@ def fix_source(source: str) -> tuple[str, list[str]]:
         cursor = fix.start
         fixed = apply_edits(source, fix.edits)
         try:
-            fixed_tree = ast.parse(fixed)
+            fixed_tree = parse(fixed)
         except SyntaxError:
             continue  # undo: keep the text (and tree) as they were
         source, tree = fixed, fixed_tree

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from ._issues import Issue, issue_at
 from ._metrics import SCOPES, ScopeNode, own_nodes
-from ._source import SourceText
+from ._source import SourceText, parse_expression
 
 #: Built-in names worth protecting (the site-added `license`, `credits`... are fair game).
 BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_")) - {
@@ -94,7 +94,7 @@ def _string_annotation_names(annotation: ast.expr) -> set[str]:
     for node in ast.walk(annotation):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                parsed = ast.parse(node.value.strip(), mode="eval")
+                parsed = parse_expression(node.value.strip())
             except SyntaxError:
                 continue
             names |= {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name)}

@@ -7,16 +7,30 @@ edit the text by character offsets, so every conversion goes through `SourceText
 from __future__ import annotations
 
 import ast
-import os
+import io
 import re
+import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Folders never entered when a folder is reviewed.
-SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", "__pycache__", "node_modules", "build", "dist", "site-packages"}
-)
+# CPython 3.11 counts the depth of the AST it builds in state shared by all threads, so two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905): the folder mode parses in several threads, so parsing is serialised.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, one thread at a time (see `_PARSE_LOCK`)."""
+    with _PARSE_LOCK:
+        return ast.parse(source, filename=filename)
+
+
+def parse_expression(source: str) -> ast.Expression:
+    """`ast.parse(source, mode="eval")`, one thread at a time."""
+    with _PARSE_LOCK:
+        return ast.parse(source, mode="eval")
+
 #: The workflows folder: the parent of this package.
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent
 
@@ -116,15 +130,6 @@ def resolve_path(path: str) -> Path:
     )
 
 
-def python_files(folder: Path) -> list[Path]:
-    """Every `*.py` file under folder, recursively, sorted, skipping `SKIP_DIRS`."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        found.extend(Path(root, name) for name in files if name.endswith(".py"))
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
-
-
 def display_path(path: Path) -> str:
     """path relative to the current directory when it is under it, else absolute; POSIX style."""
     resolved = path.resolve()
@@ -136,10 +141,13 @@ def display_path(path: Path) -> str:
 
 def read_text(path: Path) -> str:
     """A Python file's text, decoded as Python would (coding cookie, BOM), with latin-1 fallback."""
-    data = path.read_bytes()
+    return decode_source(path.read_bytes())[0]
+
+
+def decode_source(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a Python file's bytes; encoding the text back gives the same bytes."""
     try:
-        with path.open("rb") as stream:
-            encoding, _ = tokenize.detect_encoding(stream.readline)
-        return data.decode(encoding)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding), encoding
     except (LookupError, SyntaxError, UnicodeDecodeError):
-        return data.decode("latin-1")
+        return data.decode("latin-1"), "latin-1"

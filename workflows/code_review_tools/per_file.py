@@ -15,12 +15,12 @@ from ._issues import Issue, make_issue, sort_key
 from ._metrics import measure_functions
 from ._names import name_smells
 from ._smells import comment_smells, function_smells, syntax_error_issue, tree_smells
-from ._source import SourceText, code_lines
+from ._source import SourceText, code_lines, parse
 
 
 def _parse(source: str, path: str) -> ast.Module | Issue:
     try:
-        return ast.parse(source, filename=path)
+        return parse(source, path)
     except SyntaxError as error:
         return syntax_error_issue(error)
     except ValueError as error:  # e.g. null bytes
