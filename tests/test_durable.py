@@ -312,3 +312,15 @@ def test_show_lists_the_records_of_a_maps_items(write_workflow):
     assert [item["status"] for item in step["items"]] == ["succeeded"] * 3
     text = invoke("show", run["run_id"]).stdout
     assert "items: 3 succeeded" in text
+
+
+@pytest.mark.parametrize("args", [["--status", "finished"], ["--limit", "0"]])
+def test_runs_rejects_bad_filters(args):
+    result = invoke("runs", *args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_runs_filters_by_status(write_workflow):
+    invoke("run", write_workflow(COUNTER, TOOLS), "--quiet")
+    assert json.loads(invoke("runs", "--status", "failed", "--json").stdout) == []
+    assert len(json.loads(invoke("runs", "--status", "succeeded", "--json").stdout)) == 1

@@ -31,6 +31,16 @@ def _duration(record: RunRecord) -> str:
 
 
 def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | None) -> None:
+    from typing import get_args
+
+    from wfe.errors import UsageError
+    from wfe.events import RunStatus
+
+    statuses: tuple[RunStatus, ...] = get_args(RunStatus)
+    if status is not None and status not in statuses:
+        raise UsageError(f"--status {status}: not one of {', '.join(statuses)}")
+    if limit < 1:
+        raise UsageError("--limit must be at least 1")
     with open_store(store_path, None) as store:
         records = store.list_runs(status=status, limit=limit)  # type: ignore[arg-type]
     if as_json:
