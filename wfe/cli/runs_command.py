@@ -42,7 +42,7 @@ def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | 
     if limit < 1:
         raise UsageError("--limit must be at least 1")
     with open_store(store_path, None) as store:
-        records = store.list_runs(status=status, limit=limit)  # type: ignore[arg-type]
+        records = store.list_runs(status=status, limit=limit)
     if as_json:
         rows = [{"run_id": r.run_id, "workflow": r.workflow, "status": r.status,
                  "created_at": r.created_at, "finished_at": r.finished_at, "steps": r.step,
