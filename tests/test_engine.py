@@ -18,7 +18,7 @@ from wfe import (
     StepLimitExceeded,
 )
 from wfe.engine import Engine
-from wfe.errors import InputError
+from wfe.errors import InputError, SpecError
 
 LOOP = """
 imports: [TOOLS]
@@ -492,3 +492,32 @@ def test_arun_works_inside_a_running_loop(make_workflow):
     wf = make_workflow(LOOP, TOOLS)
     result = asyncio.run(wf.arun({"n": 2}))
     assert result.ok and result.state["i"] == 2
+
+
+def test_a_circle_of_exhausted_nodes_fails_instead_of_spinning(make_workflow):
+    wf = make_workflow("""
+        imports: [TOOLS]
+        state: {i: {type: int, default: 0}}
+        nodes:
+          a:
+            tool: inc
+            max_visits: 1
+            on_exhausted: b
+            next: [{when: i > 100, then: end}, {then: b}]
+          b: {tool: inc, max_visits: 1, on_exhausted: a, next: a}
+    """, TOOLS)
+    result = wf.run()
+    assert isinstance(result.error, LoopLimitExceeded)
+    assert "circle of exhausted nodes" in str(result.error)
+    assert result.steps == 2
+
+
+def test_a_loop_with_no_way_to_end_is_refused_before_running(make_workflow):
+    with pytest.raises(SpecError, match="no path from 'a' reaches end"):
+        make_workflow("""
+            imports: [TOOLS]
+            state: {i: {type: int, default: 0}}
+            nodes:
+              a: {tool: inc, next: b}
+              b: {tool: inc, next: a}
+        """, TOOLS)

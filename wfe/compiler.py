@@ -57,6 +57,10 @@ class _Compiler:
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
+        if not self.problems:
+            from wfe.reach import dead_ends
+
+            self.problems += dead_ends(nodes, self.spec.start_node)
         if self.problems:
             raise SpecError(sorted(self.problems, key=Problem.sort_key))
         assert schema is not None

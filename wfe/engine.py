@@ -176,12 +176,18 @@ class Engine:
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
         max_steps = self.graph.max_steps
+        detours = 0  # on_exhausted routes taken since the last step
         while name != END:
             node = nodes[name]
             visits = self.visits.get(name, 0)
             if node.max_visits is not None and visits >= node.max_visits:
+                detours += 1
+                if detours > len(nodes):
+                    raise LoopLimitExceeded("on_exhausted routes go round in a circle of "
+                                            "exhausted nodes; none can run", node=name)
                 name = self._exhausted(node)
                 continue
+            detours = 0
             if self.step >= max_steps:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:

@@ -17,7 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
-from wfe.graph import END, Graph, GraphNode, Source
+from wfe.graph import Graph, GraphNode, Source
+from wfe.reach import reachable_from
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
 
@@ -40,8 +41,7 @@ def validate_file(path: Path, imports: Sequence[str] = ()) -> list[Problem]:
         graph = compile_graph(loaded, build_registry(loaded, imports))
     except SpecError as error:
         return sorted(error.problems, key=Problem.sort_key)
-    problems = [*_dead_ends(graph), *_unreachable(graph), *_constant_types(graph),
-                *_unused_keys(graph)]
+    problems = [*_unreachable(graph), *_constant_types(graph), *_unused_keys(graph)]
     return sorted(problems, key=Problem.sort_key)
 
 
@@ -54,69 +54,8 @@ def validate_files(paths: Iterable[Path], imports: Sequence[str] = ()) -> list[P
 
 # --- graph checks --------------------------------------------------------------------------
 
-def _successors(graph: Graph, name: str) -> set[str]:
-    node = graph.nodes[name]
-    targets = {edge.target for edge in node.edges} | {route.target for route in node.on_error}
-    if node.on_exhausted is not None:
-        targets.add(node.on_exhausted)
-    return targets
-
-
-def _reachable_from(graph: Graph, start: str) -> set[str]:
-    seen, todo = {start}, [start]
-    while todo:
-        for target in _successors(graph, todo.pop()):
-            if target != END and target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
-
-
-def _reaches_end(graph: Graph) -> set[str]:
-    """Nodes from which some path reaches `end` (a fixpoint over reversed edges)."""
-    predecessors: dict[str, set[str]] = {name: set() for name in graph.nodes}
-    good: set[str] = set()
-    for name in graph.nodes:
-        for target in _successors(graph, name):
-            if target == END:
-                good.add(name)
-            else:
-                predecessors[target].add(name)
-    todo = list(good)
-    while todo:
-        for source in predecessors[todo.pop()]:
-            if source not in good:
-                good.add(source)
-                todo.append(source)
-    return good
-
-
-def _dead_ends(graph: Graph) -> list[Problem]:
-    good = _reaches_end(graph)
-    reachable = _reachable_from(graph, graph.start)
-    problems = []
-    for name, node in graph.nodes.items():
-        if name not in good and name in reachable:
-            cycle = _cycle_text(graph, name)
-            problems.append(Problem("WFE023", f"no path from '{name}' reaches end{cycle}",
-                                    node.location))
-    return problems
-
-
-def _cycle_text(graph: Graph, name: str) -> str:
-    path, current = [name], name
-    while True:
-        nexts = sorted(t for t in _successors(graph, current) if t != END)
-        if not nexts:
-            return ""
-        current = nexts[0]
-        if current in path:
-            return f" (cycle {' → '.join([*path[path.index(current):], current])})"
-        path.append(current)
-
-
 def _unreachable(graph: Graph) -> list[Problem]:
-    reachable = _reachable_from(graph, graph.start)
+    reachable = reachable_from(graph.nodes, graph.start)
     return [
         Problem("WFE060", f"node '{name}' is never reached from '{graph.start}'", node.location,
                 "warning")
