@@ -4,13 +4,18 @@ checked. Compilation reports every problem at once.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from wfe.errors import Problem, SpecError, did_you_mean
-from wfe.expr import RESERVED_NAMES, Expression, ExpressionRejected, compile_expression
+from wfe.expr import (
+    RESERVED_NAMES,
+    Expression,
+    ExpressionRejected,
+    compile_expression,
+    printable,
+)
 from wfe.graph import (
     Binding,
     Edge,
@@ -43,7 +48,8 @@ class _Compiler:
         self.spec = loaded.spec
         self.registry = registry
         self.problems: list[Problem] = []
-        self.state_keys = set(self.spec.state)
+        self.fields = self.spec.state_fields()
+        self.state_keys = set(self.fields)
         #: Names bound while compiling one node (a `map:` node's item).
         self.local_names: frozenset[str] = frozenset()
 
@@ -80,7 +86,7 @@ class _Compiler:
     # --- state ---------------------------------------------------------------------------
 
     def _schema(self) -> StateSchema | None:
-        fields = self.spec.state_fields()
+        fields = self.fields
         custom: dict[str, Reducer] = {}
         for key, state_field in fields.items():
             path: YamlPath = ("state", key)
@@ -122,7 +128,7 @@ class _Compiler:
             kind=node.kind,
             location=self.loaded.location(path, at_key=True),
             out=node.out,
-            retry=_policy(retry),
+            retry=RetryPolicy.of(retry),
             timeout=node.timeout if node.timeout is not None else defaults.timeout,
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
@@ -133,7 +139,7 @@ class _Compiler:
             isolation=node.isolation or "thread",
         )
         if node.out is not None and node.out not in self.state_keys:
-            self._undeclared(node.out, (*path, "out"))
+            self.undeclared(node.out, (*path, "out"))
         if node.on_error is not None and "error" not in self.state_keys:
             self.problem("WFE050", "on_error writes state key 'error': declare it "
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
@@ -176,7 +182,7 @@ class _Compiler:
             branch = GraphNode(
                 name=f"{compiled.name}/{name}", kind="tool",
                 location=self.loaded.location(where, at_key=True), out=spec.out,
-                retry=_policy(retry), timeout=spec.timeout or compiled.timeout,
+                retry=RetryPolicy.of(retry), timeout=spec.timeout or compiled.timeout,
                 description=spec.description, isolation=spec.isolation or compiled.isolation,
             )
             branch.tool = self._tool(spec.tool, (*where, "tool"))
@@ -203,8 +209,8 @@ class _Compiler:
     def _check_shared_write(self, key: str, branch: str, writers: dict[str, str],
                             path: YamlPath) -> None:
         if key not in self.state_keys:
-            self._undeclared(key, path)
-        elif key in writers and self.spec.state_fields()[key].reduce == "replace":
+            self.undeclared(key, path)
+        elif key in writers and self.fields[key].reduce == "replace":
             self.problem("WFE050", f"branches '{writers[key]}' and '{branch}' both write state "
                          f"key '{key}', which has no reducer to combine them (add reduce: ...)",
                          path)
@@ -219,13 +225,13 @@ class _Compiler:
         if compiled.item_name in self.state_keys | RESERVED_NAMES:
             self.problem("WFE050", f"`as: {compiled.item_name}` hides a state key or reserved "
                          "name; pick another name", (*path, "as"))
-        compiled.items = self._expression(node.map, (*path, "map"))
+        compiled.items = self.expression(node.map, (*path, "map"))
         compiled.concurrency = node.concurrency or DEFAULT_CONCURRENCY
         compiled.collect = node.collect
         if node.collect is not None:
             if node.collect not in self.state_keys:
-                self._undeclared(node.collect, (*path, "collect"))
-            elif not is_list_type(self.spec.state_fields()[node.collect].type):
+                self.undeclared(node.collect, (*path, "collect"))
+            elif not is_list_type(self.fields[node.collect].type):
                 self.problem("WFE050", f"collect: state key '{node.collect}' must be a list",
                              (*path, "collect"))
         self.local_names = frozenset({compiled.item_name})
@@ -234,7 +240,7 @@ class _Compiler:
         for key, type_text in expects.items():
             where: YamlPath = (*path, "expects", key)
             if key not in self.state_keys:
-                self._undeclared(key, where)
+                self.undeclared(key, where)
             try:
                 parse_type(type_text)
             except TypeSyntaxError as error:
@@ -242,12 +248,6 @@ class _Compiler:
         return dict(expects)
 
     def undeclared(self, key: str, path: YamlPath) -> None:
-        self._undeclared(key, path)
-
-    def expression(self, text: str, path: YamlPath) -> Expression | None:
-        return self._expression(text, path)
-
-    def _undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)
         self.problem("WFE050", f"state key '{key}' is not declared under `state:`{hint}", path)
 
@@ -308,11 +308,11 @@ class _Compiler:
                 self._check_names(expression, path)
         return template
 
-    def _expression(self, text: str, path: YamlPath) -> Expression | None:
+    def expression(self, text: str, path: YamlPath) -> Expression | None:
         try:
             expression = compile_expression(text)
         except ExpressionRejected as error:
-            self.problem(error.code, f"{error.message} in `{_shown(text)}`", path)
+            self.problem(error.code, f"{error.message} in `{printable(text)}`", path)
             return None
         self._check_names(expression, path)
         return expression
@@ -337,7 +337,7 @@ class _Compiler:
                                  "last", branch_path)
                 edges.append(Edge(branch.then))
                 continue
-            condition = self._expression(branch.when, (*branch_path, "when"))
+            condition = self.expression(branch.when, (*branch_path, "when"))
             edges.append(Edge(branch.then, condition))
         if edges and edges[-1].condition is not None:
             # No default: when nothing holds, the run ends (documented in the README).
@@ -387,17 +387,6 @@ def _cache_ttl(node: Node) -> float | None:
     if node.cache is True or node.cache.ttl is None:
         return math.inf
     return node.cache.ttl
-
-
-def _policy(retry: Retry) -> RetryPolicy:
-    return RetryPolicy(retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.jitter,
-                       frozenset(retry.on) if retry.on is not None else None)
-
-
-def _shown(text: str, limit: int = 80) -> str:
-    """An expression as it can be printed on one line: escapes visible, long ones shortened."""
-    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
-    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
 def compile_graph(loaded: LoadedSpec, registry: Registry,

@@ -5,6 +5,7 @@ Only modules named there are imported; a tool name is never resolved by importin
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
@@ -75,18 +76,28 @@ def register_modules(
     return problems
 
 
-def register_entry_points(registry: Registry) -> list[Problem]:
-    """Register the tools that installed packages declare in the `wfe.tools` group."""
+@functools.cache
+def _entry_point_objects() -> tuple[tuple[Location, object | None, str], ...]:
+    """Each `wfe.tools` entry point loaded once per process: (where, object, load error)."""
     from importlib.metadata import entry_points
 
-    problems: list[Problem] = []
+    found: list[tuple[Location, object | None, str]] = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         where = Location(f"entry point {entry.name} = {entry.value}")
         try:
-            loaded = entry.load()
+            found.append((where, entry.load(), ""))
         except Exception as error:
-            message = f"cannot load tools from entry point '{entry.name}': {error}"
-            problems.append(Problem("WFE033", message, where))
+            found.append((where, None, f"cannot load tools from entry point '{entry.name}': "
+                                       f"{error}"))
+    return tuple(found)
+
+
+def register_entry_points(registry: Registry) -> list[Problem]:
+    """Register the tools that installed packages declare in the `wfe.tools` group."""
+    problems: list[Problem] = []
+    for where, loaded, failure in _entry_point_objects():
+        if failure:
+            problems.append(Problem("WFE033", failure, where))
             continue
         try:
             if isinstance(loaded, ModuleType):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import tokenize
 import warnings
@@ -322,3 +323,9 @@ def _literal_number(node: ast.AST) -> int | float | None:
     if isinstance(node, ast.Constant) and type(value) in (int, float):
         return sign * value  # type: ignore[no-any-return]
     return None
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """An expression as it can be printed on one line: escapes visible, long ones shortened."""
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."

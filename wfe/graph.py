@@ -14,7 +14,7 @@ from wfe.errors import Location
 from wfe.expr import Expression
 from wfe.registry import Registry, ToolDef
 from wfe.spec.load import LoadedSpec
-from wfe.spec.models import END
+from wfe.spec.models import END, Retry
 from wfe.state import StateSchema
 
 __all__ = [
@@ -58,6 +58,12 @@ class RetryPolicy:
     max_delay: float = 60.0
     jitter: bool = False
     on: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, retry: Retry) -> RetryPolicy:
+        """The policy a node's (or the defaults') `retry:` mapping stands for."""
+        return cls(retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.jitter,
+                   frozenset(retry.on) if retry.on is not None else None)
 
     def delay_before(self, attempt: int, random: float) -> float:
         """Seconds to wait before `attempt` (2, 3, ...): capped exponential, full jitter."""

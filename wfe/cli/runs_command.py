@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,9 +106,7 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
     console.print(table)
     for s in steps:
         if s.items:
-            counts: dict[str, int] = {}
-            for item in s.items:
-                counts[item.get("status", "?")] = counts.get(item.get("status", "?"), 0) + 1
+            counts = Counter(item.get("status", "?") for item in s.items)
             summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
             console.print(f"step {s.step} ({s.node}) items: {summary}", markup=False)
             for item in s.items:
