@@ -203,15 +203,35 @@ def test_events_of_a_running_step_are_written_without_a_checkpoint(store: Store)
     assert time.monotonic() - began < 1.0
 
 
-def test_events_are_encoded_when_written_not_when_queued(store: Store) -> None:
-    # The contract with the engine: a step's events are committed with the step, before the
-    # next tool runs, so queuing costs no encoding on the engine's thread.
+def test_events_say_what_was_true_at_their_steps_checkpoint(store: Store) -> None:
+    # The contract with the engine: a step's events are encoded by the step's checkpoint (so
+    # queuing costs no encoding, and later changes to the values cannot leak in).
     lease = store.create_run(new_run())
     emitted = event(lease.run_id, 1, updates={"items": [1]})
     store.add_events(lease, [emitted])
     emitted["updates"]["items"].append(2)
     store.checkpoint(lease, step(1, "a", {}, "end"))
+    emitted["updates"]["items"].append(3)
+    wait_for(lambda: store.events(lease.run_id) != [], seconds=2)
     assert store.events(lease.run_id)[0]["updates"] == {"items": [1, 2]}
+
+
+def test_full_durability_commits_a_steps_events_with_it(db: Path) -> None:
+    with Store.open(db, durability="full") as store:
+        lease = store.create_run(new_run())
+        store.add_events(lease, [event(lease.run_id, 1)])
+        store.checkpoint(lease, step(1, "a", {}, "end"))
+        assert [e["seq"] for e in store.events(lease.run_id)] == [1]
+
+
+def test_normal_durability_writes_a_fast_steps_events_within_the_flush_delay(db: Path) -> None:
+    with Store.open(db, durability="normal") as store:
+        lease = store.create_run(new_run())
+        for number in (1, 2, 3):
+            store.add_events(lease, [event(lease.run_id, number)])
+            store.checkpoint(lease, step(number, "a", {}, "a"))
+        wait_for(lambda: len(store.events(lease.run_id)) == 3, seconds=2)
+        assert [e["seq"] for e in store.events(lease.run_id)] == [1, 2, 3]
 
 
 def test_events_after_seq_and_limit(store: Store) -> None:
@@ -233,6 +253,7 @@ def test_events_already_stored_are_not_written_again(store: Store) -> None:
     store.add_events(lease, [event(lease.run_id, seq, message="again") for seq in (1, 2, 3, 4)])
     store.add_events(lease, [event(lease.run_id, 5, message="new")])
     store.checkpoint(lease, step(2, "a", {}, "end"))
+    wait_for(lambda: len(store.events(lease.run_id)) == 5, seconds=2)
     assert [(e["seq"], e["message"]) for e in store.events(lease.run_id)] == [
         (1, "first"), (2, "first"), (3, "first"), (4, "again"), (5, "new")]
 

@@ -1,8 +1,11 @@
 """Events queued in memory, and the thread that writes them ahead of their step.
 
-A fast step never needs the thread: its events go in with the step's checkpoint. Events of a
-slow step (a tool still running) are written within about 2 * FLUSH_DELAY of being queued, so
-`wfe logs --follow` sees the node start. The same thread renews the heartbeat of owned runs.
+A fast step never needs the thread: its events go in with a checkpoint. With durability
+"normal" a checkpoint encodes the step's events (so later changes to what they refer to cannot
+leak in) but writes them only once the oldest has waited FLUSH_DELAY: one events row per ~50 ms
+instead of one per step. Events of a slow step (a tool still running) are written by the thread
+within about 2 * FLUSH_DELAY of being queued, so `wfe logs --follow` sees the node start. The same
+thread renews the heartbeat of owned runs.
 
 Writes are serialised by `write_lock` (shared with the Store's own connection): a checkpoint
 and a flush never interleave, so the stored events of a run are always a gapless prefix.
@@ -10,6 +13,7 @@ and a flush never interleave, so the stored events of a run are always a gapless
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from wfe.errors import WfeError
 from wfe.store.errors import LeaseLost
 from wfe.store.liveness import HEARTBEAT_SECONDS
-from wfe.store.records import Lease, QueuedEvent
+from wfe.store.records import EventBatch, Lease, QueuedEvent
 from wfe.store.writes import flush_events
 
 FLUSH_DELAY = 0.05
@@ -32,7 +36,7 @@ RETRY_DELAY = 1.0
 @dataclass(slots=True)
 class _Pending:
     due: float  # monotonic time by which these events should be written
-    events: list[QueuedEvent]
+    batch: EventBatch
 
 
 class Flusher:
@@ -83,27 +87,33 @@ class Flusher:
         with self._lock:
             pending = self._pending.get(lease.token)
             if pending is None:
-                self._pending[lease.token] = _Pending(time.monotonic() + FLUSH_DELAY, events)
+                self._pending[lease.token] = _Pending(time.monotonic() + FLUSH_DELAY,
+                                                      EventBatch([], events))
             else:
-                pending.events.extend(events)
+                pending.batch.events.extend(events)
 
-    def take(self, lease: Lease) -> list[QueuedEvent]:
-        """Every queued event of the run; the caller holds write_lock."""
+    def take(self, lease: Lease) -> tuple[EventBatch, float]:
+        """Every queued event of the run and when they fall due; the caller holds write_lock."""
         with self._lock:
             pending = self._pending.pop(lease.token, None)
-        return pending.events if pending is not None else []
+        if pending is None:
+            return EventBatch([], []), math.inf
+        return pending.batch, pending.due
 
-    def put_back(self, lease: Lease, events: list[QueuedEvent], delay: float = 0.0) -> None:
-        """Events whose write failed go back in front of any queued since."""
-        if not events:
+    def put_back(self, lease: Lease, batch: EventBatch, due: float | None = None) -> None:
+        """Events not written (yet) go back in front of any queued since; `due` defaults to
+        FLUSH_DELAY from now."""
+        if batch.empty:
             return
-        due = time.monotonic() + (delay or FLUSH_DELAY)
+        if due is None:
+            due = time.monotonic() + FLUSH_DELAY
         with self._lock:
             pending = self._pending.get(lease.token)
             if pending is None:
-                self._pending[lease.token] = _Pending(due, events)
+                self._pending[lease.token] = _Pending(due, batch)
             else:
-                pending.events[:0] = events
+                batch.events.extend(pending.batch.events)
+                pending.batch = batch
                 pending.due = max(pending.due, due)
 
     def stop(self) -> None:
@@ -135,7 +145,7 @@ class Flusher:
 
     def _flush(self, conn: sqlite3.Connection, lease: Lease, *, retry: bool) -> None:
         with self._write_lock:
-            events = self.take(lease)
+            events, _ = self.take(lease)
             try:
                 flush_events(conn, self._path, lease, events, time.time())
             except LeaseLost:
@@ -144,7 +154,7 @@ class Flusher:
             except (sqlite3.Error, WfeError):
                 # Kept for the next try, or for the run's checkpoint, which reports the error.
                 if retry:
-                    self.put_back(lease, events, RETRY_DELAY)
+                    self.put_back(lease, events, time.monotonic() + RETRY_DELAY)
                     self._beat_in(lease, RETRY_DELAY)
                 return
         self._beat_in(lease, HEARTBEAT_SECONDS)

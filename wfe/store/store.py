@@ -30,9 +30,9 @@ from wfe.store.liveness import owner_dead
 from wfe.store.records import (
     Checkpoint,
     Durability,
+    EventBatch,
     Lease,
     NewRun,
-    QueuedEvent,
     RunRecord,
     StepRecord,
     encode,
@@ -162,7 +162,8 @@ class Store:
             flusher.own(lease)
         return self._with_queued_events(
             lease, lambda events: writes.write_checkpoint(self._conn, self._name, lease, row,
-                                                          events))
+                                                          events),
+            defer=self.durability == "normal")
 
     @_guarded
     def finish(self, lease: Lease, status: RunStatus, *, state: dict[str, Any],
@@ -179,19 +180,31 @@ class Store:
                                                       values, events, time.time()))
         self._flusher.disown(lease)
 
-    def _with_queued_events(self, lease: Lease, write: Callable[[list[QueuedEvent]], R]) -> R:
-        """Run a write that also stores the run's queued events; on failure they stay queued."""
+    def _with_queued_events(self, lease: Lease, write: Callable[[EventBatch], R], *,
+                            defer: bool = False) -> R:
+        """Run a write that also stores the run's queued events; on failure they stay queued.
+
+        With `defer`, events that are not due yet are only sealed (encoded) and stay queued.
+        """
         flusher = self._flusher
         with self._write_lock:
-            events = flusher.take(lease)
+            events, due = flusher.take(lease)
+            held = None
+            if defer and time.monotonic() < due:
+                events.seal(lease.run_id)
+                held, events = events, EventBatch([], [])
             try:
                 return write(events)
             except LeaseLost:
                 flusher.disown(lease)
+                held = None
                 raise
             except BaseException:
                 flusher.put_back(lease, events)
                 raise
+            finally:
+                if held is not None:
+                    flusher.put_back(lease, held, due)
 
     # --- anybody -----------------------------------------------------------------------------
 
@@ -199,6 +212,12 @@ class Store:
     def request_cancel(self, run_id: str) -> None:
         """Ask a running run to stop at its next step boundary."""
         writes.request_cancel(self._conn, self._name, run_id, time.time())
+
+    @_guarded
+    def cancel_requested(self, run_id: str) -> bool:
+        """Whether `wfe cancel` asked the run to stop (a step in flight may look, not only the
+        next checkpoint)."""
+        return reads.cancel_requested(self._conn, run_id)
 
     @_guarded
     def mark_interrupted_if_dead(self, run_id: str) -> None:

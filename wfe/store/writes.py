@@ -7,7 +7,6 @@ commit through) the run's owner_token must still be the lease's token, or nothin
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from typing import Any
 
 from wfe.events import RunStatus
@@ -22,7 +21,7 @@ from wfe.store.errors import (
     UnknownRun,
 )
 from wfe.store.liveness import HOST, owner_dead
-from wfe.store.records import Lease, NewRun, QueuedEvent, encode
+from wfe.store.records import EventBatch, Lease, NewRun, encode
 from wfe.store.schema import KEY_BITS
 
 _FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
@@ -54,19 +53,20 @@ def _fence(conn: sqlite3.Connection, lease: Lease) -> tuple[int, bool, int]:
     return row[0], bool(row[2]), row[3]
 
 
-def _insert_events(conn: sqlite3.Connection, base: int, events: Sequence[QueuedEvent]) -> None:
+def _insert_events(conn: sqlite3.Connection, base: int, batch: EventBatch, run_id: str) -> None:
     """One row for the batch. Events already stored (same seq) are skipped, never rewritten."""
-    queue = sorted(events, key=lambda queued: queued[0])
-    while queue:
-        first, last = queue[0][0], queue[-1][0]
+    batch.seal(run_id)
+    while batch.chunks:
+        first, last = batch.chunks[0][0], batch.chunks[-1][1]
         if not 0 < first <= last <= _MAX_NUMBER:
             raise ValueError(f"event seq out of range: {first}..{last}")
-        body = encode([event for _, event in queue], "event", str(queue[0][1].get("run_id")))
+        body = "[" + ",".join(chunk[2] for chunk in batch.chunks) + "]"
         if conn.execute(_INSERT_EVENTS, (base + first, last, body)).rowcount:
             return
         stored = conn.execute("SELECT last_seq FROM events WHERE key = ?",
                               (base + first,)).fetchone()[0]
-        queue = [event for event in queue if event[0] > stored]
+        batch = EventBatch([], [queued for queued in batch.decoded() if queued[0] > stored])
+        batch.seal(run_id)
 
 
 def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid: int,
@@ -113,7 +113,7 @@ def claim_run(conn: sqlite3.Connection, path: str, run_id: str, allow: frozenset
 
 
 def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, row: StepRow,
-                     events: Sequence[QueuedEvent]) -> bool:
+                     events: EventBatch) -> bool:
     """The step and the events before it, in one transaction; True when cancel was requested.
 
     The step row is the run's new cursor (see the `runs` table), so the run row is not written.
@@ -124,8 +124,8 @@ def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, row: Ste
     try:
         run_no, cancel, _ = _fence(conn, lease)
         base = run_no << KEY_BITS
-        if events:
-            _insert_events(conn, base, events)
+        if not events.empty:
+            _insert_events(conn, base, events, lease.run_id)
         try:
             conn.execute(_INSERT_STEP, (base + row[0], *row))
         except sqlite3.IntegrityError:
@@ -138,25 +138,25 @@ def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, row: Ste
 
 
 def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunStatus,
-                 values: tuple[str, str | None, str | None], events: Sequence[QueuedEvent],
+                 values: tuple[str, str | None, str | None], events: EventBatch,
                  now: float) -> None:
     """The final (or waiting) status, state, error and waiting; ownership is released."""
     finished = None if status in ("waiting", "interrupted") else now
     with transaction(conn, path):
         run_no, _, step = _fence(conn, lease)
         base = run_no << KEY_BITS
-        _insert_events(conn, base, events)
+        _insert_events(conn, base, events, lease.run_id)
         latest: Any = conn.execute(_LATEST_STEP, (base, base + _MAX_NUMBER)).fetchone()
         cursor = latest if latest is not None and latest[0] > step else (None, None, None)
         conn.execute(_FINISH, (status, *values, finished, now, *cursor, run_no))
 
 
-def flush_events(conn: sqlite3.Connection, path: str, lease: Lease,
-                 events: Sequence[QueuedEvent], now: float) -> None:
+def flush_events(conn: sqlite3.Connection, path: str, lease: Lease, events: EventBatch,
+                 now: float) -> None:
     """Events written ahead of their step, and a heartbeat; LeaseLost when fenced out."""
     with transaction(conn, path):
         run_no, _, _ = _fence(conn, lease)
-        _insert_events(conn, run_no << KEY_BITS, events)
+        _insert_events(conn, run_no << KEY_BITS, events, lease.run_id)
         conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_no = ?", (now, run_no))
 
 
