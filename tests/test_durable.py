@@ -208,19 +208,35 @@ def test_cancel_stops_a_running_run_at_a_step_boundary(write_workflow):
     assert shown["status"] == "cancelled" and shown["state"]["i"] < 200
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGKILL, -9)])
+@pytest.mark.parametrize(("sig", "code"),
+                         [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
 def test_a_stopped_run_shows_interrupted_and_resumes_to_the_same_end(write_workflow, tmp_path,
-                                                                       sig, code):
+                                                                       monkeypatch, sig, code):
     path = write_workflow(COUNTER, TOOLS)
-    process = wfe_process("run", path, "-i", "n=30", "--quiet", env={"WFE_TEST_DELAY": "0.05"})
-    run_id = _wait_for_run(min_steps=2)
+    effects = tmp_path / "effects.log"
+    monkeypatch.setenv("WFE_TEST_EFFECTS", str(effects))
+    process = wfe_process("run", path, "-i", "n=30", "--quiet", env={"WFE_TEST_DELAY": "0.4"})
+    _wait_for_lines(effects, 3)  # steps 1 and 2 are done; the tool of step 3 is running
     process.send_signal(sig)
     assert process.wait(timeout=20) == code
     assert "Traceback" not in process.stderr.read()
-    assert show_json(run_id)["status"] == "interrupted"
-    resumed = invoke("resume", run_id, "--quiet", "--output", tmp_path / "out.json")
+    [run] = runs_json()
+    shown = show_json(run["run_id"])
+    assert shown["status"] == "interrupted"
+    assert [s["step"] for s in shown["steps"]] == [1, 2]  # the last finished step is persisted
+    resumed = invoke("resume", run["run_id"], "--quiet", "--output", tmp_path / "out.json")
     assert resumed.exit_code == 0, resumed.output
     assert json.loads((tmp_path / "out.json").read_text())["i"] == 30
+    keys = effects.read_text().split()
+    # Only the step in flight ran again, with the same idempotency key.
+    assert keys == [f"inc:{run['run_id']}:inc:{n}" for n in (1, 2, 3, *range(3, 31))]
+
+
+def _wait_for_lines(path: Path, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and len(path.read_text().splitlines()) >= count):
+        assert time.monotonic() < deadline, f"{path} never reached {count} lines"
+        time.sleep(0.01)
 
 
 def test_ctrl_c_stops_at_once_with_exit_130_and_leaves_the_run_resumable(write_workflow):
@@ -249,6 +265,24 @@ def test_detach_prints_the_id_and_logs_follow_streams_to_the_end(write_workflow)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[-1]["event"] == "run_finished" and events[-1]["status"] == "succeeded"
     assert time.perf_counter() - started < 60
+
+
+def test_logs_follow_of_a_resumed_run_goes_past_its_earlier_pause(write_workflow):
+    path = write_workflow(APPROVAL, TOOLS)
+    assert invoke("run", path, "--quiet").exit_code == 3
+    [run] = runs_json()
+    resumed = wfe_process("resume", run["run_id"], "-i", "approved=true", "-i", "note=ok",
+                          "--quiet", env={"WFE_TEST_DELAY": "1.5"})
+    deadline = time.monotonic() + 30
+    while runs_json()[0]["status"] != "running":
+        assert time.monotonic() < deadline and resumed.poll() is None, "resume never started"
+        time.sleep(0.02)
+    followed = subprocess.run([sys.executable, "-m", "wfe", "logs", run["run_id"], "--follow",
+                               "--json"], capture_output=True, text=True, timeout=60)
+    assert resumed.wait(timeout=60) == 0
+    finished = [json.loads(line) for line in followed.stdout.splitlines()
+                if json.loads(line)["event"] == "run_finished"]
+    assert [e["status"] for e in finished] == ["waiting", "succeeded"]
 
 
 def test_graph_run_annotates_visits(write_workflow):

@@ -73,6 +73,10 @@ def lock() -> dict:
     return {"where": threading.Lock()}
 
 @tool
+def bump(state) -> None:
+    state["total"] = state.get("total", 0) + 5
+
+@tool
 def vanish() -> None:
     os._exit(3)
 
@@ -180,6 +184,13 @@ def test_a_call_in_a_process_returns_its_result_and_its_logs(make_workflow):
     assert result.state["where"] != os.getpid()
     logs = [(e["node"], e["message"]) for e in events if e["event"] == "log"]
     assert logs == [("f", "adding"), ("f", "attempt 1")]
+
+
+def test_changes_to_the_state_copy_in_a_process_come_back_as_updates(make_workflow):
+    wf = workflow(make_workflow, "  f: {tool: bump, isolation: process}\n")
+    result = wf.run({"total": 1})
+    assert result.ok, result.error
+    assert result.state["total"] == 6
 
 
 def test_an_async_tool_runs_in_the_process_too(make_workflow):

@@ -61,7 +61,7 @@ class Workflow:
         *,
         listeners: Sequence[Listener] = (),
         run_id: str | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         journal: Journal | None = None,
         ask: Asker | None = None,
         state: State | None = None,
@@ -74,23 +74,31 @@ class Workflow:
         `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
         commits every step durably; `ask` prompts a person at interrupt nodes; `cache` keeps
         the results of `cache:` nodes (`wfe.cache.StoreCache(store)`; None: no caching).
+        `executor` is where map items and parallel branches call their tools: an executor, or
+        an executor URL (`"dask"`, `"dask://HOST:PORT"`) opened and closed around this run.
         """
+        import asyncio
+
+        from wfe.cluster import open_executor, remote_tools
         from wfe.engine import Engine  # asyncio and the engine load only when a run starts
 
         inputs = dict(inputs or {})
         if state is None:
             state = self.initial_state(inputs)
-        engine = Engine(
-            self.graph,
-            run_id=run_id or new_run_id(),
-            inputs=inputs,
-            listeners=list(listeners),
-            executor=executor,
-            journal=journal,
-            ask=ask,
-            cache=cache,
-        )
-        return await engine.run(state, cursor, answers)
+        opened = None
+        if isinstance(executor, str):
+            opened = executor = await asyncio.to_thread(open_executor, executor, "executor")
+        try:
+            check = getattr(executor, "check", None)
+            if check is not None:
+                await asyncio.to_thread(check, remote_tools(self.graph))
+            engine = Engine(self.graph, run_id=run_id or new_run_id(), inputs=inputs,
+                            listeners=list(listeners), fanout=executor, journal=journal,
+                            ask=ask, cache=cache)
+            return await engine.run(state, cursor, answers)
+        finally:
+            if opened is not None:
+                opened.close()
 
     def run(
         self,
@@ -100,12 +108,13 @@ class Workflow:
         run_id: str | None = None,
         journal: Journal | None = None,
         cache: Cache | None = None,
+        executor: Executor | str | None = None,
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise)."""
         import asyncio
 
         return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal,
-                                     cache=cache))
+                                     cache=cache, executor=executor))
 
     def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:
         """The run's events as they happen; the run goes on in a background thread."""

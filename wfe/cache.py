@@ -130,7 +130,7 @@ async def call_item(engine: Engine, node: GraphNode, label: str, kwargs: dict[st
         engine.report_started(label)
         info.log(HIT_MESSAGE)
         return 1, found.value
-    attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+    attempt, result, _ = await engine.call(node, label, kwargs, info, inline, fanout=True)
     if found.key is not None and node.collect not in engine.graph.schema.secret_keys:
         engine.cache.remember(node, found.key, result)
     return attempt, result

@@ -363,7 +363,10 @@ class _Compiler:
                 self.problem("WFE020", f"unknown node '{target}'{did_you_mean(target, names)}",
                              path)
 
-        if self.spec.start is not None and self.spec.start not in names:
+        if self.spec.start == END:
+            self.problem("WFE020", f"start must name a node; '{END}' is where a run stops",
+                         ("start",))
+        elif self.spec.start is not None and self.spec.start not in names:
             check(self.spec.start, ("start",))
         for name, node in self.spec.nodes.items():
             path: YamlPath = ("nodes", name)

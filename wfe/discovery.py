@@ -24,10 +24,13 @@ ENTRY_POINT_GROUP = "wfe.tools"
 
 
 def _module_file(name: str, folder: Path) -> Path | None:
-    relative = Path(*name.split("."))
-    for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+    try:
+        relative = Path(*name.split("."))
+        for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    except (OSError, ValueError):  # not a name a file could have ("", "..", far too long)
+        return None
     return None
 
 

@@ -52,6 +52,10 @@ class StoreJournal:
         )
         return self.store.checkpoint(self.lease, checkpoint)
 
+    def cancel_requested(self) -> bool:
+        """`wfe cancel` was asked for; the engine looks while a cluster runs a fan-out step."""
+        return self.store.cancel_requested(self.lease.run_id)
+
     def run_ended(
         self,
         status: RunStatus,

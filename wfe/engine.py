@@ -66,6 +66,7 @@ class Engine:
         inputs: Mapping[str, Any] | None = None,
         listeners: list[Listener] | None = None,
         executor: Executor | None = None,
+        fanout: Executor | None = None,
         journal: Journal | None = None,
         ask: Asker | None = None,
         cache: Cache | None = None,
@@ -83,6 +84,11 @@ class Engine:
         # Sync tools without a timeout run inline (no thread hop) unless another executor
         # was asked for.
         self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
+        #: Where map items and parallel branches call tools (a cluster, say; see wfe.cluster).
+        self.fanout: Executor = fanout or self.executor
+        self.inline_fanout = self.inline_sync and self.fanout is self.executor
+        self.cancel_requested: Callable[[], bool] | None = getattr(
+            journal, "cancel_requested", None) if self.fanout is not self.executor else None
         self.journal = journal
         self.ask = ask
         #: Results of `cache:` nodes; None: no caching. A subgraph shares its parent's.
@@ -285,10 +291,11 @@ class Engine:
         return attempt, self._commit(node, kwargs, result, info.step, began)
 
     async def call(self, node: GraphNode, label: str, kwargs: dict[str, Any], info: StepInfo,
-                   inline: bool) -> tuple[int, Any, float]:
+                   inline: bool, *, fanout: bool = False) -> tuple[int, Any, float]:
         """Call the node's tool with its retries: (attempts made, the result, when it began).
 
         `label` names the call in events: the node, a branch (`fan/lint`) or an item (`map[3]`).
+        `fanout`: a branch's or an item's call, which goes to the fan-out executor.
         """
         tool = node.tool
         assert tool is not None
@@ -306,8 +313,9 @@ class Engine:
                 if inline:
                     result = tool.fn(**kwargs)
                 else:
-                    result = await self.executor.call(tool, kwargs, node.timeout, info,
-                                                      isolation=node.isolation)
+                    executor = self.fanout if fanout else self.executor
+                    result = await executor.call(tool, kwargs, node.timeout, info,
+                                                 isolation=node.isolation)
             except Exception as error:  # tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")

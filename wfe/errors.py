@@ -3,7 +3,8 @@
     WfeError                       exit code 1 unless the subclass says otherwise
     ├── SpecError                  an invalid workflow file: one or more Problems (exit 2)
     ├── UsageError                 bad command-line usage or inputs (exit 2)
-    │   └── InputError             an input that does not fit the state schema
+    │   ├── InputError             an input that does not fit the state schema
+    │   └── ExecutorError          the executor (a Dask cluster) cannot run this workflow's tools
     └── RunError                   a run that failed (exit 1); names the node where it can
         ├── NodeFailed             a tool raised (after its retries) and nothing routed it
         ├── StateError             an update or input broke the state schema
@@ -18,6 +19,7 @@ for load-time problems, the node name for run-time ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -77,12 +79,28 @@ class Problem:
     location: Location
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # Messages quote names and values from the file, which YAML escapes can fill with line
+        # breaks and terminal control sequences: a problem must print as one plain line.
+        object.__setattr__(self, "message", one_line(self.message))
+
     def format(self) -> str:
         return f"{self.location}: {self.severity}[{self.code}]: {self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
         return (loc.file, loc.line, loc.col, self.code)
+
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control, bidirectional or invisible characters escaped
+    (`\\n`, `\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
@@ -111,6 +129,11 @@ class InputError(UsageError):
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class ExecutorError(UsageError):
+    """`--executor` names a cluster that cannot be reached, has no workers, or cannot import a
+    tool; raised before the run starts, so nothing is recorded."""
 
 
 @dataclass

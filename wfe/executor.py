@@ -7,12 +7,17 @@ waiting and the thread runs on to its end.
 
 A node with `isolation: process` runs its tool, sync or async, in a worker process of its own
 instead (see wfe.isolation): its timeout, and cancelling it, kill that process.
+
+A `ClusterExecutor` runs calls elsewhere (wfe.dask_executor: a Dask cluster). The engine gives it
+the calls of `map:` items and `parallel:` branches only; wfe.cluster opens one from an executor
+URL (`--executor dask://HOST:PORT`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from wfe.context import StepInfo, reset_step, set_step
@@ -31,6 +36,19 @@ class Executor(Protocol):
         self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
         *, isolation: str = "thread",
     ) -> Any: ...
+
+
+class ClusterExecutor(Executor, Protocol):
+    """An executor whose calls run on other processes or machines, opened for one or more runs.
+
+    `check` is called before a run with the tools its fan-out nodes call: it raises
+    ExecutorError (naming the tool, its module and the worker) when one cannot be imported
+    there. `close` releases the cluster (and stops one it started); calls still in flight end.
+    """
+
+    def check(self, tools: Collection[ToolDef]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class LocalExecutor:

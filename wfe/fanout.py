@@ -27,21 +27,34 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
     """Run a parallel, map or workflow node as one step: (attempts, the updates written)."""
     from wfe.engine import ToolFailure
 
+    # Branches and items copy this: their ctx.step is this step and their idempotency key
+    # this node's visit (the same after a resume), not those of the last tool node that ran.
+    info = engine.info
+    info.node, info.step, info.visit = node.name, engine.step, engine.visits[node.name]
     began = time.monotonic()
     engine.report_started(node.name)
     try:
-        if node.kind == "parallel":
-            attempts, written = await _parallel(engine, node)
-        elif node.kind == "map":
-            attempts, written = await _map(engine, node)
+        if engine.cancel_requested is not None:
+            from wfe.cluster import stop_on_cancel
+
+            attempts, written = await stop_on_cancel(_compound(engine, node),
+                                                     engine.cancel_requested)
         else:
-            updates = await run_subgraph(engine, node, engine.scope, f"{node.name}/")
-            attempts, written = 1, engine.graph.schema.apply(engine.state, updates, node.name)
+            attempts, written = await _compound(engine, node)
     except ToolFailure as failure:
         engine.report_failed(node.name, failure.error)
         raise
     engine.report_finished(node.name, written, began)
     return attempts, written
+
+
+async def _compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    if node.kind == "parallel":
+        return await _parallel(engine, node)
+    if node.kind == "map":
+        return await _map(engine, node)
+    updates = await run_subgraph(engine, node, engine.scope, f"{node.name}/")
+    return 1, engine.graph.schema.apply(engine.state, updates, node.name)
 
 
 # --- parallel --------------------------------------------------------------------------------
@@ -51,7 +64,8 @@ async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any
     info.node = branch.name
     kwargs = bind_arguments(branch, engine.state, engine.scope)
     began = time.monotonic()
-    attempt, result, _ = await engine.call(branch, branch.name, kwargs, info, inline=False)
+    attempt, result, _ = await engine.call(branch, branch.name, kwargs, info, inline=False,
+                                           fanout=True)
     updates = updates_of(branch, kwargs, engine.state, result)
     engine.report_finished(branch.name, updates, began)
     return attempt, updates
@@ -169,14 +183,16 @@ async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
     try:
         scope = ItemScope(engine.scope, node.item_name, item)
         if node.subgraph is not None:
-            attempt, result = 1, await run_subgraph(engine, node, scope, f"{label}/")
+            attempt, result = 1, await run_subgraph(engine, node, scope, f"{label}/",
+                                                    in_item=True)
         else:
             kwargs = bind_arguments(node, engine.state, scope, item)
-            inline = node.runs_inline and node.concurrency == 1 and engine.inline_sync
+            inline = node.runs_inline and node.concurrency == 1 and engine.inline_fanout
             if node.cache_ttl is not None and engine.cache is not None:
                 attempt, result = await call_item(engine, node, label, kwargs, info, inline)
             else:
-                attempt, result, _ = await engine.call(node, label, kwargs, info, inline)
+                attempt, result, _ = await engine.call(node, label, kwargs, info, inline,
+                                                       fanout=True)
     except ToolFailure as failure:
         record.update(status="failed", attempts=failure.attempts,
                       error={"type": type(failure.error).__name__, "message": str(failure.error)})

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.context import StepInfo, ToolContext, reset_step, set_step
+from wfe.registry import STATE_PARAM
 
 if TYPE_CHECKING:
     from wfe.registry import ToolDef
@@ -106,9 +107,14 @@ async def call_in_process(
     finally:
         sock.close()
         await stop(process, linger)
-    if ok:
-        return value
-    raise value
+    if not ok:
+        raise value
+    result, state = value
+    if isinstance(state, dict) and isinstance(kwargs.get(STATE_PARAM), dict):
+        # The tool changed its copy of the state over there: those changes are its updates.
+        kwargs[STATE_PARAM].clear()
+        kwargs[STATE_PARAM].update(state)
+    return result
 
 
 def _start(tool: ToolDef) -> tuple[BaseProcess, socket.socket]:
@@ -306,7 +312,7 @@ def child_main(sock: socket.socket) -> None:
         return  # cancelled before it began
     threading.Thread(target=_exit_with_parent, args=(sock,), daemon=True).start()
     try:
-        outcome: tuple[Any, ...] = ("result", _pickle_result(job, _run(job, channel)))
+        outcome: tuple[Any, ...] = ("result", _pickle_result(job, *_run(job, channel)))
     except BaseException as error:
         outcome = ("error", *_describe(error))
     _flush()
@@ -314,9 +320,9 @@ def child_main(sock: socket.socket) -> None:
         channel.send(*outcome)
 
 
-def _pickle_result(job: Job, result: Any) -> bytes:
+def _pickle_result(job: Job, result: Any, state: dict[str, Any] | None) -> bytes:
     try:
-        return pickle.dumps(result, _PROTOCOL)
+        return pickle.dumps((result, state), _PROTOCOL)
     except Exception as error:
         raise TypeError(f"isolation: process: the result of tool '{job.tool}' cannot be sent "
                         f"back from its worker process: {error}") from None
@@ -336,7 +342,8 @@ def _exit_with_parent(sock: socket.socket) -> None:
         os._exit(1)
 
 
-def _run(job: Job, channel: _Channel) -> Any:
+def _run(job: Job, channel: _Channel) -> tuple[Any, dict[str, Any] | None]:
+    """The tool's result, and its copy of the state (if it took one) as the tool left it."""
     os.environ.clear()
     os.environ.update(job.environ)
     fn = _resolve(job)
@@ -349,10 +356,13 @@ def _run(job: Job, channel: _Channel) -> Any:
     token = set_step(step)
     try:
         if job.is_async or inspect.iscoroutinefunction(fn):
-            return asyncio.run(fn(**kwargs))
-        return fn(**kwargs)
+            result = asyncio.run(fn(**kwargs))
+        else:
+            result = fn(**kwargs)
     finally:
         reset_step(token)
+    state = kwargs.get(STATE_PARAM)
+    return result, state if isinstance(state, dict) else None
 
 
 def _resolve(job: Job) -> Callable[..., Any]:

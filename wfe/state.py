@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import copy
 import os
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
-from pydantic import JsonValue, TypeAdapter, ValidationError
+from pydantic import ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from wfe.errors import InputError, StateError, did_you_mean
 from wfe.spec.models import StateField
@@ -22,16 +23,25 @@ Reducer = Callable[[Any, Any], Any]
 MASK = "***"
 
 _UNSET: Any = object()
+#: NaN and infinities are not JSON: refused when written, never left for the store to choke on.
+_JSON_ONLY = ConfigDict(allow_inf_nan=False)
 
 
 def describe_value(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+    try:
+        text = repr(value)
+    except RecursionError:  # nested too deep to print whole
+        text = reprlib.repr(value)
+    return f"{type(value).__name__} {_shortened(text)}"
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _first_error(error: ValidationError) -> str:
     detail = error.errors()[0]
-    where = "".join(f"[{p!r}]" for p in detail["loc"])
+    where = _shortened("".join(f"[{p!r}]" for p in detail["loc"]), 80)
     return f"{where + ': ' if where else ''}{detail['msg'].lower()}"
 
 
@@ -113,12 +123,13 @@ class StateSchema:
         self.slots: dict[str, Slot] = {}
         for key, field in self.fields.items():
             python_type = parse_type(field.type)
-            item = TypeAdapter(_item_type(python_type)) if field.reduce == "append" else None
+            item = (TypeAdapter(_item_type(python_type), config=_JSON_ONLY)
+                    if field.reduce == "append" else None)
             self.slots[key] = Slot(
                 key=key,
                 type_text=field.type,
                 reduce=field.reduce,
-                adapter=TypeAdapter(python_type),
+                adapter=TypeAdapter(python_type, config=_JSON_ONLY),
                 item_adapter=item,
                 custom=custom_reducers.get(field.reduce),
                 secret=field.secret,

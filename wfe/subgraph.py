@@ -85,8 +85,11 @@ def _bind_outputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: Ya
 
 
 async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any],
-                       prefix: str) -> dict[str, Any]:
-    """Run the child to its end; its outputs, keyed by the parent's keys."""
+                       prefix: str, *, in_item: bool = False) -> dict[str, Any]:
+    """Run the child to its end; its outputs, keyed by the parent's keys.
+
+    A map item's child (`in_item`) makes every call on the parent's fan-out executor.
+    """
     from wfe.engine import Engine, ToolFailure
 
     child = node.subgraph
@@ -96,7 +99,8 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
         state = child.schema.initial(inputs)
     except InputError as error:
         raise RunError(f"subgraph input: {error}", node=node.name) from None
-    run = Engine(child, run_id=engine.run_id, inputs=inputs, executor=engine.executor,
+    run = Engine(child, run_id=engine.run_id, inputs=inputs,
+                 executor=engine.fanout if in_item else engine.executor, fanout=engine.fanout,
                  parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random)
     result = await run.run(state)
     if result.status == "waiting":

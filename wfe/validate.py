@@ -41,6 +41,11 @@ def validate_file(path: Path, imports: Sequence[str] = ()) -> list[Problem]:
         graph = compile_graph(loaded, build_registry(loaded, imports))
     except SpecError as error:
         return sorted(error.problems, key=Problem.sort_key)
+    return graph_problems(graph)
+
+
+def graph_problems(graph: Graph) -> list[Problem]:
+    """The checks compiling leaves to `wfe validate` (reachability, constants, unused keys)."""
     problems = [*_unreachable(graph), *_constant_types(graph), *_unused_keys(graph)]
     return sorted(problems, key=Problem.sort_key)
 

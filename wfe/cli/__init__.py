@@ -42,6 +42,12 @@ NoCacheOpt = Annotated[
     bool,
     typer.Option("--no-cache", help="Neither reuse nor keep results of `cache:` nodes."),
 ]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option("--executor", help="Where map items and parallel branches run: local, dask "
+                 "(a LocalCluster) or dask://HOST:PORT (default: WFE_EXECUTOR, [tool.wfe] "
+                 "executor, local).", show_default=False),
+]
 
 
 @app.callback()
@@ -93,6 +99,7 @@ def run(
         bool, typer.Option("--detach", help="Run in the background; print the run id.")
     ] = False,
     attach: Annotated[str | None, typer.Option("--attach", hidden=True)] = None,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Run a workflow, with live progress on a terminal."""
     from wfe.cli.run_command import RunOptions, run_workflow
@@ -112,6 +119,7 @@ def run(
         durability=durability,
         detach=detach,
         attach=attach,
+        executor=executor,
     )
     with handle_errors():
         code = run_workflow(options)
@@ -144,6 +152,7 @@ def resume(
     store: StoreOpt = None,
     durability: DurabilityOpt = None,
     no_cache: NoCacheOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Continue a waiting, interrupted or failed run from its last committed step."""
     from wfe.cli.resume_command import ResumeOptions, resume_run
@@ -151,7 +160,7 @@ def resume(
     options = ResumeOptions(
         run=run_id, assignments=inputs or [], start_from=start_from, force=force,
         imports=imports or [], json_lines=json_lines, quiet=quiet, output=output, store=store,
-        durability=durability, no_cache=no_cache,
+        durability=durability, no_cache=no_cache, executor=executor,
     )
     with handle_errors():
         code = resume_run(options)
@@ -282,6 +291,33 @@ def schema() -> None:
         print_schema()
 
 
+@app.command()
+def serve(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files or folders to serve (default: workflows/).",
+                       show_default=False),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="The port (0: any free one).")] = 8321,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="WFE_TOKEN", show_envvar=False, show_default=False,
+        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN).")] = None,
+    store: StoreOpt = None,
+    imports: ImportOpt = None,
+    max_body: Annotated[int, typer.Option(
+        "--max-body", help="The largest request body, in bytes.")] = 1_048_576,
+) -> None:
+    """Serve workflows and their runs over HTTP and WebSocket (pip install 'wfe[serve]')."""
+    from wfe.cli.serve_command import ServeOptions, serve_workflows
+
+    options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
+                           imports=imports or [], max_body=max_body)
+    with handle_errors():
+        code = serve_workflows(options)
+    raise typer.Exit(code)
+
+
 cache_app = typer.Typer(
     name="cache", help="The results of `cache:` nodes kept in the store.", no_args_is_help=True,
 )
@@ -303,8 +339,12 @@ def cache_clear(
 
 def main() -> None:
     """Console-script entry point."""
+    from wfe.cli.signals import leave_after_interrupt
+
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    finally:
+        leave_after_interrupt()

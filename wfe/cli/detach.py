@@ -39,6 +39,8 @@ def _child_arguments(options: RunOptions, run_id: str, store: Store) -> list[str
         args += ["--durability", options.durability]
     if options.no_cache:
         args.append("--no-cache")
+    if options.executor is not None:
+        args += ["--executor", options.executor]
     return args
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wfe.api import Workflow
 from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
+from wfe.cluster import chosen_executor, cluster_for
 from wfe.durable import (
     StoreJournal,
     check_unchanged,
@@ -41,9 +42,11 @@ class ResumeOptions:
     store: Path | None = None
     durability: str | None = None
     no_cache: bool = False
+    executor: str | None = None
 
 
 def resume_run(options: ResumeOptions) -> int:
+    executor = chosen_executor(options.executor)
     with open_store(options.store, options.durability) as store:
         run_id = store.resolve(options.run)
         record = store.get_run(run_id)
@@ -57,14 +60,15 @@ def resume_run(options: ResumeOptions) -> int:
                                  output=options.output, no_cache=options.no_cache)
         if options.start_from is not None:
             return _restart_from(store, workflow, record.run_id, options.start_from, run_options,
-                                 record.inputs, given)
+                                 record.inputs, given, executor)
         state = resumed_state(workflow.graph, record.state, given, os.environ)
         answers = split_resume_inputs(workflow.graph, record, given)
-        lease = store.claim(run_id)
-        journal = StoreJournal(store, lease, workflow.graph)
-        return execute(workflow, run_options, record.inputs, state, journal=journal,
-                       run_id=run_id, cursor=cursor_of(record), answers=answers,
-                       cache=store_cache(store, options.no_cache))
+        with cluster_for(*executor, workflow.graph) as fanout:
+            lease = store.claim(run_id)
+            journal = StoreJournal(store, lease, workflow.graph)
+            return execute(workflow, run_options, record.inputs, state, journal=journal,
+                           run_id=run_id, cursor=cursor_of(record), answers=answers,
+                           cache=store_cache(store, options.no_cache), fanout=fanout)
 
 
 def _restart_from(
@@ -75,6 +79,7 @@ def _restart_from(
     run_options: RunOptions,
     inputs: dict[str, Any],
     given: dict[str, Any],
+    executor: tuple[str, str],
 ) -> int:
     graph = workflow.graph
     if node not in graph.nodes:
@@ -82,8 +87,10 @@ def _restart_from(
     stored, visits, step = store.state_before(old_run, node)
     state = resumed_state(graph, stored, given, os.environ)
     run_id, cursor = new_run_id(), Cursor(node, visits, step, 0)
-    lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run, start=node,
-                                     cursor=cursor))
-    journal = StoreJournal(store, lease, graph)
-    return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
-                   cursor=cursor, cache=store_cache(store, run_options.no_cache))
+    with cluster_for(*executor, graph) as fanout:
+        lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run,
+                                         start=node, cursor=cursor))
+        journal = StoreJournal(store, lease, graph)
+        return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
+                       cursor=cursor, cache=store_cache(store, run_options.no_cache),
+                       fanout=fanout)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from wfe.api import Workflow
 from wfe.cli.inputs import load_inputs_file, parse_assignments
 from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
-from wfe.cli.signals import exit_code_for, stop_on_signals
+from wfe.cli.signals import exit_code_for, run_until_done, stop_on_signals
+from wfe.errors import WfeError
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
@@ -21,6 +22,7 @@ from wfe.result import RunResult
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
     from wfe.cache import Cache
     from wfe.engine import Asker
+    from wfe.executor import Executor
     from wfe.store import Store
 
 
@@ -40,6 +42,7 @@ class RunOptions:
     durability: str | None = None
     detach: bool = False
     attach: str | None = None
+    executor: str | None = None
 
 
 def gather_inputs(options: RunOptions) -> dict[str, Any]:
@@ -64,9 +67,12 @@ def store_cache(store: Store, no_cache: bool) -> Cache | None:
 
 
 def run_workflow(options: RunOptions) -> int:
+    from wfe.cluster import chosen_executor, cluster_for
+
     workflow = Workflow.load(options.file, imports=options.imports)
     inputs = gather_inputs(options)
     state = workflow.initial_state(inputs)
+    executor = chosen_executor(options.executor)
     if options.dry_run:
         from wfe.cli.plan import plan_text
 
@@ -76,8 +82,16 @@ def run_workflow(options: RunOptions) -> int:
         from wfe.cli.detach import detach
 
         return detach(options, workflow, inputs, state)
+    # The cluster is reached and its workers checked before the run is recorded.
+    with cluster_for(*executor, workflow.graph) as fanout:
+        return _run_recorded(workflow, options, inputs, state, fanout)
+
+
+def _run_recorded(workflow: Workflow, options: RunOptions, inputs: dict[str, Any],
+                  state: dict[str, Any], fanout: Executor | None) -> int:
     if options.no_store:
-        return execute(workflow, options, inputs, state, journal=None, run_id=new_run_id())
+        return execute(workflow, options, inputs, state, journal=None, run_id=new_run_id(),
+                       fanout=fanout)
     from wfe.durable import StoreJournal, new_run
 
     with open_store(options.store, options.durability) as store:
@@ -89,7 +103,7 @@ def run_workflow(options: RunOptions) -> int:
             lease = store.create_run(new_run(workflow.graph, new_run_id(), inputs, state))
         journal = StoreJournal(store, lease, workflow.graph)
         return execute(workflow, options, inputs, state, journal=journal, run_id=lease.run_id,
-                       cache=store_cache(store, options.no_cache))
+                       cache=store_cache(store, options.no_cache), fanout=fanout)
 
 
 def execute(
@@ -103,27 +117,43 @@ def execute(
     cursor: Cursor | None = None,
     answers: dict[str, Any] | None = None,
     cache: Cache | None = None,
+    fanout: Executor | None = None,
 ) -> int:
-    """Run with the chosen front end; the exit code of SPEC section 2."""
+    """Run with the chosen front end; the exit code of SPEC section 2.
+
+    `fanout`: where map items and parallel branches run (None: in this process)."""
     renderer = _renderer(options, workflow.graph)
     listeners: list[Callable[[dict[str, Any]], None]] = [renderer]
     if journal is not None:
         listeners.append(journal)  # type: ignore[arg-type]
-    import asyncio
-
     ask = _terminal_asker(renderer) if _interactive(options) else None
     try:
         with renderer, stop_on_signals():
-            result = asyncio.run(workflow.arun(
+            result = run_until_done(workflow.arun(
                 inputs, listeners=listeners, run_id=run_id, journal=journal, ask=ask,
-                state=state, cursor=cursor, answers=answers, cache=cache,
+                state=state, cursor=cursor, answers=answers, cache=cache, executor=fanout,
             ))
+    except WfeError as error:
+        hinted = _resume_hint(error, run_id) if journal is not None else None
+        if hinted is None:
+            raise
+        raise hinted from error
     except KeyboardInterrupt as interrupt:
         sys.stderr.write(f"interrupted: run {run_id} can be resumed with `wfe resume {run_id}`\n"
                          if journal is not None else "interrupted\n")
         return exit_code_for(interrupt)
     _report(result, options, workflow.graph, stored=journal is not None)
     return exit_code(result)
+
+
+def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
+    """A store that failed mid-run (a full disk, say) leaves the run resumable: say so."""
+    from wfe.store import StoreError
+
+    if not isinstance(error, StoreError):
+        return None
+    return StoreError(f"{error}; run {run_id} stopped and can be resumed once the store can be "
+                      f"written again (`wfe resume {run_id}`)")
 
 
 def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:

@@ -6,10 +6,9 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wfe.cli.run_command import open_store
 
@@ -45,9 +44,9 @@ def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | 
     with open_store(store_path, None) as store:
         records = store.list_runs(status=status, limit=limit)
     if as_json:
-        rows = [{"run_id": r.run_id, "workflow": r.workflow, "status": r.status,
-                 "created_at": r.created_at, "finished_at": r.finished_at, "steps": r.step,
-                 "parent_run_id": r.parent_run_id} for r in records]
+        from wfe.run_documents import run_summary
+
+        rows = [run_summary(r) for r in records]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     from rich.console import Console
@@ -67,23 +66,12 @@ def show_run(run: str, as_json: bool, store_path: Path | None) -> None:
         record = store.get_run(store.resolve(run))
         steps = store.steps(record.run_id)
     if as_json:
-        document = {**_record_fields(record), "steps": [_step_fields(s) for s in steps]}
+        from wfe.run_documents import run_document
+
+        document = run_document(record, steps)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     _print_run(record, steps)
-
-
-def _record_fields(record: RunRecord) -> dict[str, Any]:
-    fields = asdict(record)
-    fields.pop("initial_state", None)
-    return fields
-
-
-def _step_fields(step: StepRecord) -> dict[str, Any]:
-    fields = asdict(step)
-    fields.pop("run_id", None)
-    fields.pop("state", None)
-    return fields
 
 
 def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
@@ -136,9 +124,12 @@ def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) ->
             for event in events:
                 renderer(event)
                 seq = event["seq"]
-            if not follow or any(e["event"] == "run_finished" for e in events):
+            if not follow:
                 return
-            if not events and store.get_run(run_id).status in _TERMINAL:
+            # A resumed run's replay holds the run_finished of its earlier pause: stop only
+            # once the run is no longer running.
+            ended = any(e["event"] == "run_finished" for e in events)
+            if (ended or not events) and store.get_run(run_id).status in _TERMINAL:
                 return
             time.sleep(FOLLOW_POLL_SECONDS)
 

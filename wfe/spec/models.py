@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -63,6 +64,26 @@ PositiveDuration = Annotated[
 ]
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN)]
 StateKey = Annotated[str, Field(pattern=STATE_KEY_PATTERN)]
+
+
+def _module_name(value: str) -> str:
+    # Checked here so that a name the import system cannot even look up (`""`, `..`, a NUL, a
+    # part too long for a file name) is a problem at its position, not an error while importing.
+    parts = value.split(".")
+    if not all(part.isidentifier() and len(part) <= 200 for part in parts):
+        shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+        raise ValueError(f"{shown} is not a module name (such as my_tools or package.tools)")
+    return value
+
+
+def _file_name(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a file name cannot contain a NUL character")
+    return value
+
+
+ModuleName = Annotated[str, AfterValidator(_module_name)]
+FileName = Annotated[str, AfterValidator(_file_name)]
 
 
 def _is_num(value: Any) -> bool:
@@ -231,7 +252,7 @@ class Node(_Model):
     as_: StateKey | None = Field(None, alias="as")
     concurrency: int | None = Field(None, ge=1, le=100_000)
     collect: str | None = None
-    workflow: str | None = None
+    workflow: FileName | None = None
     inputs: dict[StateKey, Any] | None = None
     outputs: dict[StateKey, StateKey] | None = None
     description: str = ""
@@ -264,7 +285,7 @@ class WorkflowSpec(_Model):
     wfe: Literal[1] = 1
     name: str = ""
     description: str = ""
-    imports: list[str] = Field(default_factory=list)
+    imports: list[ModuleName] = Field(default_factory=list)
     state: dict[StateKey, StateEntry] = Field(default_factory=dict)
     start: NodeName | None = None
     limits: Limits = Field(default_factory=Limits)

@@ -1,4 +1,5 @@
-"""Where the store lives and how durable it is: flag > environment > pyproject.toml > default.
+"""Where the store lives, how durable it is and where fan-out runs: flag > environment >
+pyproject.toml > default.
 
 `[tool.wfe]` is read from the nearest pyproject.toml at or above the current folder; a relative
 `store` there is relative to that file's folder.
@@ -18,6 +19,7 @@ from wfe.store.records import Durability
 DEFAULT_STORE = Path(".wfe") / "wfe.db"
 STORE_VARIABLE = "WFE_STORE"
 DURABILITY_VARIABLE = "WFE_DURABILITY"
+EXECUTOR_VARIABLE = "WFE_EXECUTOR"
 _DURABILITIES: tuple[Durability, ...] = ("normal", "full")
 
 
@@ -52,6 +54,34 @@ def durability_setting(explicit: str | None, *, cwd: Path | None = None,
     if value is not None:
         return _durability(value, f"{pyproject}: [tool.wfe] durability")
     return "normal"
+
+
+def configured_imports(*, cwd: Path | None = None) -> list[str]:
+    """`[tool.wfe] imports`: tool modules named in pyproject.toml (`wfe serve` allows them)."""
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    value = table.get("imports", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise UsageError(f"{pyproject}: [tool.wfe] imports must be a list of module names")
+    return list(value)
+
+
+def executor_setting(explicit: str | None, *, cwd: Path | None = None,
+                     environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(the executor URL, where it was set): `--executor`, then WFE_EXECUTOR, then
+    `[tool.wfe] executor`, then "local". The URL itself is checked by wfe.cluster."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return explicit, "--executor"
+    if env.get(EXECUTOR_VARIABLE):
+        return env[EXECUTOR_VARIABLE], EXECUTOR_VARIABLE
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    value = table.get("executor")
+    if value is None:
+        return "local", "the default"
+    origin = f"{pyproject}: [tool.wfe] executor"
+    if not isinstance(value, str):
+        raise UsageError(f"{origin} must be a string such as 'dask://HOST:PORT', not {value!r}")
+    return value, origin
 
 
 def _durability(value: object, origin: str) -> Durability:

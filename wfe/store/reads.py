@@ -53,6 +53,11 @@ def run_row(conn: sqlite3.Connection, run_id: str) -> tuple[Any, ...]:
     return row
 
 
+def cancel_requested(conn: sqlite3.Connection, run_id: str) -> bool:
+    row = conn.execute("SELECT cancel_requested FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return bool(row and row[0])
+
+
 def run_rows(conn: sqlite3.Connection, status: RunStatus | None, workflow: str | None,
              limit: int) -> list[tuple[Any, ...]]:
     """Newest first."""

@@ -124,15 +124,23 @@ def current_version() -> int:
 def check_file(conn: sqlite3.Connection, path: str) -> int:
     """The file's schema version (0 for an empty file); NotAStore when it is not ours.
 
-    Only reads: a file that is not ours must stay byte-identical.
+    Only reads: a file that is not ours must stay byte-identical. The reads share one snapshot:
+    another process may be creating the store meanwhile, and the tables read before its commit
+    with the version read after it would look like a damaged file.
     """
+    snapshot = not conn.in_transaction
     try:
+        if snapshot:
+            conn.execute("BEGIN")
         tables = [row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        _check_contents(conn, path, tables, version)
     except sqlite3.DatabaseError as error:
         raise NotAStore(path, _describe(error)) from None
-    _check_contents(conn, path, tables, version)
+    finally:
+        if snapshot and conn.in_transaction:
+            conn.execute("ROLLBACK")
     return version
 
 

@@ -44,6 +44,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 RESUMABLE: frozenset[RunStatus] = frozenset({"waiting", "interrupted", "failed"})
+_CANNOT_WRITE = (8, 13)  # SQLITE_READONLY, SQLITE_FULL
 
 
 def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -251,11 +252,12 @@ class Store:
                 for row in rows]
 
     def _settle(self, run_id: str) -> bool:
-        """Store a dead run as interrupted; False when the file cannot be written."""
+        """Store a dead run as interrupted; False when the file cannot be written (read-only,
+        or a full disk: listing runs must still work then)."""
         try:
             writes.mark_dead(self._conn, self._name, run_id, time.time())
         except sqlite3.OperationalError as error:
-            if "readonly" in str(error) or "read-only" in str(error):
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF in _CANNOT_WRITE:
                 return False
             raise
         return True

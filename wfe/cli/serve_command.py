@@ -1,0 +1,57 @@
+"""`wfe serve`: check the options, then hand over to wfe.serve (FastAPI and uvicorn load only
+here, and only when the `serve` extra is installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wfe.errors import UsageError
+
+DEFAULT_PATHS = (Path("workflows"),)
+
+
+@dataclass
+class ServeOptions:
+    paths: list[Path] = field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = 8321
+    token: str | None = None
+    store: Path | None = None
+    imports: list[str] = field(default_factory=list)
+    max_body: int = 1_048_576
+
+
+def require_extra() -> None:
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"wfe serve needs {' and '.join(missing)}: pip install 'wfe[serve]'")
+
+
+def serve_workflows(options: ServeOptions) -> int:
+    require_extra()
+    from wfe.serve.config import ServeConfig
+    from wfe.serve.server import run_server
+    from wfe.store import Store, durability_setting, store_path
+    from wfe.store.config import configured_imports
+
+    paths = tuple(options.paths) or DEFAULT_PATHS
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder to serve")
+    if not 0 <= options.port <= 65535:
+        raise UsageError(f"--port {options.port}: not a port (0 to 65535; 0 picks a free one)")
+    if options.max_body < 1:
+        raise UsageError("--max-body must be at least 1 byte")
+    if options.token is not None and not options.token.strip():
+        raise UsageError("--token (or WFE_TOKEN) is empty")
+    store = store_path(options.store)
+    Store.open(store).close()  # a store that cannot be used is a usage error here, not later
+    config = ServeConfig(
+        paths=paths, store=store, durability=durability_setting(None),
+        host=options.host, port=options.port, token=options.token,
+        imports=tuple(dict.fromkeys([*options.imports, *configured_imports()])),
+        max_body=options.max_body,
+    )
+    return run_server(config)

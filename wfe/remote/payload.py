@@ -1,0 +1,138 @@
+"""What travels between wfe and a worker for one tool call, and how each side packs it.
+
+wfe pickles each argument on its own (plain pickle first: state values are JSON and pickle them
+fastest; cloudpickle for anything else), so a value that cannot travel is named by its key at no
+extra cost. The tool's function travels as cloudpickle makes it: a reference (module and name)
+for an importable module, the code itself for a script's `__main__`. The worker answers with an
+Outcome, pickled by itself (wfe.remote.worker), so an answer that cannot travel back is
+reported by key too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import cloudpickle
+
+from wfe.context import StepInfo
+from wfe.registry import CONTEXT_PARAM, STATE_PARAM, ToolDef
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class SerialisationError(TypeError):
+    """A tool's argument or result cannot be serialised to or from the cluster."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of a tool's exception on its worker (set as its `__cause__`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RemoteToolError(Exception):
+    """Base of the stand-ins for a tool's exception that could not travel back itself; each
+    stand-in class has the original's name, so `retry: {on: [...]}` and `on_error` still match."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteCall:
+    """One call, as the worker receives it."""
+
+    tool: str
+    module: str
+    function: bytes
+    arguments: dict[str, bytes]
+    wants_context: bool
+    is_async: bool
+    step: tuple[str, str, int, int, int]  # run_id, node (its label), step, visit, attempt
+
+    @property
+    def node(self) -> str:
+        return self.step[1]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """The worker's answer: a result (with the `state` argument as the tool left it, when it
+    took one), an exception, or why the call or its answer could not travel."""
+
+    logs: list[str]
+    result: Any = None
+    state: dict[str, Any] | None = None
+    error: bytes | None = None
+    error_type: str = ""
+    message: str = ""
+    remote_traceback: str = ""
+    unsendable: str = ""
+
+
+def dumps(value: Any) -> bytes:
+    """Plain pickle when it can (fast for JSON values), else cloudpickle; raises on neither."""
+    try:
+        return pickle.dumps(value, PROTOCOL)
+    except Exception:
+        return cloudpickle.dumps(value, PROTOCOL)  # type: ignore[no-any-return]
+
+
+def pickled_function(tool: ToolDef) -> bytes:
+    try:
+        return cloudpickle.dumps(tool.fn, PROTOCOL)  # type: ignore[no-any-return]
+    except Exception as error:
+        raise SerialisationError(f"tool '{tool.name}' cannot be sent to the cluster: "
+                                 f"{type(error).__name__}: {error}") from None
+
+
+def pack_call(tool: ToolDef, function: bytes, kwargs: dict[str, Any], step: StepInfo) -> bytes:
+    """The call for the worker; SerialisationError naming the node and the argument at fault."""
+    arguments: dict[str, bytes] = {}
+    for name, value in kwargs.items():
+        if name == CONTEXT_PARAM:
+            continue  # rebuilt on the worker: the engine's own log sink must not travel
+        try:
+            arguments[name] = dumps(value)
+        except Exception as error:
+            raise SerialisationError(
+                f"node '{step.node}': argument '{name}' of tool '{tool.name}' cannot be "
+                f"serialised for the cluster: {type(error).__name__}: {error}") from None
+    call = RemoteCall(tool.name, tool.module, function, arguments, CONTEXT_PARAM in kwargs,
+                      tool.is_async, (step.run_id, step.node, step.step, step.visit, step.attempt))
+    return pickle.dumps(call, PROTOCOL)
+
+
+def unpack_outcome(packed: bytes, kwargs: dict[str, Any], step: StepInfo) -> Any:
+    """The tool's result (its log lines emitted first), or its exception raised here."""
+    try:
+        outcome: Outcome = pickle.loads(packed)
+    except Exception as error:
+        raise SerialisationError(
+            f"node '{step.node}': the result cannot be loaded in the wfe process: "
+            f"{type(error).__name__}: {error}") from None
+    for line in outcome.logs:
+        step.log(line)
+    if outcome.unsendable:
+        raise SerialisationError(outcome.unsendable)
+    if outcome.error_type:
+        raise rebuild_error(outcome)
+    if outcome.state is not None and STATE_PARAM in kwargs:
+        kwargs[STATE_PARAM] = outcome.state  # the engine reads the tool's changes from its copy
+    return outcome.result
+
+
+def rebuild_error(outcome: Outcome) -> Exception:
+    """The tool's exception itself if it survives the trip, else a stand-in of the same name."""
+    error: object = None
+    if outcome.error is not None:
+        try:
+            error = pickle.loads(outcome.error)
+        except Exception:
+            error = None
+    if not isinstance(error, Exception):  # SystemExit and the like must not end the engine
+        stand_in: Callable[[str], Exception] = type(outcome.error_type, (RemoteToolError,), {})
+        error = stand_in(outcome.message)
+    error.__cause__ = RemoteTraceback(outcome.remote_traceback)
+    return error

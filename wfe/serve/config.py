@@ -1,0 +1,49 @@
+"""What `wfe serve` was started with. Plain data: no FastAPI import, so the CLI can build it."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from wfe.store.records import Durability
+from wfe.yamltext import MAX_BYTES
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8321
+#: The loader's own limit for a workflow file, so that any file it accepts can be posted.
+DEFAULT_MAX_BODY = MAX_BYTES
+#: The folder beside the store where `POST /workflows` keeps what it accepts.
+POSTED_FOLDER = "workflows"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """The served workflow files or folders, the store, and the security settings."""
+
+    paths: tuple[Path, ...]
+    store: Path
+    durability: Durability = "normal"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    token: str | None = None
+    imports: tuple[str, ...] = ()
+    max_body: int = DEFAULT_MAX_BODY
+    #: Sync tools run in a pool of this many threads (never on the server's event loop).
+    tool_threads: int = 64
+    #: Store reads of requests and watchers run in this many threads.
+    read_threads: int = 4
+
+    @property
+    def posted_folder(self) -> Path:
+        return self.store.parent / POSTED_FOLDER
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

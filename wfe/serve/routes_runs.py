@@ -1,0 +1,79 @@
+"""`/runs`: list, show, start, cancel and resume runs. The documents are those of
+`wfe runs --json` and `wfe show --json`; a run id may be any unique prefix, as on the CLI."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from wfe.events import RunStatus
+from wfe.run_documents import run_document, run_summary
+from wfe.serve.models import (
+    ResumeRun,
+    RunAccepted,
+    RunDocument,
+    RunList,
+    StartRun,
+    error_responses,
+)
+from wfe.serve.services import ServicesDep
+from wfe.store import Store
+
+router = APIRouter(tags=["runs"])
+
+RunIdPath = Annotated[str, Path(description="A run id, or any unique prefix of one.",
+                                min_length=1, max_length=64)]
+
+
+@router.get("/runs", response_model=RunList, responses=error_responses(422, 503))
+async def list_runs(
+    services: ServicesDep,
+    status: Annotated[RunStatus | None, Query(description="Only runs with this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many runs.")] = 20,
+) -> dict[str, Any]:
+    """Runs in the store, newest first: those started here, with `wfe run`, or anywhere."""
+    records = await services.reader.run(lambda store: store.list_runs(status=status,
+                                                                       limit=limit))
+    return {"runs": [run_summary(record) for record in records]}
+
+
+@router.get("/runs/{run_id}", response_model=RunDocument,
+            responses=error_responses(400, 404, 422, 503))
+async def show_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
+    """One run: status, inputs, state, where it waits or failed, and its steps."""
+
+    def read(store: Store) -> dict[str, Any]:
+        record = store.get_run(store.resolve(run_id))
+        return run_document(record, store.steps(record.run_id))
+
+    return await services.reader.run(read)
+
+
+@router.post("/runs", status_code=202, response_model=RunAccepted,
+             responses=error_responses(404, 413, 422, 503))
+async def start_run(request: StartRun, services: ServicesDep) -> dict[str, Any]:
+    """Start a run of a served workflow in the background; its id comes back at once."""
+    return {"run_id": await services.manager.start(request.workflow, request.inputs)}
+
+
+@router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted,
+             responses=error_responses(400, 404, 409, 413, 422, 503))
+async def cancel_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
+    """Stop a running run: at once when this server runs it, else at its next step boundary
+    (as `wfe cancel`)."""
+    return {"run_id": await services.manager.cancel(run_id)}
+
+
+@router.post("/runs/{run_id}/resume", status_code=202, response_model=RunAccepted,
+             responses=error_responses(400, 403, 404, 409, 413, 422, 503))
+async def resume_run(
+    run_id: RunIdPath,
+    services: ServicesDep,
+    request: Annotated[ResumeRun | None, Body()] = None,
+) -> dict[str, Any]:
+    """Continue a waiting, interrupted or failed run from its last committed step, in the
+    background (as `wfe resume`; `inputs` are its `-i` values)."""
+    given = request if request is not None else ResumeRun()
+    resumed = await services.manager.resume(run_id, given.inputs, given.force)
+    return {"run_id": resumed}

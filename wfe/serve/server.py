@@ -1,0 +1,102 @@
+"""Run the app on uvicorn: bind (a clear error when the address is taken), print where it
+listens, and on SIGINT/SIGTERM store the runs in flight as interrupted at once, before uvicorn
+waits for open connections (a live event stream ends with its run's last event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from wfe.errors import UsageError
+from wfe.serve.app import create_app
+from wfe.serve.config import ServeConfig, is_loopback
+from wfe.serve.guard import RedactTokens
+from wfe.serve.services import Services
+
+log = logging.getLogger("wfe.serve")
+
+#: After a signal, how long open connections (event streams of runs elsewhere) may take.
+GRACEFUL_SECONDS = 10
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, app: FastAPI, config: uvicorn.Config, serve_config: ServeConfig) -> None:
+        super().__init__(config)
+        self.app = app
+        self.serve_config = serve_config
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+        if self.started:
+            for server in self.servers:
+                for bound in server.sockets:
+                    host, port = bound.getsockname()[:2]
+                    shown = f"[{host}]" if ":" in host else host
+                    sys.stderr.write(f"wfe serve: listening on http://{shown}:{port} "
+                                     f"(store {self.serve_config.store})\n")
+            sys.stderr.flush()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._loop is not None and self._stopping is None:
+            self._loop.call_soon_threadsafe(self._stop_runs)
+        super().handle_exit(sig, frame)
+
+    def _stop_runs(self) -> None:
+        services: Services | None = getattr(self.app.state, "services", None)
+        if services is not None and self._stopping is None:
+            self._stopping = asyncio.ensure_future(services.manager.shutdown())
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound now so that a taken address is a usage error (exit 2)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise UsageError(f"--host {host}: {error.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def run_server(config: ServeConfig) -> int:
+    """Serve until a signal; returns the exit code (uvicorn re-raises the signal after)."""
+    if not is_loopback(config.host) and not config.token:
+        sys.stderr.write(f"wfe serve: warning: listening on {config.host} without a token: "
+                         "anyone who can reach it can run workflows (set --token or "
+                         "WFE_TOKEN)\n")
+    sock = listening_socket(config.host, config.port)
+    app = create_app(config)
+    uvicorn_config = uvicorn.Config(app, log_level="info", lifespan="on",
+                                    timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    _configure_logging()
+    server = _Server(app, uvicorn_config, config)
+    server.run(sockets=[sock])
+    return 0 if server.started else 1
+
+
+def _configure_logging() -> None:
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("wfe serve: %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
