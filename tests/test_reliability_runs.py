@@ -14,6 +14,7 @@ import math
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,44 @@ def test_a_sync_tool_past_its_timeout_is_recorded_as_a_timeout_in_the_store(writ
         [run] = opened.list_runs()
         assert run.status == "failed"
         assert run.error is not None and "TimeoutError" in json.dumps(run.error)
+
+
+ABANDONED = """
+import threading
+release = threading.Event()
+
+@tool
+def stuck() -> None:
+    release.wait(60)
+"""
+
+
+def test_workflow_run_returns_without_waiting_for_a_tool_abandoned_at_its_timeout(
+    write_workflow,
+):
+    path = write_workflow("imports: [TOOLS]\nnodes:\n  stuck: {tool: stuck, timeout: 0.1}\n",
+                          ABANDONED)
+    workflow = Workflow.load(path, entry_points=False)
+    results: list = []
+    caller = threading.Thread(target=lambda: results.append(workflow.run()), daemon=True)
+    caller.start()
+    caller.join(timeout=30)  # a hang guard: the tool itself would wait 60 s
+    module = sys.modules[workflow.graph.nodes["stuck"].tool.fn.__module__]
+    module.release.set()
+    assert results, "Workflow.run() waited for the abandoned tool"
+    assert isinstance(results[0].error, NodeFailed)
+    assert results[0].error.error_type == "TimeoutError"
+
+
+def test_wfe_run_exits_after_a_grace_period_when_a_tool_abandoned_at_its_timeout_runs_on(
+    write_workflow,
+):
+    path = write_workflow("imports: [TOOLS]\nnodes:\n  stuck: {tool: stuck, timeout: 0.1}\n",
+                          ABANDONED)
+    done = wfe("run", path.name, "--quiet", "--no-store", cwd=path.parent, timeout=40)
+    assert done.returncode == 1, done.stderr
+    assert "timed out" in done.stderr and "waiting up to 5 s" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_run_deadline_stops_a_loop_that_never_ends(write_workflow):

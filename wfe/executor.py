@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from wfe.context import StepInfo, reset_step, set_step
@@ -73,9 +74,30 @@ class LocalExecutor:
         snapshot = step.copy()
         thread_context = contextvars.copy_context()
         future = asyncio.get_running_loop().run_in_executor(
-            None, lambda: thread_context.run(_call_in_thread, snapshot, tool, kwargs)
+            tool_threads(), lambda: thread_context.run(_call_in_thread, snapshot, tool, kwargs)
         )
         return await (future if timeout is None else asyncio.wait_for(future, timeout))
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def tool_threads() -> ThreadPoolExecutor:
+    """The threads sync tools run in: wfe's own pool, not the event loop's default one, so that
+    the end of a run (`asyncio.run`) never waits for a tool abandoned at its timeout."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(thread_name_prefix="wfe-tool")
+    return _pool
+
+
+def release_tool_threads() -> None:
+    """Let idle tool threads end now; a tool still running finishes on its own (or the process
+    exits without it: see wfe.cli.signals)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
 
 
 def _call_in_thread(step: StepInfo, tool: ToolDef, kwargs: dict[str, Any]) -> Any:

@@ -339,12 +339,17 @@ def cache_clear(
 
 def main() -> None:
     """Console-script entry point."""
-    from wfe.cli.signals import leave_after_interrupt
+    from wfe.cli.signals import leave_tool_threads
 
+    code = 1
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
+        code = 130
         sys.exit(130)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        raise
     finally:
-        leave_after_interrupt()
+        leave_tool_threads(code)

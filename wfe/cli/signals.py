@@ -72,8 +72,10 @@ def exit_code_for(interrupt: KeyboardInterrupt) -> int:
 
 def run_until_done(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)`, except that an interrupted run does not wait for its tool threads
-    (asyncio.run would, for as long as they take); `leave_after_interrupt` bounds that wait."""
+    (asyncio.run would, for as long as they take); `leave_tool_threads` bounds that wait."""
     import asyncio  # here: every command imports this module, only runs need asyncio
+
+    from wfe.executor import release_tool_threads
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -93,6 +95,8 @@ def run_until_done(main: Coroutine[Any, Any, T]) -> T:
         finally:
             asyncio.set_event_loop(None)
             loop.close()
+            # A tool abandoned at its timeout may still run: `leave_tool_threads` bounds that.
+            release_tool_threads()
 
 
 def _tool_threads() -> list[threading.Thread]:
@@ -100,23 +104,26 @@ def _tool_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
 
 
-def leave_after_interrupt() -> None:
-    """After an interrupted run: give tool threads GRACE_SECONDS, then exit without them.
+def leave_tool_threads(code: int) -> None:
+    """After a command: give tool threads still running (after an interrupt, or abandoned at
+    their timeout) GRACE_SECONDS, then exit without them with the command's exit code.
 
     Without this, the interpreter would wait for every worker thread at exit, however long.
     """
-    if not _interrupted:
-        return
     threads = _tool_threads()
     if not threads:
         return
-    sys.stderr.write(f"waiting up to {GRACE_SECONDS:g} s for a running tool to return "
-                     "(interrupt again to exit now)\n")
-    sys.stderr.flush()
     deadline = time.monotonic() + GRACE_SECONDS
+    told = False
     for thread in threads:
+        thread.join(min(0.2, max(0.0, deadline - time.monotonic())))  # idle ones end at once
+        if thread.is_alive() and not told:
+            sys.stderr.write(f"waiting up to {GRACE_SECONDS:g} s for a running tool to return "
+                             "(interrupt again to exit now)\n")
+            sys.stderr.flush()
+            told = True
         thread.join(max(0.0, deadline - time.monotonic()))
     if _tool_threads():
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(_interrupted[0])
+        os._exit(_interrupted[0] if _interrupted else code)
