@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import os
 import reprlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
@@ -27,11 +28,34 @@ _UNSET: Any = object()
 _JSON_ONLY = ConfigDict(allow_inf_nan=False)
 
 
+#: JSON text holds any integer, but Python will not write one of more digits than this (a
+#: guard against quadratic conversions): refused when written, like NaN.
+_INT_DIGITS = sys.get_int_max_str_digits() or 4300
+_INT_BOUND = 10 ** _INT_DIGITS
+
+
+def _holds_too_long_int(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is int:
+            if not -_INT_BOUND < item < _INT_BOUND:
+                return True
+        elif kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.values())
+    return False
+
+
 def describe_value(value: Any) -> str:
     try:
         text = repr(value)
     except RecursionError:  # nested too deep to print whole
         text = reprlib.repr(value)
+    except ValueError:  # holds an integer too long to print
+        text = "(too large to show)"
     return f"{type(value).__name__} {_shortened(text)}"
 
 
@@ -60,17 +84,22 @@ class Slot:
     exact: type | None = None
 
     def check(self, value: Any, adapter: TypeAdapter[Any] | None = None, what: str = "") -> Any:
-        if adapter is None and self.exact is not None and type(value) is self.exact:
+        if (adapter is None and self.exact is not None and type(value) is self.exact
+                and (self.exact is not int or -_INT_BOUND < value < _INT_BOUND)):
             return value  # the common case (an int for an int key) without pydantic's overhead
         try:
-            return (adapter or self.adapter).validate_python(value, strict=True)
+            checked = (adapter or self.adapter).validate_python(value, strict=True)
         except ValidationError as error:
-            shown = MASK if self.secret else describe_value(value)
-            expected = what or self.type_text
-            raise StateError(
-                f"state key '{self.key}' must be {expected}, got {shown} ({_first_error(error)})",
-                key=self.key,
-            ) from None
+            raise self._refused(value, what, _first_error(error)) from None
+        if type(checked) in (int, list, dict) and _holds_too_long_int(checked):
+            raise self._refused(value, what, f"an integer of more than {_INT_DIGITS} digits "
+                                             "cannot be written as JSON")
+        return checked
+
+    def _refused(self, value: Any, what: str, reason: str) -> StateError:
+        shown = MASK if self.secret else describe_value(value)
+        return StateError(f"state key '{self.key}' must be {what or self.type_text}, got "
+                          f"{shown} ({reason})", key=self.key)
 
     def write(self, state: State, value: Any) -> Any:
         """Combine value into state[key] through the reducer; return the validated written value."""
