@@ -16,6 +16,7 @@ from wfe.expr import (
     compile_expression,
     printable,
 )
+from wfe.expr_static import Facts, load_time_problems
 from wfe.graph import (
     Binding,
     Edge,
@@ -49,6 +50,8 @@ class _Compiler:
         self.registry = registry
         self.problems: list[Problem] = []
         self.fields = self.spec.state_fields()
+        self.facts = Facts({key: field.type for key, field in self.fields.items()},
+                           self.spec.nodes)
         self.state_keys = set(self.fields)
         #: Names bound while compiling one node (a `map:` node's item).
         self.local_names: frozenset[str] = frozenset()
@@ -308,13 +311,16 @@ class _Compiler:
                 self._check_names(expression, path)
         return template
 
-    def expression(self, text: str, path: YamlPath) -> Expression | None:
+    def expression(self, text: str, path: YamlPath, *, condition: bool = False
+                   ) -> Expression | None:
         try:
             expression = compile_expression(text)
         except ExpressionRejected as error:
             self.problem(error.code, f"{error.message} in `{printable(text)}`", path)
             return None
         self._check_names(expression, path)
+        for message in load_time_problems(expression.tree, self.facts, condition=condition):
+            self.problem("WFE042", f"{message}, in `{printable(text)}`", path)
         return expression
 
     def _check_names(self, expression: Expression, path: YamlPath) -> None:
@@ -337,7 +343,7 @@ class _Compiler:
                                  "last", branch_path)
                 edges.append(Edge(branch.then))
                 continue
-            condition = self.expression(branch.when, (*branch_path, "when"))
+            condition = self.expression(branch.when, (*branch_path, "when"), condition=True)
             edges.append(Edge(branch.then, condition))
         if edges and edges[-1].condition is not None:
             # No default: when nothing holds, the run ends (documented in the README).

@@ -48,6 +48,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE033": "tool module cannot be imported, or two tools share a name",
     "WFE040": "expression syntax error or construct not allowed",
     "WFE041": "unknown name or function in an expression",
+    "WFE042": "an expression that fails whenever it is evaluated",
     "WFE050": "state schema: unknown type, bad default, reserved or undeclared key",
     "WFE060": "unreachable node",
     "WFE061": "state key that nothing reads or writes",

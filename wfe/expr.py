@@ -93,6 +93,11 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
+    @property
+    def tree(self) -> ast.expr:
+        """The parsed expression, for checks at load (wfe.expr_static)."""
+        return self._body
+
     def evaluate(self, names: Mapping[str, Any]) -> Any:
         """The value of the expression with these names; ExpressionError on any failure."""
         evaluator = ops.PER_THREAD.evaluator
