@@ -342,8 +342,10 @@ def test_expired_row_is_a_miss(store: Store) -> None:
     assert store.cache_get("k", 100.05) == (False, None)
 
 
-def test_v1_store_migrates_to_v2_with_an_empty_cache(tmp_path: Path) -> None:
+def test_v1_store_migrates_to_the_current_version_with_an_empty_cache(tmp_path: Path) -> None:
     from store_v1 import V1_DATA, V1_SCHEMA
+
+    from wfe.store.schema import current_version
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path, isolation_level=None)
@@ -358,7 +360,7 @@ def test_v1_store_migrates_to_v2_with_an_empty_cache(tmp_path: Path) -> None:
         assert opened.cache_get("k", 1e12) == (True, {"square": 9})
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (current_version(),)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(cache)")]
     finally:
         conn.close()

@@ -139,8 +139,6 @@ def flaky() -> None:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="attempts are counted from 1 again after a kill: the "
-                   "attempt counter is stored only with a finished step")
 def test_attempts_stay_within_the_policy_even_with_a_kill_between_them(tmp_path: Path):
     (tmp_path / "kill_tools.py").write_text(KILLED_BETWEEN_ATTEMPTS)
     (tmp_path / "wf.yaml").write_text("imports: [kill_tools]\nnodes:\n"
@@ -151,7 +149,25 @@ def test_attempts_stay_within_the_policy_even_with_a_kill_between_them(tmp_path:
         run_id = opened.list_runs()[0].run_id
     resumed = wfe("resume", run_id, "--quiet", "--store", store, cwd=tmp_path)
     assert resumed.returncode == 1, resumed.stderr
+    assert "attempt 2 began before the process stopped" in resumed.stderr
     assert len((tmp_path / "attempts.log").read_text().splitlines()) <= 2
+
+
+def test_a_resumed_step_goes_on_from_the_attempt_a_kill_cut_short(tmp_path: Path):
+    (tmp_path / "kill_tools.py").write_text(KILLED_BETWEEN_ATTEMPTS.replace(
+        'raise RuntimeError(f"attempt {made} failed")',
+        'if made == 1:\n        raise RuntimeError("attempt 1 failed")\n    return {"made": made}'))
+    (tmp_path / "wf.yaml").write_text("imports: [kill_tools]\nstate: {made: int}\nnodes:\n"
+                                      "  f: {tool: flaky, retry: {attempts: 3, delay: 0}}\n")
+    store = str(tmp_path / "wfe.db")
+    assert wfe("run", "wf.yaml", "--quiet", "--store", store, cwd=tmp_path).returncode == -9
+    with Store.open(store) as opened:
+        run_id = opened.list_runs()[0].run_id
+    resumed = wfe("resume", run_id, "--quiet", "--store", store, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with Store.open(store) as opened:
+        [step] = opened.steps(run_id)
+        assert (step.attempt, step.updates) == (3, {"made": 3})
 
 
 # --- target 12: timeouts ---------------------------------------------------------------------

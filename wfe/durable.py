@@ -35,6 +35,14 @@ class StoreJournal:
             return state
         return {k: v for k, v in state.items() if k not in self.secret_keys}
 
+    def attempt_started(self, step: int, attempt: int) -> None:
+        self.store.record_retry(self.lease, step, attempt)
+
+    def attempts_made(self, step: int) -> int:
+        """How many attempts of `step` began before this run was resumed (0: none known)."""
+        started = self.store.retry_started(self.lease.run_id)
+        return started[1] if started is not None and started[0] == step else 0
+
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
         checkpoint = Checkpoint(
             step=done.step,

@@ -30,7 +30,7 @@ from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
-from wfe.journal import Cursor, Journal, StepDone
+from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
@@ -109,6 +109,7 @@ class Engine:
         self.answers: dict[str, Any] = {}
         #: The per-item records of the last `map:` step, for the journal.
         self.items: list[dict[str, Any]] | None = None
+        self.attempts = Attempts(None, None)
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -121,6 +122,7 @@ class Engine:
         """
         self.state = state
         self.answers = dict(answers or {})
+        self.attempts = Attempts(self.journal, cursor)
         if cursor is not None:
             self.visits, self.step = dict(cursor.visits), cursor.step
             self.bus = EventBus(self.run_id, self.bus.listeners, self.clock, cursor.seq)
@@ -300,7 +302,9 @@ class Engine:
         tool = node.tool
         assert tool is not None
         active = self.bus.active
-        attempt = 1
+        attempt = 1 if fanout else self.attempts.first(info.step)
+        if attempt > node.retry.attempts:
+            raise ToolFailure(AttemptCutShort(attempt - 1), attempt - 1)
         while True:
             info.attempt = attempt
             if node.wants_context:
@@ -324,6 +328,8 @@ class Engine:
                     raise ToolFailure(error, attempt) from error
                 attempt += 1
                 await self.sleep(node.retry.delay_before(attempt, self.random()))
+                if not fanout:
+                    self.attempts.started(info.step, attempt)
                 continue
             return attempt, result, began
 

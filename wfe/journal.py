@@ -45,6 +45,40 @@ class Journal(Protocol):
     ) -> None: ...
 
 
+class AttemptCutShort(Exception):
+    """A resumed step whose last allowed attempt began before the process stopped."""
+
+    def __init__(self, made: int) -> None:
+        super().__init__(f"attempt {made} began before the process stopped, and the node's "
+                         "retry policy allows no more")
+
+
+class Attempts:
+    """Retries of the run's own steps, as the journal keeps them (only retries: a first attempt
+    costs nothing), so that a kill between attempts gives no step more than its policy allows."""
+
+    __slots__ = ("_record", "_resumed")
+
+    def __init__(self, journal: Journal | None, cursor: Cursor | None) -> None:
+        self._record = getattr(journal, "attempt_started", None)
+        made = getattr(journal, "attempts_made", None)
+        self._resumed: tuple[int, int] | None = (
+            (cursor.step + 1, int(made(cursor.step + 1)))
+            if cursor is not None and made is not None else None)
+
+    def first(self, step: int) -> int:
+        """The number of the step's next attempt: 1, unless a resumed run had begun more."""
+        resumed = self._resumed
+        if resumed is None or resumed[0] != step:
+            return 1
+        self._resumed = None
+        return resumed[1] + 1
+
+    def started(self, step: int, attempt: int) -> None:
+        if self._record is not None:
+            self._record(step, attempt)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a resumed run picks up: the next node, and the counters as they were committed."""

@@ -53,6 +53,13 @@ def run_row(conn: sqlite3.Connection, run_id: str) -> tuple[Any, ...]:
     return row
 
 
+def retry_started(conn: sqlite3.Connection, run_id: str) -> tuple[int, int] | None:
+    """(step, attempt) of the run's latest retry that began, if any."""
+    row = conn.execute("SELECT retry_step, retry_attempt FROM runs WHERE run_id = ?",
+                       (run_id,)).fetchone()
+    return (int(row[0]), int(row[1])) if row is not None and row[0] is not None else None
+
+
 def cancel_requested(conn: sqlite3.Connection, run_id: str) -> bool:
     row = conn.execute("SELECT cancel_requested FROM runs WHERE run_id = ?", (run_id,)).fetchone()
     return bool(row and row[0])

@@ -113,8 +113,15 @@ def _v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    # The latest retry of a run's step that began (step, attempt): after a kill, a resumed
+    # step goes on from there instead of from attempt 1.
+    conn.execute("ALTER TABLE runs ADD COLUMN retry_step INTEGER")
+    conn.execute("ALTER TABLE runs ADD COLUMN retry_attempt INTEGER")
+
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 
 
 def current_version() -> int:

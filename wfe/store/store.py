@@ -207,6 +207,17 @@ class Store:
                 if held is not None:
                     flusher.put_back(lease, held, due)
 
+    @_guarded
+    def record_retry(self, lease: Lease, step: int, attempt: int) -> None:
+        """Attempt `attempt` (2 or more) of `step` begins."""
+        with self._write_lock:
+            writes.record_retry(self._conn, self._name, lease, step, attempt)
+
+    @_guarded
+    def retry_started(self, run_id: str) -> tuple[int, int] | None:
+        """(step, attempt) of the run's latest retry that began, if any."""
+        return reads.retry_started(self._conn, run_id)
+
     # --- anybody -----------------------------------------------------------------------------
 
     @_guarded

@@ -160,6 +160,15 @@ def flush_events(conn: sqlite3.Connection, path: str, lease: Lease, events: Even
         conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_no = ?", (now, run_no))
 
 
+def record_retry(conn: sqlite3.Connection, path: str, lease: Lease, step: int,
+                 attempt: int) -> None:
+    """A retry of `step` begins: kept so that a resumed run does not count from 1 again."""
+    with transaction(conn, path):
+        run_no, _, _ = _fence(conn, lease)
+        conn.execute("UPDATE runs SET retry_step = ?, retry_attempt = ? WHERE run_no = ?",
+                     (step, attempt, run_no))
+
+
 def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> None:
     with transaction(conn, path):
         row = conn.execute(_OWNER, (run_id,)).fetchone()
