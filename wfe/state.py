@@ -32,6 +32,7 @@ _JSON_ONLY = ConfigDict(allow_inf_nan=False)
 #: guard against quadratic conversions): refused when written, like NaN.
 _INT_DIGITS = sys.get_int_max_str_digits() or 4300
 _INT_BOUND = 10 ** _INT_DIGITS
+_INT_FLOOR = -_INT_BOUND  # computed once: negating a 4,300-digit integer per write is not free
 
 
 def _holds_too_long_int(value: Any) -> bool:
@@ -40,7 +41,7 @@ def _holds_too_long_int(value: Any) -> bool:
         item = stack.pop()
         kind = type(item)
         if kind is int:
-            if not -_INT_BOUND < item < _INT_BOUND:
+            if not _INT_FLOOR < item < _INT_BOUND:
                 return True
         elif kind is list:
             stack.extend(item)
@@ -85,7 +86,7 @@ class Slot:
 
     def check(self, value: Any, adapter: TypeAdapter[Any] | None = None, what: str = "") -> Any:
         if (adapter is None and self.exact is not None and type(value) is self.exact
-                and (self.exact is not int or -_INT_BOUND < value < _INT_BOUND)):
+                and (self.exact is not int or _INT_FLOOR < value < _INT_BOUND)):
             return value  # the common case (an int for an int key) without pydantic's overhead
         try:
             checked = (adapter or self.adapter).validate_python(value, strict=True)
