@@ -154,7 +154,7 @@ def test_a_kill_reaches_the_subprocesses_the_tool_started(make_workflow, tmp_pat
     result = wf.run({"pid_file": str(tmp_path / "pid")})
     assert isinstance(result.error, NodeFailed)
     assert "the worker process was killed" in result.error.message
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 30  # a hang guard: the kill is at once, a busy machine is slow
     while not gone(pid_in(tmp_path / "pid")):
         assert time.monotonic() < deadline
         time.sleep(0.02)
