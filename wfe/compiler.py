@@ -17,6 +17,7 @@ from wfe.expr import (
     printable,
 )
 from wfe.expr_static import Facts, load_time_problems
+from wfe.fanout_compile import compile_map, compile_parallel
 from wfe.graph import (
     Binding,
     Edge,
@@ -31,15 +32,12 @@ from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
-from wfe.types import TypeSyntaxError, is_list_type, parse_type
+from wfe.types import TypeSyntaxError, parse_type
 from wfe.yamlsafe import YamlPath
 
 __all__ = ["compile_graph"]
 
 #: Items of a `map:` node in flight at once when `concurrency:` is not given.
-DEFAULT_CONCURRENCY = 8
-
-
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
                  stack: tuple[Path, ...] = ()) -> None:
@@ -157,9 +155,9 @@ class _Compiler:
             compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
             return compiled.finish()
         if node.parallel is not None:
-            return self._parallel(compiled, node, path)
+            return compile_parallel(self, compiled, node, path)
         if node.map is not None:
-            self._map(compiled, node, path)
+            compile_map(self, compiled, node, path)
         if node.workflow is not None:
             from wfe.subgraph import compile_subgraph
 
@@ -169,75 +167,11 @@ class _Compiler:
         if node.tool is None:
             self.local_names = frozenset()
             return compiled
-        compiled.tool = self._tool(node.tool, (*path, "tool"))
+        compiled.tool = self.tool_def(node.tool, (*path, "tool"))
         if compiled.tool is not None:
-            compiled.bindings = self._bindings(compiled.tool, node.with_, path)
+            compiled.bindings = self.bindings(compiled.tool, node.with_, path)
         self.local_names = frozenset()
         return compiled.finish()
-
-    def _parallel(self, compiled: GraphNode, node: Node, path: YamlPath) -> GraphNode:
-        assert node.parallel is not None
-        branches = []
-        writers: dict[str, str] = {}
-        for name, spec in node.parallel.items():
-            where: YamlPath = (*path, "parallel", name)
-            retry = spec.retry or self.spec.defaults.retry or Retry.model_validate({})
-            branch = GraphNode(
-                name=f"{compiled.name}/{name}", kind="tool",
-                location=self.loaded.location(where, at_key=True), out=spec.out,
-                retry=RetryPolicy.of(retry), timeout=spec.timeout or compiled.timeout,
-                description=spec.description, isolation=spec.isolation or compiled.isolation,
-            )
-            branch.tool = self._tool(spec.tool, (*where, "tool"))
-            if branch.tool is not None:
-                branch.bindings = self._bindings(branch.tool, spec.with_, where)
-            if spec.out is not None:
-                self._check_shared_write(spec.out, name, writers, (*where, "out"))
-            branches.append(branch.finish())
-        compiled.branches = tuple(branches)
-        compiled.needed = self._needed(node, len(branches), path)
-        return compiled.finish()
-
-    def _needed(self, node: Node, count: int, path: YamlPath) -> int:
-        if node.join is None or node.join == "all":
-            return count
-        if node.join == "any":
-            return 1
-        assert not isinstance(node.join, str)
-        if node.join.at_least > count:
-            self.problem("WFE011", f"join needs {node.join.at_least} branches to succeed but "
-                         f"there are {count}", (*path, "join"))
-        return min(node.join.at_least, count)
-
-    def _check_shared_write(self, key: str, branch: str, writers: dict[str, str],
-                            path: YamlPath) -> None:
-        if key not in self.state_keys:
-            self.undeclared(key, path)
-        elif key in writers and self.fields[key].reduce == "replace":
-            self.problem("WFE050", f"branches '{writers[key]}' and '{branch}' both write state "
-                         f"key '{key}', which has no reducer to combine them (add reduce: ...)",
-                         path)
-        writers.setdefault(key, branch)
-
-    def _map(self, compiled: GraphNode, node: Node, path: YamlPath) -> None:
-        assert node.map is not None
-        if node.tool is None and node.workflow is None:
-            self.problem("WFE022", f"map node '{compiled.name}' needs `tool:` or `workflow:` to "
-                         "run per item", path, at_key=True)
-        compiled.item_name = node.as_ or "item"
-        if compiled.item_name in self.state_keys | RESERVED_NAMES:
-            self.problem("WFE050", f"`as: {compiled.item_name}` hides a state key or reserved "
-                         "name; pick another name", (*path, "as"))
-        compiled.items = self.expression(node.map, (*path, "map"))
-        compiled.concurrency = node.concurrency or DEFAULT_CONCURRENCY
-        compiled.collect = node.collect
-        if node.collect is not None:
-            if node.collect not in self.state_keys:
-                self.undeclared(node.collect, (*path, "collect"))
-            elif not is_list_type(self.fields[node.collect].type):
-                self.problem("WFE050", f"collect: state key '{node.collect}' must be a list",
-                             (*path, "collect"))
-        self.local_names = frozenset({compiled.item_name})
 
     def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
@@ -254,7 +188,7 @@ class _Compiler:
         hint = did_you_mean(key, self.state_keys)
         self.problem("WFE050", f"state key '{key}' is not declared under `state:`{hint}", path)
 
-    def _tool(self, name: str, path: YamlPath) -> ToolDef | None:
+    def tool_def(self, name: str, path: YamlPath) -> ToolDef | None:
         found = self.registry.get(name)
         if found is None:
             imports = ", ".join(self.spec.imports) or "none"
@@ -262,7 +196,7 @@ class _Compiler:
                          f"(imports: {imports})", path)
         return found
 
-    def _bindings(self, tool: ToolDef, with_: dict[str, Any], path: YamlPath
+    def bindings(self, tool: ToolDef, with_: dict[str, Any], path: YamlPath
                   ) -> tuple[Binding, ...]:
         given = dict(with_)
         bindings: list[Binding] = []

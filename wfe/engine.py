@@ -21,7 +21,6 @@ from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
-    NodeFailed,
     RunError,
     RunTimeout,
     StepLimitExceeded,
@@ -34,25 +33,13 @@ from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
+from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
 
-__all__ = ["Asker", "Engine", "RunResult", "Scope"]
+__all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
 Sleep = Callable[[float], Awaitable[None]]
 #: Asks a person for an interrupt node's values (node, message, expects) -> values, or None.
 Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
-
-
-class ToolFailure(Exception):
-    """A tool raised on its last attempt; on_error may still route it."""
-
-    def __init__(self, error: BaseException, attempts: int) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.attempts = attempts
-
-
-def _type_names(error: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(error).__mro__}
 
 
 class Engine:
@@ -242,9 +229,9 @@ class Engine:
 
     def _recover(self, node: GraphNode, failure: ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
-        target = self._route_error(node, failure)
+        target = error_route(node, failure)
         value = {"node": node.name, "type": type(failure.error).__name__,
-                 "message": _message(failure.error)}
+                 "message": error_message(failure.error)}
         self.graph.schema.apply(self.state, {"error": value}, node.name)
         self._emit_edge(node.name, target, "on_error")
         if self.journal is not None:
@@ -253,14 +240,6 @@ class Engine:
                             {"type": value["type"], "message": value["message"]}, target)
             self._journal(done)
         return target
-
-    def _route_error(self, node: GraphNode, failure: ToolFailure) -> str:
-        names = _type_names(failure.error)
-        for route in node.on_error:
-            if route.errors is None or route.errors & names:
-                return route.target
-        raise NodeFailed(node.name, type(failure.error).__name__, _message(failure.error),
-                         failure.attempts)
 
     def _next(self, node: GraphNode) -> str:
         for edge in node.edges:
@@ -324,7 +303,7 @@ class Engine:
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")
                 self._emit_failed(label, info.step, attempt, error)
-                if attempt >= node.retry.attempts or not _retryable(error, node.retry.on):
+                if attempt >= node.retry.attempts or not retryable(error, node.retry.on):
                     raise ToolFailure(error, attempt) from error
                 attempt += 1
                 await self.sleep(node.retry.delay_before(attempt, self.random()))
@@ -382,7 +361,7 @@ class Engine:
         if self.bus.active:
             self._emit("node_failed", {
                 "node": label, "step": step, "attempt": attempt,
-                "error": {"type": type(error).__name__, "message": _message(error)},
+                "error": {"type": type(error).__name__, "message": error_message(error)},
             })
 
     def _log(self, node: str, message: str) -> None:
@@ -394,14 +373,6 @@ class Engine:
 
 
 _RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
-
-
-def _retryable(error: BaseException, on: frozenset[str] | None) -> bool:
-    return on is None or bool(on & _type_names(error))
-
-
-def _message(error: BaseException) -> str:
-    return str(error) or type(error).__name__
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

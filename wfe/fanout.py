@@ -18,6 +18,7 @@ from wfe.cache import call_item
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
 from wfe.subgraph import run_subgraph
+from wfe.tool_failure import ToolFailure
 
 if TYPE_CHECKING:
     from wfe.engine import Engine
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     """Run a parallel, map or workflow node as one step: (attempts, the updates written)."""
-    from wfe.engine import ToolFailure
-
     # Branches and items copy this: their ctx.step is this step and their idempotency key
     # this node's visit (the same after a resume), not those of the last tool node that ran.
     info = engine.info
@@ -95,8 +94,6 @@ async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any
 async def _first(node: GraphNode, tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
                  ) -> dict[str, tuple[int, dict[str, Any]]]:
     """join: any / at_least N: the first `needed` successes, or the failure that rules them out."""
-    from wfe.engine import ToolFailure
-
     names = {task: branch.name for task, branch in zip(tasks, node.branches, strict=True)}
     done: dict[str, tuple[int, dict[str, Any]]] = {}
     failures: list[ToolFailure] = []
@@ -173,8 +170,6 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
 
 async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
                 record: dict[str, Any]) -> tuple[Any, int]:
-    from wfe.engine import ToolFailure
-
     label = f"{node.name}[{index}]"
     info = engine.info.copy()
     info.node = label

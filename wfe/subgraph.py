@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
 from wfe.graph import GraphNode
 from wfe.spec.models import Node
+from wfe.tool_failure import ToolFailure
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
 
     A map item's child (`in_item`) makes every call on the parent's fan-out executor.
     """
-    from wfe.engine import Engine, ToolFailure
+    from wfe.engine import Engine
 
     child = node.subgraph
     assert child is not None

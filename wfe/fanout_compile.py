@@ -1,0 +1,89 @@
+"""Compiling `parallel:` and `map:` nodes (their run is wfe.fanout): the branches, how many
+must succeed, which state keys they may share, and a map's items, item name and collection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wfe.expr import RESERVED_NAMES
+from wfe.graph import GraphNode, RetryPolicy
+from wfe.spec.models import Node, Retry
+from wfe.types import is_list_type
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
+
+DEFAULT_CONCURRENCY = 8
+
+
+def compile_parallel(compiler: _Compiler, compiled: GraphNode, node: Node,
+                     path: YamlPath) -> GraphNode:
+    """The branches of a `parallel:` node, and how many of them must succeed."""
+    assert node.parallel is not None
+    branches = []
+    writers: dict[str, str] = {}
+    for name, spec in node.parallel.items():
+        where: YamlPath = (*path, "parallel", name)
+        retry = spec.retry or compiler.spec.defaults.retry or Retry.model_validate({})
+        branch = GraphNode(
+            name=f"{compiled.name}/{name}", kind="tool",
+            location=compiler.loaded.location(where, at_key=True), out=spec.out,
+            retry=RetryPolicy.of(retry), timeout=spec.timeout or compiled.timeout,
+            description=spec.description, isolation=spec.isolation or compiled.isolation,
+        )
+        branch.tool = compiler.tool_def(spec.tool, (*where, "tool"))
+        if branch.tool is not None:
+            branch.bindings = compiler.bindings(branch.tool, spec.with_, where)
+        if spec.out is not None:
+            _check_shared_write(compiler, spec.out, name, writers, (*where, "out"))
+        branches.append(branch.finish())
+    compiled.branches = tuple(branches)
+    compiled.needed = _needed(compiler, node, len(branches), path)
+    return compiled.finish()
+
+
+def _needed(compiler: _Compiler, node: Node, count: int, path: YamlPath) -> int:
+    if node.join is None or node.join == "all":
+        return count
+    if node.join == "any":
+        return 1
+    assert not isinstance(node.join, str)
+    if node.join.at_least > count:
+        compiler.problem("WFE011", f"join needs {node.join.at_least} branches to succeed but "
+                         f"there are {count}", (*path, "join"))
+    return min(node.join.at_least, count)
+
+
+def _check_shared_write(compiler: _Compiler, key: str, branch: str, writers: dict[str, str],
+                        path: YamlPath) -> None:
+    if key not in compiler.state_keys:
+        compiler.undeclared(key, path)
+    elif key in writers and compiler.fields[key].reduce == "replace":
+        compiler.problem("WFE050", f"branches '{writers[key]}' and '{branch}' both write state "
+                         f"key '{key}', which has no reducer to combine them (add reduce: ...)",
+                         path)
+    writers.setdefault(key, branch)
+
+
+def compile_map(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    """A `map:` node's items, item name, concurrency and `collect:` key; the item name is bound
+    while the rest of the node compiles."""
+    assert node.map is not None
+    if node.tool is None and node.workflow is None:
+        compiler.problem("WFE022", f"map node '{compiled.name}' needs `tool:` or `workflow:` "
+                         "to run per item", path, at_key=True)
+    compiled.item_name = node.as_ or "item"
+    if compiled.item_name in compiler.state_keys | RESERVED_NAMES:
+        compiler.problem("WFE050", f"`as: {compiled.item_name}` hides a state key or reserved "
+                         "name; pick another name", (*path, "as"))
+    compiled.items = compiler.expression(node.map, (*path, "map"))
+    compiled.concurrency = node.concurrency or DEFAULT_CONCURRENCY
+    compiled.collect = node.collect
+    if node.collect is not None:
+        if node.collect not in compiler.state_keys:
+            compiler.undeclared(node.collect, (*path, "collect"))
+        elif not is_list_type(compiler.fields[node.collect].type):
+            compiler.problem("WFE050", f"collect: state key '{node.collect}' must be a list",
+                             (*path, "collect"))
+    compiler.local_names = frozenset({compiled.item_name})

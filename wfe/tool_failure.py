@@ -1,0 +1,39 @@
+"""What a tool's failure leads to: another attempt, the node's `on_error` route, or the run
+failing with the node named."""
+
+from __future__ import annotations
+
+from wfe.errors import NodeFailed
+from wfe.graph import GraphNode
+
+
+class ToolFailure(Exception):
+    """A tool raised on its last attempt; on_error may still route it."""
+
+    def __init__(self, error: BaseException, attempts: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.attempts = attempts
+
+
+def type_names(error: BaseException) -> set[str]:
+    """The names of the error's class and its bases: what `retry on:` and `on_error` match."""
+    return {cls.__name__ for cls in type(error).__mro__}
+
+
+def retryable(error: BaseException, on: frozenset[str] | None) -> bool:
+    return on is None or bool(on & type_names(error))
+
+
+def error_message(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def error_route(node: GraphNode, failure: ToolFailure) -> str:
+    """The node the failure is routed to; NodeFailed when no `on_error` route takes it."""
+    names = type_names(failure.error)
+    for route in node.on_error:
+        if route.errors is None or route.errors & names:
+            return route.target
+    raise NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
+                     failure.attempts)
