@@ -9,9 +9,10 @@ plan, chosen at random, that kills it with SIGKILL:
 
     tool      inside the `work` tool of a step a few steps ahead (after its side effect)
     between   right after a step's commit returned, before the next step starts
-    commit    while the step's COMMIT runs: at its start, or a random 0-300 us into it
-              (the between/commit hooks wrap the store's write of a checkpoint in the attempt
-              process only; the engine's own code path is untouched)
+    commit    while the statement that commits the step runs (its own INSERT, or the COMMIT
+              of a transaction that also writes due events): at its start, or a random
+              0-300 us into it (the between/commit hooks wrap the store's write of a step row
+              in the attempt process only; the engine's own code path is untouched)
     map       inside one item of a map, its siblings in flight
     random    by this driver, at a random moment 10-150 ms after the attempt started
 
@@ -93,27 +94,42 @@ KINDS = ("tool", "between", "commit", "map", "random")
 # --- inside an attempt's process -----------------------------------------------------------------
 
 def _arm(plan: list[str]) -> None:
-    """The between/commit plans: wrap the store's checkpoint write, in this process only."""
-    if plan[0] not in ("between", "commit"):
-        return
-    original, target, armed = writes.write_checkpoint, int(plan[1]), threading.Event()
+    """The between/commit plans: wrap the store's checkpoint (between) or its write of a step
+    row (commit), in this process only."""
+    if plan[0] == "between":
+        _arm_between(int(plan[1]))
+    elif plan[0] == "commit":
+        _arm_commit(int(plan[1]), int(plan[2]))
 
-    def hooked(conn: sqlite3.Connection, path: str, lease: Any, row: Any, events: Any) -> bool:
-        if row[0] < target or armed.is_set():
-            return original(conn, path, lease, row, events)
-        armed.set()
-        if plan[0] == "between":
-            original(conn, path, lease, row, events)
+
+def _arm_between(target: int) -> None:
+    original = Store.checkpoint
+
+    def hooked(store: Store, lease: Any, checkpoint: Any) -> bool:
+        cancelled = original(store, lease, checkpoint)
+        if checkpoint.step >= target:
             tools.die()
-        tools.note(f"#commit {lease.run_id} {row[0]} {plan[2]}")
-        conn.set_trace_callback(_commit_killer(int(plan[2]) / 1e6))
-        return original(conn, path, lease, row, events)
+        return cancelled
 
-    writes.write_checkpoint = hooked
+    Store.checkpoint = hooked  # type: ignore[method-assign]
 
 
-def _commit_killer(delay: float) -> Callable[[str], None]:
-    """A statement hook: SIGKILL at the start of COMMIT, or `delay` seconds into it (the COMMIT
+def _arm_commit(target: int, delay_us: int) -> None:
+    original, armed = writes._insert_step, threading.Event()
+
+    def hooked(conn: sqlite3.Connection, run_no: int, lease: Any, row: Any) -> None:
+        if row[0] >= target and not armed.is_set():
+            armed.set()
+            tools.note(f"#commit {lease.run_id} {row[0]} {delay_us}")
+            conn.set_trace_callback(_commit_killer(conn, delay_us / 1e6))
+        original(conn, run_no, lease, row)
+
+    writes._insert_step = hooked
+
+
+def _commit_killer(conn: sqlite3.Connection, delay: float) -> Callable[[str], None]:
+    """A statement hook: SIGKILL at the start of the statement that commits the step (COMMIT,
+    or the step's INSERT when it is a transaction of its own), or `delay` seconds into it (it
     runs without the GIL, so a waiting thread can strike while SQLite writes)."""
     wake = threading.Event()
 
@@ -125,7 +141,9 @@ def _commit_killer(delay: float) -> Callable[[str], None]:
     threading.Thread(target=killer, daemon=True).start()
 
     def on_statement(sql: str) -> None:
-        if sql == "COMMIT":
+        commits = sql == "COMMIT" or (sql.startswith("INSERT INTO steps")
+                                      and not conn.in_transaction)
+        if commits:
             if not delay:
                 tools.die()
             wake.set()

@@ -216,22 +216,27 @@ def test_events_say_what_was_true_at_their_steps_checkpoint(store: Store) -> Non
     assert store.events(lease.run_id)[0]["updates"] == {"items": [1, 2]}
 
 
-def test_full_durability_commits_a_steps_events_with_it(db: Path) -> None:
-    with Store.open(db, durability="full") as store:
-        lease = store.create_run(new_run())
-        store.add_events(lease, [event(lease.run_id, 1)])
-        store.checkpoint(lease, step(1, "a", {}, "end"))
-        assert [e["seq"] for e in store.events(lease.run_id)] == [1]
+def test_a_fast_steps_events_are_written_within_the_flush_delay(store: Store) -> None:
+    lease = store.create_run(new_run())
+    for number in (1, 2, 3):
+        store.add_events(lease, [event(lease.run_id, number)])
+        store.checkpoint(lease, step(number, "a", {}, "a"))
+    wait_for(lambda: len(store.events(lease.run_id)) == 3, seconds=2)
+    assert [e["seq"] for e in store.events(lease.run_id)] == [1, 2, 3]
 
 
-def test_normal_durability_writes_a_fast_steps_events_within_the_flush_delay(db: Path) -> None:
-    with Store.open(db, durability="normal") as store:
-        lease = store.create_run(new_run())
-        for number in (1, 2, 3):
-            store.add_events(lease, [event(lease.run_id, number)])
-            store.checkpoint(lease, step(number, "a", {}, "a"))
-        wait_for(lambda: len(store.events(lease.run_id)) == 3, seconds=2)
-        assert [e["seq"] for e in store.events(lease.run_id)] == [1, 2, 3]
+def test_a_steps_events_wait_for_a_later_write_not_a_write_of_their_own(
+    store: Store, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flusher_module, "FLUSH_DELAY", 3600.0)
+    lease = store.create_run(new_run())
+    for number in (1, 2, 3):
+        store.add_events(lease, [event(lease.run_id, number)])
+        store.checkpoint(lease, step(number, "a", {}, "a"))
+    assert raw(db, "SELECT count(*) FROM steps")[0][0] == 3
+    assert store.events(lease.run_id) == []
+    store.finish(lease, "succeeded", state={})
+    assert [e["seq"] for e in store.events(lease.run_id)] == [1, 2, 3]
 
 
 def test_events_after_seq_and_limit(store: Store) -> None:
@@ -392,13 +397,23 @@ def test_run_created_for_another_process_is_not_released_on_close(db: Path) -> N
 # --- cancel --------------------------------------------------------------------------------------
 
 
-def test_cancel_request_comes_back_from_the_next_checkpoint(store: Store, db: Path) -> None:
+def test_cancel_request_comes_back_from_a_checkpoint_once_the_owner_has_looked(
+    store: Store, db: Path
+) -> None:
     lease = store.create_run(new_run())
     assert store.checkpoint(lease, step(1, "a", {}, "b")) is False
     with Store.open(db) as other:
         other.request_cancel(lease.run_id)
     assert store.get_run(lease.run_id).cancel_requested
-    assert store.checkpoint(lease, step(2, "b", {}, "c")) is True
+    answers = []
+
+    def next_step_stops() -> bool:
+        answers.append(store.checkpoint(lease, step(len(answers) + 2, "b", {}, "b")))
+        time.sleep(flusher_module.FLUSH_DELAY / 5)
+        return answers[-1]
+
+    wait_for(next_step_stops)
+    assert store.checkpoint(lease, step(len(answers) + 2, "b", {}, "c")) is True  # and stays
 
 
 def test_cancel_of_a_run_that_is_not_running_is_refused(store: Store) -> None:

@@ -26,9 +26,10 @@ class StoreJournal:
         self.store = store
         self.lease = lease
         self.secret_keys = graph.schema.secret_keys
+        self._queue = store.event_sink(lease)
 
     def __call__(self, event: Event) -> None:
-        self.store.add_events(self.lease, [event])
+        self._queue(event)
 
     def storable(self, state: State) -> dict[str, Any]:
         if not self.secret_keys:
@@ -44,20 +45,9 @@ class StoreJournal:
         return started[1] if started is not None and started[0] == step else 0
 
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
-        checkpoint = Checkpoint(
-            step=done.step,
-            node=done.node,
-            attempt=done.attempt,
-            started_at=done.started_at,
-            duration_ms=done.duration_ms,
-            outcome=done.outcome,
-            updates=done.updates,
-            error=done.error,
-            state=self.storable(state),
-            visits=visits,
-            next_node=done.next_node,
-            items=done.items,
-        )
+        checkpoint = Checkpoint(done.step, done.node, done.attempt, done.started_at,
+                                done.duration_ms, done.outcome, done.updates, done.error,
+                                self.storable(state), visits, done.next_node, done.items)
         return self.store.checkpoint(self.lease, checkpoint)
 
     def cancel_requested(self) -> bool:

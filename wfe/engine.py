@@ -96,6 +96,7 @@ class Engine:
         self.answers: dict[str, Any] = {}
         #: The per-item records of the last `map:` step, for the journal.
         self.items: list[dict[str, Any]] | None = None
+        self._last_shown: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         self.attempts = Attempts(None, None)
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -209,7 +210,7 @@ class Engine:
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
                                 round((self.clock() - began) * 1000, 3), "succeeded",
-                                self.graph.schema.mask(written), None, name, self.items)
+                                self._shown(written), None, name, self.items)
                 self._journal(done)
 
     def _journal(self, done: StepDone) -> None:
@@ -318,13 +319,21 @@ class Engine:
         updates = updates_of(node, kwargs, self.state, result)
         written = self.graph.schema.apply(self.state, updates, node.name) if updates else {}
         if self.bus.active:
+            shown = self.graph.schema.mask(written)
+            self._last_shown = (written, shown)
             self._emit("node_finished", {
                 "node": node.name,
                 "step": step,
                 "duration_ms": round((time.monotonic() - began) * 1000, 3),
-                "updates": self.graph.schema.mask(written),
+                "updates": shown,
             })
         return written
+
+    def _shown(self, written: dict[str, Any]) -> dict[str, Any]:
+        """The updates as events show them: the node_finished event's own dict when it has one
+        (so that the store encodes them once, for the step and its event)."""
+        last = self._last_shown
+        return last[1] if last[0] is written else self.graph.schema.mask(written)
 
     # --- events ---------------------------------------------------------------------------
 

@@ -7,14 +7,13 @@ before the next one starts, and the journal needs the whole state, which events 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from wfe.events import RunStatus
 from wfe.state import State
 
 
-@dataclass(frozen=True, slots=True)
-class StepDone:
+class StepDone(NamedTuple):
     """One completed step (the edge out of it already chosen)."""
 
     step: int

@@ -65,6 +65,13 @@ def cancel_requested(conn: sqlite3.Connection, run_id: str) -> bool:
     return bool(row and row[0])
 
 
+def cancel_requests(conn: sqlite3.Connection) -> set[str]:
+    """The owner tokens of the running runs that `wfe cancel` asked to stop."""
+    rows = conn.execute("SELECT owner_token FROM runs WHERE status = 'running'"
+                        " AND cancel_requested = 1 AND owner_token IS NOT NULL").fetchall()
+    return {row[0] for row in rows}
+
+
 def run_rows(conn: sqlite3.Connection, status: RunStatus | None, workflow: str | None,
              limit: int) -> list[tuple[Any, ...]]:
     """Newest first."""

@@ -3,25 +3,50 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any, Literal, NamedTuple
 
 from wfe.events import RunStatus
 from wfe.store.errors import UnstorableValue
 
 Durability = Literal["normal", "full"]
 
-#: One encoder, built once: `json.dumps` with options builds a new one on every call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def _unencodable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _build_encoder() -> Callable[[Any], str]:
+    """Compact JSON, non-ASCII kept, NaN refused: the C encoder made once. (`json.dumps`, and
+    `JSONEncoder.encode` too, make a new one on every call: most of the cost of a small value.)
+    Without markers a value that contains itself fails with RecursionError, as a deep one does.
+    """
+    fallback = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if c_make_encoder is None:  # a Python without the _json accelerator
+        return fallback.encode
+    encoder = c_make_encoder(None, _unencodable, encode_basestring, None, ":", ",", False,
+                             False, False)
+    join = "".join
+
+    def encode_text(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return encode_text
+
+
+_encode = _build_encoder()
 _decode = json.JSONDecoder().decode
 
 
 def encode(value: Any, what: str, run_id: str) -> str:
     """Compact JSON text; a value JSON cannot hold raises UnstorableValue naming `what`."""
     try:
-        return _ENCODER.encode(value)
-    except (TypeError, ValueError, RecursionError) as error:
+        return _encode(value)
+    except (TypeError, ValueError) as error:
         raise UnstorableValue(what, run_id, str(error)) from None
+    except RecursionError:
+        raise UnstorableValue(what, run_id, "nested too deeply, or it contains itself") from None
 
 
 def encode_optional(value: Any, what: str, run_id: str) -> str | None:
@@ -62,8 +87,7 @@ class Lease:
     token: str
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(NamedTuple):
     """One completed step, committed atomically with the events queued before it."""
 
     step: int

@@ -22,11 +22,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
 from wfe.errors import UsageError, WfeError
 from wfe.events import Event, RunStatus
 from wfe.store import cache as cache_table
+from wfe.store import flusher as flushing
 from wfe.store import reads, writes
 from wfe.store.connection import configure, connect
 from wfe.store.errors import LeaseLost, StoreError
 from wfe.store.flusher import Flusher
 from wfe.store.liveness import owner_dead
+from wfe.store.outbox import Outbox
 from wfe.store.records import (
     Checkpoint,
     Durability,
@@ -124,7 +126,7 @@ class Store:
         pid = os.getpid() if owner_pid is None else owner_pid
         writes.insert_run(self._conn, self._name, run, lease.token, pid, time.time())
         if pid == os.getpid() and run.status == "running":
-            self._flusher.own(lease)
+            self._flusher.outbox(lease)
         return lease
 
     @_guarded
@@ -133,38 +135,51 @@ class Store:
         lease = Lease(run_id, secrets.token_hex(16))
         writes.claim_run(self._conn, self._name, run_id, allow, lease.token, os.getpid(),
                          time.time())
-        self._flusher.own(lease)
+        self._flusher.outbox(lease)
         return lease
 
     def add_events(self, lease: Lease, events: list[Event]) -> None:
-        """Queue events; they are written with the next checkpoint or within ~FLUSH_DELAY."""
-        if not events:
-            return
-        # Encoded when written, as one batch, under the write lock: the engine commits a step
-        # before its next tool runs, so nothing an event refers to changes before then.
-        queued = [(event["seq"], event) for event in events]
-        if not self._flusher.owns(lease):
-            self._flusher.own(lease)  # a lease handed over by another process (`--detach`)
-        self._flusher.add(lease, queued)
+        """Queue events; they are written with a later checkpoint or within ~FLUSH_DELAY."""
+        # Encoded when sealed, under the write lock: the engine commits a step before its next
+        # tool runs, so nothing an event refers to changes before then.
+        self._flusher.outbox(lease).queue.extend(events)
+
+    def event_sink(self, lease: Lease) -> Callable[[Event], None]:
+        """A listener that queues each event of the run (`add_events`, one at a time)."""
+        return self._flusher.outbox(lease).queue.append
 
     @_guarded
     def checkpoint(self, lease: Lease, checkpoint: Checkpoint) -> bool:
-        """Commit a step with the events before it; True when `wfe cancel` asked to stop."""
+        """Commit a step with the events before it; True when `wfe cancel` asked to stop.
+
+        The step's events are sealed now and written once due, with a later write (one events
+        row per ~FLUSH_DELAY instead of a second page in every commit).
+        """
         rid = lease.run_id
         cp = checkpoint
         row: writes.StepRow = (
             cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome,
-            encode(cp.updates, "updates", rid), encode_optional(cp.error, "error", rid),
+            encode(cp.updates, "updates", rid),
+            None if cp.error is None else encode(cp.error, "error", rid),
             encode(cp.state, "state", rid), encode(cp.visits, "visits", rid), cp.next_node,
-            encode_optional(cp.items, "items", rid),
+            None if cp.items is None else encode(cp.items, "items", rid),
         )
-        flusher = self._flusher
-        if not flusher.owns(lease):
-            flusher.own(lease)
-        return self._with_queued_events(
-            lease, lambda events: writes.write_checkpoint(self._conn, self._name, lease, row,
-                                                          events),
-            defer=self.durability == "normal")
+        outbox = self._flusher.outbox(lease)
+        with self._write_lock:
+            run_no = outbox.run_no
+            if run_no is None:
+                run_no = outbox.run_no = writes.run_number(self._conn, rid)
+            outbox.seal(flushing.FLUSH_DELAY, cp.updates, row[6])
+            if outbox.chunks and time.monotonic() >= outbox.due:
+                self._write_with_events(outbox, lambda events: writes.write_checkpoint(
+                    self._conn, self._name, lease, run_no, row, events))
+            else:
+                try:
+                    writes.insert_step(self._conn, self._name, lease, run_no, row)
+                except LeaseLost:
+                    self._flusher.disown(lease)
+                    raise
+            return outbox.cancelled
 
     @_guarded
     def finish(self, lease: Lease, status: RunStatus, *, state: dict[str, Any],
@@ -176,36 +191,26 @@ class Store:
         rid = lease.run_id
         values = (encode(state, "state", rid), encode_optional(error, "error", rid),
                   encode_optional(waiting, "waiting", rid))
-        self._with_queued_events(
-            lease, lambda events: writes.write_finish(self._conn, self._name, lease, status,
-                                                      values, events, time.time()))
+        outbox = self._flusher.outbox(lease)
+        with self._write_lock:
+            outbox.seal(0.0)
+            self._write_with_events(
+                outbox, lambda events: writes.write_finish(self._conn, self._name, lease, status,
+                                                           values, events, time.time()))
         self._flusher.disown(lease)
 
-    def _with_queued_events(self, lease: Lease, write: Callable[[EventBatch], R], *,
-                            defer: bool = False) -> R:
-        """Run a write that also stores the run's queued events; on failure they stay queued.
-
-        With `defer`, events that are not due yet are only sealed (encoded) and stay queued.
-        """
-        flusher = self._flusher
-        with self._write_lock:
-            events, due = flusher.take(lease)
-            held = None
-            if defer and time.monotonic() < due:
-                events.seal(lease.run_id)
-                held, events = events, EventBatch([], [])
-            try:
-                return write(events)
-            except LeaseLost:
-                flusher.disown(lease)
-                held = None
-                raise
-            except BaseException:
-                flusher.put_back(lease, events)
-                raise
-            finally:
-                if held is not None:
-                    flusher.put_back(lease, held, due)
+    def _write_with_events(self, outbox: Outbox, write: Callable[[EventBatch], R]) -> R:
+        """A write that also stores the run's sealed events; on failure they stay queued.
+        The caller holds the write lock."""
+        events = outbox.take()
+        try:
+            return write(events)
+        except LeaseLost:
+            self._flusher.disown(outbox.lease)
+            raise
+        except BaseException:
+            outbox.put_back(events, time.monotonic() + flushing.FLUSH_DELAY)
+            raise
 
     @_guarded
     def record_retry(self, lease: Lease, step: int, attempt: int) -> None:

@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any
 
 from wfe.events import RunStatus
-from wfe.store.connection import begin, rollback, transaction
+from wfe.store.connection import is_busy, rollback, transaction
 from wfe.store.errors import (
     LeaseLost,
     RunInUse,
@@ -26,7 +26,11 @@ from wfe.store.schema import KEY_BITS
 
 _FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
 _OWNER = "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?"
-_INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: A step, fenced: written only while the lease's token still owns the run (rowcount 0: not).
+_INSERT_STEP_FENCED = (
+    "INSERT INTO steps SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs"
+    " WHERE run_no = ? AND owner_token = ?"
+)
 _INSERT_EVENTS = "INSERT OR IGNORE INTO events (key, last_seq, body) VALUES (?, ?, ?)"
 _LATEST_STEP = ("SELECT step, visits, next_node FROM steps WHERE key BETWEEN ? AND ?"
                 " ORDER BY key DESC LIMIT 1")
@@ -112,29 +116,48 @@ def claim_run(conn: sqlite3.Connection, path: str, run_id: str, allow: frozenset
             (pid, HOST, token, now, now, run_id))
 
 
-def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, row: StepRow,
-                     events: EventBatch) -> bool:
-    """The step and the events before it, in one transaction; True when cancel was requested.
+def run_number(conn: sqlite3.Connection, run_id: str) -> int:
+    """The run's row number, which never changes: its steps' and events' keys start with it."""
+    row = conn.execute("SELECT run_no FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise UnknownRun(run_id)
+    return int(row[0])
 
-    The step row is the run's new cursor (see the `runs` table), so the run row is not written.
-    """
+
+def _insert_step(conn: sqlite3.Connection, run_no: int, lease: Lease, row: StepRow) -> None:
     if not 0 < row[0] <= _MAX_NUMBER:
         raise ValueError(f"step number out of range: {row[0]}")
-    begin(conn, path)
     try:
-        run_no, cancel, _ = _fence(conn, lease)
-        base = run_no << KEY_BITS
-        if not events.empty:
-            _insert_events(conn, base, events, lease.run_id)
-        try:
-            conn.execute(_INSERT_STEP, (base + row[0], *row))
-        except sqlite3.IntegrityError:
-            raise StepConflict(lease.run_id, row[0]) from None
-    except BaseException:
-        rollback(conn)
-        raise
-    conn.execute("COMMIT")
-    return cancel
+        written = conn.execute(_INSERT_STEP_FENCED, ((run_no << KEY_BITS) + row[0], *row,
+                                                     run_no, lease.token)).rowcount
+    except sqlite3.IntegrityError:
+        raise StepConflict(lease.run_id, row[0]) from None
+    if not written:
+        raise LeaseLost(lease.run_id)
+
+
+def insert_step(conn: sqlite3.Connection, path: str, lease: Lease, run_no: int,
+                row: StepRow) -> None:
+    """The step alone (no events are due), in one statement: an implicit write transaction,
+    which takes the write lock before it reads, as BEGIN IMMEDIATE does. LeaseLost when fenced
+    out. The step row is the run's new cursor (see the `runs` table): the run row is not
+    written."""
+    rollback(conn)  # a transaction a signal left open would swallow the statement
+    try:
+        _insert_step(conn, run_no, lease, row)
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        with transaction(conn, path):  # waits and retries as every other write does
+            _insert_step(conn, run_no, lease, row)
+
+
+def write_checkpoint(conn: sqlite3.Connection, path: str, lease: Lease, run_no: int,
+                     row: StepRow, events: EventBatch) -> None:
+    """The step and the events before it, in one transaction; nothing when fenced out."""
+    with transaction(conn, path):
+        _insert_events(conn, run_no << KEY_BITS, events, lease.run_id)
+        _insert_step(conn, run_no, lease, row)
 
 
 def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunStatus,
@@ -152,12 +175,14 @@ def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunS
 
 
 def flush_events(conn: sqlite3.Connection, path: str, lease: Lease, events: EventBatch,
-                 now: float) -> None:
-    """Events written ahead of their step, and a heartbeat; LeaseLost when fenced out."""
+                 now: float) -> bool:
+    """Events written ahead of their step, and a heartbeat; True when cancel was requested.
+    LeaseLost when fenced out."""
     with transaction(conn, path):
-        run_no, _, _ = _fence(conn, lease)
+        run_no, cancel, _ = _fence(conn, lease)
         _insert_events(conn, run_no << KEY_BITS, events, lease.run_id)
         conn.execute("UPDATE runs SET heartbeat_at = ? WHERE run_no = ?", (now, run_no))
+    return cancel
 
 
 def record_retry(conn: sqlite3.Connection, path: str, lease: Lease, step: int,
