@@ -289,6 +289,20 @@ def _produce(store: Store, lease: Any, total: int) -> None:
             time.sleep(0.001)
 
 
+@pytest.mark.parametrize(("durability", "pages"), [("normal", 8000), ("full", 1000)])
+def test_the_wal_is_folded_into_the_file_by_the_flusher_with_durability_normal_only(
+    db: Path, durability: str, pages: int
+) -> None:
+    with Store.open(db, durability=durability) as store:  # type: ignore[arg-type]
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == pages
+        lease = store.create_run(new_run())
+        created = db.stat().st_size
+        for number in range(1, 201):
+            store.checkpoint(lease, step(number, "a", {"i": number, "pad": "x" * 500}, "a"))
+        if durability == "normal":  # no commit folded it: the flusher does, within ~FLUSH_DELAY
+            wait_for(lambda: db.stat().st_size > created)
+
+
 def test_owner_renews_its_heartbeat(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flusher_module, "HEARTBEAT_SECONDS", 0.02)
     with Store.open(db) as opened:
