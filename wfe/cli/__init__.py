@@ -1,9 +1,9 @@
 """The `wfe` command line. The only place that knows argv, exit codes and where output goes.
 
 Heavy modules (the engine, pydantic, rich) are imported inside commands so `wfe --help` is fast.
+Annotations are evaluated when this module loads (no `from __future__ import annotations`):
+typer reads every command's signature on each start, and strings it would evaluate each time.
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
