@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
+from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
@@ -150,7 +150,7 @@ def _note_reads_and_writes(node: GraphNode, read: set[str], written: set[str]) -
 def _literal_writes(tool: ToolDef) -> frozenset[str] | None:
     """The keys a tool returns, when every `return` is None or a dict literal with string keys."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(tool.fn)))
+        tree = parse_function(tool.fn)
     except (OSError, TypeError, SyntaxError):
         return None
     keys: set[str] = set()
