@@ -1,8 +1,8 @@
 """The `wfe` command line. The only place that knows argv, exit codes and where output goes.
 
 Heavy modules (the engine, pydantic, rich) are imported inside commands so `wfe --help` is fast.
-Annotations are evaluated when this module loads (no `from __future__ import annotations`):
-typer reads every command's signature on each start, and strings it would evaluate each time.
+Annotations are evaluated once, when this module loads (no `from __future__ import annotations`):
+typer reads every command's signature at each start, and would evaluate string annotations anew.
 """
 
 import sys
