@@ -2,9 +2,9 @@
 
 These models check shapes and value ranges only; references between parts (edge targets, tools,
 expression names) are checked when the spec is compiled into a graph (`wfe.graph`).
+Annotations are objects, not strings (no `from __future__ import annotations`), so that pydantic
+need not evaluate each field's at every start. `wfe.spec` builds these models (see there).
 """
-
-from __future__ import annotations
 
 import math
 import re
@@ -303,7 +303,7 @@ class WorkflowSpec(_Model):
     nodes: dict[NodeName, Node]
 
     @model_validator(mode="after")
-    def _has_nodes(self) -> WorkflowSpec:
+    def _has_nodes(self) -> "WorkflowSpec":
         if not self.nodes:
             raise ValueError("a workflow needs at least one node")
         return self
