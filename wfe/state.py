@@ -17,6 +17,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from wfe.errors import InputError, StateError, did_you_mean
+from wfe.pydantic_plugins import without_plugins
 from wfe.spec.models import StateField
 from wfe.types import parse_type
 
@@ -149,7 +150,8 @@ def _adapter(type_text: str, *, item: bool = False) -> TypeAdapter[Any]:
     """The adapter for a type as written (or for its items); shared, since a workflow and its
     subgraphs declare the same few types many times and each adapter takes a while to build."""
     python_type = parse_type(type_text)
-    return TypeAdapter(_item_type(python_type) if item else python_type, config=_JSON_ONLY)
+    with without_plugins():
+        return TypeAdapter(_item_type(python_type) if item else python_type, config=_JSON_ONLY)
 
 
 class StateSchema:

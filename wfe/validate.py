@@ -18,6 +18,7 @@ from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
 from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
+from wfe.pydantic_plugins import without_plugins
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
@@ -93,7 +94,8 @@ def _constant_types(graph: Graph) -> list[Problem]:
 
 def _type_mismatch(annotation: Any, value: Any) -> str:
     try:
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        with without_plugins():
+            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     except Exception:
         return ""
     try:
