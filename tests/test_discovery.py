@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import zipfile
 from collections.abc import Iterator
+from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,13 @@ def fresh_scan() -> Iterator[None]:
     discovery._entry_point_objects.cache_clear()
     yield
     discovery._entry_point_objects.cache_clear()
+
+
+@pytest.fixture
+def standard_finders(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Importing importlib_metadata (as Dask does) adds a finder of its own, and the look then
+    # rightly leaves the decision to importlib.metadata: these tests start from Python's finders.
+    monkeypatch.setattr(sys, "meta_path", [BuiltinImporter, FrozenImporter, PathFinder])
 
 
 def _distribution(folder: Path, name: str, entry_points: str | None) -> None:
@@ -51,6 +59,7 @@ def test_a_declared_group_is_found_and_its_tools_registered(
     assert "shout" in registry
 
 
+@pytest.mark.usefixtures("standard_finders")
 def test_distributions_without_the_group_skip_the_full_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -71,6 +80,7 @@ def test_a_zip_file_on_the_path_leaves_it_to_importlib_metadata(
     assert discovery._any_may_declare_tools()
 
 
+@pytest.mark.usefixtures("standard_finders")
 def test_another_distribution_finder_leaves_it_to_importlib_metadata(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
