@@ -10,7 +10,6 @@ returning a ClusterExecutor (wfe.executor), plus one line in SCHEMES below.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import importlib.util
 from collections.abc import Callable, Coroutine, Iterator
@@ -156,6 +155,8 @@ async def stop_on_cancel(work: Coroutine[Any, Any, T], requested: Callable[[], b
     """Await `work`; when `requested()` turns true first, cancel it (and with it the cluster's
     futures) and stop the run as `cancelled`. A cluster step may take hours: `wfe cancel`
     should not wait for its boundary."""
+    import asyncio  # here: `wfe run --dry-run` imports this module and needs no event loop
+
     from wfe.interrupts import Stop
 
     task = asyncio.ensure_future(work)

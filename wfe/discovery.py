@@ -8,8 +8,10 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
+from importlib.machinery import PathFinder
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -79,9 +81,51 @@ def register_modules(
     return problems
 
 
+def _any_may_declare_tools() -> bool:
+    """False when no installed distribution can declare `wfe.tools` entry points: a look at the
+    files importlib.metadata would read, which spares its parsing every distribution's metadata
+    (milliseconds at each start in a large environment) in the usual case. True when in doubt."""
+    for finder in sys.meta_path:
+        if finder is not PathFinder and getattr(finder, "find_distributions", None) is not None:
+            return True  # distributions found some other way: only importlib.metadata knows them
+    for entry in sys.path:
+        files = _entry_point_files(entry)
+        if files is None or any(_mentions_group(file) for file in files):
+            return True
+    return False
+
+
+def _entry_point_files(entry: object) -> list[str] | None:
+    """The entry_points.txt files importlib.metadata may read for one sys.path entry; None when
+    it would look inside a zip file instead, or for an entry that is not a path."""
+    if not isinstance(entry, str):
+        return None
+    try:
+        names = os.listdir(entry or ".")
+    except OSError:
+        return None if os.path.isfile(entry) else []
+    return [
+        os.path.join(entry, name, "entry_points.txt")
+        for name in names
+        if name.lower().endswith((".dist-info", ".egg-info")) or name.lower() == "egg-info"
+    ]
+
+
+def _mentions_group(path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return ENTRY_POINT_GROUP.encode() in file.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return False  # what importlib.metadata takes for "no entry points" too
+    except OSError:
+        return True
+
+
 @functools.cache
 def _entry_point_objects() -> tuple[tuple[Location, object | None, str], ...]:
     """Each `wfe.tools` entry point loaded once per process: (where, object, load error)."""
+    if not _any_may_declare_tools():
+        return ()
     from importlib.metadata import entry_points
 
     found: list[tuple[Location, object | None, str]] = []

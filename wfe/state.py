@@ -6,6 +6,7 @@ Validation is per written key, never of the whole state, so a step costs what it
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import reprlib
 import sys
@@ -16,6 +17,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from wfe.errors import InputError, StateError, did_you_mean
+from wfe.pydantic_plugins import without_plugins
 from wfe.spec.models import StateField
 from wfe.types import parse_type
 
@@ -143,6 +145,15 @@ def _item_type(list_type: Any) -> Any:
     return JsonValue
 
 
+@functools.lru_cache(maxsize=512)
+def _adapter(type_text: str, *, item: bool = False) -> TypeAdapter[Any]:
+    """The adapter for a type as written (or for its items); shared, since a workflow and its
+    subgraphs declare the same few types many times and each adapter takes a while to build."""
+    python_type = parse_type(type_text)
+    with without_plugins():
+        return TypeAdapter(_item_type(python_type) if item else python_type, config=_JSON_ONLY)
+
+
 class StateSchema:
     """Every declared key with its slot, defaults and where defaults come from."""
 
@@ -153,13 +164,12 @@ class StateSchema:
         self.slots: dict[str, Slot] = {}
         for key, field in self.fields.items():
             python_type = parse_type(field.type)
-            item = (TypeAdapter(_item_type(python_type), config=_JSON_ONLY)
-                    if field.reduce == "append" else None)
+            item = _adapter(field.type, item=True) if field.reduce == "append" else None
             self.slots[key] = Slot(
                 key=key,
                 type_text=field.type,
                 reduce=field.reduce,
-                adapter=TypeAdapter(python_type, config=_JSON_ONLY),
+                adapter=_adapter(field.type),
                 item_adapter=item,
                 custom=custom_reducers.get(field.reduce),
                 secret=field.secret,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from pydantic import TypeAdapter, ValidationError
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
+from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
+from wfe.pydantic_plugins import without_plugins
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
@@ -93,7 +94,8 @@ def _constant_types(graph: Graph) -> list[Problem]:
 
 def _type_mismatch(annotation: Any, value: Any) -> str:
     try:
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        with without_plugins():
+            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     except Exception:
         return ""
     try:
@@ -150,7 +152,7 @@ def _note_reads_and_writes(node: GraphNode, read: set[str], written: set[str]) -
 def _literal_writes(tool: ToolDef) -> frozenset[str] | None:
     """The keys a tool returns, when every `return` is None or a dict literal with string keys."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(tool.fn)))
+        tree = parse_function(tool.fn)
     except (OSError, TypeError, SyntaxError):
         return None
     keys: set[str] = set()

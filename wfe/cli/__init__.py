@@ -1,10 +1,11 @@
 """The `wfe` command line. The only place that knows argv, exit codes and where output goes.
 
 Heavy modules (the engine, pydantic, rich) are imported inside commands so `wfe --help` is fast.
+Annotations are evaluated once, when this module loads (no `from __future__ import annotations`):
+typer reads every command's signature at each start, and would evaluate string annotations anew.
 """
 
-from __future__ import annotations
-
+import copy
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -343,7 +344,7 @@ def main() -> None:
 
     code = 1
     try:
-        app()
+        _only_the_invoked_command(sys.argv[1:])()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         code = 130
@@ -353,3 +354,30 @@ def main() -> None:
         raise
     finally:
         leave_tool_threads(code)
+
+
+def _only_the_invoked_command(args: list[str]) -> typer.Typer:
+    """The app with only the command that args invoke, when that is certain: typer reads the
+    parameters of every registered command at each start, and only one runs."""
+    position = 0
+    while position < len(args) and args[position] == "--debug":
+        position += 1
+    if position == len(args):
+        return app
+    name = args[position]
+    commands = [c for c in app.registered_commands if _command_name(c) == name]
+    groups = [g for g in app.registered_groups
+              if typer.main.solve_typer_info_defaults(g).name == name]
+    if not commands and not groups:
+        return app
+    only = copy.copy(app)
+    only.registered_commands = commands
+    only.registered_groups = groups
+    return only
+
+
+def _command_name(command: typer.models.CommandInfo) -> str:
+    if command.name:
+        return command.name
+    assert command.callback is not None
+    return typer.main.get_command_name(command.callback.__name__)

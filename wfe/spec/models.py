@@ -2,9 +2,9 @@
 
 These models check shapes and value ranges only; references between parts (edge targets, tools,
 expression names) are checked when the spec is compiled into a graph (`wfe.graph`).
+Annotations are objects, not strings (no `from __future__ import annotations`), so that pydantic
+need not evaluate each field's at every start. `wfe.spec` builds these models (see there).
 """
-
-from __future__ import annotations
 
 import math
 import re
@@ -84,6 +84,16 @@ def _file_name(value: str) -> str:
 
 ModuleName = Annotated[str, AfterValidator(_module_name)]
 FileName = Annotated[str, AfterValidator(_file_name)]
+
+
+# Factories written in Python rather than `dict` and `list`: pydantic reads a factory's signature,
+# and a builtin's is parsed from text with the tokenize module (milliseconds at every start).
+def _empty_dict() -> dict[Any, Any]:
+    return {}
+
+
+def _empty_list() -> list[Any]:
+    return []
 
 
 def _is_num(value: Any) -> bool:
@@ -191,7 +201,7 @@ class Interrupt(_Model):
     """Pause the run until a person supplies `expects` (state key -> type)."""
 
     message: str = ""
-    expects: dict[StateKey, str] = Field(default_factory=dict)
+    expects: dict[StateKey, str] = Field(default_factory=_empty_dict)
 
 
 class CacheSpec(_Model):
@@ -215,7 +225,7 @@ class ParallelBranch(_Model):
     """One branch of a `parallel:` node: a tool call of its own."""
 
     tool: str
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    with_: dict[str, Any] = Field(default_factory=_empty_dict, alias="with")
     out: str | None = None
     retry: Retry | None = None
     timeout: PositiveDuration | None = None
@@ -257,7 +267,7 @@ class Node(_Model):
     outputs: dict[StateKey, StateKey] | None = None
     description: str = ""
     next: Next | None = None
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    with_: dict[str, Any] = Field(default_factory=_empty_dict, alias="with")
     out: str | None = None
     retry: Retry | None = None
     timeout: PositiveDuration | None = None
@@ -285,15 +295,15 @@ class WorkflowSpec(_Model):
     wfe: Literal[1] = 1
     name: str = ""
     description: str = ""
-    imports: list[ModuleName] = Field(default_factory=list)
-    state: dict[StateKey, StateEntry] = Field(default_factory=dict)
+    imports: list[ModuleName] = Field(default_factory=_empty_list)
+    state: dict[StateKey, StateEntry] = Field(default_factory=_empty_dict)
     start: NodeName | None = None
     limits: Limits = Field(default_factory=Limits)
     defaults: Defaults = Field(default_factory=Defaults)
     nodes: dict[NodeName, Node]
 
     @model_validator(mode="after")
-    def _has_nodes(self) -> WorkflowSpec:
+    def _has_nodes(self) -> "WorkflowSpec":
         if not self.nodes:
             raise ValueError("a workflow needs at least one node")
         return self
