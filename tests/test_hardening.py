@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peak_rss import wfe_measured
 
 from wfe.errors import SpecError
 
@@ -157,10 +158,9 @@ def test_a_run_of_100000_steps_with_the_store_stays_in_bounded_memory(tmp_path: 
     (tmp_path / "loop_tools.py").write_text(LOOP_TOOLS)
     (tmp_path / "loop.yaml").write_text(LOOP_WORKFLOW)
     store = tmp_path / "wfe.db"
-    done = wfe("run", "loop.yaml", "-i", "n=50000", "--quiet", "--store", str(store),
-               "--output", "out.json", cwd=tmp_path, timeout=300)
-    # RUSAGE_CHILDREN is the largest peak of any child waited for so far: an upper bound.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    done, peak = wfe_measured("run", "loop.yaml", "-i", "n=50000", "--quiet", "--store",
+                              str(store), "--output", "out.json", cwd=tmp_path, timeout=300,
+                              preexec_fn=_limit_address_space)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((tmp_path / "out.json").read_text())["i"] == 50000
     with sqlite3.connect(store) as db:

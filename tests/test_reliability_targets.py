@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import peak_rss
 import pytest
 from adversarial_inputs import ADVERSARIAL, oversized, typical
 from fuzz_workflows import BAD_EXPRESSIONS, BAD_YAML, ROOT, TOOL_MODULES, isolated_folder
@@ -26,25 +27,9 @@ MIB = 1 << 20
 _ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *map(str, TOOL_MODULES.values())])}
 
 
-_MEASURED = """
-import atexit, os, resource, sys
-def record():
-    with open(os.environ["WFE_TEST_PEAK"], "w") as out:
-        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
-atexit.register(record)
-sys.argv = ["wfe", *sys.argv[1:]]
-from wfe.cli import main
-main()
-"""
-
-
 def wfe_measured(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run the `wfe` command line with ARGS; also its peak RSS in bytes."""
-    peak_file = cwd / ".peak"
-    done = subprocess.run([sys.executable, "-c", _MEASURED, *args], cwd=cwd,
-                          env={**_ENV, "WFE_TEST_PEAK": str(peak_file)}, capture_output=True,
-                          text=True, timeout=120, check=False)
-    return done, int(peak_file.read_text())
+    return peak_rss.wfe_measured(*args, cwd=cwd, env=_ENV, timeout=120)
 
 
 @pytest.fixture(scope="module")
