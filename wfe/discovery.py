@@ -82,9 +82,9 @@ def register_modules(
 
 
 def _any_may_declare_tools() -> bool:
-    """False when no installed distribution can declare `wfe.tools` entry points: a look at the
-    files importlib.metadata would read, which spares its parsing every distribution's metadata
-    (milliseconds at each start in a large environment) in the usual case. True when in doubt."""
+    """False when no installed distribution can declare `wfe.tools` entry points, from a look at
+    the files importlib.metadata would read: in the usual case that spares its parsing every
+    distribution's metadata (milliseconds at each start in a large environment). True if unsure."""
     for finder in sys.meta_path:
         if finder is not PathFinder and getattr(finder, "find_distributions", None) is not None:
             return True  # distributions found some other way: only importlib.metadata knows them

@@ -19,6 +19,7 @@ for load-time problems, the node name for run-time ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,15 +94,18 @@ class Problem:
         return (loc.file, loc.line, loc.col, self.code)
 
 
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
-)
+@functools.cache
+def _unprintable() -> re.Pattern[str]:
+    # Compiled when first needed rather than at import: most starts of wfe report no problem.
+    return re.compile(
+        "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+    )
 
 
 def one_line(text: str) -> str:
     """`text` with line breaks and control, bidirectional or invisible characters escaped
     (`\\n`, `\\x1b`, `\\u202e`)."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _unprintable().sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -1,12 +1,13 @@
 """A function's own source, parsed: what `ast.parse(dedent(inspect.getsource(fn)))` gives, faster.
 
-`inspect.getsource` finds where a definition ends by running the pure-Python tokenizer over it,
-which costs about a millisecond per function plus several for compiling the tokenizer's patterns
-once: most of what `wfe validate` spends reading tools. A definition ends instead at the first
-line, after its own first one, that holds code and is indented no deeper than that first line:
-any earlier such line continues a bracket, a string or a `\\` line, so the text before it cannot
-parse. The text up to the first such line that parses is exactly the definition; whenever that
-reasoning does not apply, inspect.getsource decides.
+`inspect.getsource` finds where a definition ends by running the pure-Python tokenizer over it:
+about a millisecond per function, plus several once for compiling the tokenizer's patterns, which
+was most of what `wfe validate` spent reading tools. Here parsing finds the end instead. A line
+that holds code and is indented no deeper than the definition's first line either starts the next
+statement or continues a bracket, a string or a `\\` line, and in that second case the text
+before it does not parse; so the text before the first such line at which it parses is exactly
+the definition (trailing comments aside). Whatever this does not settle (a tab in the
+indentation, a lambda, no source), inspect.getsource decides.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ def _parse_definition(fn: Callable[..., Any]) -> ast.Module | None:
     except (OSError, TypeError):
         return None
     depth = _indent(lines[first])
+    if depth is None:
+        return None
     attempts = 0
     for end in range(first + 1, len(lines) + 1):
         if end < len(lines):
             indent = _indent(lines[end])
-            if indent is None or depth is None:
+            if indent is None:
                 return None
             if indent > depth:
                 continue

@@ -35,6 +35,8 @@ class Source(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Binding:
+    """Where one argument of a tool call comes from."""
+
     param: str
     source: Source
     value: Any = None  # the constant, the Template, or the state key
@@ -42,6 +44,8 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """A way out of a node: to `target`, when `condition` holds (always, without one)."""
+
     target: str
     condition: Expression | None = None
 
@@ -52,6 +56,8 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How often and how patiently a node's tool is retried (from `retry:`)."""
+
     attempts: int = 1
     delay: float = 1.0
     backoff: float = 2.0
@@ -73,6 +79,8 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class ErrorRoute:
+    """An `on_error` route: to `target` when the error's type is one of `errors` (any, without)."""
+
     target: str
     errors: frozenset[str] | None = None
 
@@ -130,6 +138,8 @@ class GraphNode:
 
 @dataclass(eq=False)
 class Graph:
+    """A compiled workflow: its nodes, where it starts, its state schema and its limits."""
+
     name: str
     description: str
     file: str

@@ -54,6 +54,8 @@ def tool(
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """One parameter of a tool: its name, its annotation (resolved), and its default if any."""
+
     name: str
     annotation: Any
     has_default: bool

@@ -28,6 +28,8 @@ _OPERATOR = re.compile(r"#[^\r\n]*|==|!=")
 
 @dataclass(frozen=True, slots=True)
 class Edit:
+    """Replace the source between two character offsets with `text`."""
+
     start: int  # character offsets in the source
     end: int
     text: str
@@ -35,6 +37,8 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """One mechanical fix: the issue it fixes, where, and the edits that make it."""
+
     code: str
     line: int  # where the issue is reported (1-based line and character column)
     col: int
