@@ -82,7 +82,7 @@ class Outbox:
 
     def take(self) -> EventBatch:
         """The sealed chunks, to be written now (write lock held)."""
-        batch = EventBatch(self.chunks, [])
+        batch = EventBatch(self.chunks)
         self.chunks = []
         self.due = math.inf
         return batch
@@ -91,6 +91,5 @@ class Outbox:
         """Chunks that could not be written go back in front of any sealed since."""
         if batch.empty:
             return
-        batch.seal(self.lease.run_id)
         self.chunks[:0] = batch.chunks
         self.due = min(self.due, due)

@@ -146,44 +146,29 @@ class StepRecord:
     items: list[dict[str, Any]] | None
 
 
-#: An event as queued: its seq and the event itself (encoded when it is written or sealed).
-QueuedEvent = tuple[int, dict[str, Any]]
 #: Events already encoded: (first seq, last seq, the JSON array's items without its brackets).
 Chunk = tuple[int, int, str]
 
 
-def _seq(queued: QueuedEvent) -> int:
-    return queued[0]
-
-
 @dataclass(slots=True)
 class EventBatch:
-    """Events of a run not written yet: encoded chunks, oldest first, then events as queued."""
+    """Encoded events of a run not written yet, oldest first."""
 
     chunks: list[Chunk]
-    events: list[QueuedEvent]
 
     @property
     def empty(self) -> bool:
-        return not self.chunks and not self.events
+        return not self.chunks
 
-    def seal(self, run_id: str) -> None:
-        """Encode the queued events into a chunk, freezing what they say now."""
-        if not self.events:
-            return
-        # The engine emits every event from its loop's thread, in seq order; an event queued
-        # again (a run handed over by `--detach`) keeps its first version, as in the table.
-        queue = sorted(self.events, key=_seq)
-        self.events = []
-        if self.chunks:
-            queue = [queued for queued in queue if queued[0] > self.chunks[-1][1]]
-            if not queue:
-                return
-        text = encode([event for _, event in queue], "event", run_id)
-        self.chunks.append((queue[0][0], queue[-1][0], text[1:-1]))
+    @classmethod
+    def of(cls, events: list[dict[str, Any]], run_id: str) -> EventBatch:
+        """One chunk of events in seq order (none: an empty batch)."""
+        if not events:
+            return cls([])
+        text = encode(events, "event", run_id)
+        return cls([(events[0]["seq"], events[-1]["seq"], text[1:-1])])
 
-    def decoded(self) -> list[QueuedEvent]:
+    def decoded(self) -> list[dict[str, Any]]:
         """The chunks' events, decoded again (the rare paths only)."""
         events: list[dict[str, Any]] = decode("[" + ",".join(c[2] for c in self.chunks) + "]")
-        return [(event["seq"], event) for event in events]
-
+        return events

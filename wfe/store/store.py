@@ -26,7 +26,6 @@ from wfe.store import flusher as flushing
 from wfe.store import reads, writes
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
-from wfe.store.flusher import Flusher
 from wfe.store.liveness import owner_dead
 from wfe.store.outbox import Outbox
 from wfe.store.records import (
@@ -71,7 +70,7 @@ class Store:
         self._name = str(path)
         self._conn = conn
         self._write_lock = threading.Lock()
-        self._flusher = Flusher(self._connect_flusher, self._name, self._write_lock,
+        self._flusher = flushing.Flusher(self._connect_flusher, self._name, self._write_lock,
                                 fold_wal=folds_in_background(durability))
         self._closed = False
 

@@ -59,7 +59,6 @@ def _fence(conn: sqlite3.Connection, lease: Lease) -> tuple[int, bool, int]:
 
 def _insert_events(conn: sqlite3.Connection, base: int, batch: EventBatch, run_id: str) -> None:
     """One row for the batch. Events already stored (same seq) are skipped, never rewritten."""
-    batch.seal(run_id)
     while batch.chunks:
         first, last = batch.chunks[0][0], batch.chunks[-1][1]
         if not 0 < first <= last <= _MAX_NUMBER:
@@ -69,8 +68,7 @@ def _insert_events(conn: sqlite3.Connection, base: int, batch: EventBatch, run_i
             return
         stored = conn.execute("SELECT last_seq FROM events WHERE key = ?",
                               (base + first,)).fetchone()[0]
-        batch = EventBatch([], [queued for queued in batch.decoded() if queued[0] > stored])
-        batch.seal(run_id)
+        batch = EventBatch.of([e for e in batch.decoded() if e["seq"] > stored], run_id)
 
 
 def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid: int,
