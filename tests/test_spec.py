@@ -142,6 +142,81 @@ def test_valid_file_loads_with_defaults():
             "description: no nodes\n",
             "wf.yaml:1:1: error[WFE012]: (top level): missing required key 'nodes'",
         ),
+        (
+            "nodes: {}\n",
+            "wf.yaml:1:8: error[WFE011]: nodes: a workflow needs at least one node",
+        ),
+        (
+            """
+            start: "a b"
+            nodes: {a: {tool: t}}
+            """,
+            "wf.yaml:1:8: error[WFE011]: start: node name 'a b' must start with a letter and hold "
+            "only letters, digits, '_' and '-' (at most 64)",
+        ),
+        (
+            """
+            start: "a\\n"
+            nodes: {a: {tool: t}}
+            """,
+            "wf.yaml:1:8: error[WFE011]: start: node name 'a\\n' must start with a letter and "
+            "hold only letters, digits, '_' and '-' (at most 64)",
+        ),
+        (
+            """
+            nodes:
+              a: {workflow: sub.yaml, inputs: {"bad key": 1}}
+            """,
+            "wf.yaml:2:36: error[WFE011]: state key 'bad key' must be an identifier: a letter, "
+            "then letters, digits or '_'",
+        ),
+        (
+            """
+            nodes:
+              a: {tool: t, isolation: fiber}
+            """,
+            "wf.yaml:2:27: error[WFE011]: nodes.a.isolation: input should be 'thread' or "
+            "'process'",
+        ),
+        (
+            """
+            nodes:
+              a: {tool: t, next: [{then: b}, 5]}
+            """,
+            "wf.yaml:2:34: error[WFE011]: nodes.a.next[1] must be a mapping, got int 5",
+        ),
+        (
+            """
+            wfe: true
+            nodes: {a: {tool: t}}
+            """,
+            "wf.yaml:1:6: error[WFE013]: unsupported format version True (this wfe reads "
+            "version 1)",
+        ),
+        (
+            """
+            state:
+              x: [int]
+            nodes: {a: {tool: t}}
+            """,
+            "wf.yaml:2:6: error[WFE011]: state.x must be a mapping, got a list",
+        ),
+        (
+            """
+            nodes:
+              a: {tool: t, retry: {backoff: 0.5}}
+            """,
+            "wf.yaml:2:33: error[WFE011]: nodes.a.retry.backoff: input should be greater than or "
+            "equal to 1",
+        ),
+        (
+            """
+            imports: [my..tools]
+            nodes: {a: {tool: t}}
+            """,
+            "wf.yaml:1:11: error[WFE011]: imports[0]: 'my..tools' is not a module name (such as "
+            "my_tools or package.tools)",
+        ),
     ],
 )
 def test_schema_problem_is_reported_at_its_position(yaml, expected):
@@ -171,7 +246,7 @@ def test_durations_accept_seconds_and_units(text, seconds):
     assert loaded.spec.nodes["a"].timeout == seconds
 
 
-@pytest.mark.parametrize("text", ["0", "-5", '"soon"', "true"])
+@pytest.mark.parametrize("text", ["0", "-5", '"soon"', "true", '"8d"', '"\u0661s"', "[1]"])
 def test_durations_must_be_positive_numbers(text):
     assert problems(f"nodes:\n  a: {{tool: t, timeout: {text}}}\n")
 
@@ -194,3 +269,41 @@ def test_state_shorthand_and_full_entries_expand_alike():
     fields = loaded.spec.state_fields()
     assert fields["a"].type == fields["b"].type == "int"
     assert not fields["a"].has_default
+
+
+def test_a_section_reached_through_an_alias_is_reported_at_its_own_keys():
+    found = problems("""
+        defaults:
+          retry: &patient {attempts: 3, jitter: "on"}
+        nodes:
+          a: {tool: t, retry: *patient}
+    """)
+    assert "wf.yaml:2:41: error[WFE011]: defaults.retry.jitter must be true or false, got str " \
+           "'on'" in found
+    assert any(p.startswith("wf.yaml:4:23: error[WFE011]: nodes.a.retry.jitter") for p in found)
+
+
+def test_long_values_are_shortened_in_messages():
+    [found] = problems(f"nodes:\n  a: {{tool: t, timeout: '{'9' * 300}x'}}\n")
+    assert len(found) < 200 and "..." in found
+
+
+def test_records_are_frozen_and_compared_by_value():
+    first = load_spec_bytes(b"nodes:\n  a: {tool: t, retry: {attempts: 2}}\n", "wf.yaml").spec
+    second = load_spec_bytes(b"nodes:\n  a: {retry: {attempts: 2}, tool: t}\n", "wf.yaml").spec
+    assert first == second and hash(first.limits) == hash(second.limits)
+    with pytest.raises(AttributeError):
+        first.name = "changed"  # type: ignore[misc]
+
+
+def test_a_record_knows_which_keys_the_file_gave():
+    retry = load_spec_bytes(b"nodes:\n  a: {tool: t, retry: {delay: 2s}}\n",
+                            "wf.yaml").spec.nodes["a"].retry
+    assert retry is not None and retry.given == {"delay"}
+    assert (retry.attempts, retry.delay, retry.max_delay) == (1, 2.0, 60.0)
+
+
+def test_an_explicit_empty_default_is_a_default_of_null():
+    fields = load_spec_bytes(b"state:\n  x: {type: any, default:}\nnodes: {a: {tool: t}}\n",
+                             "wf.yaml").spec.state_fields()
+    assert fields["x"].has_default and fields["x"].default is None

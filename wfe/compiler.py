@@ -123,7 +123,7 @@ class _Compiler:
     def _node(self, name: str, node: Node) -> GraphNode:
         path: YamlPath = ("nodes", name)
         defaults = self.spec.defaults
-        retry = node.retry or defaults.retry or Retry.model_validate({})
+        retry = node.retry or defaults.retry or Retry()
         compiled = GraphNode(
             name=name,
             kind=node.kind,

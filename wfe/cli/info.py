@@ -36,16 +36,7 @@ def list_tools(files: list[Path], imports: list[str]) -> None:
         console.print("no tools registered (name modules with --import or a workflow file)")
 
 
-def workflow_json_schema() -> dict[str, object]:
-    from wfe.spec.models import WorkflowSpec
-
-    schema = WorkflowSpec.model_json_schema(by_alias=True, mode="validation")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "wfe workflow",
-        **schema,
-    }
-
-
 def print_schema() -> None:
-    sys.stdout.write(json.dumps(workflow_json_schema(), indent=2) + "\n")
+    from wfe.spec.models import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")

@@ -1,6 +1,2 @@
-"""The workflow file format: its models (`wfe.spec.models`) and loading (`wfe.spec.load`)."""
-
-from wfe.pydantic_plugins import without_plugins
-
-with without_plugins():
-    from wfe.spec import models  # noqa: F401  (built here, whoever imports it first)
+"""The workflow file format: its sections (`wfe.spec.models`, built from `wfe.spec.record` and
+`wfe.spec.rules`) and loading a file (`wfe.spec.load`)."""

@@ -1,69 +1,50 @@
-"""The workflow file format (SPEC section 1) as typed, frozen pydantic models.
+"""The workflow file format (SPEC section 1): each section a frozen record whose attributes are
+declared with the rule that checks them (`wfe.spec.record`, `wfe.spec.rules`).
 
-These models check shapes and value ranges only; references between parts (edge targets, tools,
-expression names) are checked when the spec is compiled into a graph (`wfe.graph`).
-Annotations are objects, not strings (no `from __future__ import annotations`), so that pydantic
-need not evaluate each field's at every start. `wfe.spec` builds these models (see there).
+These check shapes and value ranges only; references between parts (edge targets, tools,
+expression names) are checked when the spec is compiled into a graph (`wfe.compiler`).
 """
 
-import math
-import re
-from typing import Annotated, Any, Literal
+from __future__ import annotations
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from typing import Any, Literal
+
+from wfe.spec.record import Record, Section, field
+from wfe.spec.rules import (
+    INVALID,
+    MAX_DURATION,
+    Anything,
+    Choice,
+    Duration,
+    Either,
+    Flag,
+    ListOf,
+    MapOf,
+    Number,
+    Report,
+    Rule,
+    Schema,
+    Text,
+    Whole,
 )
+from wfe.yamlsafe import YamlPath
 
 END = "end"
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 STATE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
-FORMAT_VERSIONS = (1,)
+FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
-MAX_DURATION = 7 * 24 * 3600.0
+#: The kind keys; `map` takes its per-item `tool` beside it.
+NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(value: Any) -> Any:
-    """10 -> 10.0, "10s" -> 10.0, "2m" -> 120.0; anything else is left for the type check."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match is None:
-            raise ValueError(
-                f"'{value}' is not a number of seconds or a duration such as 10s or 2m"
-            )
-        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    return value
-
-
-def _finite_positive(value: float) -> float:
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a finite number > 0")
-    if value > MAX_DURATION:
-        raise ValueError(f"must be at most {MAX_DURATION:.0f} seconds (7 days)")
-    return value
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-PositiveDuration = Annotated[
-    float, BeforeValidator(lambda v: _finite_positive(parse_duration(v)) if _is_num(v) else v)
-]
-NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN)]
-StateKey = Annotated[str, Field(pattern=STATE_KEY_PATTERN)]
+NODE_NAME = Text(pattern=NODE_NAME_PATTERN, name="node name",
+                 shape="must start with a letter and hold only letters, digits, '_' and '-' "
+                       "(at most 64)")
+STATE_KEY = Text(pattern=STATE_KEY_PATTERN, name="state key",
+                 shape="must be an identifier: a letter, then letters, digits or '_'")
+TEXT = Text()
+POSITIVE_DURATION = Duration(positive=True)
+ISOLATION = Choice("thread", "process")
 
 
 def _module_name(value: str) -> str:
@@ -82,200 +63,156 @@ def _file_name(value: str) -> str:
     return value
 
 
-ModuleName = Annotated[str, AfterValidator(_module_name)]
-FileName = Annotated[str, AfterValidator(_file_name)]
+class FormatVersion(Rule):
+    """`wfe: 1`, the only version of the format there is."""
+
+    def check(self, value: Any, path: YamlPath, report: Report) -> Any:
+        if type(value) is int and value == FORMAT_VERSION:
+            return value
+        report.add("WFE013", f"unsupported format version {value!r} (this wfe reads version "
+                             f"{FORMAT_VERSION})", path)
+        return INVALID
+
+    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {"const": FORMAT_VERSION}
 
 
-# Factories written in Python rather than `dict` and `list`: pydantic reads a factory's signature,
-# and a builtin's is parsed from text with the tokenize module (milliseconds at every start).
-def _empty_dict() -> dict[Any, Any]:
-    return {}
+def _short_or_long(short: Rule, long: Rule, long_type: type) -> Either:
+    """A key that takes a short form (a name, a word, a flag) or a long one of `long_type`."""
+    return Either(lambda value: long if type(value) is long_type else short, [short, long])
 
 
-def _empty_list() -> list[Any]:
-    return []
+class StateField(Record):
+    """One state key: its type, default, reducer, and where else its value may come from."""
 
-
-def _is_num(value: Any) -> bool:
-    return isinstance(value, int | float | str) and not isinstance(value, bool)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=False
-    )
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _explicit_null_is_not_absent(cls, value: Any, info: ValidationInfo) -> Any:
-        # `key:` with nothing after it is a mistake far more often than a wish for the default.
-        if value is None and info.field_name not in _NULLABLE_FIELDS:
-            raise ValueError("empty value (leave the key out to use the default)")
-        return value
-
-
-_NULLABLE_FIELDS = frozenset({"default"})
-
-
-class StateField(_Model):
-    """One state key: `{type, default, description, reduce, required, env, secret}`."""
-
-    type: str = "any"
-    default: Any = None
-    description: str = ""
-    reduce: str = "replace"
-    required: bool = False
-    env: str | None = None
-    secret: bool = False
+    type: str = field(TEXT, default="any", doc="str, int, float, bool, list[...], dict[str, "
+                                               "...], any, or a union such as int | None")
+    default: Any = field(Anything(accepts_null=True), default=None)
+    description: str = field(TEXT, default="")
+    reduce: str = field(TEXT, default="replace",
+                        doc="replace, append, extend, merge, add, or a tool's name")
+    required: bool = field(Flag(), default=False)
+    env: str | None = field(TEXT, default=None, doc="an environment variable to read")
+    secret: bool = field(Flag(), default=False, doc="masked in output, events and logs")
 
     @property
     def has_default(self) -> bool:
-        return "default" in self.model_fields_set
+        return "default" in self.given
 
 
-def _state_entry_kind(value: Any) -> str:
-    return "short" if isinstance(value, str) else "full"
+FULL_STATE_ENTRY = Section(StateField)
+#: A state key's entry: its type alone, or the full form (anything but a string is checked as one).
+STATE_ENTRY = Either(lambda value: TEXT if type(value) is str else FULL_STATE_ENTRY,
+                     [TEXT, FULL_STATE_ENTRY])
 
 
-StateEntry = Annotated[
-    Annotated[str, Tag("short")] | Annotated[StateField, Tag("full")],
-    Discriminator(_state_entry_kind),
-]
-
-
-class Retry(_Model):
+class Retry(Record):
     """How often and how patiently a node's tool is retried."""
 
-    attempts: int = Field(1, ge=1, le=1000)
-    delay: Annotated[Duration, Field(ge=0, le=MAX_DURATION)] = 1.0
-    backoff: float = Field(2.0, ge=1, le=100)
-    max_delay: Annotated[Duration, Field(gt=0, le=MAX_DURATION)] = 60.0
-    jitter: bool = False
-    on: list[str] | None = None
+    attempts: int = field(Whole(ge=1, le=1000), default=1)
+    delay: float = field(Duration(ge=0, le=MAX_DURATION), default=1.0)
+    backoff: float = field(Number(ge=1, le=100), default=2.0)
+    max_delay: float = field(Duration(gt=0, le=MAX_DURATION), default=60.0)
+    jitter: bool = field(Flag(), default=False)
+    on: list[str] | None = field(ListOf(TEXT), default=None,
+                                 doc="the error type names to retry (default: all)")
 
 
-class Branch(_Model):
+class Branch(Record):
     """One conditional edge: `{when: EXPR, then: NODE}`; no `when` is the default."""
 
-    when: str | None = None
-    then: NodeName
+    when: str | None = field(TEXT, default=None)
+    then: str = field(NODE_NAME)
 
 
-class ErrorRoute(_Model):
+class ErrorRoute(Record):
     """One `on_error` route: `{errors: [TypeName, ...], then: NODE}`; no `errors` matches all."""
 
-    errors: list[str] | None = None
-    then: NodeName
+    errors: list[str] | None = field(ListOf(TEXT), default=None)
+    then: str = field(NODE_NAME)
 
 
-def _str_or_list(value: Any) -> str:
-    return "list" if isinstance(value, list) else "name"
-
-
-Next = Annotated[
-    Annotated[NodeName, Tag("name")] | Annotated[list[Branch], Tag("list")],
-    Discriminator(_str_or_list),
-]
-OnError = Annotated[
-    Annotated[NodeName, Tag("name")] | Annotated[list[ErrorRoute], Tag("list")],
-    Discriminator(_str_or_list),
-]
-
-
-class Limits(_Model):
+class Limits(Record):
     """Run-wide guards."""
 
-    max_steps: int = Field(1000, ge=1, le=100_000_000)
-    timeout: PositiveDuration = 600.0
+    max_steps: int = field(Whole(ge=1, le=100_000_000), default=1000)
+    timeout: float = field(POSITIVE_DURATION, default=600.0)
 
 
-class Defaults(_Model):
+class Defaults(Record):
     """Node settings that apply wherever a node does not set its own."""
 
-    timeout: PositiveDuration | None = None
-    retry: Retry | None = None
-    max_visits: int | None = Field(None, ge=1)
+    timeout: float | None = field(POSITIVE_DURATION, default=None)
+    retry: Retry | None = field(Section(Retry), default=None)
+    max_visits: int | None = field(Whole(ge=1), default=None)
 
 
-class Interrupt(_Model):
+class Interrupt(Record):
     """Pause the run until a person supplies `expects` (state key -> type)."""
 
-    message: str = ""
-    expects: dict[StateKey, str] = Field(default_factory=_empty_dict)
+    message: str = field(TEXT, default="")
+    expects: dict[str, str] = field(MapOf(STATE_KEY, TEXT), default_factory=dict)
 
 
-class CacheSpec(_Model):
+class CacheSpec(Record):
     """`cache: {ttl: 1h}`: reuse a result for at most this long."""
 
-    ttl: PositiveDuration | None = None
+    ttl: float | None = field(POSITIVE_DURATION, default=None)
 
 
-def _cache_kind(value: Any) -> str:
-    return "rule" if isinstance(value, dict) else "flag"
-
-
-Cache = Annotated[
-    Annotated[bool, Tag("flag")] | Annotated[CacheSpec, Tag("rule")],
-    Discriminator(_cache_kind),
-]
-Isolation = Literal["thread", "process"]
-
-
-class ParallelBranch(_Model):
+class ParallelBranch(Record):
     """One branch of a `parallel:` node: a tool call of its own."""
 
-    tool: str
-    with_: dict[str, Any] = Field(default_factory=_empty_dict, alias="with")
-    out: str | None = None
-    retry: Retry | None = None
-    timeout: PositiveDuration | None = None
-    isolation: Literal["thread", "process"] | None = None
-    description: str = ""
+    tool: str = field(TEXT)
+    with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
+                                  key="with")
+    out: str | None = field(TEXT, default=None)
+    retry: Retry | None = field(Section(Retry), default=None)
+    timeout: float | None = field(POSITIVE_DURATION, default=None)
+    isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
+    description: str = field(TEXT, default="")
 
 
-class JoinAtLeast(_Model):
-    at_least: int = Field(ge=1)
+class JoinAtLeast(Record):
+    """`join: {at_least: N}`: the parallel node succeeds once N branches have."""
+
+    at_least: int = field(Whole(ge=1))
 
 
-def _join_kind(value: Any) -> str:
-    return "rule" if isinstance(value, dict) else "word"
+NEXT = _short_or_long(NODE_NAME, ListOf(Section(Branch)), list)
+ON_ERROR = _short_or_long(NODE_NAME, ListOf(Section(ErrorRoute)), list)
+JOIN = _short_or_long(Choice("all", "any"), Section(JoinAtLeast), dict)
+CACHE = _short_or_long(Flag(), Section(CacheSpec), dict)
 
 
-Join = Annotated[
-    Annotated[Literal["all", "any"], Tag("word")] | Annotated[JoinAtLeast, Tag("rule")],
-    Discriminator(_join_kind),
-]
-
-#: The kind keys; `map` takes its per-item `tool` beside it.
-NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
-
-
-class Node(_Model):
+class Node(Record):
     """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow` or
     `interrupt`)."""
 
-    tool: str | None = None
-    interrupt: Interrupt | None = None
-    parallel: dict[NodeName, ParallelBranch] | None = None
-    join: Join | None = None
-    map: str | None = None
-    as_: StateKey | None = Field(None, alias="as")
-    concurrency: int | None = Field(None, ge=1, le=100_000)
-    collect: str | None = None
-    workflow: FileName | None = None
-    inputs: dict[StateKey, Any] | None = None
-    outputs: dict[StateKey, StateKey] | None = None
-    description: str = ""
-    next: Next | None = None
-    with_: dict[str, Any] = Field(default_factory=_empty_dict, alias="with")
-    out: str | None = None
-    retry: Retry | None = None
-    timeout: PositiveDuration | None = None
-    on_error: OnError | None = None
-    max_visits: int | None = Field(None, ge=1)
-    on_exhausted: NodeName | None = None
-    cache: Cache | None = None
-    isolation: Isolation | None = None
+    tool: str | None = field(TEXT, default=None)
+    interrupt: Interrupt | None = field(Section(Interrupt), default=None)
+    parallel: dict[str, ParallelBranch] | None = field(
+        MapOf(NODE_NAME, Section(ParallelBranch)), default=None)
+    join: Literal["all", "any"] | JoinAtLeast | None = field(JOIN, default=None)
+    map: str | None = field(TEXT, default=None, doc="an expression giving the list to map over")
+    as_: str | None = field(STATE_KEY, default=None, key="as")
+    concurrency: int | None = field(Whole(ge=1, le=100_000), default=None)
+    collect: str | None = field(TEXT, default=None)
+    workflow: str | None = field(Text(refine=_file_name), default=None)
+    inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
+    outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
+    description: str = field(TEXT, default="")
+    next: str | list[Branch] | None = field(NEXT, default=None)
+    with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
+                                  key="with")
+    out: str | None = field(TEXT, default=None)
+    retry: Retry | None = field(Section(Retry), default=None)
+    timeout: float | None = field(POSITIVE_DURATION, default=None)
+    on_error: str | list[ErrorRoute] | None = field(ON_ERROR, default=None)
+    max_visits: int | None = field(Whole(ge=1), default=None)
+    on_exhausted: str | None = field(NODE_NAME, default=None)
+    cache: bool | CacheSpec | None = field(CACHE, default=None)
+    isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
 
     @property
     def kinds(self) -> list[str]:
@@ -289,24 +226,29 @@ class Node(_Model):
         return kinds[0] if kinds else "tool"
 
 
-class WorkflowSpec(_Model):
-    """A whole workflow file."""
+class WorkflowSpec(Record):
+    """A wfe workflow file."""
 
-    wfe: Literal[1] = 1
-    name: str = ""
-    description: str = ""
-    imports: list[ModuleName] = Field(default_factory=_empty_list)
-    state: dict[StateKey, StateEntry] = Field(default_factory=_empty_dict)
-    start: NodeName | None = None
-    limits: Limits = Field(default_factory=Limits)
-    defaults: Defaults = Field(default_factory=Defaults)
-    nodes: dict[NodeName, Node]
+    wfe: int = field(FormatVersion(), default=FORMAT_VERSION, doc="the format's version")
+    name: str = field(TEXT, default="", doc="default: the file's name without its extension")
+    description: str = field(TEXT, default="")
+    imports: list[str] = field(ListOf(Text(refine=_module_name)), default_factory=list,
+                               doc="modules whose @tool functions the nodes use")
+    state: dict[str, str | StateField] = field(
+        MapOf(STATE_KEY, STATE_ENTRY),
+        default_factory=dict, doc="every key the nodes read or write: a type, or "
+                                         "{type, default, ...}")
+    start: str | None = field(NODE_NAME, default=None, doc="default: the first node")
+    limits: Limits = field(Section(Limits), default_factory=Limits)
+    defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
+    nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
 
-    @model_validator(mode="after")
-    def _has_nodes(self) -> "WorkflowSpec":
-        if not self.nodes:
-            raise ValueError("a workflow needs at least one node")
-        return self
+    @classmethod
+    def check_whole(cls, values: dict[str, Any], path: YamlPath, report: Report) -> bool:
+        if values.get("nodes") == {}:
+            report.wrong(("nodes",), "a workflow needs at least one node")
+            return False
+        return True
 
     def state_fields(self) -> dict[str, StateField]:
         """The state schema with shorthand entries expanded."""
@@ -318,3 +260,11 @@ class WorkflowSpec(_Model):
     @property
     def start_node(self) -> str:
         return self.start if self.start is not None else next(iter(self.nodes))
+
+
+def json_schema() -> dict[str, Any]:
+    """The format as JSON Schema (draft 2020-12), for editors (`wfe schema`)."""
+    defs: dict[str, Schema] = {}
+    WorkflowSpec.schema(defs)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "wfe workflow",
+            **defs.pop(WorkflowSpec.__name__), "$defs": defs}
