@@ -73,8 +73,10 @@ def _is_decided(annotation: Any) -> bool:
     if _is_one_of(annotation, _CONTAINERS):
         return True
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in _UNIONS or origin is tuple:
-        return _is_decided_tuple(args) if origin is tuple else all(map(_is_decided, args))
+    if origin in _UNIONS:
+        return all(map(_is_decided, args))
+    if origin is tuple:
+        return _is_decided_tuple(args)
     if origin is list:
         return len(args) <= 1 and all(map(_is_decided, args))
     if origin is dict:
@@ -93,9 +95,9 @@ def _is_decided_tuple(args: tuple[Any, ...]) -> bool:
     return all(map(_is_decided, args))
 
 
-def _is_one_of(annotation: Any, candidates: tuple[Any, ...]) -> bool:
+def _is_one_of(thing: Any, candidates: tuple[Any, ...]) -> bool:
     # By identity: an annotation's own `__eq__` or `__hash__` may be anything.
-    return any(annotation is candidate for candidate in candidates)
+    return any(thing is candidate for candidate in candidates)
 
 
 def _is_any(annotation: Any) -> bool:
