@@ -16,7 +16,7 @@ from wfe.graph import Graph
 from wfe.journal import Cursor, StepDone
 from wfe.state import State
 from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
-from wfe.types import parse_type
+from wfe.types import python_type
 
 
 class StoreJournal:
@@ -141,7 +141,7 @@ def check_answers(expects: Mapping[str, str], answers: Mapping[str, Any]) -> Non
 
     for key, type_text in expects.items():
         try:
-            TypeAdapter(parse_type(type_text)).validate_python(answers[key], strict=True)
+            TypeAdapter(python_type(type_text)).validate_python(answers[key], strict=True)
         except ValidationError:
             raise InputError(f"-i {key}: expected {type_text}, got {answers[key]!r}",
                              key=key) from None

@@ -11,23 +11,22 @@ import os
 import reprlib
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, get_args, get_origin
-
-from pydantic import ConfigDict, JsonValue, TypeAdapter, ValidationError
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
-from wfe.pydantic_plugins import without_plugins
-from wfe.spec.models import StateField
-from wfe.types import parse_type
+from wfe.types import exact_builtin, python_type
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
+
+    from wfe.spec.models import StateField
 
 State = dict[str, Any]
 Reducer = Callable[[Any, Any], Any]
 MASK = "***"
 
 _UNSET: Any = object()
-#: NaN and infinities are not JSON: refused when written, never left for the store to choke on.
-_JSON_ONLY = ConfigDict(allow_inf_nan=False)
 
 
 #: JSON text holds any integer, but Python will not write one of more digits than this (a
@@ -72,6 +71,13 @@ def _first_error(error: ValidationError) -> str:
     return f"{where + ': ' if where else ''}{detail['msg'].lower()}"
 
 
+def _validation_error() -> type[ValidationError]:
+    """Pydantic's error class, imported only once a value has failed a check through it."""
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
 @dataclass(eq=False)
 class Slot:
     """One state key: how a write is validated and combined with the current value."""
@@ -79,25 +85,39 @@ class Slot:
     key: str
     type_text: str
     reduce: str
-    adapter: TypeAdapter[Any]
-    item_adapter: TypeAdapter[Any] | None
     custom: Reducer | None = None
     secret: bool = False
     #: For `str`, `int` and `bool` keys: a value of exactly this type needs no further check.
     exact: type | None = None
+    #: Built on the first value the `exact` check does not settle (most runs of a workflow of
+    #: str, int and bool keys never build one, nor import pydantic).
+    adapter: TypeAdapter[Any] | None = field(default=None, init=False, repr=False)
+    item_adapter: TypeAdapter[Any] | None = field(default=None, init=False, repr=False)
 
-    def check(self, value: Any, adapter: TypeAdapter[Any] | None = None, what: str = "") -> Any:
-        if (adapter is None and self.exact is not None and type(value) is self.exact
+    def check(self, value: Any, item: bool = False, what: str = "") -> Any:
+        """The value as written, validated strictly against the type (or its item type)."""
+        if (not item and self.exact is not None and type(value) is self.exact
                 and (self.exact is not int or _INT_FLOOR < value < _INT_BOUND)):
             return value  # the common case (an int for an int key) without pydantic's overhead
+        adapter = self.item_adapter if item else self.adapter
+        if adapter is None:
+            adapter = self._build_adapter(item)
         try:
-            checked = (adapter or self.adapter).validate_python(value, strict=True)
-        except ValidationError as error:
+            checked = adapter.validate_python(value, strict=True)
+        except _validation_error() as error:  # evaluated only when an exception is raised
             raise self._refused(value, what, _first_error(error)) from None
         if type(checked) in (int, list, dict) and _holds_too_long_int(checked):
             raise self._refused(value, what, f"an integer of more than {_INT_DIGITS} digits "
                                              "cannot be written as JSON")
         return checked
+
+    def _build_adapter(self, item: bool) -> TypeAdapter[Any]:
+        adapter = _adapter(self.type_text, item=item)
+        if item:
+            self.item_adapter = adapter
+        else:
+            self.adapter = adapter
+        return adapter
 
     def _refused(self, value: Any, what: str, reason: str) -> StateError:
         shown = MASK if self.secret else describe_value(value)
@@ -112,7 +132,7 @@ class Slot:
             return checked
         current = state.get(self.key, _UNSET)
         if reduce == "append":
-            checked = self.check(value, self.item_adapter, f"an item of {self.type_text}")
+            checked = self.check(value, True, f"an item of {self.type_text}")
             # In place: a loop that accumulates must not copy the whole list per step.
             if current is _UNSET:
                 state[self.key] = [checked]
@@ -138,20 +158,21 @@ class Slot:
         return checked
 
 
-def _item_type(list_type: Any) -> Any:
-    if get_origin(list_type) is list:
-        args = get_args(list_type)
-        return args[0] if args else JsonValue
-    return JsonValue
-
-
 @functools.lru_cache(maxsize=512)
 def _adapter(type_text: str, *, item: bool = False) -> TypeAdapter[Any]:
     """The adapter for a type as written (or for its items); shared, since a workflow and its
     subgraphs declare the same few types many times and each adapter takes a while to build."""
-    python_type = parse_type(type_text)
+    from pydantic import ConfigDict, JsonValue, TypeAdapter
+
+    from wfe.pydantic_plugins import without_plugins
+
+    python = python_type(type_text)
+    if item:
+        python = get_args(python)[0] if get_origin(python) is list else JsonValue
+    # NaN and infinities are not JSON: refused when written, never left for the store to choke on.
+    json_only = ConfigDict(allow_inf_nan=False)
     with without_plugins():
-        return TypeAdapter(_item_type(python_type) if item else python_type, config=_JSON_ONLY)
+        return TypeAdapter(python, config=json_only)
 
 
 class StateSchema:
@@ -162,18 +183,14 @@ class StateSchema:
     ) -> None:
         self.fields = dict(fields)
         self.slots: dict[str, Slot] = {}
-        for key, field in self.fields.items():
-            python_type = parse_type(field.type)
-            item = _adapter(field.type, item=True) if field.reduce == "append" else None
+        for key, declared in self.fields.items():
             self.slots[key] = Slot(
                 key=key,
-                type_text=field.type,
-                reduce=field.reduce,
-                adapter=_adapter(field.type),
-                item_adapter=item,
-                custom=custom_reducers.get(field.reduce),
-                secret=field.secret,
-                exact=python_type if python_type in (str, int, bool) else None,
+                type_text=declared.type,
+                reduce=declared.reduce,
+                custom=custom_reducers.get(declared.reduce),
+                secret=declared.secret,
+                exact=exact_builtin(declared.type),
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 
@@ -199,11 +216,11 @@ class StateSchema:
     def _initial(self, inputs: Mapping[str, Any], environ: Mapping[str, str] | None) -> State:
         environ = os.environ if environ is None else environ
         state: State = {}
-        for key, field in self.fields.items():
-            if field.env and field.env in environ:
-                state[key] = self.slots[key].check(environ[field.env])
-            elif field.has_default:
-                state[key] = self.slots[key].check(copy.deepcopy(field.default))
+        for key, declared in self.fields.items():
+            if declared.env and declared.env in environ:
+                state[key] = self.slots[key].check(environ[declared.env])
+            elif declared.has_default:
+                state[key] = self.slots[key].check(copy.deepcopy(declared.default))
         for key, value in inputs.items():
             if key not in self.slots:
                 raise StateError(

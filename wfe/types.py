@@ -1,36 +1,42 @@
 """State types as written in workflow files: `str`, `list[dict[str, int]]`, `float | None`.
 
-A tiny recursive-descent parser (never `eval`) turns the text into a Python type that pydantic
-validates against. Every type only admits JSON values.
+A tiny recursive-descent parser (never `eval`) checks the text and turns it into a syntax tree,
+without pydantic: loading and checking a workflow never needs it. Only when a value must be
+validated is the tree turned into the Python type pydantic validates against (`python_type`).
+Every type only admits JSON values.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from pydantic import JsonValue
-
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[|\]|,|\|))")
 
-_ATOMS: dict[str, Any] = {
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": bool,
-    "list": list[JsonValue],
-    "dict": dict[str, JsonValue],
-    "any": JsonValue,
-    "None": None,
-    "null": None,
-}
+#: Every name a type text may use; "null" is another spelling of "None".
+_ATOMS = frozenset({"str", "int", "float", "bool", "list", "dict", "any", "None", "null"})
 
 TYPE_NAMES = ("str", "int", "float", "bool", "list", "dict", "any")
 
 
 class TypeSyntaxError(ValueError):
     """The type text is not one wfe understands."""
+
+
+@dataclass(frozen=True)
+class TypeTree:
+    """A parsed type: an atom ("str", "None", ...), "list" or "dict" with their parameter in
+    `args` (none when bare), or "union" of its distinct members in `args`."""
+
+    name: str
+    args: tuple[TypeTree, ...] = ()
+
+
+def _union(members: list[TypeTree]) -> TypeTree:
+    distinct = tuple(dict.fromkeys(members))  # as `int | int` is `int` in Python
+    return distinct[0] if len(distinct) == 1 else TypeTree("union", distinct)
 
 
 class _Parser:
@@ -63,40 +69,39 @@ class _Parser:
         self.pos += 1
         return token
 
-    def union(self) -> Any:
+    def union(self) -> TypeTree:
         members = [self.atom()]
         while self.peek() == "|":
             self.take("|")
             members.append(self.atom())
-        return members[0] if len(members) == 1 else reduce(lambda a, b: a | b, members)
+        return _union(members)
 
-    def atom(self) -> Any:
+    def atom(self) -> TypeTree:
         name = self.take()
         if name not in _ATOMS:
             raise TypeSyntaxError(
                 f"unknown type '{name}' in '{self.text}' (use one of {', '.join(TYPE_NAMES)})"
             )
         if self.peek() != "[":
-            return _ATOMS[name] if _ATOMS[name] is not None else type(None)
+            return TypeTree("None" if name == "null" else name)
         if name == "list":
             self.take("[")
             item = self.union()
             self.take("]")
-            return list[item]  # type: ignore[valid-type]
+            return TypeTree("list", (item,))
         if name == "dict":
             self.take("[")
-            key = self.union()
-            if key is not str:
+            if self.union() != TypeTree("str"):
                 raise TypeSyntaxError(f"dict keys must be str in type '{self.text}'")
             self.take(",")
             value = self.union()
             self.take("]")
-            return dict[str, value]  # type: ignore[valid-type]
+            return TypeTree("dict", (value,))
         raise TypeSyntaxError(f"type '{name}' takes no parameters in '{self.text}'")
 
 
-def parse_type(text: str) -> Any:
-    """The Python type for a type text; raises TypeSyntaxError."""
+def parse_type(text: str) -> TypeTree:
+    """The syntax tree of a type text; raises TypeSyntaxError. Never imports pydantic."""
     parser = _Parser(text)
     if not parser.tokens:
         raise TypeSyntaxError("empty type")
@@ -104,6 +109,32 @@ def parse_type(text: str) -> Any:
     if parser.peek() is not None:
         raise TypeSyntaxError(f"unexpected '{parser.peek()}' in type '{text}'")
     return result
+
+
+def exact_builtin(text: str) -> type | None:
+    """`str`, `int` or `bool` when the type is exactly that builtin (any value of that type and
+    no other is valid, bar integers too long for JSON), else None."""
+    tree = parse_type(text)
+    builtins: dict[str, type] = {"str": str, "int": int, "bool": bool}
+    return builtins.get(tree.name) if not tree.args else None
+
+
+def python_type(text: str) -> Any:
+    """The Python type pydantic validates a value of the type text against; imports pydantic."""
+    from pydantic import JsonValue
+
+    def build(tree: TypeTree) -> Any:
+        if tree.name == "union":
+            return reduce(lambda a, b: a | b, [build(member) for member in tree.args])
+        if tree.name == "list":
+            return list[build(tree.args[0]) if tree.args else JsonValue]  # type: ignore[misc]
+        if tree.name == "dict":
+            return dict[str, build(tree.args[0]) if tree.args else JsonValue]  # type: ignore[misc]
+        atoms: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool,
+                                 "any": JsonValue, "None": type(None)}
+        return atoms[tree.name]
+
+    return build(parse_type(text))
 
 
 def is_list_type(text: str) -> bool:

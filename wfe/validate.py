@@ -11,14 +11,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
+from wfe.annotation_check import strict_verdict
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
 from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
-from wfe.pydantic_plugins import without_plugins
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
 from wfe.spec.load import load_spec_file
@@ -93,17 +91,32 @@ def _constant_types(graph: Graph) -> list[Problem]:
 
 
 def _type_mismatch(annotation: Any, value: Any) -> str:
+    accepted = strict_verdict(annotation, value)
+    if accepted is None:
+        accepted = _pydantic_verdict(annotation, value)
+    if accepted is not False:
+        return ""
+    shown = getattr(annotation, "__name__", None) or str(annotation)
+    return f"{shown}, got {type(value).__name__} {value!r}"[:200]
+
+
+def _pydantic_verdict(annotation: Any, value: Any) -> bool | None:
+    """Pydantic's strict verdict, for annotations wfe.annotation_check leaves to it; None when
+    pydantic cannot build a validator for the annotation."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from wfe.pydantic_plugins import without_plugins
+
     try:
         with without_plugins():
             adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     except Exception:
-        return ""
+        return None
     try:
         adapter.validate_python(value, strict=True)
     except ValidationError:
-        shown = getattr(annotation, "__name__", None) or str(annotation)
-        return f"{shown}, got {type(value).__name__} {value!r}"[:200]
-    return ""
+        return False
+    return True
 
 
 def _unused_keys(graph: Graph) -> list[Problem]:
