@@ -179,6 +179,19 @@ def test_help_does_not_import_the_engine_or_rich():
     assert out.stdout.strip() == "[]"
 
 
+def test_validate_does_not_import_pydantic():
+    # The format is checked by wfe's own rules; pydantic (~90 ms of a start) is for state values.
+    code = (
+        "import sys, wfe.cli\n"
+        "sys.argv = ['wfe', 'validate', 'workflows/code_review.yaml']\n"
+        "try:\n    wfe.cli.main()\nexcept SystemExit as done:\n    assert not done.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_python_dash_m_runs_the_cli(flow):
     done = subprocess.run([sys.executable, "-m", "wfe", "run", str(flow), "--quiet"],
                           capture_output=True, text=True, check=False)

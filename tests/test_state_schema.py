@@ -38,7 +38,6 @@ def _run_python(code: str) -> list[str]:
     return result.stdout.split()
 
 
-@pytest.mark.xfail(strict=False, reason="until wfe.spec no longer imports pydantic")
 def test_importing_state_types_and_validate_does_not_import_pydantic() -> None:
     assert _run_python("""
         import sys
