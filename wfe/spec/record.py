@@ -53,6 +53,7 @@ class Record:
     fields: ClassVar[dict[str, Field]]
     _defaults: ClassVar[dict[str, Any]]
     _required: ClassVar[tuple[Field, ...]]
+    _factories: ClassVar[tuple[Field, ...]]
     _names: ClassVar[frozenset[str]]
     #: The keys present in the file (the others hold their defaults).
     given: frozenset[str]
@@ -68,18 +69,22 @@ class Record:
         cls._defaults = {f.name: f.default for f in cls.fields.values()
                          if f.default is not _REQUIRED}
         cls._required = tuple(f for f in cls.fields.values() if f.required)
+        cls._factories = tuple(f for f in cls.fields.values() if f.default_factory is not None)
         cls._names = frozenset(f.name for f in cls.fields.values())
 
     def __init__(self, **values: Any) -> None:
-        attributes = vars(self)
-        attributes.update(self._defaults)
-        for spec in self.fields.values():
-            if spec.default_factory is not None and spec.name not in values:
-                attributes[spec.name] = spec.default_factory()
         unknown = [name for name in values if name not in self._names]
         missing = [spec.name for spec in self._required if spec.name not in values]
         if unknown or missing:
             raise TypeError(f"{type(self).__name__}: unknown {unknown}, missing {missing}")
+        self._fill(values)
+
+    def _fill(self, values: dict[str, Any]) -> None:
+        attributes = vars(self)
+        attributes.update(self._defaults)
+        for spec in self._factories:
+            if spec.name not in values:
+                attributes[spec.name] = spec.default_factory()  # type: ignore[misc]
         attributes.update(values)
         attributes["given"] = frozenset(values)
 
@@ -126,7 +131,11 @@ class Record:
                                      f"'{spec.key or spec.name}'", path)
                 valid = False
         valid = cls.check_whole(values, path, report) and valid
-        return cls(**values) if valid else INVALID
+        if not valid:
+            return INVALID
+        record = cls.__new__(cls)  # the keys are known to be right: no need to check them again
+        record._fill(values)
+        return record
 
     @classmethod
     def check_whole(cls, values: dict[str, Any], path: YamlPath, report: Report) -> bool:
