@@ -173,19 +173,19 @@ def _in_literal(members: tuple[Any, ...], value: Any) -> bool | None:
 def _all_of(verdicts: typing.Iterable[bool | None]) -> bool | None:
     """False when any is False (pydantic fails on it whatever the others), else None if any is
     None, else True."""
-    unknown = False
-    for verdict in verdicts:
-        if verdict is False:
-            return False
-        unknown = unknown or verdict is None
-    return None if unknown else True
+    return _settled_by(verdicts, False)
 
 
 def _any_of(verdicts: typing.Iterable[bool | None]) -> bool | None:
     """True when any is True, else None if any is None, else False."""
+    return _settled_by(verdicts, True)
+
+
+def _settled_by(verdicts: typing.Iterable[bool | None], decisive: bool) -> bool | None:
+    """Three-valued `all` (decisive False) or `any` (decisive True)."""
     unknown = False
     for verdict in verdicts:
-        if verdict is True:
-            return True
+        if verdict is decisive:
+            return decisive
         unknown = unknown or verdict is None
-    return None if unknown else False
+    return None if unknown else not decisive
