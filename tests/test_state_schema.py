@@ -11,10 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wfe.errors import StateError
 from wfe.state import StateSchema
-from wfe.types import TypeSyntaxError, TypeTree, exact_builtin, parse_type, python_type
+from wfe.types import (
+    TypeSyntaxError,
+    TypeTree,
+    exact_builtin,
+    holds_as_is,
+    parse_type,
+    python_type,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,3 +197,84 @@ def test_the_python_type_of_a_text_is_what_pydantic_validates() -> None:
     assert python_type("int | int") is int
     assert python_type("null") is type(None)
     assert python_type("any | str") == JsonValue | str
+
+
+# --- defaults taken as they are -----------------------------------------------------------
+
+_TYPE_TEXTS = st.recursive(
+    st.sampled_from(["str", "int", "float", "bool", "any", "None", "list", "dict"]),
+    lambda inner: st.one_of(
+        st.builds("list[{}]".format, inner),
+        st.builds("dict[str, {}]".format, inner),
+        st.builds("{} | {}".format, inner, inner),
+    ),
+    max_leaves=4,
+)
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.one_of(st.text(max_size=2), st.integers()), inner,
+                                            max_size=3)),
+    max_leaves=6,
+)
+
+
+def _same_all_through(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same_all_through, a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same_all_through(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TYPE_TEXTS, _VALUES)
+def test_a_value_held_as_is_is_what_pydantic_gives_back(type_text: str, value: Any) -> None:
+    if not holds_as_is(parse_type(type_text), value):
+        return
+    from pydantic import ConfigDict, TypeAdapter
+
+    checked = TypeAdapter(python_type(type_text), config=ConfigDict(allow_inf_nan=False)
+                          ).validate_python(value, strict=True)
+    assert _same_all_through(checked, value)
+
+
+@pytest.mark.parametrize(("type_text", "value", "as_is"), [
+    ("list[str]", ["a"], True),
+    ("dict[str, list[int]]", {"a": [1]}, True),
+    ("any", {"a": [1, 2.5, None, True]}, True),
+    ("float | int", 3, True),
+    ("float", 7, False),  # pydantic gives back 7.0
+    ("list[float]", [1.5, 2], False),
+    ("int", True, False),
+    ("any", math.nan, False),
+    ("dict", {"a": {1: 2}}, False),
+])
+def test_which_values_are_held_as_is(type_text: str, value: Any, as_is: bool) -> None:
+    assert holds_as_is(parse_type(type_text), value) is as_is
+
+
+@pytest.mark.parametrize(("type_text", "default", "initial"), [
+    ("list[str]", ["a"], ["a"]),
+    ("float", 7, 7.0),
+    ("dict[str, float]", {"a": 1}, {"a": 1.0}),
+])
+def test_defaults_start_the_state_as_pydantic_would_give_them(type_text: str, default: Any,
+                                                              initial: Any) -> None:
+    schema = StateSchema({"k": Declared(type_text, default=default, has_default=True)}, {})
+    state = schema.initial({})
+    assert _same_all_through(state["k"], initial) and state["k"] is not default
+
+
+def test_a_dry_run_of_the_bundled_workflow_does_not_import_pydantic() -> None:
+    assert _run_python("""
+        import sys, wfe.cli
+        sys.argv = ["wfe", "run", "workflows/code_review.yaml", "--dry-run"]
+        try:
+            wfe.cli.main()
+        except SystemExit as done:
+            assert not done.code
+        print("pydantic" in sys.modules)
+    """)[-1] == "False"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
-from wfe.types import exact_builtin, python_type
+from wfe.types import exact_builtin, holds_as_is, parse_type, python_type
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -110,6 +110,14 @@ class Slot:
             raise self._refused(value, what, f"an integer of more than {_INT_DIGITS} digits "
                                              "cannot be written as JSON")
         return checked
+
+    def check_fresh(self, value: Any) -> Any:
+        """`check` for a value that nothing else holds (a copy of a default): one the type takes
+        as it is needs no copy from pydantic, so no pydantic (a dry run of a workflow with list
+        defaults does not import it)."""
+        if holds_as_is(parse_type(self.type_text), value) and not _holds_too_long_int(value):
+            return value
+        return self.check(value)
 
     def _build_adapter(self, item: bool) -> TypeAdapter[Any]:
         adapter = _adapter(self.type_text, item=item)
@@ -220,7 +228,7 @@ class StateSchema:
             if declared.env and declared.env in environ:
                 state[key] = self.slots[key].check(environ[declared.env])
             elif declared.has_default:
-                state[key] = self.slots[key].check(copy.deepcopy(declared.default))
+                state[key] = self.slots[key].check_fresh(copy.deepcopy(declared.default))
         for key, value in inputs.items():
             if key not in self.slots:
                 raise StateError(

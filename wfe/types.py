@@ -8,6 +8,7 @@ Every type only admits JSON values.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import reduce
@@ -117,6 +118,48 @@ def exact_builtin(text: str) -> type | None:
     tree = parse_type(text)
     builtins: dict[str, type] = {"str": str, "int": int, "bool": bool}
     return builtins.get(tree.name) if not tree.args else None
+
+
+_AS_IS_ATOMS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool,
+                                  "None": type(None)}
+
+
+def holds_as_is(tree: TypeTree, value: Any) -> bool:
+    """Whether pydantic's strict check of value against the type accepts it and gives back an
+    equal value of the very same types all through, so that a value nobody else holds needs
+    neither pydantic nor its copy. An int where a float is wanted comes back a float: not as is.
+    False only says that pydantic must decide."""
+    name = tree.name
+    if name == "union":
+        return any(holds_as_is(member, value) for member in tree.args)
+    if name == "any":
+        return _is_json(value)
+    kind = type(value)
+    if name == "list":
+        return kind is list and all(_item_as_is(tree, item) for item in value)
+    if name == "dict":
+        return kind is dict and all(type(key) is str and _item_as_is(tree, item)
+                                    for key, item in value.items())
+    if kind is float:
+        return name == "float" and math.isfinite(value)
+    return kind is _AS_IS_ATOMS.get(name)
+
+
+def _item_as_is(container: TypeTree, item: Any) -> bool:
+    return holds_as_is(container.args[0], item) if container.args else _is_json(item)
+
+
+def _is_json(value: Any) -> bool:
+    """A JSON value all through: what `any` (pydantic's JsonValue, finite numbers) gives back
+    as it is."""
+    kind = type(value)
+    if kind is list:
+        return all(_is_json(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _is_json(item) for key, item in value.items())
+    if kind is float:
+        return math.isfinite(value)
+    return kind in (str, int, bool, type(None))
 
 
 def python_type(text: str) -> Any:
