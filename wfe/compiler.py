@@ -37,7 +37,6 @@ from wfe.yamlsafe import YamlPath
 
 __all__ = ["compile_graph"]
 
-#: Items of a `map:` node in flight at once when `concurrency:` is not given.
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
                  stack: tuple[Path, ...] = ()) -> None:

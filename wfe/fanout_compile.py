@@ -14,6 +14,7 @@ from wfe.yamlsafe import YamlPath
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
 
+#: Items of a `map:` node in flight at once when `concurrency:` is not given.
 DEFAULT_CONCURRENCY = 8
 
 

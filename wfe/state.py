@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
-from wfe.types import exact_builtin, holds_as_is, parse_type, python_type
+from wfe.types import TypeTree, builtin_of, holds_as_is, parse_type, python_type
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -84,6 +84,8 @@ class Slot:
 
     key: str
     type_text: str
+    #: The type text parsed, once.
+    tree: TypeTree
     reduce: str
     custom: Reducer | None = None
     secret: bool = False
@@ -115,7 +117,7 @@ class Slot:
         """`check` for a value that nothing else holds (a copy of a default): one the type takes
         as it is needs no copy from pydantic, so no pydantic (a dry run of a workflow with list
         defaults does not import it)."""
-        if holds_as_is(parse_type(self.type_text), value) and not _holds_too_long_int(value):
+        if holds_as_is(self.tree, value) and not _holds_too_long_int(value):
             return value
         return self.check(value)
 
@@ -192,13 +194,15 @@ class StateSchema:
         self.fields = dict(fields)
         self.slots: dict[str, Slot] = {}
         for key, declared in self.fields.items():
+            tree = parse_type(declared.type)
             self.slots[key] = Slot(
                 key=key,
                 type_text=declared.type,
+                tree=tree,
                 reduce=declared.reduce,
                 custom=custom_reducers.get(declared.reduce),
                 secret=declared.secret,
-                exact=exact_builtin(declared.type),
+                exact=builtin_of(tree),
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 

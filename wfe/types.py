@@ -112,12 +112,18 @@ def parse_type(text: str) -> TypeTree:
     return result
 
 
+_EXACT_BUILTINS: dict[str, type] = {"str": str, "int": int, "bool": bool}
+
+
 def exact_builtin(text: str) -> type | None:
     """`str`, `int` or `bool` when the type is exactly that builtin (any value of that type and
     no other is valid, bar integers too long for JSON), else None."""
-    tree = parse_type(text)
-    builtins: dict[str, type] = {"str": str, "int": int, "bool": bool}
-    return builtins.get(tree.name) if not tree.args else None
+    return builtin_of(parse_type(text))
+
+
+def builtin_of(tree: TypeTree) -> type | None:
+    """`exact_builtin` of a parsed type."""
+    return _EXACT_BUILTINS.get(tree.name) if not tree.args else None
 
 
 _AS_IS_ATOMS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool,

@@ -29,7 +29,8 @@ class Field:
         self.rule = rule
         self.default = default
         self.default_factory = default_factory
-        self.key = key
+        #: The key in the file; the attribute's name unless given (set when the class is made).
+        self.key = key or ""
         self.doc = doc
         self.name = ""
 
@@ -64,7 +65,8 @@ class Record:
         for name, value in list(vars(cls).items()):
             if isinstance(value, Field):
                 value.name = name
-                cls.fields[value.key or name] = value
+                value.key = value.key or name
+                cls.fields[value.key] = value
                 delattr(cls, name)
         cls._defaults = {f.name: f.default for f in cls.fields.values()
                          if f.default is not _REQUIRED}
@@ -126,9 +128,9 @@ class Record:
                 values[spec.name] = checked = spec.rule.check(item, where, report)
                 valid = valid and checked is not INVALID
         for spec in cls._required:
-            if (spec.key or spec.name) not in value:
-                report.add("WFE012", f"{subject(path)}: missing required key "
-                                     f"'{spec.key or spec.name}'", path)
+            if spec.key not in value:
+                report.add("WFE012", f"{subject(path)}: missing required key '{spec.key}'",
+                           path)
                 valid = False
         valid = cls.check_whole(values, path, report) and valid
         if not valid:
@@ -153,7 +155,7 @@ class Record:
                 "description": " ".join((cls.__doc__ or "").split()),
                 "properties": {key: _field_schema(spec, defs)
                                for key, spec in cls.fields.items()},
-                "required": [spec.key or spec.name for spec in cls._required],
+                "required": [spec.key for spec in cls._required],
                 "additionalProperties": False,
             }
         return {"$ref": f"#/$defs/{name}"}

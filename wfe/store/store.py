@@ -160,9 +160,9 @@ class Store:
         row: writes.StepRow = (
             cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome,
             encode(cp.updates, "updates", rid),
-            None if cp.error is None else encode(cp.error, "error", rid),
+            encode_optional(cp.error, "error", rid),
             encode(cp.state, "state", rid), encode(cp.visits, "visits", rid), cp.next_node,
-            None if cp.items is None else encode(cp.items, "items", rid),
+            encode_optional(cp.items, "items", rid),
         )
         outbox = self._flusher.outbox(lease)
         with self._write_lock:
