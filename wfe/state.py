@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
+from wfe.scalars import ScalarError, typed_scalar
 from wfe.types import TypeTree, builtin_of, holds_as_is, parse_type, python_type
 
 if TYPE_CHECKING:
@@ -206,6 +207,11 @@ class StateSchema:
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 
+    @property
+    def trees(self) -> dict[str, TypeTree]:
+        """Each key's parsed type: how a text given for it is read (`wfe.scalars`)."""
+        return {key: slot.tree for key, slot in self.slots.items()}
+
     def __contains__(self, key: object) -> bool:
         return key in self.slots
 
@@ -229,8 +235,8 @@ class StateSchema:
         environ = os.environ if environ is None else environ
         state: State = {}
         for key, declared in self.fields.items():
-            if declared.env and declared.env in environ:
-                state[key] = self.slots[key].check(environ[declared.env])
+            if declared.env and declared.env in environ and key not in inputs:
+                state[key] = self.from_env(key, environ)
             elif declared.has_default:
                 state[key] = self.slots[key].check_fresh(copy.deepcopy(declared.default))
         for key, value in inputs.items():
@@ -246,6 +252,34 @@ class StateSchema:
                 key=missing[0],
             )
         return state
+
+    def from_env(self, key: str, environ: Mapping[str, str]) -> Any:
+        """The key's value from its `env:` variable (which is set), read as `-i` values are."""
+        slot, variable = self.slots[key], self.fields[key].env
+        assert variable is not None
+        try:
+            return slot.check(typed_scalar(environ[variable], slot.tree))
+        except ScalarError as error:
+            reason = "it is not a YAML value" if slot.secret else str(error)
+            raise StateError(f"state key '{key}' from environment variable {variable}: "
+                             f"{reason}", key=key) from None
+        except StateError as error:
+            raise StateError(f"{error.message} (from environment variable {variable})",
+                             key=key) from None
+
+    def edited(self, state: State, values: Mapping[str, Any]) -> State:
+        """A copy of `state` with `values` written over it (not through reducers), each checked
+        as an input is: `wfe resume --from NODE -i KEY=VALUE`."""
+        edited = dict(state)
+        try:
+            for key, value in values.items():
+                if key not in self.slots:
+                    raise StateError(
+                        f"unknown input '{key}'{did_you_mean(key, self.slots)}", key=key)
+                edited[key] = self.slots[key].check(value)
+        except StateError as error:
+            raise InputError(error.message, key=error.key) from None
+        return edited
 
     def apply(self, state: State, updates: Mapping[str, Any], node: str) -> dict[str, Any]:
         """Write every update through its slot; returns the validated updates."""

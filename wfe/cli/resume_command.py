@@ -26,7 +26,8 @@ from wfe.ids import new_run_id
 from wfe.journal import Cursor
 
 if TYPE_CHECKING:
-    from wfe.store import Store
+    from wfe.store import RunRecord, Store
+    from wfe.types import TypeTree
 
 
 @dataclass
@@ -55,7 +56,7 @@ def resume_run(options: ResumeOptions) -> int:
             raise UsageError(f"run {run_id}: its workflow file {path} no longer exists")
         workflow = Workflow.load(path, imports=options.imports)
         check_unchanged(workflow.graph, record, options.force)
-        given = parse_assignments(options.assignments)
+        given = parse_assignments(options.assignments, _key_types(workflow, record))
         run_options = RunOptions(file=path, json_lines=options.json_lines, quiet=options.quiet,
                                  output=options.output, no_cache=options.no_cache)
         if options.start_from is not None:
@@ -85,7 +86,8 @@ def _restart_from(
     if node not in graph.nodes:
         raise UsageError(f"--from {node}: no such node in {graph.file}")
     stored, visits, step = store.state_before(old_run, node)
-    state = resumed_state(graph, stored, given, os.environ)
+    state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)
+    inputs = {**inputs, **given}
     run_id, cursor = new_run_id(), Cursor(node, visits, step, 0)
     with cluster_for(*executor, graph) as fanout:
         lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run,
@@ -94,3 +96,12 @@ def _restart_from(
         return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
                        cursor=cursor, cache=store_cache(store, run_options.no_cache),
                        fanout=fanout)
+
+
+def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:
+    """How each `-i` text is read: for the type a waiting run expects, else the state's."""
+    from wfe.types import parse_type
+
+    trees = workflow.graph.schema.trees
+    expects: dict[str, str] = dict((record.waiting or {}).get("expects") or {})
+    return {**trees, **{key: parse_type(text) for key, text in expects.items()}}
