@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import time
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from typer.testing import CliRunner
 
+from wfe import Workflow
 from wfe.cli import app
 
 runner = CliRunner()
@@ -51,3 +56,39 @@ def test_graph_of_a_run_of_another_workflow_is_an_error_naming_both(write_workfl
     assert result.stderr == (f"error: --run {run_id} is a run of workflow '{counter.stem}' "
                              f"({counter.resolve()}), not of '{other.stem}' ({other})\n")
     assert invoke("graph", counter, "--run", run_id).exit_code == 0
+
+
+def _is_utc_iso(text: object) -> bool:
+    return (isinstance(text, str) and text.endswith("Z")
+            and datetime.fromisoformat(text).utcoffset() == timedelta(0))
+
+
+def test_json_documents_give_times_in_iso_8601_as_events_do(write_workflow):
+    assert invoke("run", write_workflow(COUNTER, TOOLS), "--quiet").exit_code == 0
+    [row] = json.loads(invoke("runs", "--json").stdout)
+    assert _is_utc_iso(row["created_at"]) and _is_utc_iso(row["finished_at"])
+    shown = json.loads(invoke("show", row["run_id"], "--json").stdout)
+    times = [shown["created_at"], shown["updated_at"], shown["finished_at"],
+             *(step["started_at"] for step in shown["steps"])]
+    assert all(_is_utc_iso(t) for t in times)
+    [started] = [json.loads(line) for line in invoke("logs", row["run_id"], "--json")
+                 .stdout.splitlines() if '"run_started"' in line]
+    assert shown["created_at"][:16] == started["ts"][:16]
+
+
+def test_a_running_run_shows_its_time_so_far(write_workflow, monkeypatch):
+    from wfe.cli import runs_command
+    from wfe.durable import new_run
+    from wfe.store import Store, store_path
+
+    workflow = Workflow.load(write_workflow(COUNTER, TOOLS))
+    with Store.open(store_path(None)) as store:
+        state = workflow.initial_state()
+        store.create_run(new_run(workflow.graph, "run-live", {}, state))
+        created = store.get_run("run-live").created_at
+        clock = SimpleNamespace(time=lambda: created + 42.0, sleep=time.sleep)
+        monkeypatch.setattr(runs_command, "time", clock)
+        listed = invoke("runs")
+        shown = invoke("show", "run-live")
+    assert re.search(r"run-live .* running .* 42\.00 s", listed.stdout), listed.stdout
+    assert "42.00 s" in shown.stdout

@@ -26,7 +26,9 @@ def _when(epoch: float | None) -> str:
 
 
 def _duration(record: RunRecord) -> str:
-    end = record.finished_at or record.updated_at
+    """Until the run ended or last paused; a running run's time so far."""
+    running = record.status == "running"
+    end = time.time() if running else record.finished_at or record.updated_at
     return f"{max(0.0, end - record.created_at):.2f} s"
 
 
