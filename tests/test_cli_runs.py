@@ -92,3 +92,31 @@ def test_a_running_run_shows_its_time_so_far(write_workflow, monkeypatch):
         shown = invoke("show", "run-live")
     assert re.search(r"run-live .* running .* 42\.00 s", listed.stdout), listed.stdout
     assert "42.00 s" in shown.stdout
+
+
+APPROVAL = """
+imports: [TOOLS]
+state:
+  i: {type: int, default: 0}
+  ok: bool
+nodes:
+  inc: {tool: inc, next: approve}
+  approve: {interrupt: {message: Go on?, expects: {ok: bool}}}
+"""
+
+
+def test_cancel_of_a_waiting_run_ends_it_cancelled_at_once(write_workflow):
+    assert invoke("run", write_workflow(APPROVAL, TOOLS), "--quiet").exit_code == 3
+    run_id = last_run_id()
+    result = invoke("cancel", run_id)
+    assert (result.exit_code, result.stderr) == (0, f"run {run_id} cancelled\n")
+    shown = json.loads(invoke("show", run_id, "--json").stdout)
+    assert (shown["status"], shown["waiting"], shown["state"]) == ("cancelled", None, {"i": 1})
+    assert _is_utc_iso(shown["finished_at"])
+    events = [json.loads(line) for line in invoke("logs", run_id, "--json").stdout.splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert (events[-1]["event"], events[-1]["status"]) == ("run_finished", "cancelled")
+    resumed = invoke("resume", run_id)
+    assert resumed.exit_code == 2 and "was cancelled" in resumed.stderr
+    again = invoke("cancel", run_id)
+    assert again.exit_code == 2 and "is not running (cancelled)" in again.stderr

@@ -139,5 +139,6 @@ def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) ->
 def cancel_run(run: str, store_path: Path | None) -> None:
     with open_store(store_path, None) as store:
         run_id = store.resolve(run)
-        store.request_cancel(run_id)
-    sys.stderr.write(f"run {run_id} will stop at its next step boundary\n")
+        ended = store.request_cancel(run_id)
+    sys.stderr.write(f"run {run_id} cancelled\n" if ended
+                     else f"run {run_id} will stop at its next step boundary\n")
