@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 from typer.testing import CliRunner
@@ -120,3 +122,17 @@ def test_cancel_of_a_waiting_run_ends_it_cancelled_at_once(write_workflow):
     assert resumed.exit_code == 2 and "was cancelled" in resumed.stderr
     again = invoke("cancel", run_id)
     assert again.exit_code == 2 and "is not running (cancelled)" in again.stderr
+
+
+def test_a_detached_run_writes_its_progress_and_final_state_to_its_log(write_workflow):
+    detached = invoke("run", write_workflow(COUNTER, TOOLS), "-i", "n=3", "--detach")
+    assert detached.exit_code == 0, detached.output
+    run_id = detached.stdout.strip()
+    log = Path(os.environ["WFE_STORE"]).parent / "logs" / f"{run_id}.log"
+    deadline = time.monotonic() + 60
+    while not log.read_text().rstrip().endswith("}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log.read_text()
+    assert "inc started (step 1)" in text and "inc done in" in text
+    assert "■ run succeeded" in text
+    assert json.loads(text[text.index("{"):]) == {"i": 3, "n": 3}
