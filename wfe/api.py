@@ -92,6 +92,7 @@ class Workflow:
             check = getattr(executor, "check", None)
             if check is not None:
                 await asyncio.to_thread(check, remote_tools(self.graph))
+            prepare_run(self.graph)
             engine = Engine(self.graph, run_id=run_id or new_run_id(), inputs=inputs,
                             listeners=list(listeners), fanout=executor, journal=journal,
                             ask=ask, cache=cache)
@@ -136,3 +137,22 @@ class Workflow:
                 raise item
             yield item
         thread.join()
+
+
+def prepare_run(graph: Graph) -> None:
+    """Import and build now what the first steps would otherwise import and build while their
+    time is measured (a trivial first step took 60-500 ms): the state's validators, the
+    fan-out and process-isolation modules when nodes use them; subgraphs too."""
+    from importlib import import_module
+
+    graph.schema.prepare()
+    for node in graph.nodes.values():
+        if node.kind in ("parallel", "map", "workflow"):
+            import_module("wfe.fanout")
+        if node.isolation == "process" or any(b.isolation == "process" for b in node.branches):
+            import_module("wfe.isolation")
+        if node.subgraph is not None:
+            prepare_run(node.subgraph)
+        for branch in node.branches:
+            if branch.subgraph is not None:
+                prepare_run(branch.subgraph)

@@ -207,6 +207,15 @@ class StateSchema:
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 
+    def prepare(self) -> None:
+        """Build now the validators that writes would build at their first value (importing
+        pydantic for the first), so that no step's measured time includes them."""
+        for slot in self.slots.values():
+            if slot.exact is None and slot.adapter is None:
+                slot._build_adapter(False)
+            if slot.reduce == "append" and slot.item_adapter is None:
+                slot._build_adapter(True)
+
     @property
     def trees(self) -> dict[str, TypeTree]:
         """Each key's parsed type: how a text given for it is read (`wfe.scalars`)."""
