@@ -100,7 +100,7 @@ def test_a_quoted_number_for_an_int_key_is_refused_as_a_string(typed):
 def test_an_input_that_is_not_a_yaml_value_names_its_key(typed):
     result = invoke("run", typed, "--no-store", "-i", "n=[1, 2")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: -i n: cannot read '[1, 2' as a YAML value")
+    assert result.stderr.startswith("error: -i n: not a YAML value: expected ',' or ']'")
 
 
 @pytest.mark.parametrize(

@@ -76,9 +76,8 @@ def _widened(tree: TypeTree, value: Any) -> bool:
 def _load_value(text: str) -> Any:
     try:
         document, _ = load_yaml(f"value: {text}\n".encode(), "value")
-    except SpecError as error:
-        raise ScalarError(f"cannot read {text!r} as a YAML value: "
-                          f"{error.errors[0].message}") from None
+    except SpecError as error:  # the text is not repeated: it may be a secret's
+        raise ScalarError(f"not a YAML value: {error.errors[0].message}") from None
     if not isinstance(document, dict) or "value" not in document or len(document) != 1:
-        raise ScalarError(f"cannot read {text!r} as one YAML value")
+        raise ScalarError("not one YAML value")
     return document["value"]
