@@ -85,8 +85,8 @@ def test_resume_checks_the_answers_and_refuses_a_finished_run(approval, db):
     with pytest.raises(UsageError, match="approved"):
         Workflow.resume(first.run_id, {"approved": "yes"}, store=db)
     Workflow.resume(first.run_id, {"approved": False}, store=db)
-    with pytest.raises(RunNotResumable):
-        Workflow.resume(first.run_id, store=db)
+    with pytest.raises(RunNotResumable, match="already succeeded"):
+        Workflow.resume(first.run_id, {"approved": True}, store=db)
 
 
 def test_resume_refuses_a_changed_workflow_unless_forced(approval, db):

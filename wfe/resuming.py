@@ -59,8 +59,14 @@ class ResumePoint:
 
 
 def resume_point(workflow: Workflow, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
-    """`given`: the answers a waiting run expects and secret keys (checked here)."""
+    """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
+    known to be resumable: a finished run says so rather than refusing the inputs)."""
     from wfe.durable import cursor_of, resumed_state, split_resume_inputs
+    from wfe.store import RunNotResumable
+    from wfe.store.store import RESUMABLE
+
+    if record.status != "running" and record.status not in RESUMABLE:
+        raise RunNotResumable(record.run_id, record.status)
 
     state = resumed_state(workflow.graph, record.state, given, os.environ)
     answers = split_resume_inputs(workflow.graph, record, given)
