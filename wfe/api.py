@@ -1,4 +1,5 @@
-"""The Python API (SPEC section 4): `Workflow.load(...).run(...)`, `.arun(...)`, `.stream(...)`."""
+"""The Python API (SPEC section 4): `Workflow.load(...).run(...)`, `.arun(...)`, `.stream(...)`,
+each recorded in a store when given one, and `Workflow.resume(run_id, inputs, store=...)`."""
 
 from __future__ import annotations
 
