@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
-from wfe.scalars import ScalarError, typed_scalar
 from wfe.types import TypeTree, builtin_of, holds_as_is, parse_type, python_type
 
 if TYPE_CHECKING:
@@ -264,6 +263,8 @@ class StateSchema:
 
     def from_env(self, key: str, environ: Mapping[str, str]) -> Any:
         """The key's value from its `env:` variable (which is set), read as `-i` values are."""
+        from wfe.scalars import ScalarError, typed_scalar  # YAML is read only for env: values
+
         slot, variable = self.slots[key], self.fields[key].env
         assert variable is not None
         try:
