@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wfe.events import RunStatus
+from wfe.events import RunStatus, iso_timestamp
 from wfe.store.connection import is_busy, rollback, transaction
 from wfe.store.errors import (
     LeaseLost,
@@ -21,6 +21,7 @@ from wfe.store.errors import (
     UnknownRun,
 )
 from wfe.store.liveness import HOST, owner_dead
+from wfe.store.reads import run_row
 from wfe.store.records import EventBatch, Lease, NewRun, decode, encode
 from wfe.store.schema import KEY_BITS
 
@@ -213,9 +214,6 @@ def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float)
 
 
 def _cancel_paused(conn: sqlite3.Connection, run_id: str, now: float) -> None:
-    from wfe.events import iso_timestamp
-    from wfe.store.reads import run_row
-
     row = run_row(conn, run_id)
     state, last_seq = decode(row[6]), row[10]
     finished = {"event": "run_finished", "run_id": run_id, "ts": iso_timestamp(now),
