@@ -42,8 +42,9 @@ def run_document(run_id: str, workflow: str = "demo", status: str = "running", *
     """A `GET /runs/{id}` document (the fields of `wfe show --json`) with no steps yet."""
     return {"run_id": run_id, "workflow": workflow, "workflow_path": f"{workflow}.yaml",
             "status": status, "inputs": {}, "state": {}, "next_node": "fetch", "step": 0,
-            "visits": {}, "last_seq": 0, "created_at": 1_700_000_000.0,
-            "updated_at": 1_700_000_000.0, "finished_at": None, "error": None, "waiting": None,
+            "visits": {}, "last_seq": 0, "created_at": "2023-11-14T22:13:20.000Z",
+            "updated_at": "2023-11-14T22:13:20.000Z", "finished_at": None, "error": None,
+            "waiting": None,
             "parent_run_id": None, "steps": [], **fields}
 
 

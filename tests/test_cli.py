@@ -217,3 +217,11 @@ def test_graph_of_an_invalid_file_exits_2(write_workflow):
 
 def test_graph_rejects_an_unknown_format(flow):
     assert invoke("graph", flow, "--format", "png").exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--debug", "--version"]])
+def test_version_prints_the_installed_version_and_exits_0(args):
+    from importlib.metadata import version
+
+    result = invoke(*args)
+    assert (result.exit_code, result.stdout) == (0, f"wfe {version('wfe')}\n")

@@ -32,7 +32,8 @@ def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     monkeypatch.delenv("WFE_MERMAID_JS", raising=False)
     monkeypatch.delenv("WFE_MERMAID_NODE_MODULES", raising=False)
     fake = FakeApi()
-    fake.add_run(run_document("run-old", status="succeeded", finished_at=1_700_000_002.5))
+    fake.add_run(run_document("run-old", status="succeeded",
+                              finished_at="2023-11-14T22:13:22.500Z"))
     fake.add_run(run_document("run-1"))
     return fake
 

@@ -72,7 +72,8 @@ def serve(api: FakeApi) -> Iterator[Served]:
 @pytest.fixture
 def served(no_local_mermaid: None) -> Iterator[Served]:
     api = FakeApi()
-    api.add_run(run_document("run-old", status="succeeded", finished_at=1_700_000_002.5))
+    api.add_run(run_document("run-old", status="succeeded",
+                              finished_at="2023-11-14T22:13:22.500Z"))
     api.add_run(run_document("run-1"))
     with serve(api) as running:
         yield running
@@ -111,7 +112,7 @@ def test_a_runs_nodes_go_from_pending_to_running_to_done_live(tab: Tab, served: 
     expect(node_status(page, "fetch")).to_have_text("done", timeout=WAIT_MS)
     expect(node_cell(page, "fetch", 3)).to_have_text("1.23 s")
     expect(node_status(page, "report")).to_have_text("pending")
-    api.runs["run-1"].update(status="succeeded", finished_at=1_700_000_009.0)
+    api.runs["run-1"].update(status="succeeded", finished_at="2023-11-14T22:13:29.000Z")
     api.emit("run-1", "run_finished", status="succeeded", state={}, duration_ms=9000.0)
     expect(page.locator("#run-summary .status")).to_have_text("succeeded", timeout=WAIT_MS)
     expect(page.locator('#runs tr[data-run-id="run-1"] .status')).to_have_text(

@@ -22,8 +22,6 @@ from wfe.registry import tool
 if TYPE_CHECKING:
     from wfe.api import RunResult, Workflow
 
-__version__ = "0.1.0"
-
 __all__ = [
     "ExpressionError",
     "LoopLimitExceeded",
@@ -50,4 +48,11 @@ def __getattr__(name: str) -> Any:
         from wfe import api
 
         return getattr(api, name)
+    if name == "__version__":  # the installed package's, read only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("wfe")
+        except PackageNotFoundError:
+            return "0+unknown"
     raise AttributeError(f"module 'wfe' has no attribute {name!r}")

@@ -1,15 +1,18 @@
-"""The Python API (SPEC section 4): `Workflow.load(...).run(...)`, `.arun(...)`, `.stream(...)`."""
+"""The Python API (SPEC section 4): `Workflow.load(...).run(...)`, `.arun(...)`, `.stream(...)`,
+each recorded in a store when given one, and `Workflow.resume(run_id, inputs, store=...)`."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
+from wfe.errors import UsageError
 from wfe.events import Event, Listener
 from wfe.graph import Graph
 from wfe.ids import new_run_id
@@ -21,8 +24,10 @@ from wfe.state import State
 
 if TYPE_CHECKING:
     from wfe.cache import Cache
+    from wfe.durable import StoreJournal
     from wfe.engine import Asker
     from wfe.executor import Executor
+    from wfe.store import Store
 
 __all__ = ["RunResult", "Workflow", "build_registry"]
 
@@ -68,9 +73,12 @@ class Workflow:
         cursor: Cursor | None = None,
         answers: Mapping[str, Any] | None = None,
         cache: Cache | None = None,
+        store: str | Path | Store | None = None,
     ) -> RunResult:
         """Run inside an event loop. Invalid inputs raise InputError before anything runs.
 
+        `store` records the run as `wfe run` does (a path, or an open `wfe.store.Store`;
+        default: not recorded), so that `wfe runs`, `wfe show` and `Workflow.resume` see it.
         `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
         commits every step durably; `ask` prompts a person at interrupt nodes; `cache` keeps
         the results of `cache:` nodes (`wfe.cache.StoreCache(store)`; None: no caching).
@@ -80,8 +88,9 @@ class Workflow:
         import asyncio
 
         from wfe.cluster import open_executor, remote_tools
-        from wfe.engine import Engine  # asyncio and the engine load only when a run starts
 
+        if store is not None and journal is not None:
+            raise UsageError("give a run either a store or a journal, not both")
         inputs = dict(inputs or {})
         if state is None:
             state = self.initial_state(inputs)
@@ -92,13 +101,43 @@ class Workflow:
             check = getattr(executor, "check", None)
             if check is not None:
                 await asyncio.to_thread(check, remote_tools(self.graph))
-            engine = Engine(self.graph, run_id=run_id or new_run_id(), inputs=inputs,
-                            listeners=list(listeners), fanout=executor, journal=journal,
-                            ask=ask, cache=cache)
-            return await engine.run(state, cursor, answers)
+            with self._recorded(store, inputs, state, run_id) as recorded:
+                if recorded is not None:
+                    journal, run_id = recorded, recorded.lease.run_id
+                    listeners = [*listeners, recorded]
+                return await self._engine_run(
+                    inputs, state, listeners=listeners, run_id=run_id or new_run_id(),
+                    executor=executor, journal=journal, ask=ask, cursor=cursor,
+                    answers=answers, cache=cache)
         finally:
             if opened is not None:
                 opened.close()
+
+    async def _engine_run(
+        self, inputs: dict[str, Any], state: State, *, listeners: Sequence[Listener],
+        run_id: str, executor: Executor | None, journal: Journal | None, ask: Asker | None,
+        cursor: Cursor | None, answers: Mapping[str, Any] | None, cache: Cache | None,
+    ) -> RunResult:
+        from wfe.engine import Engine  # asyncio and the engine load only when a run starts
+
+        prepare_run(self.graph)
+        engine = Engine(self.graph, run_id=run_id, inputs=inputs, listeners=list(listeners),
+                        fanout=executor, journal=journal, ask=ask, cache=cache)
+        return await engine.run(state, cursor, answers)
+
+    @contextmanager
+    def _recorded(self, store: str | Path | Store | None, inputs: dict[str, Any], state: State,
+                  run_id: str | None) -> Iterator[StoreJournal | None]:
+        """The journal of a new run recorded in `store` (None: no store, nothing recorded)."""
+        if store is None:
+            yield None
+            return
+        from wfe.durable import StoreJournal, new_run
+        from wfe.resuming import opened_store
+
+        with opened_store(store) as opened:
+            lease = opened.create_run(new_run(self.graph, run_id or new_run_id(), inputs, state))
+            yield StoreJournal(opened, lease, self.graph)
 
     def run(
         self,
@@ -109,21 +148,75 @@ class Workflow:
         journal: Journal | None = None,
         cache: Cache | None = None,
         executor: Executor | str | None = None,
+        store: str | Path | Store | None = None,
     ) -> RunResult:
-        """Run to the end and return how it ended (a failed run returns, it does not raise)."""
+        """Run to the end and return how it ended (a failed run returns, it does not raise);
+        `store` records it as `wfe run` does (default: not recorded)."""
         import asyncio
 
         return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal,
-                                     cache=cache, executor=executor))
+                                     cache=cache, executor=executor, store=store))
 
-    def stream(self, inputs: Mapping[str, Any] | None = None) -> Iterator[Event]:
-        """The run's events as they happen; the run goes on in a background thread."""
+    @classmethod
+    def resume(
+        cls,
+        run_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        store: str | Path | Store,
+        force: bool = False,
+        imports: Sequence[str] = (),
+        listeners: Sequence[Listener] = (),
+        cache: Cache | None = None,
+        executor: Executor | str | None = None,
+    ) -> RunResult:
+        """Continue a stored `waiting`, `interrupted` or `failed` run as `wfe resume` does.
+
+        `run_id` may be any unique prefix; `inputs` answer the interrupt the run waits at (and
+        give secret keys, which the store never keeps). A workflow file changed since the run
+        started is refused unless `force`."""
+        import asyncio
+
+        return asyncio.run(cls.aresume(run_id, inputs, store=store, force=force, imports=imports,
+                                       listeners=listeners, cache=cache, executor=executor))
+
+    @classmethod
+    async def aresume(
+        cls,
+        run_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        store: str | Path | Store,
+        force: bool = False,
+        imports: Sequence[str] = (),
+        listeners: Sequence[Listener] = (),
+        cache: Cache | None = None,
+        executor: Executor | str | None = None,
+    ) -> RunResult:
+        """`resume` inside an event loop."""
+        from wfe.durable import StoreJournal
+        from wfe.resuming import load_stored_workflow, opened_store, resume_point
+
+        with opened_store(store) as opened:
+            record = opened.get_run(opened.resolve(run_id))
+            workflow = load_stored_workflow(record, list(imports), force)
+            point = resume_point(workflow, record, dict(inputs or {}))
+            journal = StoreJournal(opened, opened.claim(record.run_id), workflow.graph)
+            return await workflow.arun(
+                record.inputs, listeners=[*listeners, journal], run_id=record.run_id,
+                executor=executor, journal=journal, state=point.state, cursor=point.cursor,
+                answers=point.answers, cache=cache)
+
+    def stream(self, inputs: Mapping[str, Any] | None = None, *,
+               store: str | Path | Store | None = None) -> Iterator[Event]:
+        """The run's events as they happen; the run goes on in a background thread (recorded
+        in `store` when one is given)."""
         self.initial_state(inputs)  # fail here, in the caller's thread, on bad inputs
         events: queue.SimpleQueue[Event | BaseException | None] = queue.SimpleQueue()
 
         def work() -> None:
             try:
-                self.run(inputs, listeners=[events.put])
+                self.run(inputs, listeners=[events.put], store=store)
             except BaseException as error:
                 events.put(error)
             finally:
@@ -136,3 +229,22 @@ class Workflow:
                 raise item
             yield item
         thread.join()
+
+
+def prepare_run(graph: Graph) -> None:
+    """Import and build now what the first steps would otherwise import and build while their
+    time is measured (a trivial first step took 60-500 ms): the state's validators, the
+    fan-out and process-isolation modules when nodes use them; subgraphs too."""
+    from importlib import import_module
+
+    graph.schema.prepare()
+    for node in graph.nodes.values():
+        if node.kind in ("parallel", "map", "workflow"):
+            import_module("wfe.fanout")
+        if node.isolation == "process" or any(b.isolation == "process" for b in node.branches):
+            import_module("wfe.isolation")
+        if node.subgraph is not None:
+            prepare_run(node.subgraph)
+        for branch in node.branches:
+            if branch.subgraph is not None:
+                prepare_run(branch.subgraph)

@@ -105,7 +105,7 @@ def resumed_state(graph: Graph, stored: Mapping[str, Any], given: Mapping[str, A
         if key in given:
             state[key] = schema.slots[key].check(given[key])
         elif field.env and field.env in environ:
-            state[key] = schema.slots[key].check(environ[field.env])
+            state[key] = schema.from_env(key, environ)
     return state
 
 

@@ -1,11 +1,15 @@
 """The JSON documents of stored runs: what `wfe runs --json`, `wfe show --json` and `wfe serve`
 return. One builder each, so that the command line and the HTTP API never drift apart.
+
+Times are ISO 8601 in UTC (`2026-11-21T10:00:00.123Z`), as in events.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
+
+from wfe.events import iso_timestamp
 
 if TYPE_CHECKING:
     from wfe.store import RunRecord, StepRecord
@@ -19,8 +23,8 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
         "run_id": record.run_id,
         "workflow": record.workflow,
         "status": record.status,
-        "created_at": record.created_at,
-        "finished_at": record.finished_at,
+        "created_at": iso_timestamp(record.created_at),
+        "finished_at": _iso_or_none(record.finished_at),
         "steps": record.step,
         "parent_run_id": record.parent_run_id,
     }
@@ -31,6 +35,8 @@ def run_document(record: RunRecord, steps: list[StepRecord]) -> dict[str, Any]:
     then its steps."""
     fields = asdict(record)
     fields.pop("initial_state", None)
+    for key in ("created_at", "updated_at", "finished_at"):
+        fields[key] = _iso_or_none(fields[key])
     fields["steps"] = [step_document(step) for step in steps]
     return fields
 
@@ -40,4 +46,9 @@ def step_document(step: StepRecord) -> dict[str, Any]:
     fields = asdict(step)
     fields.pop("run_id", None)
     fields.pop("state", None)
+    fields["started_at"] = iso_timestamp(step.started_at)
     return fields
+
+
+def _iso_or_none(epoch: float | None) -> str | None:
+    return None if epoch is None else iso_timestamp(epoch)

@@ -206,6 +206,20 @@ class StateSchema:
             )
         self.secret_keys = frozenset(k for k, f in self.fields.items() if f.secret)
 
+    def prepare(self) -> None:
+        """Build now the validators that writes would build at their first value (importing
+        pydantic for the first), so that no step's measured time includes them."""
+        for slot in self.slots.values():
+            if slot.exact is None and slot.adapter is None:
+                slot._build_adapter(False)
+            if slot.reduce == "append" and slot.item_adapter is None:
+                slot._build_adapter(True)
+
+    @property
+    def trees(self) -> dict[str, TypeTree]:
+        """Each key's parsed type: how a text given for it is read (`wfe.scalars`)."""
+        return {key: slot.tree for key, slot in self.slots.items()}
+
     def __contains__(self, key: object) -> bool:
         return key in self.slots
 
@@ -229,8 +243,8 @@ class StateSchema:
         environ = os.environ if environ is None else environ
         state: State = {}
         for key, declared in self.fields.items():
-            if declared.env and declared.env in environ:
-                state[key] = self.slots[key].check(environ[declared.env])
+            if declared.env and declared.env in environ and key not in inputs:
+                state[key] = self.from_env(key, environ)
             elif declared.has_default:
                 state[key] = self.slots[key].check_fresh(copy.deepcopy(declared.default))
         for key, value in inputs.items():
@@ -246,6 +260,36 @@ class StateSchema:
                 key=missing[0],
             )
         return state
+
+    def from_env(self, key: str, environ: Mapping[str, str]) -> Any:
+        """The key's value from its `env:` variable (which is set), read as `-i` values are."""
+        from wfe.scalars import ScalarError, typed_scalar  # YAML is read only for env: values
+
+        slot, variable = self.slots[key], self.fields[key].env
+        assert variable is not None
+        try:
+            return slot.check(typed_scalar(environ[variable], slot.tree))
+        except ScalarError as error:
+            reason = "it is not a YAML value" if slot.secret else str(error)
+            raise StateError(f"state key '{key}' from environment variable {variable}: "
+                             f"{reason}", key=key) from None
+        except StateError as error:
+            raise StateError(f"{error.message} (from environment variable {variable})",
+                             key=key) from None
+
+    def edited(self, state: State, values: Mapping[str, Any]) -> State:
+        """A copy of `state` with `values` written over it (not through reducers), each checked
+        as an input is: `wfe resume --from NODE -i KEY=VALUE`."""
+        edited = dict(state)
+        try:
+            for key, value in values.items():
+                if key not in self.slots:
+                    raise StateError(
+                        f"unknown input '{key}'{did_you_mean(key, self.slots)}", key=key)
+                edited[key] = self.slots[key].check(value)
+        except StateError as error:
+            raise InputError(error.message, key=error.key) from None
+        return edited
 
     def apply(self, state: State, updates: Mapping[str, Any], node: str) -> dict[str, Any]:
         """Write every update through its slot; returns the validated updates."""

@@ -51,20 +51,26 @@ ExecutorOpt = Annotated[
 ]
 
 
+def _print_version(asked: bool) -> None:
+    """`--version`: eager, so that it needs no command after it."""
+    if asked:
+        from wfe import __version__
+
+        typer.echo(f"wfe {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version.", is_eager=True,
+        callback=_print_version)] = False,
 ) -> None:
     """wfe: workflows as YAML graphs of Python tools."""
     from wfe.cli import failures
 
     failures.DEBUG = debug
-    if version:
-        from wfe import __version__
-
-        typer.echo(f"wfe {__version__}")
-        raise typer.Exit(0)
 
 
 @app.command()

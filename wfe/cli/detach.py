@@ -25,7 +25,7 @@ ATTACH_WAIT_SECONDS = 10.0
 
 
 def _child_arguments(options: RunOptions, run_id: str, store: Store) -> list[str]:
-    args = [sys.executable, "-m", "wfe", "run", str(options.file), "--quiet",
+    args = [sys.executable, "-m", "wfe", "run", str(options.file),
             "--store", str(store.path), "--attach", run_id]
     for item in options.assignments:
         args += ["-i", item]

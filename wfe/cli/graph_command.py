@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
+from wfe.errors import UsageError
 from wfe.spec.load import load_spec_file
 
 if TYPE_CHECKING:
     from wfe.diagram import NodeAnnotation
+    from wfe.graph import Graph
+    from wfe.store import RunRecord
 
 FORMATS = ("tree", "mermaid", "dot", "json")
 
@@ -20,7 +23,7 @@ def print_graph(file: Path, output: str, imports: list[str], run: str | None = N
                 store: Path | None = None, expand: bool = False) -> None:
     loaded = load_spec_file(file)
     graph = compile_graph(loaded, build_registry(loaded, imports))
-    annotations = run_annotations(run, store) if run is not None else None
+    annotations = run_annotations(run, store, graph) if run is not None else None
     if output == "tree":
         from rich.console import Console
 
@@ -33,13 +36,16 @@ def print_graph(file: Path, output: str, imports: list[str], run: str | None = N
     sys.stdout.write(render_text(graph, output, annotations, expand))  # type: ignore[arg-type]
 
 
-def run_annotations(run: str, store_path: Path | None) -> dict[str, NodeAnnotation]:
-    """Each node's visits in a stored run, and the outcome of its last step."""
+def run_annotations(run: str, store_path: Path | None,
+                    graph: Graph) -> dict[str, NodeAnnotation]:
+    """Each node's visits in a stored run of this graph's workflow, and the outcome of its last
+    step."""
     from wfe.cli.run_command import open_store
     from wfe.diagram import NodeAnnotation
 
     with open_store(store_path, None) as store:
         record = store.get_run(store.resolve(run))
+        _check_same_workflow(record, graph)
         last: dict[str, str] = {s.node: s.outcome for s in store.steps(record.run_id)}
     failed_at = (record.error or {}).get("node")
     if failed_at:
@@ -47,3 +53,12 @@ def run_annotations(run: str, store_path: Path | None) -> dict[str, NodeAnnotati
     if record.waiting:
         last[record.waiting["node"]] = "waiting"
     return {node: NodeAnnotation(visits, last.get(node)) for node, visits in record.visits.items()}
+
+
+def _check_same_workflow(record: RunRecord, graph: Graph) -> None:
+    """A run of another workflow would draw every node as not run: refuse it."""
+    strangers = [node for node in record.visits if node not in graph.nodes]
+    if record.workflow == graph.name and not strangers:
+        return
+    raise UsageError(f"--run {record.run_id} is a run of workflow '{record.workflow}' "
+                     f"({record.workflow_path}), not of '{graph.name}' ({graph.file})")

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wfe.errors import SpecError, UsageError
+from wfe.errors import UsageError
+from wfe.scalars import ScalarError, parse_scalar, typed_scalar
 from wfe.yamlsafe import load_yaml, read_source
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL)?$")
-_TRUE = re.compile(r"^(?:true|True|TRUE)$")
-_FALSE = re.compile(r"^(?:false|False|FALSE)$")
-_INT = re.compile(r"^[-+]?[0-9]{1,18}$|^0o[0-7]{1,18}$|^0x[0-9a-fA-F]{1,16}$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+if TYPE_CHECKING:
+    from wfe.types import TypeTree
 
+__all__ = ["load_inputs_file", "parse_assignments", "parse_scalar"]
 
-def parse_scalar(text: str) -> Any:
-    """A value as YAML 1.2 core reads a plain scalar: `3` is an int, `yes` stays a string."""
-    if _NULL.match(text):
-        return None
-    if _TRUE.match(text):
-        return True
-    if _FALSE.match(text):
-        return False
-    if _INT.match(text):
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        return int(text[2:], 16) if text.startswith("0x") else int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    if text[:1] in "[{":
-        data, _ = _load_flow(text)
-        return data
-    return text
-
-
-def _load_flow(text: str) -> tuple[Any, Any]:
-    try:
-        document, positions = load_yaml(f"value: {text}\n".encode(), "-i")
-    except SpecError as error:
-        reason = error.errors[0].message
-        raise UsageError(f"cannot read {text!r} as a YAML value: {reason}") from None
-    return document["value"], positions
-
-
-def parse_assignments(items: list[str]) -> dict[str, Any]:
-    """`["n=3", "path=@notes.txt"]` -> `{"n": 3, "path": "<the file's text>"}`."""
+def parse_assignments(items: list[str],
+                      types: Mapping[str, TypeTree] | None = None) -> dict[str, Any]:
+    """`["n=3", "path=@notes.txt"]` -> `{"n": 3, "path": "<the file's text>"}`; with the keys'
+    `types`, each value is read for its key (`wfe.scalars.typed_scalar`)."""
     values: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -56,7 +28,10 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
         if raw.startswith("@"):
             values[key] = _read_text(Path(raw[1:]), key)
         else:
-            values[key] = parse_scalar(raw)
+            try:
+                values[key] = typed_scalar(raw, (types or {}).get(key))
+            except ScalarError as error:
+                raise UsageError(f"-i {key}: {error}") from None
     return values
 
 

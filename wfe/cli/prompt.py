@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from wfe.cli.inputs import parse_scalar
 from wfe.durable import check_answers
 from wfe.errors import WfeError
+from wfe.scalars import ScalarError, typed_scalar
+from wfe.types import parse_type
 
 
 def prompt_for(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
@@ -21,10 +22,10 @@ def prompt_for(node: str, message: str, expects: dict[str, str]) -> dict[str, An
             except EOFError:
                 sys.stderr.write("\n")
                 return None
-            value = parse_scalar(raw.strip())
             try:
+                value = typed_scalar(raw.strip(), parse_type(type_text))
                 check_answers({key: type_text}, {key: value})
-            except WfeError as error:
+            except (WfeError, ScalarError) as error:
                 sys.stderr.write(f"  {error}\n")
                 continue
             values[key] = value

@@ -45,11 +45,11 @@ class RunOptions:
     executor: str | None = None
 
 
-def gather_inputs(options: RunOptions) -> dict[str, Any]:
+def gather_inputs(options: RunOptions, graph: Graph) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     if options.inputs_file is not None:
         inputs.update(load_inputs_file(options.inputs_file))
-    inputs.update(parse_assignments(options.assignments))
+    inputs.update(parse_assignments(options.assignments, graph.schema.trees))
     return inputs
 
 
@@ -70,7 +70,7 @@ def run_workflow(options: RunOptions) -> int:
     from wfe.cluster import chosen_executor, cluster_for
 
     workflow = Workflow.load(options.file, imports=options.imports)
-    inputs = gather_inputs(options)
+    inputs = gather_inputs(options, workflow.graph)
     state = workflow.initial_state(inputs)
     executor = chosen_executor(options.executor)
     if options.dry_run:

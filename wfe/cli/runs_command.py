@@ -26,7 +26,9 @@ def _when(epoch: float | None) -> str:
 
 
 def _duration(record: RunRecord) -> str:
-    end = record.finished_at or record.updated_at
+    """Until the run ended or last paused; a running run's time so far."""
+    running = record.status == "running"
+    end = time.time() if running else record.finished_at or record.updated_at
     return f"{max(0.0, end - record.created_at):.2f} s"
 
 
@@ -137,5 +139,6 @@ def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) ->
 def cancel_run(run: str, store_path: Path | None) -> None:
     with open_store(store_path, None) as store:
         run_id = store.resolve(run)
-        store.request_cancel(run_id)
-    sys.stderr.write(f"run {run_id} will stop at its next step boundary\n")
+        ended = store.request_cancel(run_id)
+    sys.stderr.write(f"run {run_id} cancelled\n" if ended
+                     else f"run {run_id} will stop at its next step boundary\n")

@@ -59,8 +59,8 @@ class RunSummary(Response):
     run_id: str
     workflow: str
     status: RunStatus
-    created_at: float
-    finished_at: float | None
+    created_at: str
+    finished_at: str | None
     steps: int
     parent_run_id: str | None
 
@@ -73,7 +73,7 @@ class StepDocument(Response):
     step: int
     node: str
     attempt: int
-    started_at: float
+    started_at: str
     duration_ms: float
     outcome: str
     updates: dict[str, Any]
@@ -95,9 +95,9 @@ class RunDocument(Response):
     step: int
     visits: dict[str, int]
     last_seq: int
-    created_at: float
-    updated_at: float
-    finished_at: float | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
     error: dict[str, Any] | None
     waiting: dict[str, Any] | None
     parent_run_id: str | None

@@ -54,17 +54,26 @@ class PageView:
     selected: SelectedRun | None = None
 
 
-def utc_time(epoch: object) -> str:
-    if not isinstance(epoch, int | float):
-        return "-"
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _moment(text: object) -> datetime | None:
+    """A document's time (ISO 8601, UTC); None when it is missing or not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def utc_time(text: object) -> str:
+    moment = _moment(text)
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def run_duration(run: Mapping[str, Any]) -> str:
-    started, finished = run.get("created_at"), run.get("finished_at")
-    if not isinstance(started, int | float) or not isinstance(finished, int | float):
+    started, finished = _moment(run.get("created_at")), _moment(run.get("finished_at"))
+    if started is None or finished is None:
         return "-"
-    return format_duration(max(0.0, finished - started) * 1000)
+    return format_duration(max(0.0, (finished - started).total_seconds()) * 1000)
 
 
 def node_rows(run: Mapping[str, Any], graph: Mapping[str, Any] | None) -> list[NodeRow]:

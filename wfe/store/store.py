@@ -226,9 +226,10 @@ class Store:
     # --- anybody -----------------------------------------------------------------------------
 
     @_guarded
-    def request_cancel(self, run_id: str) -> None:
-        """Ask a running run to stop at its next step boundary."""
-        writes.request_cancel(self._conn, self._name, run_id, time.time())
+    def request_cancel(self, run_id: str) -> bool:
+        """Ask a running run to stop at its next step boundary; a waiting or interrupted run
+        (which no process runs) is cancelled at once: True then."""
+        return writes.request_cancel(self._conn, self._name, run_id, time.time())
 
     @_guarded
     def cancel_requested(self, run_id: str) -> bool:

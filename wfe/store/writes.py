@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wfe.events import RunStatus
+from wfe.events import RunStatus, iso_timestamp
 from wfe.store.connection import is_busy, rollback, transaction
 from wfe.store.errors import (
     LeaseLost,
@@ -21,7 +21,8 @@ from wfe.store.errors import (
     UnknownRun,
 )
 from wfe.store.liveness import HOST, owner_dead
-from wfe.store.records import EventBatch, Lease, NewRun, encode
+from wfe.store.reads import run_row
+from wfe.store.records import EventBatch, Lease, NewRun, decode, encode
 from wfe.store.schema import KEY_BITS
 
 _FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
@@ -192,7 +193,9 @@ def record_retry(conn: sqlite3.Connection, path: str, lease: Lease, step: int,
                      (step, attempt, run_no))
 
 
-def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> None:
+def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> bool:
+    """Ask a running run to stop; end one that no process runs (waiting or interrupted) at
+    once, with its `run_finished` event. True when the run has ended."""
     with transaction(conn, path):
         row = conn.execute(_OWNER, (run_id,)).fetchone()
         if row is None:
@@ -201,10 +204,24 @@ def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float)
         if status == "running" and owner_dead(row[1], row[2], row[3], now):
             conn.execute(f"UPDATE runs SET {_UNOWN} WHERE run_id = ?", (now, run_id))
             status = "interrupted"
+        if status in ("waiting", "interrupted"):
+            _cancel_paused(conn, run_id, now)
+            return True
         if status != "running":
-            conn.execute("COMMIT")  # keep the interruption found on the way; raising rolls back
             raise RunNotRunning(run_id, status)
         conn.execute("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?", (run_id,))
+        return False
+
+
+def _cancel_paused(conn: sqlite3.Connection, run_id: str, now: float) -> None:
+    row = run_row(conn, run_id)
+    state, last_seq = decode(row[6]), row[10]
+    finished = {"event": "run_finished", "run_id": run_id, "ts": iso_timestamp(now),
+                "seq": last_seq + 1, "status": "cancelled", "state": state, "duration_ms": 0.0}
+    run_no = run_number(conn, run_id)
+    _insert_events(conn, run_no << KEY_BITS, EventBatch.of([finished], run_id), run_id)
+    conn.execute("UPDATE runs SET status = 'cancelled', waiting = NULL, finished_at = ?,"
+                 " updated_at = ? WHERE run_no = ?", (now, now, run_no))
 
 
 def mark_dead(conn: sqlite3.Connection, path: str, run_id: str, now: float) -> bool:

@@ -60,9 +60,15 @@
     return node;
   }
 
-  function utcTime(epoch) {
-    if (typeof epoch !== "number") return "-";
-    return new Date(epoch * 1000).toISOString().slice(0, 19).replace("T", " ");
+  function moment(text) {
+    const ms = typeof text === "string" ? Date.parse(text) : NaN;
+    return Number.isNaN(ms) ? null : ms;
+  }
+
+  function utcTime(text) {
+    const ms = moment(text);
+    if (ms === null) return "-";
+    return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
   }
 
   function formatDuration(ms) {
@@ -77,8 +83,9 @@
   }
 
   function runDuration(run) {
-    if (typeof run.created_at !== "number" || typeof run.finished_at !== "number") return "-";
-    return formatDuration(Math.max(0, run.finished_at - run.created_at) * 1000);
+    const started = moment(run.created_at), finished = moment(run.finished_at);
+    if (started === null || finished === null) return "-";
+    return formatDuration(Math.max(0, finished - started));
   }
 
   function statusBadge(status) {

@@ -1,0 +1,73 @@
+"""Runs recorded in a store, as `wfe run`, `wfe resume` and the Python API start and resume them:
+one way to open a store given as a path, to load a stored run's workflow and to find where and
+with what state it goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfe.errors import UsageError
+
+if TYPE_CHECKING:
+    from wfe.api import Workflow
+    from wfe.journal import Cursor
+    from wfe.state import State
+    from wfe.store import RunRecord, Store
+
+__all__ = ["ResumePoint", "load_stored_workflow", "opened_store", "resume_point"]
+
+
+@contextmanager
+def opened_store(store: str | Path | Store) -> Iterator[Store]:
+    """A Store as it is (left open), or the store at a path (closed after)."""
+    from wfe.store import Store, durability_setting, store_path
+
+    if isinstance(store, Store):
+        yield store
+        return
+    with Store.open(store_path(Path(store)), durability=durability_setting(None)) as opened:
+        yield opened
+
+
+def load_stored_workflow(record: RunRecord, imports: tuple[str, ...] | list[str],
+                         force: bool) -> Workflow:
+    """The workflow file a stored run started from; refused when it changed (unless `force`)."""
+    from wfe.api import Workflow
+    from wfe.durable import check_unchanged
+
+    path = Path(record.workflow_path)
+    if not path.is_file():
+        raise UsageError(f"run {record.run_id}: its workflow file {path} no longer exists")
+    workflow = Workflow.load(path, imports=imports)
+    check_unchanged(workflow.graph, record, force)
+    return workflow
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a stored run goes on, with what state and with which answers to its interrupt."""
+
+    state: State
+    cursor: Cursor
+    answers: dict[str, dict[str, Any]]
+
+
+def resume_point(workflow: Workflow, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
+    """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
+    known to be resumable: a finished run says so rather than refusing the inputs)."""
+    from wfe.durable import cursor_of, resumed_state, split_resume_inputs
+    from wfe.store import RunNotResumable
+    from wfe.store.store import RESUMABLE
+
+    if record.status != "running" and record.status not in RESUMABLE:
+        raise RunNotResumable(record.run_id, record.status)
+
+    state = resumed_state(workflow.graph, record.state, given, os.environ)
+    answers = split_resume_inputs(workflow.graph, record, given)
+    return ResumePoint(state, cursor_of(record), answers)
