@@ -47,9 +47,7 @@ def report_review(
         write_sarif(Path(sarif).expanduser(), root, reviews)
         log(f"SARIF written to {sarif}")
     if annotations:
-        for line in annotation_lines(root, reviews):
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        print_annotations(annotation_lines(root, reviews))
     if sys.stderr.isatty():
         # Imported here: rich's import costs `wfe validate` ~30 ms, and only a terminal needs it.
         from rich.console import Console
@@ -58,6 +56,17 @@ def report_review(
 
         print_summary(Console(stderr=True), reviews, quality_score, threshold)
     return {"applied": applied}
+
+
+def print_annotations(lines: Sequence[str]) -> None:
+    """The workflow commands on stdout, where GitHub's runner reads them; a reader that goes
+    away (`| head`) ends them quietly."""
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        log("annotations: stdout was closed; the rest were not printed")
 
 
 @tool
