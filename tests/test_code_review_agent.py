@@ -69,7 +69,7 @@ def test_lines_are_those_of_the_file_on_disk_and_what_remains_is_a_list_of_its_o
 def test_the_loop_makes_only_safe_fixes_unless_asked(tmp_path):
     write(tmp_path, "m.py", "def f(x):\n    return x == None\n")
     (safe,) = review(path=str(tmp_path / "m.py"), threshold=10.0)["reviews"]
-    assert safe.get("diff", "") == "" and safe["issues"][0]["fix"] == "unsafe"
+    assert safe["diff"] == "" and safe["fixes"] == [] and safe["issues"][0]["fix"] == "unsafe"
     (unsafe,) = review(path=str(tmp_path / "m.py"), threshold=10.0, unsafe_fixes=True)["reviews"]
     assert "+    return x is None" in unsafe["diff"]
 
@@ -92,6 +92,7 @@ def test_the_state_holds_no_source(tmp_path):
     assert "class Shop" not in text.replace("-class Shop(object):", "").replace(
         "+class Shop:", "")  # only in the diff's changed lines
     assert not {"files", "source", "fixed_source"} & {*state, *state["reviews"][0]}
+    assert {"path", "functions", "issues", "suggestions", "score", "diff"} <= {*state["reviews"][0]}
 
 
 def test_verify_keeps_only_the_fixes_under_which_the_command_passes(tmp_path):

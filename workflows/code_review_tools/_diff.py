@@ -33,8 +33,6 @@ def unified_diff(path: str, before: str, after: str) -> str:
 
 def apply_diff(before: str, diff: str) -> str:
     """The text diff turns before into; ValueError if before is not the text it was made from."""
-    if not diff:
-        return before
     old, lines = split_lines(before), split_lines(diff)
     out: list[str] = []
     position, index = 0, 0
@@ -48,18 +46,25 @@ def apply_diff(before: str, diff: str) -> str:
         if start < position:
             raise ValueError("hunks out of order")
         out += old[position:start]
-        position, index = start, index + 1
-        while index < len(lines) and not lines[index].startswith("@@"):
-            tag, body = lines[index][:1], lines[index][1:]
-            index += 1
-            if tag == "\\":
-                continue
-            if index < len(lines) and lines[index] == _NO_NEWLINE:
-                body = body[:-1]
-            if tag in " -":
-                if position >= len(old) or old[position] != body:
-                    raise ValueError(f"the text does not match the diff at line {position + 1}")
-                position += 1
-            if tag in " +":
-                out.append(body)
+        index, position = _apply_hunk(old, lines, index + 1, start, out)
     return "".join(out + old[position:])
+
+
+def _apply_hunk(old: list[str], lines: list[str], index: int, position: int,
+                out: list[str]) -> tuple[int, int]:
+    """Apply the hunk body starting at lines[index] to old at position, appending to out;
+    (the index of the next hunk, the position after the hunk in old)."""
+    while index < len(lines) and not lines[index].startswith("@@"):
+        tag, body = lines[index][:1], lines[index][1:]
+        index += 1
+        if tag == "\\":
+            continue
+        if index < len(lines) and lines[index] == _NO_NEWLINE:
+            body = body[:-1]
+        if tag in " -":
+            if position >= len(old) or old[position] != body:
+                raise ValueError(f"the text does not match the diff at line {position + 1}")
+            position += 1
+        if tag in " +":
+            out.append(body)
+    return index, position

@@ -47,6 +47,7 @@ async def review_batch(
             "path": name, "digest": measured.get("digest", ""), "lines": measured["lines"],
             "functions": measured["functions"], "issues": [_lean(i) for i in issues],
             "suggestions": [s for s in map(suggestion, issues) if s is not None],
+            "diff": "", "fixes": [],
         })
     return {"reviews": reviews}
 
