@@ -282,3 +282,11 @@ def test_the_summary_is_printed_only_on_a_terminal(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", terminal)
     finish.report_review(**args)
     assert "process_orders" in terminal.getvalue()
+
+
+def test_the_one_file_subgraph_gives_the_same_review(tmp_path):
+    target = write(tmp_path, "m.py", FIXABLE)
+    (whole,) = review(path=str(target), threshold=0.0)["reviews"]
+    result = Workflow.load(WORKFLOWS / "review_file.yaml").run({"file": {"path": str(target)}})
+    assert result.ok, result.error
+    assert result.state["review"] == whole

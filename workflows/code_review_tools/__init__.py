@@ -45,7 +45,7 @@ from ._ruff import ruff_binary
 from ._source import display_path, resolve_path
 from .finish import check_quality, report_review
 from .improve import propose_fixes
-from .per_file import gather_reviews, review_batch
+from .per_file import gather_reviews, review_batch, review_file
 
 __all__ = [
     "CODES",
@@ -56,6 +56,7 @@ __all__ = [
     "read_files",
     "report_review",
     "review_batch",
+    "review_file",
     "summarize",
 ]
 

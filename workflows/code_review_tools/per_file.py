@@ -1,5 +1,6 @@
 """The review of a batch of files (`review_batch`, which `code_review.yaml` maps over the
-batches), and the reviews gathered in file order (`gather_reviews`)."""
+batches), the reviews gathered in file order (`gather_reviews`), and the review of one file
+(`review_file`, the tool of the subgraph `review_file.yaml`)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,25 @@ async def review_batch(
             "diff": "", "fixes": [],
         })
     return {"reviews": reviews}
+
+
+@tool
+async def review_file(
+    file: dict[str, Any],
+    max_complexity: int = 10,
+    max_length: int = 50,
+    max_params: int = 5,
+    max_nesting: int = 4,
+) -> dict[str, Any]:
+    """The review of one file (`{path}`, relative to the current directory), as `review_batch`
+    makes it, scored as it is on disk; for workflows that choose their own files."""
+    target = Path(str(file["path"])).resolve()
+    found = await review_batch(str(target.parent), {"files": [target.name]}, None,
+                               max_complexity, max_length, max_params, max_nesting)
+    (review,) = found["reviews"]
+    review["score"] = round(file_score(review, review["issues"], DEFAULT_WEIGHTS,
+                                       max_complexity), 2)
+    return {"review": review}
 
 
 def _lean(issue: Issue) -> Issue:
