@@ -82,6 +82,13 @@ def test_a_file_past_its_time_limit_is_reported_and_the_rest_measured(tmp_path):
     assert asyncio.run(_measure.measure_files(paths, {}))[paths[2]]["functions"][0]["name"] == "f"
 
 
+def test_a_worker_that_cannot_start_fails_the_run_with_its_reason(tmp_path, monkeypatch):
+    write(tmp_path, "code_review_tools/__init__.py", "raise ImportError('boom')\n")
+    monkeypatch.setattr(_measure, "WORKFLOWS_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match="the measuring worker did not start: ImportError: boom"):
+        asyncio.run(_measure.measure_files([str(write(tmp_path, "m.py", "x = 1\n"))], {}))
+
+
 def test_a_non_utf8_file_with_a_coding_line_is_measured_and_ruff_says_it_cannot_lint_it(tmp_path):
     write(tmp_path, "latin.py", b'# -*- coding: latin-1 -*-\ndef f():\n    return "caf\xe9"\n')
     (review,) = reviewed(tmp_path, "latin.py").values()

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import sys
+import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import wfe
 
 from ._issues import Issue, make_issue
 from ._metrics import FunctionInfo, measure_functions
@@ -28,6 +33,9 @@ from ._source import WORKFLOWS_DIR, SourceText, code_lines, decode_source
 DEFAULT_LIMITS = {"max_complexity": 10, "max_length": 50, "max_params": 5, "max_nesting": 4}
 #: Seconds one file may take to be measured before it is reported (CR018) and skipped.
 FILE_TIME_LIMIT = 20.0
+#: Seconds a worker may take to start, and the line it writes once it has.
+STARTUP_LIMIT = 60.0
+READY = b"ready\n"
 
 _LIMIT_CODES = (
     ("complexity", "max_complexity", "CR011", "complexity {value} is over {limit}"),
@@ -115,14 +123,33 @@ async def _run_worker(
     results: dict[str, dict[str, Any]],
 ) -> int:
     """Measure paths in one worker until it finishes or fails; how many paths it dealt with."""
+    # The worker imports this package, which imports wfe: both from where this process has them.
+    wfe_home = str(Path(wfe.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(WORKFLOWS_DIR), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "code_review_tools._worker", stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, env=env, limit=1 << 28)
+        [str(WORKFLOWS_DIR), wfe_home, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    with tempfile.TemporaryFile() as errors:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "code_review_tools._worker", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=errors, env=env, limit=1 << 28)
+        return await _read_results(process, paths, limits, time_limit, results, errors)
+
+
+async def _read_results(
+    process: asyncio.subprocess.Process, paths: Sequence[str], limits: Mapping[str, int],
+    time_limit: float, results: dict[str, dict[str, Any]], errors: IO[bytes],
+) -> int:
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(json.dumps({"paths": list(paths), "limits": dict(limits)}).encode())
     process.stdin.close()
+    try:
+        if await asyncio.wait_for(process.stdout.readline(), STARTUP_LIMIT) != READY:
+            raise TimeoutError
+    except TimeoutError:
+        await _stop(process)
+        errors.seek(0)
+        last = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise RuntimeError("the measuring worker did not start: "
+                           + (last[0] if last else "no message")) from None
     try:
         for index, path in enumerate(paths):
             try:
@@ -137,13 +164,21 @@ async def _run_worker(
             results[path] = json.loads(line)
         return len(paths)
     finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
+        await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have ended already
+        process.kill()
+    await process.wait()
 
 
 def serve() -> None:
-    """The worker: measure the files named on stdin, one JSON line each on stdout."""
+    """The worker: measure the files named on stdin, one JSON line each on stdout (after a
+    first line saying it started). Warnings the parser gives about the code are not ours."""
+    warnings.simplefilter("ignore")
+    sys.stdout.write(READY.decode())
+    sys.stdout.flush()
     request = json.loads(sys.stdin.read())
     for path in request["paths"]:
         try:
