@@ -19,7 +19,7 @@ if importlib.util.find_spec("wfe") is None:  # the tools import `wfe`; use the c
     sys.path.append(str(ROOT))
 
 import code_review_tools as crt  # noqa: E402
-from code_review_tools import _ci, _diff, _discover, _measure, _report, _ruff  # noqa: E402
+from code_review_tools import _ci, _diff, _discover, _fixes, _measure, _report, _ruff  # noqa: E402
 from code_review_tools._issues import make_issue, severity_of  # noqa: E402
 from code_review_tools.per_file import merge_issues, review_batch  # noqa: E402
 
@@ -154,6 +154,17 @@ def test_one_problem_is_said_once():
     assert merge_issues([syntax], [own]) == [syntax]
     unreadable = make_issue(1, 1, "CR015", "cannot be read")
     assert merge_issues([make_issue(1, 1, "E902", "No such file")], [unreadable]) == [unreadable]
+
+
+def test_a_fixed_file_that_no_longer_parses_is_put_back(tmp_path):
+    scratch = _fixes.Scratch(tmp_path, _ruff.BUNDLED_CONFIG,
+                             {"ok.py": b"x = 1\n", "broken.py": b"y = 2\n"})
+    write(tmp_path, "ok.py", "x = 2\n")
+    write(tmp_path, "broken.py", "y = (\n")  # as if a fix had broken it
+    fixed = _fixes.collect(scratch, {})
+    assert {name: (f.before, f.after) for name, f in fixed.items()} == {"ok.py": ("x = 1\n",
+                                                                             "x = 2\n")}
+    assert (tmp_path / "broken.py").read_bytes() == b"y = 2\n"  # so verify sees it unfixed
 
 
 # --- diffs ----------------------------------------------------------------------------------------
