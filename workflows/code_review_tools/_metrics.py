@@ -177,33 +177,3 @@ def measure_functions(tree: ast.AST, src: SourceText) -> list[FunctionInfo]:
         )
     return found
 
-
-SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-ScopeNode = ast.Module | FunctionNode | ast.Lambda | ast.ClassDef
-
-
-def own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
-    """The nodes evaluated in scope itself, in source order, not entering nested scopes.
-
-    A nested function, lambda or class is yielded itself (its name binds in this scope), then
-    the parts of it evaluated here (decorators, defaults, annotations, bases), but not its body.
-    """
-    body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
-    stack = body[::-1]
-    while stack:
-        node = stack.pop()
-        yield node
-        children = _header(node) if isinstance(node, SCOPES) else ast.iter_child_nodes(node)
-        stack.extend(list(children)[::-1])
-
-
-def _header(node: ast.AST) -> list[ast.AST]:
-    """The parts of a function, lambda or class definition evaluated where it is defined."""
-    if isinstance(node, ast.ClassDef):
-        return [*node.decorator_list, *node.bases, *node.keywords]
-    if isinstance(node, ast.Lambda):
-        return [node.args]
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        returns = [node.returns] if node.returns is not None else []
-        return [*node.decorator_list, node.args, *returns]
-    return []

@@ -1,7 +1,7 @@
 """Reading the code under review, and mapping `ast` positions onto its text.
 
-`ast` reports columns as UTF-8 byte offsets; issues report 1-based character columns, and fixes
-edit the text by character offsets, so every conversion goes through `SourceText`.
+`ast` reports columns as UTF-8 byte offsets; issues report 1-based character columns, so every
+conversion goes through `SourceText`.
 """
 
 from __future__ import annotations
@@ -9,27 +9,9 @@ from __future__ import annotations
 import ast
 import io
 import re
-import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-
-# CPython 3.11 counts the depth of the AST it builds in state shared by all threads, so two
-# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
-# (python/cpython#106905): the folder mode parses in several threads, so parsing is serialised.
-_PARSE_LOCK = threading.Lock()
-
-
-def parse(source: str, filename: str = "<unknown>") -> ast.Module:
-    """`ast.parse`, one thread at a time (see `_PARSE_LOCK`)."""
-    with _PARSE_LOCK:
-        return ast.parse(source, filename=filename)
-
-
-def parse_expression(source: str) -> ast.Expression:
-    """`ast.parse(source, mode="eval")`, one thread at a time."""
-    with _PARSE_LOCK:
-        return ast.parse(source, mode="eval")
 
 #: The workflows folder: the parent of this package.
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent
@@ -139,15 +121,12 @@ def display_path(path: Path) -> str:
         return resolved.as_posix()
 
 
-def read_text(path: Path) -> str:
-    """A Python file's text, decoded as Python would (coding cookie, BOM), with latin-1 fallback."""
-    return decode_source(path.read_bytes())[0]
-
-
 def decode_source(data: bytes) -> tuple[str, str]:
-    """(text, encoding) of a Python file's bytes; encoding the text back gives the same bytes."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding), encoding
-    except (LookupError, SyntaxError, UnicodeDecodeError):
-        return data.decode("latin-1"), "latin-1"
+    """(text, encoding) of a Python file's bytes, decoded as Python decodes them (a coding line,
+    a BOM, else UTF-8); encoding the text back gives the same bytes.
+
+    Raises UnicodeDecodeError (or SyntaxError, for an unknown coding) rather than guessing: a
+    file Python cannot read is reported, never silently read as latin-1.
+    """
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding

@@ -1,5 +1,7 @@
-"""The Rich summary printed on a terminal after a review (per file: score, worst function,
-issues by severity; then the overall score)."""
+"""The Rich summary printed on a terminal after a review (per file, worst first: score, worst
+function, issues by severity; then the overall score). Paths are relative to the reviewed folder
+and never wrapped mid-word (a long one ends in an ellipsis), and files beyond `ROWS` are
+counted, not listed."""
 
 from __future__ import annotations
 
@@ -9,21 +11,28 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from ._markdown import severity_counts, worst_functions
+from ._markdown import severity_counts, worst_first, worst_functions
+
+ROWS = 20
 
 
 def summary_table(reviews: Sequence[Mapping[str, Any]]) -> Table:
-    """One row per file: score, worst function and its complexity, issues by severity."""
-    table = Table(box=box.SIMPLE_HEAD, title="Code review", title_justify="left")
-    table.add_column("File", overflow="fold")
-    table.add_column("Score", justify="right")
-    table.add_column("Worst function", overflow="fold")
-    table.add_column("Cx", justify="right")
-    table.add_column("Errors", justify="right")
-    table.add_column("Warnings", justify="right")
-    table.add_column("Info", justify="right")
-    for review in reviews:
+    """One row per file, worst first: score, worst function and its complexity, issues."""
+    ordered = worst_first(reviews)
+    hidden = len(ordered) - ROWS
+    caption = f"{hidden} more file(s) score higher" if hidden > 0 else None
+    table = Table(box=box.SIMPLE_HEAD, title="Code review", title_justify="left",
+                  caption=caption, caption_justify="left")
+    table.add_column("File", overflow="ellipsis", no_wrap=True, ratio=3)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Worst function", overflow="ellipsis", no_wrap=True, ratio=2)
+    table.add_column("Cx", justify="right", no_wrap=True)
+    table.add_column("Err", justify="right", no_wrap=True)
+    table.add_column("Warn", justify="right", no_wrap=True)
+    table.add_column("Info", justify="right", no_wrap=True)
+    for review in ordered[:ROWS]:
         worst = worst_functions(review, 1)
         name = str(worst[0]["qualname"]) if worst else "-"
         complexity = str(worst[0]["complexity"]) if worst else "-"
@@ -31,9 +40,9 @@ def summary_table(reviews: Sequence[Mapping[str, Any]]) -> Table:
         score = float(review.get("score", 0.0))
         style = "green" if score >= 7 else "yellow" if score >= 4 else "red"
         table.add_row(
-            str(review["path"]),
+            Text(str(review["path"])),
             f"[{style}]{score:.2f}[/]",
-            name,
+            Text(name),
             complexity,
             str(counts["error"]),
             str(counts["warning"]),

@@ -1,8 +1,10 @@
-"""The last node of the review: write the fixes in place (`-i apply=true`), the Markdown report
-(`-i report=FILE`), and on a terminal a Rich summary."""
+"""The last nodes of the review: write the fixes in place (`-i apply=true`), the Markdown report
+(`-i report=FILE`), SARIF (`-i sarif=FILE`), GitHub annotations (`-i annotations=true`), on a
+terminal a Rich summary; then the CI gate (`-i fail_under=N`)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -12,27 +14,40 @@ from typing import Any
 
 from wfe import log, tool
 
+from ._ci import annotation_lines, write_sarif
+from ._diff import apply_diff
 from ._markdown import render_markdown
 from ._source import decode_source
 
 
+class QualityBelowThreshold(RuntimeError):
+    """The quality score is below `fail_under`: the run fails, so CI does."""
+
+
 @tool
 def report_review(
-    files: list[dict[str, Any]],
+    root: str,
     reviews: list[dict[str, Any]],
     quality_score: float,
     threshold: float = 7.0,
     summary: str = "",
     apply: bool = False,
     report: str = "",
+    sarif: str = "",
+    annotations: bool = False,
 ) -> dict[str, Any]:
-    """Apply the fixes if asked, write the report if asked, show the summary on a terminal."""
-    applied = write_fixes(files) if apply else []
+    """Apply the fixes if asked, write the report and SARIF if asked, show the summary."""
+    applied = write_fixes(root, reviews) if apply else []
     if report:
         target = Path(report).expanduser()
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render_markdown(reviews, quality_score, threshold, summary), "utf-8")
         log(f"report written to {target.as_posix()}")
+    if sarif:
+        write_sarif(Path(sarif).expanduser(), root, reviews)
+        log(f"SARIF written to {sarif}")
+    if annotations:
+        print_annotations(annotation_lines(root, reviews))
     if sys.stderr.isatty():
         # Imported here: rich's import costs `wfe validate` ~30 ms, and only a terminal needs it.
         from rich.console import Console
@@ -43,33 +58,56 @@ def report_review(
     return {"applied": applied}
 
 
-def write_fixes(files: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Write each fixed file in place, keeping its original beside it; the paths written.
+def print_annotations(lines: Sequence[str]) -> None:
+    """The workflow commands on stdout, where GitHub's runner reads them; a reader that goes
+    away (`| head`) ends them quietly."""
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        log("annotations: stdout was closed; the rest were not printed")
 
-    A file is written only when its text on disk is still the text that was reviewed.
-    """
+
+@tool
+def check_quality(
+    quality_score: float, quality_on_disk: float, applied: list[str], fail_under: float = 0.0
+) -> dict[str, Any]:
+    """Fail the run when the quality of the code on disk is below fail_under (the fixed code's
+    once the fixes were written with apply). To become a `fail:` node when wfe has that kind."""
+    quality = quality_score if applied else quality_on_disk
+    if quality < fail_under:
+        raise QualityBelowThreshold(f"quality {quality:.2f}/10 is below fail_under {fail_under:g}")
+    return {}
+
+
+def write_fixes(root: str, reviews: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Write each file's proposed fixes in place, keeping its original beside it; the paths
+    written. A file is written only when its text on disk is still the text that was reviewed."""
     applied: list[str] = []
-    for file in files:
-        original, fixed = file.get("original"), str(file["source"])
-        if original is None or fixed == original:
-            continue
-        path = Path(str(file["path"]))
-        if write_fixed(path, str(original), fixed):
-            applied.append(str(file["path"]))
+    for review in reviews:
+        diff = str(review.get("diff") or "")
+        path = Path(root, str(review["path"]))
+        if diff and write_fixed(path, diff, str(review.get("digest", ""))):
+            applied.append(str(review["path"]))
     if applied:
         log(f"fixes written to {len(applied)} file(s)")
     return applied
 
 
-def write_fixed(path: Path, original: str, fixed: str) -> bool:
-    """Replace path's text original with fixed, keeping the old bytes in a new `.orig` file."""
+def write_fixed(path: Path, diff: str, digest: str) -> bool:
+    """Apply diff to path's text, keeping the old bytes in a new `.orig` file; only if the
+    bytes on disk are still those reviewed (their SHA-256 is digest)."""
     try:
         data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ValueError("changed")
+        text, encoding = decode_source(data)
+        fixed = apply_diff(text, diff)
     except OSError as error:
         log(f"{path.as_posix()}: not written, cannot read it ({error.strerror})")
         return False
-    text, encoding = decode_source(data)
-    if text != original:
+    except (ValueError, SyntaxError):
         log(f"{path.as_posix()}: not written, it changed on disk since it was reviewed")
         return False
     backup = keep_original(path, data)

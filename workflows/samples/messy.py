@@ -3,7 +3,6 @@
 It works, mostly: but it has the smells a review should find, some of which can be fixed
 mechanically and some of which need a person.
 """
-# ruff: noqa  (deliberately messy: this is what workflows/code_review.yaml reviews)
 
 import json
 import os
