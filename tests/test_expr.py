@@ -1,6 +1,6 @@
 """Expression tests: the hostile corpus, legitimate conditions, names, errors and templates.
 
-The 85 hostile cases (tests/data/expr/bad_expressions.txt plus two control-character cases) run in
+The 88 hostile cases (tests/data/expr/bad_expressions.txt plus two control-character cases) run in
 one subprocess under a 1 GiB address-space limit, so a broken guard fails the suite instead of
 exhausting the machine; each case then gets its own parametrized assertion on the outcome.
 """
@@ -106,8 +106,8 @@ def corpus_outcomes() -> list[dict[str, Any]]:
     return outcomes
 
 
-def test_corpus_has_all_85_cases() -> None:
-    assert len(CASES) == 85
+def test_corpus_has_all_88_cases() -> None:
+    assert len(CASES) == 88
     assert {policy for _, policy in CASES} == {"REJECT", "BOUNDED"}
 
 
@@ -424,7 +424,7 @@ DEEP, OTHER_DEEP = _deep(5000), _deep(5000)
         ("int(f)", {"f": 1e300}, "integer result over 256 bits"),
         ("items[::0]", {"items": [1]}, "slice step cannot be zero"),
         ("deep == other", {"deep": DEEP, "other": OTHER_DEEP}, "nested too deeply"),
-        ("str(deep)", {"deep": DEEP}, "nested too deeply"),
+        ("str(deep)", {"deep": DEEP}, "str() result over 10000 characters"),
         ("len(x)", {"x": 5}, "has no len()"),
         ("float(s)", {"s": "abc"}, "could not convert string to float"),
     ],
@@ -520,3 +520,43 @@ def test_template_render_failure_is_an_expression_error() -> None:
     assert template is not None
     with pytest.raises(ExpressionError, match="name 'missing' is not set"):
         template.render({})
+
+
+TEN_THOUSAND = "ab" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "message"),
+    [
+        ("str(sorted(s))", {"s": TEN_THOUSAND}, "str() result over 10000 characters"),
+        ("str(items)", {"items": ["ab"] * 5000}, "str() result over 10000 characters"),
+        ("str(table)", {"table": {str(n): n for n in range(3000)}}, "str() result over 10000"),
+        ("sorted(s + s)", {"s": TEN_THOUSAND[:6000]}, "'+' result over 10000"),
+        ("sorted(s)", {"s": TEN_THOUSAND * 2}, "sorted() of more than 10000 items"),
+        ("sorted(table)", {"table": dict.fromkeys(map(str, range(10001)))}, "sorted() of more"),
+    ],
+)
+def test_a_function_refuses_to_build_a_result_over_the_size_cap(text, names, message) -> None:
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(text).evaluate(names)
+    assert message in info.value.message
+
+
+def test_a_function_result_within_the_cap_is_unchanged() -> None:
+    names = {"s": "b" * 100 + "a", "items": [3, 1, 2]}
+    assert compile_expression("str(sorted(s))[:10]").evaluate(names) == "['a', 'b',"
+    assert compile_expression("sorted(items)").evaluate(names) == [1, 2, 3]
+    assert compile_expression("str(s)").evaluate(names) is names["s"]
+
+
+def test_nested_str_of_sorted_is_refused_at_load_at_once() -> None:
+    text = "str(sorted(" * 8 + "'x' * 10000" + "))" * 8
+    with pytest.raises(ExpressionRejected, match=r"always fails: str\(\) result over 10000"):
+        compile_expression(text)
+
+
+def test_a_constant_expression_over_the_load_budget_is_left_for_the_run() -> None:
+    builds = ", ".join(["sorted('x' * 10000)"] * 11)  # 220,000 characters and items in all
+    expression = compile_expression(f"[{builds}, 1 / 0]")  # no load-time error: not tried
+    with pytest.raises(ExpressionError, match="division by zero"):
+        expression.evaluate({})
