@@ -560,3 +560,26 @@ def test_a_constant_expression_over_the_load_budget_is_left_for_the_run() -> Non
     expression = compile_expression(f"[{builds}, 1 / 0]")  # no load-time error: not tried
     with pytest.raises(ExpressionError, match="division by zero"):
         expression.evaluate({})
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("${ s }" * 2, {"s": TEN_THOUSAND}),  # two pieces of 10,000
+        ("a ${ s }", {"s": TEN_THOUSAND}),  # a piece of text and one of 10,000
+        ("${ s }" * 200, {"s": "x" * 100}),  # many pieces of 100
+        ("list: ${ items }", {"items": ["ab"] * 5000}),  # a container's JSON text
+    ],
+)
+def test_a_template_refuses_to_build_text_over_the_size_cap(text, names) -> None:
+    template = compile_template(text)
+    assert template is not None
+    with pytest.raises(ExpressionError, match="the text would be over 10000 characters"):
+        template.render(names)
+
+
+def test_a_lone_template_passes_a_big_value_through_unchanged() -> None:
+    template = compile_template("${ s }")
+    assert template is not None
+    names = {"s": TEN_THOUSAND * 3}
+    assert template.render(names) is names["s"]

@@ -1,7 +1,9 @@
 """`"${ ... }"` strings in `with:`: text with embedded expressions, compiled once at load.
 
 A string that is exactly one `"${ expr }"` stands for the expression's value (any JSON type);
-otherwise each part is filled in as text. `$${` stands for a literal `${`.
+otherwise each part is filled in as text, at most MAX_TEXT characters in all (the operators'
+cap), and a tool call's templates build at most MAX_CALL_TEXT in all. `$${` stands for a literal
+`${`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 from wfe import _expr_ops as ops
 from wfe.errors import ExpressionError
 from wfe.expr import Expression, ExpressionRejected, compile_expression
+
+MAX_TEXT = ops.MAX_SIZE
+#: What the templates of one tool call may build in all (a tool taking **kwargs has no limit
+#: on how many there are).
+MAX_CALL_TEXT = 10 * MAX_TEXT
 
 
 class Template:
@@ -31,13 +38,24 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
 
+    @property
+    def builds_text(self) -> bool:
+        """Whether render builds new text (a lone "${ expr }" passes its value through)."""
+        return self._whole is None
+
     def render(self, names: Mapping[str, Any]) -> Any:
-        """A lone "${ expr }" gives its raw value; otherwise the text with each part filled in."""
+        """A lone "${ expr }" gives its raw value; otherwise the text with each part filled in,
+        at most MAX_TEXT characters (checked before each piece is added, so no more is built)."""
         if self._whole is not None:
             return self._whole.evaluate(names)
         pieces = []
+        size = 0
         for part in self._parts:
-            pieces.append(part if isinstance(part, str) else _to_text(part.evaluate(names)))
+            piece = part if isinstance(part, str) else _to_text(part.evaluate(names))
+            size += len(piece)
+            if size > MAX_TEXT:
+                raise ExpressionError(f"the text would be over {MAX_TEXT} characters")
+            pieces.append(piece)
         return "".join(pieces)
 
 
@@ -48,6 +66,8 @@ def _to_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if ops.text_size_at_least(value, MAX_TEXT) > MAX_TEXT:
+        raise ExpressionError(f"the text would be over {MAX_TEXT} characters")
     try:
         if isinstance(value, dict | list | tuple):
             return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
