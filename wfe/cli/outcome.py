@@ -32,7 +32,7 @@ def report(result: RunResult, *, stored: bool) -> None:
         keys = " ".join(f"-i {k}=..." for k in expects)
         message = result.waiting.get("message") or "input needed"
         where = f"wfe resume {result.run_id} {keys}".rstrip() if stored else "not stored"
-        sys.stderr.write(f"waiting at '{node}': {message}\nto continue: {where}\n")
+        sys.stderr.write(f"waiting at '{node}': {shown_error(message)}\nto continue: {where}\n")
     elif result.status == "cancelled":
         sys.stderr.write(f"run {result.run_id} was cancelled\n")
 
