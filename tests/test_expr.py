@@ -506,6 +506,7 @@ def test_template_exposes_its_expressions() -> None:
         ("path: ${ type(x) }", 9, "unknown function 'type'"),
         ("${}", 2, "expression is empty"),
         ("${ x\n}", 4, "control character U+000A in expression"),
+        ("${ x }" * 101, 600, "template with more than 100 '${ }' parts"),
     ],
 )
 def test_template_rejects_with_offset_in_the_whole_string(text, offset, message) -> None:
@@ -567,7 +568,7 @@ def test_a_constant_expression_over_the_load_budget_is_left_for_the_run() -> Non
     [
         ("${ s }" * 2, {"s": TEN_THOUSAND}),  # two pieces of 10,000
         ("a ${ s }", {"s": TEN_THOUSAND}),  # a piece of text and one of 10,000
-        ("${ s }" * 200, {"s": "x" * 100}),  # many pieces of 100
+        ("${ s }" * 100, {"s": "x" * 101}),  # many pieces of 101
         ("list: ${ items }", {"items": ["ab"] * 5000}),  # a container's JSON text
     ],
 )
@@ -583,3 +584,15 @@ def test_a_lone_template_passes_a_big_value_through_unchanged() -> None:
     assert template is not None
     names = {"s": TEN_THOUSAND * 3}
     assert template.render(names) is names["s"]
+
+
+def test_a_template_without_names_over_the_size_cap_is_refused_at_load() -> None:
+    with pytest.raises(ExpressionRejected, match="template always fails: the text would be over"):
+        compile_template("${ 'x' * 9000 }" * 2)
+
+
+def test_a_template_with_names_is_left_for_the_run() -> None:
+    template = compile_template("${ 'x' * 9000 }${ s }")
+    assert template is not None
+    with pytest.raises(ExpressionError, match="the text would be over 10000 characters"):
+        template.render({"s": "y" * 1001})

@@ -144,6 +144,8 @@ ACCEPTED = [
     "34_unbounded_cycle.yaml",
     "35_unknown_field_typo.yaml",
     "36_bad_expression_in_branch.yaml",
+    "38_nested_function_amplification.yaml",
+    "39_template_amplification.yaml",
 ]
 
 

@@ -136,7 +136,7 @@ def compile_expression(text: str) -> Expression:
     if not expression.names:
         # Without names the value never changes: `1/0` or `max([])` can fail now, not mid-run.
         try:
-            _evaluate_at_load(body)
+            evaluate_at_load(expression)
         except ExpressionError as exc:
             raise ExpressionRejected(f"expression always fails: {exc.message}", lead) from None
         except ops.OverBudget:
@@ -144,11 +144,14 @@ def compile_expression(text: str) -> Expression:
     return expression
 
 
-def _evaluate_at_load(body: ast.expr) -> None:
+def evaluate_at_load(expression: Expression, fresh_budget: bool = True) -> Any:
+    """The value of an expression without names, within the load-time budget (ops.OverBudget
+    past it); with `fresh_budget=False` it spends what an earlier call left."""
     evaluator = ops.PER_THREAD.at_load
-    evaluator.left = ops.LOAD_BUDGET
+    if fresh_budget:
+        evaluator.left = ops.LOAD_BUDGET
     try:
-        evaluator._eval(body)
+        return evaluator._eval(expression.tree)
     except (ExpressionError, ops.OverBudget):
         raise
     except Exception as exc:  # as in Expression.evaluate
