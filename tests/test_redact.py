@@ -141,3 +141,25 @@ def test_a_huge_tool_error_is_cut_in_stderr_events_the_store_and_wfe_show(tmp_pa
         assert "more characters cut]" in output
         assert len(output) < 30_000
     assert store.stat().st_size < 500_000
+
+
+CACHED_TOOLS = '''
+from wfe import tool
+
+
+@tool
+def greet(token: str) -> dict:
+    return {"echo": f"hello {token}"}
+'''
+
+
+def test_a_cached_result_holding_a_secret_value_is_not_stored(tmp_path: Path) -> None:
+    (tmp_path / "cached_tools.py").write_text(CACHED_TOOLS)
+    (tmp_path / "wf.yaml").write_text(HEADER.replace("leaky_tools", "cached_tools")
+                                      + "  n: {tool: greet, cache: true}\n")
+    store = tmp_path / "wfe.db"
+    run = _wfe("run", "wf.yaml", "-i", f"token={PLANTED}", "--store", str(store), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert PLANTED.encode() not in store.read_bytes()
+    wal = store.with_name(store.name + "-wal")
+    assert not wal.exists() or PLANTED.encode() not in wal.read_bytes()
