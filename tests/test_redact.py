@@ -114,16 +114,17 @@ def test_an_error_message_over_4_kb_is_cut_with_a_marker() -> None:
 
 
 HUGE_ERROR_TOOLS = '''
-from wfe import tool
+from wfe import tool, log
 
 
 @tool
 def shout() -> dict:
+    log("y" * 1_000_000)
     raise RuntimeError("x" * 1_000_000)
 '''
 
 
-def test_a_huge_tool_error_is_cut_in_stderr_events_the_store_and_wfe_show(tmp_path: Path) -> None:
+def test_a_huge_tool_error_and_log_line_are_cut_wherever_shown_or_stored(tmp_path: Path) -> None:
     # Before, the 1 MB message also took `wfe show` minutes: Rich's highlighter is quadratic in
     # long unbroken text (it is off there now, and the message is cut).
     (tmp_path / "huge_tools.py").write_text(HUGE_ERROR_TOOLS)
@@ -137,7 +138,8 @@ def test_a_huge_tool_error_is_cut_in_stderr_events_the_store_and_wfe_show(tmp_pa
     plain = _wfe("run", "wf.yaml", "--store", str(store), cwd=tmp_path)
     run_id = json.loads(events.stdout.splitlines()[0])["run_id"]
     show = _wfe("show", run_id, "--store", str(store), cwd=tmp_path)
-    for output in (events.stdout, plain.stderr, show.stdout):
+    logs = _wfe("logs", run_id, "--store", str(store), cwd=tmp_path)
+    for output in (events.stdout, plain.stderr, show.stdout, logs.stdout):
         assert "more characters cut]" in output
         assert len(output) < 30_000
     assert store.stat().st_size < 500_000

@@ -30,7 +30,7 @@ from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
 from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
-from wfe.redact import remember
+from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
@@ -382,7 +382,7 @@ class Engine:
             })
 
     def _log(self, node: str, message: str) -> None:
-        fields = {"node": node, "message": message}
+        fields = {"node": node, "message": cut(message)}
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._emit("log", fields)
         else:
@@ -393,4 +393,4 @@ _RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:
-    return {"node": error.node, "type": type(error).__name__, "message": error.message}
+    return {"node": error.node, "type": type(error).__name__, "message": cut(error.message)}
