@@ -8,11 +8,13 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wfe.cli.run_command import open_store
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from wfe.store import RunRecord, StepRecord
 
 FOLLOW_POLL_SECONDS = 0.1
@@ -116,10 +118,16 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
         console.print(safe_text(f"waiting at '{record.waiting['node']}' for "
                                 f"{', '.join(record.waiting.get('expects') or {})}"), markup=False)
     console.print("state:")
-    state = json.dumps(record.state, ensure_ascii=False)
+    _print_state(console, record.state)
+
+
+def _print_state(console: Console, state: dict[str, Any]) -> None:
+    from wfe.render._format import safe_text
+
+    text = json.dumps(state, ensure_ascii=False)
     # JSON escapes control characters but not bidirectional ones: then show every non-ASCII one
     # escaped.
-    console.print_json(state, ensure_ascii=safe_text(state) != state)
+    console.print_json(text, ensure_ascii=safe_text(text) != text)
 
 
 def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) -> None:
