@@ -103,3 +103,16 @@ def test_a_tool_cannot_drive_the_terminal_through_run_show_or_logs(tmp_path: Pat
         _assert_harmless(output)
     assert "%3A:error" in logs.stdout
 
+
+
+def test_a_workflow_name_is_shown_as_written_not_as_rich_markup(tmp_path: Path) -> None:
+    (tmp_path / "hostile_tools.py").write_text(HOSTILE_TOOLS)
+    (tmp_path / "wf.yaml").write_text('name: "[reverse]x[/reverse]"\nimports: [hostile_tools]\n'
+                                      "nodes:\n  n: {tool: misbehave, with: {text: ok}}\n")
+    store = str(tmp_path / "wfe.db")
+    _wfe("run", "wf.yaml", "--store", store, cwd=tmp_path)
+    run_id = json.loads(_wfe("runs", "--json", "--store", store, cwd=tmp_path).stdout)[0]
+    show = _wfe("show", run_id["run_id"], "--store", store, cwd=tmp_path)
+    runs = _wfe("runs", "--store", store, cwd=tmp_path)
+    assert "[reverse]x[/reverse]" in show.stdout
+    assert "[reverse]x" in runs.stdout

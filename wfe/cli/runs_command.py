@@ -53,12 +53,15 @@ def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | 
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from wfe.render._format import safe_text
 
     table = Table("run", "workflow", "status", "started (UTC)", "duration", "steps",
                   box=None, pad_edge=False)
     for r in records:
-        table.add_row(r.run_id, r.workflow, r.status, _when(r.created_at), _duration(r),
-                      str(r.step))
+        table.add_row(r.run_id, Text(safe_text(r.workflow)), r.status, _when(r.created_at),
+                      _duration(r), str(r.step))
     console = Console()
     console.print(table if records else "no runs in this store yet")
 
