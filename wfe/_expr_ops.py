@@ -189,11 +189,13 @@ def text_size_at_least(value: Any, limit: int) -> int:
             size += len(item) + 2  # its quotes, inside a container
         elif isinstance(item, dict):
             size += 2 + 4 * len(item)  # braces, and ': ' and ', ' per pair
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            if size <= limit:  # else stop without copying a big container's items
+                stack.extend(item.keys())
+                stack.extend(item.values())
         elif isinstance(item, list | tuple):
             size += 2 + 2 * len(item)
-            stack.extend(item)
+            if size <= limit:
+                stack.extend(item)
         else:
             size += 1
     return size
