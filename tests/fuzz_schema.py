@@ -25,6 +25,8 @@ INTERESTING_VALUES: list[Any] = [
     "${ i }", "pass ${ step }", "$${HOME}", "${", "}", "${ ${ i } }", "\u202e", "\x00", "\t",
     "x" * 70, "x" * 300, "\uff58", "..", "../../etc/passwd", "a\nb", [], {}, [[[]]],
     {"a": {"b": {"c": None}}},
+    # Amplification: pieces over the text cap, too many parts, nested str(sorted()).
+    "${ 'x' * 9000 }" * 3, "a ${ i }" * 150, "${ str(sorted(str(sorted('ab' * 5000)))) }",
 ]
 SUBGRAPH_FILES = ["code_review.yaml", "missing.yaml", "fuzz.yaml", ".", "../x.yaml",
                   "a\x00b.yaml", "/dev/null", "x" * 300]

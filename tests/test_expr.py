@@ -1,6 +1,6 @@
 """Expression tests: the hostile corpus, legitimate conditions, names, errors and templates.
 
-The 85 hostile cases (tests/data/expr/bad_expressions.txt plus two control-character cases) run in
+The 88 hostile cases (tests/data/expr/bad_expressions.txt plus two control-character cases) run in
 one subprocess under a 1 GiB address-space limit, so a broken guard fails the suite instead of
 exhausting the machine; each case then gets its own parametrized assertion on the outcome.
 """
@@ -106,8 +106,8 @@ def corpus_outcomes() -> list[dict[str, Any]]:
     return outcomes
 
 
-def test_corpus_has_all_85_cases() -> None:
-    assert len(CASES) == 85
+def test_corpus_has_all_88_cases() -> None:
+    assert len(CASES) == 88
     assert {policy for _, policy in CASES} == {"REJECT", "BOUNDED"}
 
 
@@ -424,7 +424,7 @@ DEEP, OTHER_DEEP = _deep(5000), _deep(5000)
         ("int(f)", {"f": 1e300}, "integer result over 256 bits"),
         ("items[::0]", {"items": [1]}, "slice step cannot be zero"),
         ("deep == other", {"deep": DEEP, "other": OTHER_DEEP}, "nested too deeply"),
-        ("str(deep)", {"deep": DEEP}, "nested too deeply"),
+        ("str(deep)", {"deep": DEEP}, "str() result over 10000 characters"),
         ("len(x)", {"x": 5}, "has no len()"),
         ("float(s)", {"s": "abc"}, "could not convert string to float"),
     ],
@@ -506,6 +506,7 @@ def test_template_exposes_its_expressions() -> None:
         ("path: ${ type(x) }", 9, "unknown function 'type'"),
         ("${}", 2, "expression is empty"),
         ("${ x\n}", 4, "control character U+000A in expression"),
+        ("${ x }" * 101, 600, "template with more than 100 '${ }' parts"),
     ],
 )
 def test_template_rejects_with_offset_in_the_whole_string(text, offset, message) -> None:
@@ -520,3 +521,78 @@ def test_template_render_failure_is_an_expression_error() -> None:
     assert template is not None
     with pytest.raises(ExpressionError, match="name 'missing' is not set"):
         template.render({})
+
+
+TEN_THOUSAND = "ab" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "message"),
+    [
+        ("str(sorted(s))", {"s": TEN_THOUSAND}, "str() result over 10000 characters"),
+        ("str(items)", {"items": ["ab"] * 5000}, "str() result over 10000 characters"),
+        ("str(table)", {"table": {str(n): n for n in range(3000)}}, "str() result over 10000"),
+        ("sorted(s + s)", {"s": TEN_THOUSAND[:6000]}, "'+' result over 10000"),
+        ("sorted(s)", {"s": TEN_THOUSAND * 2}, "sorted() of more than 10000 items"),
+        ("sorted(table)", {"table": dict.fromkeys(map(str, range(10001)))}, "sorted() of more"),
+    ],
+)
+def test_a_function_refuses_to_build_a_result_over_the_size_cap(text, names, message) -> None:
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(text).evaluate(names)
+    assert message in info.value.message
+
+
+def test_a_function_result_within_the_cap_is_unchanged() -> None:
+    names = {"s": "b" * 100 + "a", "items": [3, 1, 2]}
+    assert compile_expression("str(sorted(s))[:10]").evaluate(names) == "['a', 'b',"
+    assert compile_expression("sorted(items)").evaluate(names) == [1, 2, 3]
+    assert compile_expression("str(s)").evaluate(names) is names["s"]
+
+
+def test_nested_str_of_sorted_is_refused_at_load_at_once() -> None:
+    text = "str(sorted(" * 8 + "'x' * 10000" + "))" * 8
+    with pytest.raises(ExpressionRejected, match=r"always fails: str\(\) result over 10000"):
+        compile_expression(text)
+
+
+def test_a_constant_expression_over_the_load_budget_is_left_for_the_run() -> None:
+    builds = ", ".join(["sorted('x' * 10000)"] * 11)  # 220,000 characters and items in all
+    expression = compile_expression(f"[{builds}, 1 / 0]")  # no load-time error: not tried
+    with pytest.raises(ExpressionError, match="division by zero"):
+        expression.evaluate({})
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("${ s }" * 2, {"s": TEN_THOUSAND}),  # two pieces of 10,000
+        ("a ${ s }", {"s": TEN_THOUSAND}),  # a piece of text and one of 10,000
+        ("${ s }" * 100, {"s": "x" * 101}),  # many pieces of 101
+        ("list: ${ items }", {"items": ["ab"] * 5000}),  # a container's JSON text
+    ],
+)
+def test_a_template_refuses_to_build_text_over_the_size_cap(text, names) -> None:
+    template = compile_template(text)
+    assert template is not None
+    with pytest.raises(ExpressionError, match="the text would be over 10000 characters"):
+        template.render(names)
+
+
+def test_a_lone_template_passes_a_big_value_through_unchanged() -> None:
+    template = compile_template("${ s }")
+    assert template is not None
+    names = {"s": TEN_THOUSAND * 3}
+    assert template.render(names) is names["s"]
+
+
+def test_a_template_without_names_over_the_size_cap_is_refused_at_load() -> None:
+    with pytest.raises(ExpressionRejected, match="template always fails: the text would be over"):
+        compile_template("${ 'x' * 9000 }" * 2)
+
+
+def test_a_template_with_names_is_left_for_the_run() -> None:
+    template = compile_template("${ 'x' * 9000 }${ s }")
+    assert template is not None
+    with pytest.raises(ExpressionError, match="the text would be over 10000 characters"):
+        template.render({"s": "y" * 1001})

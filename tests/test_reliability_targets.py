@@ -70,7 +70,7 @@ def test_the_whole_expression_corpus_grows_peak_memory_by_less_than_50_mib():
     done = subprocess.run([sys.executable, "-c", _RSS_RUNNER], input=json.dumps(cases), env=_ENV,
                           capture_output=True, text=True, timeout=300, check=True)
     growth = json.loads(done.stdout)["growth_kib"] * 1024
-    assert len(cases) == 85
+    assert len(cases) == 88
     assert growth < 50 * MIB, f"peak RSS grew by {growth / MIB:.1f} MiB"
 
 
@@ -141,7 +141,7 @@ def test_a_rejected_expression_stops_the_load_so_no_node_runs(case_path: Path):
         with pytest.raises(SpecError):
             Workflow.load(case_path, entry_points=False)
         refused += 1
-    assert refused == len(REJECTS) - len(DECIDED_AT_RUN_TIME) == 62
+    assert refused == len(REJECTS) - len(DECIDED_AT_RUN_TIME) == 63
 
 
 # --- target 4: the bad_yaml corpus through `wfe validate`, in bounded memory --------------------

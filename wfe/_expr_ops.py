@@ -10,7 +10,7 @@ import ast
 import math
 import operator
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, Final
 
 import simpleeval  # type: ignore[import-untyped]
@@ -22,6 +22,8 @@ MAX_INT_BITS: Final = 256
 MAX_EXPONENT: Final = 64
 MAX_ROUND_DIGITS: Final = 100
 MAX_INT_TEXT: Final = 100  # characters int() parses; 2**256 has 78 digits
+#: What an expression without names may build in all when it is evaluated at load.
+LOAD_BUDGET: Final = 100_000
 
 # simpleeval's limits are process-global; ours are stricter and enforced by wfe._expr_ops, but the
 # library's own checks (literal lengths, the unused default operators) should agree with them.
@@ -176,6 +178,51 @@ def _sum(values: Iterable[Any], start: Any = 0) -> Any:
     return _fit(sum(items))
 
 
+def text_size_at_least(value: Any, limit: int) -> int:
+    """A lower bound of the length of `str(value)` (or its JSON text), counted only up to just
+    past `limit`: a cheap look before a big container is turned into text."""
+    size = 0
+    stack = [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item) + 2  # its quotes, inside a container
+        elif isinstance(item, dict):
+            size += 2 + 4 * len(item)  # braces, and ': ' and ', ' per pair
+            if size <= limit:  # else stop without copying a big container's items
+                stack.extend(item.keys())
+                stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            size += 2 + 2 * len(item)
+            if size <= limit:
+                stack.extend(item)
+        else:
+            size += 1
+    return size
+
+
+def _str(value: Any = "") -> str:
+    if type(value) is str:
+        return value  # the same text, nothing built
+    if text_size_at_least(value, MAX_SIZE) > MAX_SIZE:
+        raise ExpressionError(f"str() result over {MAX_SIZE} characters")
+    text = str(value)  # escapes may make it longer than the estimate, but by a bounded factor
+    if len(text) > MAX_SIZE:
+        raise ExpressionError(f"str() result over {MAX_SIZE} characters")
+    return text
+
+
+def _sorted(values: Iterable[Any]) -> list[Any]:
+    size = len(values) if isinstance(values, Sized) else None
+    if size is not None and size > MAX_SIZE:
+        raise ExpressionError(f"sorted() of more than {MAX_SIZE} items")
+    items = list(values)
+    if len(items) > MAX_SIZE:
+        raise ExpressionError(f"sorted() of more than {MAX_SIZE} items")
+    items.sort()
+    return items
+
+
 FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "len": len,
     "min": min,
@@ -184,12 +231,12 @@ FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "round": _round,
     "int": _int,
     "float": float,
-    "str": str,
+    "str": _str,
     "bool": bool,
     "any": any,
     "all": all,
     "sum": _sum,
-    "sorted": sorted,
+    "sorted": _sorted,
 }
 
 BINARY: Final[dict[type[ast.AST], Callable[..., Any]]] = {
@@ -297,10 +344,32 @@ class Evaluator(simpleeval.SimpleEval):  # type: ignore[misc]
         return dict(zip(map(self._eval, keys), map(self._eval, node.values), strict=True))
 
 
+class OverBudget(Exception):
+    """A load-time evaluation built more than LOAD_BUDGET characters and items in all."""
+
+
+class LoadEvaluator(Evaluator):
+    """The evaluator of expressions without names at load: it counts what every part builds
+    (characters, items, 1 for a scalar) and stops past a budget, so that checking a file never
+    costs more than a fixed amount, whatever the expression (the run-time one counts nothing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = LOAD_BUDGET
+
+    def _eval(self, node: ast.AST) -> Any:
+        value = self.nodes[type(node)](node)
+        self.left -= len(value) + 1 if isinstance(value, str | list | tuple | dict) else 1
+        if self.left < 0:
+            raise OverBudget
+        return value
+
+
 class _PerThread(threading.local):
     # One evaluator per thread: `names` is set per call, so sharing across threads would race.
     def __init__(self) -> None:
         self.evaluator = Evaluator()
+        self.at_load = LoadEvaluator()
 
 
 PER_THREAD = _PerThread()

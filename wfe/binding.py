@@ -10,6 +10,7 @@ from wfe.errors import ExpressionError, RunError
 from wfe.graph import GraphNode, Source
 from wfe.registry import STATE_PARAM
 from wfe.state import State, describe_value
+from wfe.template import MAX_CALL_TEXT
 
 
 class _Run(Protocol):
@@ -70,6 +71,7 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
                    item: Any = None) -> dict[str, Any]:
     """The keyword arguments of the node's tool (without `ctx`, which is per attempt)."""
     kwargs: dict[str, Any] = {}
+    built = 0  # characters of text the templates built
     for binding in node.bindings:
         source = binding.source
         if source is Source.STATE:
@@ -81,10 +83,17 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
         elif source is Source.CONSTANT:
             kwargs[binding.param] = binding.value
         elif source is Source.TEMPLATE:
+            template = binding.value
             try:
-                kwargs[binding.param] = binding.value.render(scope)
+                kwargs[binding.param] = value = template.render(scope)
             except ExpressionError as error:
                 raise ExpressionError(f"with.{binding.param}: {error}", node=node.name) from None
+            if template.builds_text:
+                built += len(value)
+                if built > MAX_CALL_TEXT:
+                    raise ExpressionError(f"with.{binding.param}: the templates of one call "
+                                          f"would build over {MAX_CALL_TEXT} characters",
+                                          node=node.name)
         elif source is Source.WHOLE_STATE:
             kwargs[binding.param] = copy.deepcopy(state)
         elif source is Source.ITEM:

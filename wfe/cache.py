@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from wfe.binding import updates_of
 from wfe.graph import GraphNode
+from wfe.redact import KNOWN, mask_value
 from wfe.registry import CONTEXT_PARAM, ToolDef
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class StoreCache:
     def remember(self, node: GraphNode, key: str, value: Any) -> None:
         assert node.tool is not None
         tool = node.tool
+        if KNOWN and mask_value(value) != value:
+            return  # a result holding a secret's value is never stored, nor stored masked
         # Not JSON: the step fails on it anyway, or (a map item) it is just not kept.
         with contextlib.suppress(ValueError):
             self.store.cache_put(key, tool.name, tool.version, value, node.cache_ttl,

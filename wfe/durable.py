@@ -14,6 +14,7 @@ from wfe.errors import InputError, UsageError
 from wfe.events import Event, RunStatus
 from wfe.graph import Graph
 from wfe.journal import Cursor, StepDone
+from wfe.redact import KNOWN, mask_value
 from wfe.state import State
 from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
 from wfe.types import python_type
@@ -32,9 +33,11 @@ class StoreJournal:
         self._queue(event)
 
     def storable(self, state: State) -> dict[str, Any]:
+        """The state without its secret keys, and any secret value elsewhere in it masked."""
         if not self.secret_keys:
             return state
-        return {k: v for k, v in state.items() if k not in self.secret_keys}
+        kept = {k: v for k, v in state.items() if k not in self.secret_keys}
+        return mask_value(kept) if KNOWN else kept
 
     def attempt_started(self, step: int, attempt: int) -> None:
         self.store.record_retry(self.lease, step, attempt)
@@ -45,9 +48,12 @@ class StoreJournal:
         return started[1] if started is not None and started[0] == step else 0
 
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
+        updates, error, items = done.updates, done.error, done.items
+        if KNOWN:
+            updates, error, items = mask_value(updates), mask_value(error), mask_value(items)
         checkpoint = Checkpoint(done.step, done.node, done.attempt, done.started_at,
-                                done.duration_ms, done.outcome, done.updates, done.error,
-                                self.storable(state), visits, done.next_node, done.items)
+                                done.duration_ms, done.outcome, updates, error,
+                                self.storable(state), visits, done.next_node, items)
         return self.store.checkpoint(self.lease, checkpoint)
 
     def cancel_requested(self) -> bool:
@@ -61,8 +67,8 @@ class StoreJournal:
         error: dict[str, Any] | None,
         waiting: dict[str, Any] | None,
     ) -> None:
-        self.store.finish(self.lease, status, state=self.storable(state), error=error,
-                          waiting=waiting)
+        self.store.finish(self.lease, status, state=self.storable(state),
+                          error=mask_value(error), waiting=mask_value(waiting))
 
 
 def new_run(graph: Graph, run_id: str, inputs: Mapping[str, Any], state: State,

@@ -30,6 +30,7 @@ from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
 from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
+from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
@@ -65,7 +66,8 @@ class Engine:
     ) -> None:
         self.graph = graph
         self.run_id = run_id
-        self.inputs = dict(inputs or {})
+        # As the store records them (secret ones masked): a resumed run sees the same `inputs`.
+        self.inputs = graph.schema.mask(inputs or {})
         self.bus = EventBus(run_id, list(listeners or []), clock)
         self.executor: Executor = executor or LocalExecutor()
         # Sync tools without a timeout run inline (no thread hop) unless another executor
@@ -109,6 +111,9 @@ class Engine:
         `answers` are the values for the interrupt node a resumed run is waiting at.
         """
         self.state = state
+        secret_keys = self.graph.schema.secret_keys
+        if secret_keys:
+            remember(state[key] for key in secret_keys if key in state)
         self.answers = dict(answers or {})
         self.attempts = Attempts(self.journal, cursor)
         if cursor is not None:
@@ -318,6 +323,9 @@ class Engine:
     ) -> dict[str, Any]:
         updates = updates_of(node, kwargs, self.state, result)
         written = self.graph.schema.apply(self.state, updates, node.name) if updates else {}
+        secret_keys = self.graph.schema.secret_keys
+        if secret_keys and not secret_keys.isdisjoint(written):
+            remember(written[key] for key in secret_keys if key in written)
         if self.bus.active:
             shown = self.graph.schema.mask(written)
             self._last_shown = (written, shown)
@@ -374,7 +382,7 @@ class Engine:
             })
 
     def _log(self, node: str, message: str) -> None:
-        fields = {"node": node, "message": message}
+        fields = {"node": node, "message": cut(message)}
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._emit("log", fields)
         else:
@@ -385,4 +393,4 @@ _RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:
-    return {"node": error.node, "type": type(error).__name__, "message": error.message}
+    return {"node": error.node, "type": type(error).__name__, "message": cut(error.message)}

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from wfe.redact import KNOWN
+
 Event = dict[str, Any]
 Listener = Callable[[Event], None]
 Clock = Callable[[], float]
@@ -69,5 +71,7 @@ class EventBus:
             "seq": self._seq,
         }
         event.update(fields)
+        if KNOWN:  # a secret's value, wherever a tool or an error put it
+            event = KNOWN.value(event)
         for listener in self.listeners:
             listener(event)

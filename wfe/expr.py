@@ -21,7 +21,11 @@ At run time the names are data (a mapping of JSON values) that an expression can
 method is reachable. `+` and `*` refuse results over 10,000 characters or items (checked before
 allocating), integer results over 256 bits are refused (for `*` before multiplying), `**` takes an
 exponent of at most 64, `- / // % **` take numbers only (so no `str % ...` formatting), and
-`round`/`int`/`sum` are bounded too. Every failure becomes `wfe.errors.ExpressionError`.
+`round`/`int`/`sum` are bounded too, and `str()`/`sorted()` refuse results over 10,000 characters
+or items (str() estimates a container's text before building it). An expression without names is
+evaluated once at load within a budget of 100,000 characters and items built in all; past it, it
+is left for the run (where the bounds above still hold). Every failure becomes
+`wfe.errors.ExpressionError`.
 """
 
 from __future__ import annotations
@@ -132,10 +136,26 @@ def compile_expression(text: str) -> Expression:
     if not expression.names:
         # Without names the value never changes: `1/0` or `max([])` can fail now, not mid-run.
         try:
-            expression.evaluate(ops.NO_NAMES)
+            evaluate_at_load(expression)
         except ExpressionError as exc:
             raise ExpressionRejected(f"expression always fails: {exc.message}", lead) from None
+        except ops.OverBudget:
+            pass  # too costly to try at load: the run evaluates it, within the run-time bounds
     return expression
+
+
+def evaluate_at_load(expression: Expression, fresh_budget: bool = True) -> Any:
+    """The value of an expression without names, within the load-time budget (ops.OverBudget
+    past it); with `fresh_budget=False` it spends what an earlier call left."""
+    evaluator = ops.PER_THREAD.at_load
+    if fresh_budget:
+        evaluator.left = ops.LOAD_BUDGET
+    try:
+        return evaluator._eval(expression.tree)
+    except (ExpressionError, ops.OverBudget):
+        raise
+    except Exception as exc:  # as in Expression.evaluate
+        raise ExpressionError(ops.explain(exc)) from exc
 
 
 def _check_text(text: str) -> None:

@@ -1,18 +1,28 @@
 """`"${ ... }"` strings in `with:`: text with embedded expressions, compiled once at load.
 
 A string that is exactly one `"${ expr }"` stands for the expression's value (any JSON type);
-otherwise each part is filled in as text. `$${` stands for a literal `${`.
+otherwise each part is filled in as text, at most MAX_TEXT characters in all (the operators'
+cap), and a tool call's templates build at most MAX_CALL_TEXT in all. `$${` stands for a literal
+`${`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wfe import _expr_ops as ops
 from wfe.errors import ExpressionError
-from wfe.expr import Expression, ExpressionRejected, compile_expression
+from wfe.expr import Expression, ExpressionRejected, compile_expression, evaluate_at_load
+
+MAX_TEXT = ops.MAX_SIZE
+#: "${ }" parts in one string: each is compiled at load, so many would make loading slow.
+MAX_PARTS = 100
+#: What the templates of one tool call may build in all (a tool taking **kwargs has no limit
+#: on how many there are).
+MAX_CALL_TEXT = 10 * MAX_TEXT
 
 
 class Template:
@@ -31,14 +41,37 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
 
+    @property
+    def builds_text(self) -> bool:
+        """Whether render builds new text (a lone "${ expr }" passes its value through)."""
+        return self._whole is None
+
     def render(self, names: Mapping[str, Any]) -> Any:
-        """A lone "${ expr }" gives its raw value; otherwise the text with each part filled in."""
+        """A lone "${ expr }" gives its raw value; otherwise the text with each part filled in,
+        at most MAX_TEXT characters (checked before each piece is added, so no more is built)."""
         if self._whole is not None:
             return self._whole.evaluate(names)
+        return self._join(lambda expression: expression.evaluate(names))
+
+    def _join(self, value_of: Callable[[Expression], Any]) -> str:
         pieces = []
+        size = 0
         for part in self._parts:
-            pieces.append(part if isinstance(part, str) else _to_text(part.evaluate(names)))
+            piece = part if isinstance(part, str) else _to_text(value_of(part))
+            size += len(piece)
+            if size > MAX_TEXT:
+                raise ExpressionError(f"the text would be over {MAX_TEXT} characters")
+            pieces.append(piece)
         return "".join(pieces)
+
+    def check_at_load(self) -> None:
+        """A template without names builds the same text every time: build it now, within the
+        load-time budget, so that text over the cap is an error where it is written."""
+        if self._whole is not None or any(part.names for part in self.expressions):
+            return
+        with contextlib.suppress(ops.OverBudget):
+            ops.PER_THREAD.at_load.left = ops.LOAD_BUDGET
+            self._join(lambda expression: evaluate_at_load(expression, fresh_budget=False))
 
 
 def _to_text(value: Any) -> str:
@@ -48,6 +81,8 @@ def _to_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if ops.text_size_at_least(value, MAX_TEXT) > MAX_TEXT:
+        raise ExpressionError(f"the text would be over {MAX_TEXT} characters")
     try:
         if isinstance(value, dict | list | tuple):
             return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -79,11 +114,18 @@ def compile_template(text: str) -> Template | None:
             raise ExpressionRejected("unclosed '${' in template (no matching '}')", start)
         parts.append("".join(literal))
         literal = []
+        if len(parts) > 2 * MAX_PARTS:
+            raise ExpressionRejected(f"template with more than {MAX_PARTS} '${{ }}' parts", start)
         parts.append(_compile_part(text, start + 2, end))
         pos = end + 1
     literal.append(text[pos:])
     parts.append("".join(literal))
-    return Template(text, tuple(part for part in parts if not isinstance(part, str) or part))
+    template = Template(text, tuple(part for part in parts if not isinstance(part, str) or part))
+    try:
+        template.check_at_load()
+    except ExpressionError as exc:
+        raise ExpressionRejected(f"template always fails: {exc.message}") from None
+    return template
 
 
 def _closing_brace(text: str, pos: int) -> int:

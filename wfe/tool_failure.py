@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wfe.errors import NodeFailed
 from wfe.graph import GraphNode
+from wfe.redact import cut
 
 
 class ToolFailure(Exception):
@@ -26,7 +27,8 @@ def retryable(error: BaseException, on: frozenset[str] | None) -> bool:
 
 
 def error_message(error: BaseException) -> str:
-    return str(error) or type(error).__name__
+    """The message of a tool's exception as it is shown and stored: at most 4 KB."""
+    return cut(str(error) or type(error).__name__)
 
 
 def error_route(node: GraphNode, failure: ToolFailure) -> str:

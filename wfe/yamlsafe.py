@@ -33,6 +33,7 @@ from wfe.yamltext import (
     check_characters,
     decode,
     file_error,
+    forbidden_character,
     problem,
     read_source,
 )
@@ -245,6 +246,11 @@ class _Composer:
 
     def scalar(self, event: ScalarEvent, mark: Mark) -> Any:
         tag, text = event.tag, event.value
+        if event.style == '"':  # the one style with escapes, which the check of the text misses
+            refused = forbidden_character(text)
+            if refused is not None:
+                self.report("WFE006", refused, mark)
+                return _BAD
         if tag is None or tag == "!":
             match = _IMPLICIT_RE.fullmatch(text) if tag is None and event.implicit[0] else None
             kind = (match.lastgroup if match else None) or "str"

@@ -67,18 +67,27 @@ def check_characters(text: str, filename: str) -> None:
     for match in _FORBIDDEN_CHAR.finditer(text):
         lines = lines or Lines(text)
         line, col = lines.at(match.start())
-        code = ord(match.group())
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            message = f"control character U+{code:04X} not allowed"
-        elif code >= 0xFFFE:
-            message = f"noncharacter U+{code:04X} not allowed"
-        else:
-            message = f"invisible/bidirectional control character U+{code:04X} not allowed"
-        problems.append(problem("WFE006", message, filename, line, col))
+        problems.append(problem("WFE006", _refusal(match.group()), filename, line, col))
         if len(problems) == _MAX_CHAR_PROBLEMS:
             break
     if problems:
         raise SpecError(problems)
+
+
+def forbidden_character(value: str) -> str | None:
+    """Why a parsed string may not be used (a control, bidirectional or invisible character that
+    an escape such as "\\e" or "\\u202e" spelled), or None when it may."""
+    match = _FORBIDDEN_CHAR.search(value)
+    return None if match is None else _refusal(match.group()) + " (written as an escape)"
+
+
+def _refusal(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return f"control character U+{code:04X} not allowed"
+    if code >= 0xFFFE:
+        return f"noncharacter U+{code:04X} not allowed"
+    return f"invisible/bidirectional control character U+{code:04X} not allowed"
 
 
 class Lines:

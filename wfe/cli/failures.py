@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import typer
 
 from wfe.errors import SpecError, WfeError
+from wfe.redact import mask_text, shown_error
 
 #: Set by `wfe --debug`: show the traceback of every error.
 DEBUG = False
@@ -33,7 +34,7 @@ def handle_errors() -> Iterator[None]:
         _debug_traceback()
         raise typer.Exit(error.exit_code) from None
     except WfeError as error:
-        sys.stderr.write(f"error: {error}\n")
+        sys.stderr.write(f"error: {shown_error(error)}\n")
         _debug_traceback()
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
@@ -44,13 +45,12 @@ def handle_errors() -> Iterator[None]:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(141) from None
     except Exception as error:
-        sys.stderr.write(
-            f"internal error: {type(error).__name__}: {error} (run with --debug for details)\n"
-        )
+        sys.stderr.write(f"internal error: {type(error).__name__}: {shown_error(error)} "
+                         "(run with --debug for details)\n")
         _debug_traceback()
         raise typer.Exit(1) from None
 
 
 def _debug_traceback() -> None:
     if DEBUG:
-        traceback.print_exc()
+        sys.stderr.write(mask_text(traceback.format_exc()))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wfe.errors import UsageError
+from wfe.redact import shown_error
 from wfe.result import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -23,7 +24,7 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
-        sys.stderr.write(f"error: {result.error}\n")
+        sys.stderr.write(f"error: {shown_error(result.error)}\n")
         if stored:
             sys.stderr.write(f"after a fix: wfe resume {result.run_id}\n")
     elif result.status == "waiting" and result.waiting is not None:
@@ -31,7 +32,7 @@ def report(result: RunResult, *, stored: bool) -> None:
         keys = " ".join(f"-i {k}=..." for k in expects)
         message = result.waiting.get("message") or "input needed"
         where = f"wfe resume {result.run_id} {keys}".rstrip() if stored else "not stored"
-        sys.stderr.write(f"waiting at '{node}': {message}\nto continue: {where}\n")
+        sys.stderr.write(f"waiting at '{node}': {shown_error(message)}\nto continue: {where}\n")
     elif result.status == "cancelled":
         sys.stderr.write(f"run {result.run_id} was cancelled\n")
 

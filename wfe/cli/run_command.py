@@ -16,6 +16,7 @@ from wfe.errors import WfeError
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
+from wfe.redact import mask_value
 from wfe.render import Renderer, RenderMode, make_renderer
 from wfe.result import RunResult
 
@@ -157,7 +158,7 @@ def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
 
 
 def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:
-    shown = graph.schema.mask(result.state)
+    shown = mask_value(graph.schema.mask(result.state))
     if options.output is not None:
         from wfe.cli.outcome import write_output
 

@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from wfe.events import Event
+
+# Control characters but the line break and the tab, and the bidirectional and invisible ones.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060"
+    "\u2066-\u2069\ufeff]"
+)
+_WORKFLOW_COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+
+
+def safe_text(text: str) -> str:
+    """Text as a terminal or a CI log can show it: control, bidirectional and invisible
+    characters escaped (`\\x1b`, `\\u202e`), so a tool cannot retitle or clear the terminal;
+    line breaks kept, but no line starts with `::`, which GitHub Actions reads as a workflow
+    command (its first `:` is written `%3A`, as GitHub escapes it)."""
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _WORKFLOW_COMMAND.sub(r"\1%3A", text) if "::" in text else text
+
+
+def safe_event(event: Event) -> Event:
+    """The event with its text fields (and its error's) made safe to show; other values, such
+    as the state, are left as they are for a view that does not print them raw."""
+    safe: Event = {k: safe_text(v) if isinstance(v, str) else v for k, v in event.items()}
+    error = event.get("error")
+    if isinstance(error, dict):
+        safe["error"] = {k: safe_text(v) if isinstance(v, str) else v for k, v in error.items()}
+    return safe
 
 
 def format_duration(ms: float) -> str:

@@ -18,7 +18,14 @@ from rich.table import Table
 from rich.text import Text
 
 from wfe.events import Event
-from wfe.render._format import ItemCounts, first_line, format_duration, format_elapsed, format_error
+from wfe.render._format import (
+    ItemCounts,
+    first_line,
+    format_duration,
+    format_elapsed,
+    format_error,
+    safe_event,
+)
 from wfe.render._model import NodeView, RunModel
 
 _GLYPHS: dict[str, tuple[str, str]] = {
@@ -65,7 +72,7 @@ class LiveRenderer:
     def __call__(self, event: Event) -> None:
         now = self._get_time()
         with self._lock:
-            self._model.apply(event, now)
+            self._model.apply(safe_event(event), now)
 
     def start(self) -> None:
         if self._live is not None:

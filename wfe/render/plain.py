@@ -12,7 +12,14 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from wfe.events import Event
-from wfe.render._format import ItemCounts, clock_time, format_duration, format_error, split_item
+from wfe.render._format import (
+    ItemCounts,
+    clock_time,
+    format_duration,
+    format_error,
+    safe_text,
+    split_item,
+)
 
 #: Lines about the items of a map node are printed for its first items only (failures always).
 SHOWN_ITEMS = 10
@@ -61,7 +68,7 @@ class PlainRenderer:
             text = handler(event)
             if text is None:
                 return
-            lines = [text.replace("\n", _CONTINUATION), *self._items_summary(event)]
+            lines = [safe_text(text).replace("\n", _CONTINUATION), *self._items_summary(event)]
             stamp = clock_time(event.get("ts"))
             self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
