@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -32,10 +33,12 @@ def _capped_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-def run_wfe(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_wfe(*args: str | Path, cwd: Path | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """`wfe ARGS` in a process of its own, its memory capped; the timeout only stops a hang."""
-    return subprocess.run([sys.executable, "-m", "wfe", *map(str, args)], capture_output=True,
-                          text=True, timeout=60, cwd=cwd, preexec_fn=_capped_memory)
+    return subprocess.run([*prefix, sys.executable, "-m", "wfe", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, cwd=cwd,
+                          preexec_fn=_capped_memory)
 
 
 @pytest.fixture
@@ -88,3 +91,67 @@ def test_an_inputs_file_that_is_not_a_regular_file_is_refused(
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"error: --inputs {path}: not a regular file (a device, pipe or " \
                             "folder is never read)\n"
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+def read_only(folder: Path) -> tuple[str, ...]:
+    """Make `folder` read-only for the commands run with the returned prefix: by its mode for a
+    normal user; for root, which ignores modes, by a read-only bind mount of its own."""
+    if os.geteuid() != 0:
+        for path in folder.iterdir():
+            path.chmod(0o444)
+        folder.chmod(0o555)
+        return ()
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("running as root without mount namespaces: cannot make a folder read-only")
+    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'
+    return ("unshare", "-m", "sh", "-c", script, str(folder))
+
+
+@pytest.fixture
+def finished_run(flow: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A store holding one finished run, alone in a folder of its own: (the store, the run id)."""
+    store = tmp_path / "stored" / "wfe.db"
+    result = run_wfe("run", flow, "--store", store, "--json")
+    assert result.returncode == 0, result.stderr
+    return store, result.stdout.split('"run_id":"', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize("command", [["runs"], ["show", "RUN"], ["logs", "RUN"]])
+def test_a_store_in_a_read_only_folder_can_still_be_read(
+    finished_run: tuple[Path, str], command: list[str]
+) -> None:
+    store, run_id = finished_run
+    before = sorted(p.name for p in store.parent.iterdir())
+    prefix = read_only(store.parent)
+    args = [run_id if arg == "RUN" else arg for arg in command]
+    result = run_wfe(*args, "--store", store, prefix=prefix)
+    assert result.returncode == 0, result.stderr
+    assert run_id in result.stdout or "succeeded" in result.stdout
+    assert sorted(p.name for p in store.parent.iterdir()) == before
+
+
+def test_a_new_store_in_a_read_only_folder_is_refused(finished_run: tuple[Path, str]) -> None:
+    store, _ = finished_run
+    prefix = read_only(store.parent)
+    result = run_wfe("runs", "--store", store.parent / "new.db", prefix=prefix)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {store.parent / 'new.db'}: no store there, and its folder "
+                             "is not writable to make one (use --store or WFE_STORE to pick "
+                             "another file)\n")
+
+
+@pytest.mark.parametrize("place", ["/dev/null", "fifo", "folder"])
+def test_a_store_path_that_is_not_a_regular_file_is_refused_and_left_alone(
+    request: pytest.FixtureRequest, tmp_path: Path, place: str
+) -> None:
+    path = {"fifo": lambda: request.getfixturevalue("fifo"), "folder": lambda: tmp_path}.get(
+        place, lambda: Path(place))()
+    beside = sorted(p.name for p in tmp_path.iterdir())
+    result = run_wfe("runs", "--store", path)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {path}: not a regular file, so not a place for a store "
+                             "(use --store or WFE_STORE to pick another file)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == beside
