@@ -3,6 +3,7 @@ tools that print or never yield. Each case is answered with one line and its exi
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +157,90 @@ def test_a_store_path_that_is_not_a_regular_file_is_refused_and_left_alone(
     assert result.stderr == (f"error: {path}: not a regular file, so not a place for a store "
                              "(use --store or WFE_STORE to pick another file)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == beside
+
+
+# --- what tools print ----------------------------------------------------------------------------
+
+PRINTING_TOOLS = """
+import asyncio
+import sys
+
+@tool
+def say(ctx) -> None:
+    print("said by", ctx.node)
+
+@tool
+async def say_later(ctx) -> None:
+    await asyncio.sleep(0)
+    print("said by", ctx.node)
+
+@tool
+def say_to_stderr(ctx) -> None:
+    sys.stderr.write(f"said by {ctx.node}\\n")
+
+@tool
+def say_in_pieces(ctx) -> None:
+    print("said", end="")
+    print(" by", ctx.node, end="")
+"""
+PRINTING_NODES = {
+    "inline": "{tool: say}",
+    "thread": "{tool: say, timeout: 30}",
+    "async": "{tool: say_later}",
+    "stderr": "{tool: say_to_stderr}",
+    "unfinished line": "{tool: say_in_pieces}",
+    "process": "{tool: say, isolation: process}",
+    "async process": "{tool: say_later, isolation: process}",
+}
+
+
+@pytest.mark.parametrize("kind", PRINTING_NODES)
+def test_what_a_tool_prints_becomes_log_lines_of_its_node_and_stdout_stays_json(
+    write_workflow: Callable[..., Path], kind: str
+) -> None:
+    flow = write_workflow(f"imports: [TOOLS]\nnodes:\n  talk: {PRINTING_NODES[kind]}\n",
+                          PRINTING_TOOLS)
+    result = run_wfe("run", flow, "--json", "--no-store")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["node"], e["message"]) for e in events if e["event"] == "log"] == [
+        ("talk", "said by talk")]
+    assert result.stderr == ""
+
+
+def test_concurrent_branches_each_get_their_own_lines(
+    write_workflow: Callable[..., Path]
+) -> None:
+    branches = {"a": "say", "b": "say_later", "c": "say", "d": "say_later"}
+    lines = [f"      {name}: {{tool: {tool}, timeout: 30}}" for name, tool in branches.items()]
+    flow = write_workflow("imports: [TOOLS]\nnodes:\n  fan:\n    parallel:\n" + "\n".join(lines)
+                          + "\n", PRINTING_TOOLS)
+    result = run_wfe("run", flow, "--json", "--no-store")
+    assert result.returncode == 0, result.stderr
+    logs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted((e["node"], e["message"]) for e in logs if e["event"] == "log") == [
+        (f"fan/{name}", f"said by fan/{name}") for name in branches]
+
+
+def test_plain_progress_shows_printed_lines_as_it_shows_log_lines(
+    write_workflow: Callable[..., Path]
+) -> None:
+    flow = write_workflow("imports: [TOOLS]\nnodes:\n  talk: {tool: say}\n", PRINTING_TOOLS)
+    result = run_wfe("run", flow, "--no-store")
+    assert result.returncode == 0
+    assert "talk: said by talk\n" in result.stderr
+    assert json.loads(result.stdout) == {}
+
+
+def test_a_listener_that_prints_is_not_taken_for_the_tool(
+    make_workflow: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = make_workflow("imports: [TOOLS]\nnodes:\n  talk: {tool: say}\n", PRINTING_TOOLS)
+
+    def show(event: dict[str, Any]) -> None:
+        print(event["event"], event.get("message", ""))
+
+    workflow.run({}, listeners=[show])
+    assert capsys.readouterr().out.splitlines() == [
+        "run_started ", "node_started ", "log said by talk", "node_finished ", "edge ",
+        "run_finished "]

@@ -1,14 +1,27 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`.
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; and where
+what it prints goes.
 
 The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
 allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
+
+A tool's output. While a run is going, `sys.stdout` and `sys.stderr` are ToolOutput proxies: text
+written by a tool while it runs (`print()`, `sys.stderr.write`) becomes `log` events of its node,
+one per line, so that stdout keeps only the events of `wfe run --json` or the final state. Which
+node is known from a context variable that is set only while a tool runs (in its task, its
+worker thread, the tasks and threads it starts with a copy of its context), so concurrent
+branches each get their own lines. Everything else passes through untouched; that includes the
+listeners that print events, which run with the variable cleared even when a tool's log line
+set them off.
 """
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, TextIO, cast
 
 LogSink = Callable[[str, str], None]
 
@@ -27,13 +40,13 @@ class ToolContext:
     def log(self, message: str) -> None:
         """Emit a `log` event tied to this node."""
         if self._sink is not None:
-            self._sink(self.node, str(message))
+            _outside_tool(self._sink, self.node, str(message))
 
 
 class StepInfo:
     """Where a line of execution stands: the run, the node, its step, visit and attempt."""
 
-    __slots__ = ("attempt", "node", "run_id", "sink", "step", "visit")
+    __slots__ = ("attempt", "node", "partial", "run_id", "sink", "step", "visit")
 
     def __init__(self, run_id: str, sink: LogSink | None) -> None:
         self.run_id = run_id
@@ -42,6 +55,8 @@ class StepInfo:
         self.step = 0
         self.visit = 0
         self.attempt = 0
+        #: What the running tool printed after its last newline.
+        self.partial = ""
 
     def copy(self) -> StepInfo:
         twin = StepInfo(self.run_id, self.sink)
@@ -56,29 +71,128 @@ class StepInfo:
 
     def log(self, message: str) -> None:
         if self.sink is not None:
-            self.sink(self.node, str(message))
+            _outside_tool(self.sink, self.node, str(message))
+
+    def printed(self, text: str) -> None:
+        """Text the running tool wrote to stdout or stderr: a `log` event per complete line."""
+        text = self.partial + text
+        if "\n" not in text:
+            self.partial = text
+            return
+        *lines, self.partial = text.split("\n")
+        for line in lines:
+            self.log(line)
+
+    def end_output(self) -> None:
+        """The tool ended: what it printed after its last newline is a line too."""
+        if self.partial:
+            line, self.partial = self.partial, ""
+            self.log(line)
 
 
 _current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
+#: The step whose tool runs here, only while it runs: where its output goes.
+_printing: ContextVar[StepInfo | None] = ContextVar("wfe_printing", default=None)
 
 
 def current_context() -> ToolContext | None:
     """The context of the tool running in this task or thread, if any."""
-    info = _current.get()
+    info = _printing.get() or _current.get()
     return info.context() if info is not None else None
 
 
 def log(message: str) -> None:
     """Emit a `log` event from inside a tool; outside a run it does nothing."""
-    info = _current.get()
+    info = _printing.get() or _current.get()
     if info is not None:
         info.log(message)
 
 
 def set_step(info: StepInfo | None) -> object:
     """Make info current in this task or thread; returns a token for `reset_step`."""
+    if info is not None:
+        capture_output()
     return _current.set(info)
 
 
 def reset_step(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+def begin_output(info: StepInfo) -> object:
+    """A tool of `info` starts here: what it prints becomes its node's log lines. Returns the
+    token for `end_output`."""
+    return _printing.set(info)
+
+
+def end_output(token: object, info: StepInfo) -> None:
+    _printing.reset(token)  # type: ignore[arg-type]
+    if info.partial:
+        info.end_output()
+
+
+def call_tool(fn: Callable[..., Any], kwargs: dict[str, Any], info: StepInfo) -> Any:
+    """Call a sync tool here and now, its output going to `info`'s node."""
+    token = _printing.set(info)
+    try:
+        return fn(**kwargs)
+    finally:
+        _printing.reset(token)
+        if info.partial:
+            info.end_output()
+
+
+def _outside_tool(sink: LogSink, node: str, message: str) -> None:
+    # The sink emits an event; a listener that prints it must reach the real stream.
+    token = _printing.set(None)
+    try:
+        sink(node, message)
+    finally:
+        _printing.reset(token)
+
+
+class ToolOutput(io.TextIOBase):
+    """sys.stdout or sys.stderr while runs go on: a tool's text to its node's log, the rest to
+    the stream it wraps."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        info = _printing.get()
+        if info is None:
+            return self.stream.write(text)
+        info.printed(str(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return _printing.get() is None and self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self.stream.errors
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def capture_output() -> None:
+    """Wrap sys.stdout and sys.stderr (once; again if someone replaced them since)."""
+    if not isinstance(sys.stdout, ToolOutput) and sys.stdout is not None:
+        sys.stdout = cast(TextIO, ToolOutput(sys.stdout))
+    if not isinstance(sys.stderr, ToolOutput) and sys.stderr is not None:
+        sys.stderr = cast(TextIO, ToolOutput(sys.stderr))

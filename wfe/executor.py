@@ -21,7 +21,7 @@ from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from wfe.context import StepInfo, reset_step, set_step
+from wfe.context import StepInfo, begin_output, call_tool, end_output, reset_step, set_step
 from wfe.registry import ToolDef
 
 ISOLATIONS = ("thread", "process")
@@ -68,8 +68,14 @@ class LocalExecutor:
 
             return await call_in_process(tool, kwargs, timeout, step)
         if tool.is_async:
-            coroutine = tool.fn(**kwargs)
-            return await (coroutine if timeout is None else asyncio.wait_for(coroutine, timeout))
+            token = begin_output(step)
+            try:
+                if timeout is None:
+                    return await tool.fn(**kwargs)
+                async with asyncio.timeout(timeout):
+                    return await tool.fn(**kwargs)
+            finally:
+                end_output(token, step)
         # The thread gets its own copy of the step: the engine may move on after a soft timeout.
         snapshot = step.copy()
         thread_context = contextvars.copy_context()
@@ -103,6 +109,6 @@ def release_tool_threads() -> None:
 def _call_in_thread(step: StepInfo, tool: ToolDef, kwargs: dict[str, Any]) -> Any:
     token = set_step(step)
     try:
-        return tool.fn(**kwargs)
+        return call_tool(tool.fn, kwargs, step)
     finally:
         reset_step(token)
