@@ -7,8 +7,10 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -244,3 +246,95 @@ def test_a_listener_that_prints_is_not_taken_for_the_tool(
     assert capsys.readouterr().out.splitlines() == [
         "run_started ", "node_started ", "log said by talk", "node_finished ", "edge ",
         "run_finished "]
+
+
+# --- async tools that never await ----------------------------------------------------------------
+
+BLOCKING_TOOLS = """
+import os
+import time
+from pathlib import Path
+
+@tool
+async def spin() -> None:
+    Path(os.environ["WFE_TEST_STARTED"]).touch()
+    while True:
+        pass
+
+@tool
+async def nap() -> None:
+    Path(os.environ["WFE_TEST_STARTED"]).touch()
+    time.sleep(30)    # far longer than the timeouts below; returns before the hang guard
+
+@tool
+def after() -> dict:
+    return {"after": True}
+"""
+BLOCKING_FLOW = """
+imports: [TOOLS]
+limits: RUN_LIMITS
+state:
+  error: {type: any}
+  after: {type: bool, default: false}
+nodes:
+  block: {tool: BLOCKER, NODE_TIMEOUT on_error: recover}
+  recover: {tool: after}
+"""
+
+
+def blocking_flow(write_workflow: Callable[..., Path], tool: str, limit: str) -> Path:
+    """`limit`: "node" (the node has `timeout:`) or "run" (only `limits.timeout`)."""
+    text = (BLOCKING_FLOW.replace("BLOCKER", tool)
+            .replace("NODE_TIMEOUT", "timeout: 0.3," if limit == "node" else "")
+            .replace("RUN_LIMITS", "{timeout: 60}" if limit == "node" else "{timeout: 0.3}"))
+    return write_workflow(text, BLOCKING_TOOLS)
+
+
+@pytest.mark.parametrize("limit", ["node", "run"])
+@pytest.mark.parametrize("tool", ["spin", "nap"])
+def test_an_async_tool_that_never_awaits_still_times_out(
+    write_workflow: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tool: str, limit: str
+) -> None:
+    monkeypatch.setenv("WFE_TEST_STARTED", str(tmp_path / "started"))
+    result = run_wfe("run", blocking_flow(write_workflow, tool, limit), "--no-store")
+    if limit == "node":  # routed by on_error, and the run goes on
+        assert result.returncode == 0, result.stderr
+        state = json.loads(result.stdout)
+        assert state["after"] is True and state["error"]["type"] == "TimeoutError"
+        assert "blocked the event loop" in state["error"]["message"]
+    else:  # the run's time is up, whatever on_error says
+        assert result.returncode == 1, result.stderr
+        assert "limits.timeout" in result.stderr
+
+
+def _wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    while not path.exists():  # no deadline: the test's own guard below ends a hang
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("shape", ["node", "branch"])
+def test_sigterm_during_an_async_tool_that_never_awaits_exits_143_cleanly(
+    write_workflow: Callable[..., Path], tmp_path: Path, shape: str
+) -> None:
+    node = ("{tool: spin, timeout: 600}" if shape == "node"
+            else "\n    parallel:\n      a: {tool: spin}\n      b: {tool: after}")
+    flow = write_workflow(f"imports: [TOOLS]\nstate:\n  after: bool\nnodes:\n  block: {node}\n",
+                          BLOCKING_TOOLS)
+    started, store = tmp_path / "started", tmp_path / "runs.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wfe", "run", str(flow), "--store", str(store)],
+        env={**os.environ, "WFE_TEST_STARTED": str(started)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(started, process)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143
+    assert "Traceback" not in stderr and "never retrieved" not in stderr
+    run_id = stderr.split("wfe resume ", 1)[1].split("`", 1)[0]
+    shown = run_wfe("show", run_id, "--json", "--store", store)
+    assert json.loads(shown.stdout)["status"] == "interrupted"

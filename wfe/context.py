@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
@@ -119,14 +119,13 @@ def reset_step(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
 
 
-def begin_output(info: StepInfo) -> object:
-    """A tool of `info` starts here: what it prints becomes its node's log lines. Returns the
-    token for `end_output`."""
-    return _printing.set(info)
+#: `begin_output(info)`: a tool of `info` starts here, and what it prints becomes its node's log
+#: lines; returns the token for `end_output`. (The context variable's own method: no frame.)
+begin_output = _printing.set
 
 
-def end_output(token: object, info: StepInfo) -> None:
-    _printing.reset(token)  # type: ignore[arg-type]
+def end_output(token: Token[StepInfo | None], info: StepInfo) -> None:
+    _printing.reset(token)
     if info.partial:
         info.end_output()
 
