@@ -210,6 +210,25 @@ def test_what_a_tool_prints_becomes_log_lines_of_its_node_and_stdout_stays_json(
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("writes", "lines"),
+    [
+        ('print("a"); print(); print("b")', ["a", "", "b"]),
+        ('sys.stdout.write("one\\ntwo\\nthr"); sys.stdout.write("ee")', ["one", "two", "three"]),
+        ('[sys.stdout.write(".") for _ in range(100_000)]', ["." * 65_536, "." * 34_464]),
+        ('print("x" * 150_000)', ["x" * 65_536, "x" * 65_536, "x" * 18_928]),
+    ],
+)
+def test_printed_text_is_cut_into_lines_and_long_lines_into_bounded_ones(
+    make_workflow: Callable[..., Any], writes: str, lines: list[str]
+) -> None:
+    workflow = make_workflow("imports: [TOOLS]\nnodes:\n  talk: {tool: write}\n",
+                             f"import sys\n@tool\ndef write() -> None:\n    {writes}\n")
+    events: list[dict[str, Any]] = []
+    workflow.run({}, listeners=[events.append])
+    assert [e["message"] for e in events if e["event"] == "log"] == lines
+
+
 def test_concurrent_branches_each_get_their_own_lines(
     write_workflow: Callable[..., Path]
 ) -> None:

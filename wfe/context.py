@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
 LogSink = Callable[[str, str], None]
+#: The longest log line a tool's printed text makes; a longer line is cut into lines this long.
+MAX_PRINTED_LINE = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class ToolContext:
 class StepInfo:
     """Where a line of execution stands: the run, the node, its step, visit and attempt."""
 
-    __slots__ = ("attempt", "node", "partial", "run_id", "sink", "step", "visit")
+    __slots__ = ("attempt", "node", "partial", "partial_size", "run_id", "sink", "step", "visit")
 
     def __init__(self, run_id: str, sink: LogSink | None) -> None:
         self.run_id = run_id
@@ -55,8 +57,9 @@ class StepInfo:
         self.step = 0
         self.visit = 0
         self.attempt = 0
-        #: What the running tool printed after its last newline.
-        self.partial = ""
+        #: What the running tool printed after its last newline, and its length.
+        self.partial: list[str] = []
+        self.partial_size = 0
 
     def copy(self) -> StepInfo:
         twin = StepInfo(self.run_id, self.sink)
@@ -74,20 +77,44 @@ class StepInfo:
             _outside_tool(self.sink, self.node, str(message))
 
     def printed(self, text: str) -> None:
-        """Text the running tool wrote to stdout or stderr: a `log` event per complete line."""
-        text = self.partial + text
+        """Text the running tool wrote to stdout or stderr: a `log` event per complete line,
+        and per MAX_PRINTED_LINE characters of a longer one (so that what is held is bounded,
+        and many small writes cost linear time)."""
         if "\n" not in text:
-            self.partial = text
+            self.partial.append(text)
+            self.partial_size += len(text)
+            if self.partial_size > MAX_PRINTED_LINE:
+                self._cut_long_line()
             return
-        *lines, self.partial = text.split("\n")
+        head, *lines = text.split("\n")
+        self.partial.append(head)
+        self.end_output(blank=True)
+        tail = lines.pop()
         for line in lines:
-            self.log(line)
+            self._log_line(line)
+        if tail:
+            self.printed(tail)
 
-    def end_output(self) -> None:
-        """The tool ended: what it printed after its last newline is a line too."""
-        if self.partial:
-            line, self.partial = self.partial, ""
-            self.log(line)
+    def end_output(self, *, blank: bool = False) -> None:
+        """The tool ended (or a line did): what it printed since the last newline is a line.
+        An empty one is logged only when `blank` (a newline ended it)."""
+        line = "".join(self.partial)
+        self.partial.clear()
+        self.partial_size = 0
+        if line or blank:
+            self._log_line(line)
+
+    def _cut_long_line(self) -> None:
+        # Keeps 1 to MAX_PRINTED_LINE characters: a newline right after a cut adds no blank line.
+        line = "".join(self.partial)
+        cut = (len(line) - 1) // MAX_PRINTED_LINE * MAX_PRINTED_LINE
+        self._log_line(line[:cut])
+        self.partial[:] = [line[cut:]]
+        self.partial_size = len(line) - cut
+
+    def _log_line(self, line: str) -> None:
+        for start in range(0, max(len(line), 1), MAX_PRINTED_LINE):
+            self.log(line[start:start + MAX_PRINTED_LINE])
 
 
 _current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
