@@ -286,6 +286,14 @@ async def nap() -> None:
     time.sleep(30)    # far longer than the timeouts below; returns before the hang guard
 
 @tool
+async def busy() -> dict:
+    time.sleep(0.5)   # holds the loop well past the guard's look, within its timeout
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        pass
+    return {"after": True}
+
+@tool
 def after() -> dict:
     return {"after": True}
 """
@@ -325,6 +333,16 @@ def test_an_async_tool_that_never_awaits_still_times_out(
     else:  # the run's time is up, whatever on_error says
         assert result.returncode == 1, result.stderr
         assert "limits.timeout" in result.stderr
+
+
+def test_an_async_tool_that_blocks_within_its_timeout_is_left_alone(
+    write_workflow: Callable[..., Path]
+) -> None:
+    flow = write_workflow("imports: [TOOLS]\nstate:\n  after: bool\nnodes:\n"
+                          "  block: {tool: busy, timeout: 60}\n", BLOCKING_TOOLS)
+    result = run_wfe("run", flow, "--no-store")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"after": True}
 
 
 def _wait_for(path: Path, process: subprocess.Popen[str]) -> None:

@@ -23,6 +23,7 @@ process` its timeout kills it outright.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 import time
@@ -31,6 +32,7 @@ from types import CodeType, FrameType
 
 #: Seconds between pings, and how long an unanswered ping means a blocked loop.
 PERIOD = 0.1
+#: A real-time signal past those C libraries keep for themselves; SIGUSR2 where there are none.
 SIGNAL = (signal.SIGRTMIN + 3) if hasattr(signal, "SIGRTMIN") else signal.SIGUSR2
 
 
@@ -128,7 +130,8 @@ def _watch_loops() -> None:
                 except RuntimeError:  # closed meanwhile
                     continue
             elif now - watched.sent >= PERIOD:
-                signal.pthread_kill(watched.thread, SIGNAL)
+                with contextlib.suppress(OSError):  # the thread has just ended
+                    signal.pthread_kill(watched.thread, SIGNAL)
 
 
 def _answer(watched: _Watched) -> None:
