@@ -86,6 +86,12 @@ def test_a_file_value_that_is_not_a_small_regular_file_is_refused(
     assert message in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_a_file_value_without_a_file_name_is_refused(flow: Path) -> None:
+    result = run_wfe("run", flow, "--no-store", "-i", "note=@")
+    assert result.returncode == 2
+    assert result.stderr == "error: -i note=@ names no file: write -i note=@PATH\n"
+
+
 @pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
 def test_an_inputs_file_that_is_not_a_regular_file_is_refused(
     flow: Path, request: pytest.FixtureRequest, source: str

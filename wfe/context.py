@@ -189,7 +189,9 @@ class ToolOutput(io.TextIOBase):
         info = _printing.get()
         if info is None:
             return self.stream.write(text)
-        info.printed(str(text))
+        if not isinstance(text, str):  # as the stream itself would say
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        info.printed(text)
         return len(text)
 
     def flush(self) -> None:

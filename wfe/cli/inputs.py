@@ -57,6 +57,8 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"-i expects KEY=VALUE or KEY=@FILE, got {item!r}")
+        if raw == "@":
+            raise UsageError(f"-i {key}=@ names no file: write -i {key}=@PATH")
         if raw.startswith("@"):
             values[key] = _read_text(Path(raw[1:]), key)
         else:
