@@ -1,16 +1,31 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`.
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; and where
+what it prints goes.
 
 The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
 allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
+
+A tool's output. While a run is going, `sys.stdout` and `sys.stderr` are ToolOutput proxies: text
+written by a tool while it runs (`print()`, `sys.stderr.write`) becomes `log` events of its node,
+one per line, so that stdout keeps only the events of `wfe run --json` or the final state. Which
+node is known from a context variable that is set only while a tool runs (in its task, its
+worker thread, the tasks and threads it starts with a copy of its context), so concurrent
+branches each get their own lines. Everything else passes through untouched; that includes the
+listeners that print events, which run with the variable cleared even when a tool's log line
+set them off.
 """
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from typing import Any, TextIO, cast
 
 LogSink = Callable[[str, str], None]
+#: The longest log line a tool's printed text makes; a longer line is cut into lines this long.
+MAX_PRINTED_LINE = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +42,13 @@ class ToolContext:
     def log(self, message: str) -> None:
         """Emit a `log` event tied to this node."""
         if self._sink is not None:
-            self._sink(self.node, str(message))
+            _outside_tool(self._sink, self.node, str(message))
 
 
 class StepInfo:
     """Where a line of execution stands: the run, the node, its step, visit and attempt."""
 
-    __slots__ = ("attempt", "node", "run_id", "sink", "step", "visit")
+    __slots__ = ("attempt", "node", "partial", "partial_size", "run_id", "sink", "step", "visit")
 
     def __init__(self, run_id: str, sink: LogSink | None) -> None:
         self.run_id = run_id
@@ -42,6 +57,9 @@ class StepInfo:
         self.step = 0
         self.visit = 0
         self.attempt = 0
+        #: What the running tool printed after its last newline, and its length.
+        self.partial: list[str] = []
+        self.partial_size = 0
 
     def copy(self) -> StepInfo:
         twin = StepInfo(self.run_id, self.sink)
@@ -56,29 +74,153 @@ class StepInfo:
 
     def log(self, message: str) -> None:
         if self.sink is not None:
-            self.sink(self.node, str(message))
+            _outside_tool(self.sink, self.node, str(message))
+
+    def printed(self, text: str) -> None:
+        """Text the running tool wrote to stdout or stderr: a `log` event per complete line,
+        and per MAX_PRINTED_LINE characters of a longer one (so that what is held is bounded,
+        and many small writes cost linear time)."""
+        if "\n" not in text:
+            self.partial.append(text)
+            self.partial_size += len(text)
+            if self.partial_size > MAX_PRINTED_LINE:
+                self._cut_long_line()
+            return
+        head, *lines = text.split("\n")
+        self.partial.append(head)
+        self.end_output(blank=True)
+        tail = lines.pop()
+        for line in lines:
+            self._log_line(line)
+        if tail:
+            self.printed(tail)
+
+    def end_output(self, *, blank: bool = False) -> None:
+        """The tool ended (or a line did): what it printed since the last newline is a line.
+        An empty one is logged only when `blank` (a newline ended it)."""
+        line = "".join(self.partial)
+        self.partial.clear()
+        self.partial_size = 0
+        if line or blank:
+            self._log_line(line)
+
+    def _cut_long_line(self) -> None:
+        # Keeps 1 to MAX_PRINTED_LINE characters: a newline right after a cut adds no blank line.
+        line = "".join(self.partial)
+        cut = (len(line) - 1) // MAX_PRINTED_LINE * MAX_PRINTED_LINE
+        self._log_line(line[:cut])
+        self.partial[:] = [line[cut:]]
+        self.partial_size = len(line) - cut
+
+    def _log_line(self, line: str) -> None:
+        for start in range(0, max(len(line), 1), MAX_PRINTED_LINE):
+            self.log(line[start:start + MAX_PRINTED_LINE])
 
 
 _current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
+#: The step whose tool runs here, only while it runs: where its output goes.
+_printing: ContextVar[StepInfo | None] = ContextVar("wfe_printing", default=None)
 
 
 def current_context() -> ToolContext | None:
     """The context of the tool running in this task or thread, if any."""
-    info = _current.get()
+    info = _printing.get() or _current.get()
     return info.context() if info is not None else None
 
 
 def log(message: str) -> None:
     """Emit a `log` event from inside a tool; outside a run it does nothing."""
-    info = _current.get()
+    info = _printing.get() or _current.get()
     if info is not None:
         info.log(message)
 
 
 def set_step(info: StepInfo | None) -> object:
     """Make info current in this task or thread; returns a token for `reset_step`."""
+    if info is not None:
+        capture_output()
     return _current.set(info)
 
 
 def reset_step(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+#: `begin_output(info)`: a tool of `info` starts here, and what it prints becomes its node's log
+#: lines; returns the token for `end_output`. (The context variable's own method: no frame.)
+begin_output = _printing.set
+
+
+def end_output(token: Token[StepInfo | None], info: StepInfo) -> None:
+    _printing.reset(token)
+    if info.partial:
+        info.end_output()
+
+
+def call_tool(fn: Callable[..., Any], kwargs: dict[str, Any], info: StepInfo) -> Any:
+    """Call a sync tool here and now, its output going to `info`'s node."""
+    token = _printing.set(info)
+    try:
+        return fn(**kwargs)
+    finally:
+        _printing.reset(token)
+        if info.partial:
+            info.end_output()
+
+
+def _outside_tool(sink: LogSink, node: str, message: str) -> None:
+    # The sink emits an event; a listener that prints it must reach the real stream.
+    token = _printing.set(None)
+    try:
+        sink(node, message)
+    finally:
+        _printing.reset(token)
+
+
+class ToolOutput(io.TextIOBase):
+    """sys.stdout or sys.stderr while runs go on: a tool's text to its node's log, the rest to
+    the stream it wraps."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        info = _printing.get()
+        if info is None:
+            return self.stream.write(text)
+        if not isinstance(text, str):  # as the stream itself would say
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        info.printed(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return _printing.get() is None and self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self.stream.errors
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def capture_output() -> None:
+    """Wrap sys.stdout and sys.stderr (once; again if someone replaced them since)."""
+    if not isinstance(sys.stdout, ToolOutput) and sys.stdout is not None:
+        sys.stdout = cast(TextIO, ToolOutput(sys.stdout))
+    if not isinstance(sys.stderr, ToolOutput) and sys.stderr is not None:
+        sys.stderr = cast(TextIO, ToolOutput(sys.stderr))

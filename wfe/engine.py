@@ -17,7 +17,7 @@ from typing import Any
 
 from wfe.binding import Scope, bind_arguments, updates_of
 from wfe.cache import Cache, execute_cached
-from wfe.context import StepInfo, reset_step, set_step
+from wfe.context import StepInfo, call_tool, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -300,7 +300,7 @@ class Engine:
             began = time.monotonic() if active else 0.0
             try:
                 if inline:
-                    result = tool.fn(**kwargs)
+                    result = call_tool(tool.fn, kwargs, info)
                 else:
                     executor = self.fanout if fanout else self.executor
                     result = await executor.call(tool, kwargs, node.timeout, info,

@@ -1,6 +1,7 @@
 """How one tool call runs. The engine decides what to call; an executor decides where.
 
-`LocalExecutor` runs async tools on the event loop, and sync tools in a worker thread. (The engine
+`LocalExecutor` runs async tools on the event loop (watched by wfe.loop_guard, so that one that
+never awaits still meets its timeout), and sync tools in a worker thread. (The engine
 itself calls a sync tool inline, on its fast path, when the node has no timeout and the local
 executor is in use.) A thread cannot be killed, so a sync tool's timeout is soft: wfe stops
 waiting and the thread runs on to its end.
@@ -21,7 +22,8 @@ from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from wfe.context import StepInfo, reset_step, set_step
+from wfe.context import StepInfo, begin_output, call_tool, end_output, reset_step, set_step
+from wfe.loop_guard import watch
 from wfe.registry import ToolDef
 
 ISOLATIONS = ("thread", "process")
@@ -68,8 +70,18 @@ class LocalExecutor:
 
             return await call_in_process(tool, kwargs, timeout, step)
         if tool.is_async:
-            coroutine = tool.fn(**kwargs)
-            return await (coroutine if timeout is None else asyncio.wait_for(coroutine, timeout))
+            # Watched: a tool that never awaits would hold the loop past any timeout.
+            watched = watch(asyncio.get_running_loop())
+            token = begin_output(step)
+            try:
+                if timeout is None:
+                    return await tool.fn(**kwargs)
+                async with asyncio.timeout(timeout) as scope:  # noqa: F841 (wfe.loop_guard)
+                    return await tool.fn(**kwargs)
+            finally:
+                end_output(token, step)
+                if watched is not None:
+                    watched.in_flight -= 1
         # The thread gets its own copy of the step: the engine may move on after a soft timeout.
         snapshot = step.copy()
         thread_context = contextvars.copy_context()
@@ -103,6 +115,6 @@ def release_tool_threads() -> None:
 def _call_in_thread(step: StepInfo, tool: ToolDef, kwargs: dict[str, Any]) -> Any:
     token = set_step(step)
     try:
-        return tool.fn(**kwargs)
+        return call_tool(tool.fn, kwargs, step)
     finally:
         reset_step(token)

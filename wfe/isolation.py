@@ -17,9 +17,11 @@ costs time on every call.
 
 The child imports the tool by module and qualified name with the parent's sys.path (the tool
 module's own folder first), environment and working directory. Arguments, the result and
-exceptions travel by pickle over a socket pair, in frames; `wfe.log`/`ctx.log` calls in the child
-travel the same way and become `log` events as they arrive. A child whose parent dies sees its
-socket close and exits. POSIX only (process groups, signals, a selector event loop).
+exceptions travel by pickle over a socket pair, in frames; `wfe.log`/`ctx.log` calls in the child,
+and the lines the tool prints (see wfe.context), travel the same way and become `log` events as
+they arrive; what reaches the child's file descriptor 1 goes to its stderr, never the parent's
+stdout. A child whose parent dies sees its socket close and exits. POSIX only (process groups,
+signals, a selector event loop).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfe.context import StepInfo, ToolContext, reset_step, set_step
+from wfe.context import StepInfo, ToolContext, begin_output, end_output, reset_step, set_step
 from wfe.registry import STATE_PARAM
 
 if TYPE_CHECKING:
@@ -304,6 +306,9 @@ class _Channel:
 def child_main(sock: socket.socket) -> None:
     """The worker process: receive one job, run it, send back its outcome."""
     os.setpgrp()  # a group of its own: a kill reaches whatever the tool starts, too
+    # The parent's stdout carries its events or final state: what the tool's subprocesses or C
+    # code write to file descriptor 1 goes to stderr instead (its Python text becomes log lines).
+    os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a call ends
     channel = _Channel(sock)
     try:
@@ -353,13 +358,14 @@ def _run(job: Job, channel: _Channel) -> tuple[Any, dict[str, Any] | None]:
     kwargs = {name: dataclasses.replace(value, _sink=step.sink)
               if isinstance(value, ToolContext) else value
               for name, value in pickle.loads(job.kwargs).items()}
-    token = set_step(step)
+    token, printing = set_step(step), begin_output(step)
     try:
         if job.is_async or inspect.iscoroutinefunction(fn):
             result = asyncio.run(fn(**kwargs))
         else:
             result = fn(**kwargs)
     finally:
+        end_output(printing, step)
         reset_step(token)
     state = kwargs.get(STATE_PARAM)
     return result, state if isinstance(state, dict) else None

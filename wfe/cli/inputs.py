@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,11 @@ from wfe.yamlsafe import load_yaml, read_source
 if TYPE_CHECKING:
     from wfe.types import TypeTree
 
+#: The largest file `-i KEY=@FILE` reads: a value, not a data set.
+MAX_FILE_VALUE_BYTES = 10 * 1024 * 1024
+
 __all__ = ["load_inputs_file", "parse_assignments", "parse_scalar"]
+
 
 def parse_assignments(items: list[str],
                       types: Mapping[str, TypeTree] | None = None) -> dict[str, Any]:
@@ -25,6 +31,8 @@ def parse_assignments(items: list[str],
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"-i expects KEY=VALUE or KEY=@FILE, got {item!r}")
+        if raw == "@":
+            raise UsageError(f"-i {key}=@ names no file: write -i {key}=@PATH")
         if raw.startswith("@"):
             values[key] = _read_text(Path(raw[1:]), key)
         else:
@@ -36,16 +44,46 @@ def parse_assignments(items: list[str],
 
 
 def _read_text(path: Path, key: str) -> str:
+    where = f"-i {key}=@{path}"
     try:
-        return path.read_text(encoding="utf-8")
+        data = _read_regular_file(path, MAX_FILE_VALUE_BYTES)
     except FileNotFoundError:
-        raise UsageError(f"-i {key}=@{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"-i {key}=@{path}: cannot read it ({error})") from None
+        raise UsageError(f"{where}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read it ({error.strerror or error})") from None
+    if data is None:
+        raise UsageError(f"{where}: not a regular file (a device, pipe or folder is never read)")
+    if len(data) > MAX_FILE_VALUE_BYTES:
+        raise UsageError(f"{where}: the file is larger than {MAX_FILE_VALUE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{where}: not UTF-8 text (byte {error.start})") from None
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes | None:
+    """At most `limit` + 1 bytes of a regular file; None for anything else. The file is opened
+    without blocking, so a FIFO cannot hang here, and checked again once open (no swap between
+    the check and the read)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return None
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return stream.read(limit + 1)
 
 
 def load_inputs_file(path: Path) -> dict[str, Any]:
-    """A YAML mapping of inputs, read with the same hardened loader as workflow files."""
+    """A YAML mapping of inputs, read with the same hardened loader as workflow files (a
+    regular file only: a FIFO or a device is refused before it is opened)."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = True  # missing or unreadable: read_source says which, with the path
+    if not regular:
+        raise UsageError(f"--inputs {path}: not a regular file (a device, pipe or folder is "
+                         "never read)")
     document, _ = load_yaml(read_source(path, str(path)), str(path))
     if not isinstance(document, dict):
         raise UsageError(f"{path}: inputs file must be a mapping of state keys to values")

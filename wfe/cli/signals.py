@@ -19,7 +19,10 @@ import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -79,24 +82,38 @@ def run_until_done(main: Coroutine[Any, Any, T]) -> T:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    task = loop.create_task(main)
     try:
-        return loop.run_until_complete(main)
+        return loop.run_until_complete(task)
     finally:
         try:
-            # Cancelling the engine's task is what lets it record the run as interrupted.
-            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            _cancel_the_rest(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             if not _interrupted:
                 loop.run_until_complete(loop.shutdown_default_executor())
         finally:
+            if task.done() and not task.cancelled():
+                task.exception()  # seen: the caller reports an interrupt (else asyncio would)
             asyncio.set_event_loop(None)
             loop.close()
             # A tool abandoned at its timeout may still run: `leave_tool_threads` bounds that.
             release_tool_threads()
+
+
+def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and finish the tasks still pending: cancelling the engine's task is what lets it
+    record the run as interrupted."""
+    import asyncio
+
+    while pending := [task for task in asyncio.all_tasks(loop) if not task.done()]:
+        for task in pending:
+            task.cancel()
+        try:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        except KeyboardInterrupt:
+            # A task (the engine's, a branch's) ended with the interrupt it was handling, and
+            # asyncio raises that out of the loop once more: it is the same interrupt.
+            continue
 
 
 def _tool_threads() -> list[threading.Thread]:
