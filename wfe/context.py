@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
 LogSink = Callable[[str, str], None]
-#: The longest log line a tool's printed text makes; a longer line is cut into lines this long.
-MAX_PRINTED_LINE = 65_536
+#: What is kept of a line a tool prints; the rest of a longer line is cut and the line says how
+#: much, within the cap of any log message (`wfe.redact.MAX_MESSAGE`, 4096), so it is cut once.
+MAX_PRINTED_LINE = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,44 +78,42 @@ class StepInfo:
             _outside_tool(self.sink, self.node, str(message))
 
     def printed(self, text: str) -> None:
-        """Text the running tool wrote to stdout or stderr: a `log` event per complete line,
-        and per MAX_PRINTED_LINE characters of a longer one (so that what is held is bounded,
-        and many small writes cost linear time)."""
+        """Text the running tool wrote to stdout or stderr: a `log` event per complete line. Of
+        a longer line only its first MAX_PRINTED_LINE characters are held, and the event says
+        how many more were cut (so what is held is bounded, and many small writes cost linear
+        time)."""
         if "\n" not in text:
-            self.partial.append(text)
-            self.partial_size += len(text)
-            if self.partial_size > MAX_PRINTED_LINE:
-                self._cut_long_line()
+            self._hold(text)
             return
         head, *lines = text.split("\n")
-        self.partial.append(head)
+        self._hold(head)
         self.end_output(blank=True)
         tail = lines.pop()
         for line in lines:
-            self._log_line(line)
+            self._log_line(line, len(line))
         if tail:
-            self.printed(tail)
+            self._hold(tail)
+
+    def _hold(self, text: str) -> None:
+        room = MAX_PRINTED_LINE - self.partial_size
+        if room > 0:
+            self.partial.append(text[:room])
+        self.partial_size += len(text)
 
     def end_output(self, *, blank: bool = False) -> None:
         """The tool ended (or a line did): what it printed since the last newline is a line.
         An empty one is logged only when `blank` (a newline ended it)."""
         line = "".join(self.partial)
+        size = self.partial_size
         self.partial.clear()
         self.partial_size = 0
         if line or blank:
-            self._log_line(line)
+            self._log_line(line, size)
 
-    def _cut_long_line(self) -> None:
-        # Keeps 1 to MAX_PRINTED_LINE characters: a newline right after a cut adds no blank line.
-        line = "".join(self.partial)
-        cut = (len(line) - 1) // MAX_PRINTED_LINE * MAX_PRINTED_LINE
-        self._log_line(line[:cut])
-        self.partial[:] = [line[cut:]]
-        self.partial_size = len(line) - cut
-
-    def _log_line(self, line: str) -> None:
-        for start in range(0, max(len(line), 1), MAX_PRINTED_LINE):
-            self.log(line[start:start + MAX_PRINTED_LINE])
+    def _log_line(self, line: str, size: int) -> None:
+        if size > MAX_PRINTED_LINE:
+            line = f"{line[:MAX_PRINTED_LINE]}... [{size - MAX_PRINTED_LINE} more characters cut]"
+        self.log(line)
 
 
 _current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
