@@ -29,10 +29,11 @@ from wfe.graph import (
 )
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
-from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
+from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
+from wfe.spec.rules import shortened
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
-from wfe.types import TypeSyntaxError, parse_type
+from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
 
 __all__ = ["compile_graph"]
@@ -94,10 +95,12 @@ class _Compiler:
                 self.problem("WFE050", f"state key '{key}' is reserved for expressions", path,
                              at_key=True)
             try:
-                parse_type(state_field.type)
+                tree = parse_type(state_field.type)
             except TypeSyntaxError as error:
                 sub: YamlPath = (*path, "type")
                 self.problem("WFE050", str(error), sub if self._has(sub) else path)
+            else:
+                self._check_default(key, state_field, tree)
             reducer = state_field.reduce
             if reducer not in REDUCERS:
                 tool = self.registry.get(reducer)
@@ -113,6 +116,13 @@ class _Compiler:
         except Exception as error:
             self.problem("WFE050", f"state schema: {error}", ("state",))
             return None
+
+    def _check_default(self, key: str, declared: StateField, tree: TypeTree) -> None:
+        # Checked here, at its position: at run time it would only fail the run's start.
+        if declared.has_default and not fits(tree, declared.default):
+            shown = shortened(repr(declared.default), 60)
+            self.problem("WFE050", f"state key '{key}': default {shown} does not fit its type "
+                         f"{declared.type}", ("state", key, "default"))
 
     def _has(self, path: YamlPath) -> bool:
         return self.loaded.positions.value(path) is not None

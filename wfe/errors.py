@@ -50,7 +50,8 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE040": "expression syntax error or construct not allowed",
     "WFE041": "unknown name or function in an expression",
     "WFE042": "an expression that fails whenever it is evaluated",
-    "WFE050": "state schema: unknown type, bad default, reserved or undeclared key",
+    "WFE050": "state schema: unknown type, bad default, reserved or undeclared key, a key two "
+              "parallel branches write without a reducer",
     "WFE060": "unreachable node",
     "WFE061": "state key that nothing reads or writes",
     "WFE070": "subgraph file missing, invalid or recursive",
