@@ -8,6 +8,7 @@ the diff). Every case's tools are in `spec_tools.py` beside it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from wfe.cli import app
+from wfe.spec.models import KIND_KEYS, NODE_KINDS
 from wfe.types import fits, parse_type, python_type
 
 runner = CliRunner()
@@ -74,3 +76,10 @@ def test_a_default_fits_its_type_exactly_when_pydantic_takes_it(type_text: str,
     except ValidationError:
         taken = False
     assert fits(parse_type(type_text), value) is taken
+
+
+@pytest.mark.parametrize("kind", NODE_KINDS)
+def test_the_readme_lists_the_keys_each_kind_takes(kind: str) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| {kind} | `"))
+    assert set(re.findall(r"`(\w+)`", row)) == KIND_KEYS[kind]

@@ -159,6 +159,8 @@ class _Compiler:
             self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
                          f"); it has {found}", path, at_key=True)
             return compiled
+        for key, text in node.foreign_keys():
+            self.problem("WFE024", text, (*path, key), at_key=True)
         if node.interrupt is not None:
             compiled.message = node.interrupt.message
             compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))

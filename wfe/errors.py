@@ -43,6 +43,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE021": "default branch (no `when`) is not the last one",
     "WFE022": "node kind: none or more than one of tool/parallel/map/workflow/interrupt",
     "WFE023": "no path from a node reaches `end`",
+    "WFE024": "a node key that does not belong to the node's kind",
     "WFE030": "unknown tool",
     "WFE031": "tool parameter that neither `with:` nor the state supplies",
     "WFE032": "`with:` key that the tool does not accept, or a constant of the wrong type",
