@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
@@ -36,7 +36,7 @@ from wfe.template import Template, compile_template
 from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
 
-__all__ = ["compile_graph"]
+__all__ = ["Checked", "check_graph", "compile_graph"]
 
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
@@ -57,20 +57,30 @@ class _Compiler:
     def problem(self, code: str, message: str, path: YamlPath, *, at_key: bool = False) -> None:
         self.problems.append(Problem(code, message, self.loaded.location(path, at_key=at_key)))
 
-    def compile(self) -> Graph:
+    def warn(self, code: str, message: str, path: YamlPath) -> None:
+        self.problems.append(Problem(code, message, self.loaded.location(path), "warning"))
+
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def compile(self) -> Checked:
         if END in self.spec.nodes:
             self.problem("WFE011", f"'{END}' is reserved for the end of the run; rename the node",
                          ("nodes", END), at_key=True)
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
-        if not self.problems:
+        if not self.has_errors():
             from wfe.reach import dead_ends
 
             self.problems += dead_ends(nodes, self.spec.start_node)
-        if self.problems:
-            raise SpecError(sorted(self.problems, key=Problem.sort_key))
-        assert schema is not None
+        problems = sorted(self.problems, key=Problem.sort_key)
+        if self.has_errors() or schema is None:
+            return Checked(None, nodes, problems)
+        return Checked(self._graph(nodes, schema), nodes, problems)
+
+    def _graph(self, nodes: dict[str, GraphNode], schema: StateSchema) -> Graph:
+        warnings = tuple(p for p in self.problems if p.severity == "warning")
         return Graph(
             name=self.loaded.name,
             description=self.spec.description,
@@ -82,6 +92,7 @@ class _Compiler:
             timeout=self.spec.limits.timeout,
             loaded=self.loaded,
             registry=self.registry,
+            warnings=sorted(warnings, key=Problem.sort_key),
         )
 
     # --- state ---------------------------------------------------------------------------
@@ -142,7 +153,7 @@ class _Compiler:
             timeout=node.timeout if node.timeout is not None else defaults.timeout,
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
-            edges=self._edges(node, path),
+            edges=self._edges(name, node, path),
             on_error=self._error_routes(node),
             description=node.description,
             cache_ttl=_cache_ttl(node),
@@ -274,7 +285,7 @@ class _Compiler:
             self.problem("WFE041", f"unknown name '{name}' in `{expression.source}`: not a "
                          f"state key{hint}", path)
 
-    def _edges(self, node: Node, path: YamlPath) -> tuple[Edge, ...]:
+    def _edges(self, name: str, node: Node, path: YamlPath) -> tuple[Edge, ...]:
         if node.next is None:
             return (Edge(END),)
         if isinstance(node.next, str):
@@ -292,6 +303,8 @@ class _Compiler:
             edges.append(Edge(branch.then, condition))
         if edges and edges[-1].condition is not None:
             # No default: when nothing holds, the run ends (documented in the README).
+            self.warn("WFE062", f"node '{name}': when no `when` holds, the run ends here; add a "
+                      "last branch without `when` (`- then: end`) to say so", (*path, "next"))
             edges.append(Edge(END))
         return tuple(edges)
 
@@ -343,7 +356,25 @@ def _cache_ttl(node: Node) -> float | None:
     return node.cache.ttl
 
 
+class Checked(NamedTuple):
+    """A compiled file: its graph (None when it has errors), its nodes as far as they compiled,
+    and every problem found, errors and warnings."""
+
+    graph: Graph | None
+    nodes: dict[str, GraphNode]
+    problems: list[Problem]
+
+
+def check_graph(loaded: LoadedSpec, registry: Registry,
+                stack: tuple[Path, ...] = ()) -> Checked:
+    """Compile a loaded spec and report every problem, without raising (`wfe validate`)."""
+    return _Compiler(loaded, registry, stack).compile()
+
+
 def compile_graph(loaded: LoadedSpec, registry: Registry,
                   stack: tuple[Path, ...] = ()) -> Graph:
     """The executable graph of a loaded spec; raises SpecError listing every problem."""
-    return _Compiler(loaded, registry, stack).compile()
+    checked = check_graph(loaded, registry, stack)
+    if checked.graph is None:
+        raise SpecError(checked.problems)
+    return checked.graph

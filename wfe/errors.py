@@ -55,6 +55,7 @@ PROBLEM_CODES: dict[str, str] = {
               "parallel branches write without a reducer",
     "WFE060": "unreachable node",
     "WFE061": "state key that nothing reads or writes",
+    "WFE062": "a `next:` list without a default branch: the run ends when no `when` holds",
     "WFE070": "subgraph file missing, invalid or recursive",
 }
 

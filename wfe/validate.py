@@ -8,18 +8,19 @@ import ast
 import functools
 import inspect
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wfe.annotation_check import strict_verdict
-from wfe.compiler import compile_graph
+from wfe.compiler import check_graph
 from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
 from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
-from wfe.spec.load import load_spec_file
+from wfe.spec.load import LoadedSpec, load_spec_file
 
 
 def workflow_files(targets: Sequence[Path]) -> list[Path]:
@@ -37,28 +38,54 @@ def validate_file(path: Path, imports: Sequence[str] = ()) -> list[Problem]:
     """Every problem in one workflow file (errors and warnings), sorted by position."""
     try:
         loaded = load_spec_file(path)
-        graph = compile_graph(loaded, build_registry(loaded, imports))
+        registry = build_registry(loaded, imports)
     except SpecError as error:
         return sorted(error.problems, key=Problem.sort_key)
-    return graph_problems(graph)
+    checked = check_graph(loaded, registry)
+    # A file with errors still gets the checks its nodes allow: every problem in one pass.
+    # An expression that did not compile reads what cannot be known.
+    complete = checked.graph is not None or not any(p.code == "WFE040" for p in checked.problems)
+    found = _graph_checks(Compiled(loaded, checked.nodes, complete))
+    return sorted([*checked.problems, *found], key=Problem.sort_key)
 
 
 def graph_problems(graph: Graph) -> list[Problem]:
-    """The checks compiling leaves to `wfe validate` (reachability, constants, unused keys)."""
-    problems = [*_unreachable(graph), *_constant_types(graph), *_unused_keys(graph)]
-    return sorted(problems, key=Problem.sort_key)
+    """The checks compiling leaves to `wfe validate` (reachability, constants, unused keys),
+    and the warnings compiling found."""
+    found = _graph_checks(Compiled(graph.loaded, graph.nodes, True))
+    return sorted([*graph.warnings, *found], key=Problem.sort_key)
 
 
 def validate_files(paths: Iterable[Path], imports: Sequence[str] = ()) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: dict[Problem, None] = {}  # a subgraph's problems may come with its parent's too
     for path in paths:
-        problems += validate_file(path, imports)
-    return problems
+        problems.update(dict.fromkeys(validate_file(path, imports)))
+    return list(problems)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the graph checks look at: the nodes as far as they compiled (all of them when the
+    file has no error); `complete` when every expression compiled."""
+
+    loaded: LoadedSpec
+    nodes: dict[str, GraphNode]
+    complete: bool
+
+    @property
+    def start(self) -> str:
+        return self.loaded.spec.start_node
+
+
+def _graph_checks(compiled: Compiled) -> list[Problem]:
+    return [*_unreachable(compiled), *_constant_types(compiled), *_unused_keys(compiled)]
 
 
 # --- graph checks --------------------------------------------------------------------------
 
-def _unreachable(graph: Graph) -> list[Problem]:
+def _unreachable(graph: Compiled) -> list[Problem]:
+    if graph.start not in graph.nodes:
+        return []
     reachable = reachable_from(graph.nodes, graph.start)
     return [
         Problem("WFE060", f"node '{name}' is never reached from '{graph.start}'", node.location,
@@ -68,7 +95,7 @@ def _unreachable(graph: Graph) -> list[Problem]:
     ]
 
 
-def _constant_types(graph: Graph) -> list[Problem]:
+def _constant_types(graph: Compiled) -> list[Problem]:
     problems = []
     for node in graph.nodes.values():
         if node.tool is None:
@@ -119,7 +146,9 @@ def _pydantic_verdict(annotation: Any, value: Any) -> bool | None:
     return True
 
 
-def _unused_keys(graph: Graph) -> list[Problem]:
+def _unused_keys(graph: Compiled) -> list[Problem]:
+    if not graph.complete or not all(map(_calls_known, graph.nodes.values())):
+        return []  # a node that did not compile reads and writes what cannot be known
     read: set[str] = set()
     written: set[str] = set()
     for node in graph.nodes.values():
@@ -135,12 +164,22 @@ def _unused_keys(graph: Graph) -> list[Problem]:
             read.update(expression.names if expression is not None else ())
         written.update(node.sub_outputs if node.kind == "workflow" else ())
         written.update(key for key in (node.collect, "error" if node.on_error else None) if key)
+        written.update(node.expects)
     return [
         Problem("WFE061", f"state key '{key}' is neither read nor written by any node",
                 graph.loaded.location(("state", key), at_key=True), "warning")
-        for key in graph.schema.fields
+        for key in graph.loaded.spec.state
         if key not in read and key not in written
     ]
+
+
+def _calls_known(node: GraphNode) -> bool:
+    """Whether what the node runs compiled (its tool or its subgraph, and its branches')."""
+    if node.kind == "interrupt":
+        return True
+    if node.kind == "parallel":
+        return all(branch.tool is not None for branch in node.branches)
+    return node.tool is not None or node.subgraph is not None
 
 
 def _note_reads_and_writes(node: GraphNode, read: set[str], written: set[str]) -> bool:
