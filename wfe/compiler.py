@@ -265,6 +265,7 @@ class _Compiler:
         if template is not None:
             for expression in template.expressions:
                 self._check_names(expression, path)
+                self._check_types(expression, path)
         return template
 
     def expression(self, text: str, path: YamlPath, *, condition: bool = False
@@ -275,9 +276,13 @@ class _Compiler:
             self.problem(error.code, f"{error.message} in `{printable(text)}`", path)
             return None
         self._check_names(expression, path)
-        for message in load_time_problems(expression.tree, self.facts, condition=condition):
-            self.problem("WFE042", f"{message}, in `{printable(text)}`", path)
+        self._check_types(expression, path, condition=condition)
         return expression
+
+    def _check_types(self, expression: Expression, path: YamlPath, *,
+                     condition: bool = False) -> None:
+        for message in load_time_problems(expression.tree, self.facts, condition=condition):
+            self.problem("WFE042", f"{message}, in `{printable(expression.source)}`", path)
 
     def _check_names(self, expression: Expression, path: YamlPath) -> None:
         for name in sorted(expression.names - self.state_keys - RESERVED_NAMES - self.local_names):
