@@ -48,6 +48,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE031": "tool parameter that neither `with:` nor the state supplies",
     "WFE032": "`with:` key that the tool does not accept, or a constant of the wrong type",
     "WFE033": "tool module cannot be imported, or two tools share a name",
+    "WFE034": "a tool's `return {...}` writes a state key that is not declared",
     "WFE040": "expression syntax error or construct not allowed",
     "WFE041": "unknown name or function in an expression",
     "WFE042": "an expression that fails whenever it is evaluated",

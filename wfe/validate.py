@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,13 @@ from typing import Any
 from wfe.annotation_check import strict_verdict
 from wfe.compiler import check_graph
 from wfe.discovery import build_registry
-from wfe.errors import Location, Problem, SpecError
+from wfe.errors import Location, Problem, SpecError, did_you_mean
 from wfe.function_source import parse_function
 from wfe.graph import Graph, GraphNode, Source
 from wfe.reach import reachable_from
 from wfe.registry import ToolDef
 from wfe.spec.load import LoadedSpec, load_spec_file
+from wfe.yamlsafe import YamlPath
 
 
 def workflow_files(targets: Sequence[Path]) -> list[Path]:
@@ -78,7 +79,8 @@ class Compiled:
 
 
 def _graph_checks(compiled: Compiled) -> list[Problem]:
-    return [*_unreachable(compiled), *_constant_types(compiled), *_unused_keys(compiled)]
+    return [*_unreachable(compiled), *_constant_types(compiled), *_unused_keys(compiled),
+            *_undeclared_writes(compiled), *_shared_writes(compiled)]
 
 
 # --- graph checks --------------------------------------------------------------------------
@@ -200,14 +202,20 @@ def _note_reads_and_writes(node: GraphNode, read: set[str], written: set[str]) -
     return True
 
 
-@functools.cache
 def _literal_writes(tool: ToolDef) -> frozenset[str] | None:
     """The keys a tool returns, when every `return` is None or a dict literal with string keys."""
+    returns = _literal_returns(tool)
+    return frozenset(returns) if returns is not None else None
+
+
+@functools.cache
+def _literal_returns(tool: ToolDef) -> dict[str, int] | None:
+    """`_literal_writes` with the line (in the function's own source) that first returns each."""
     try:
         tree = parse_function(tool.fn)
     except (OSError, TypeError, SyntaxError):
         return None
-    keys: set[str] = set()
+    keys: dict[str, int] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
@@ -218,8 +226,75 @@ def _literal_writes(tool: ToolDef) -> frozenset[str] | None:
             isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
         ):
             return None
-        keys.update(str(k.value) for k in value.keys if isinstance(k, ast.Constant))
-    return frozenset(keys)
+        for key in value.keys:
+            if isinstance(key, ast.Constant):
+                keys.setdefault(str(key.value), key.lineno)
+    return keys
+
+
+def _source_line(tool: ToolDef, line: int) -> str:
+    """`file.py:N`, where a line of the tool's own source is in its module."""
+    fn = inspect.unwrap(tool.fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return f"tool '{tool.name}'"
+    return f"{Path(code.co_filename).name}:{code.co_firstlineno + line - 1}"
+
+
+# --- what tools write, read off their return literals ---------------------------------------
+
+def _tool_calls(graph: Compiled) -> Iterator[tuple[GraphNode, YamlPath]]:
+    """Each tool call whose returned keys become updates, with where its `tool:` is written."""
+    for name, node in graph.nodes.items():
+        if node.kind == "tool" and node.tool is not None and node.out is None:
+            yield node, ("nodes", name, "tool")
+        for branch in node.branches:
+            if branch.tool is not None and branch.out is None:
+                yield branch, ("nodes", name, "parallel", branch.name.split("/", 1)[1], "tool")
+
+
+def _undeclared_writes(graph: Compiled) -> list[Problem]:
+    declared = graph.loaded.spec.state
+    problems = []
+    for call, path in _tool_calls(graph):
+        assert call.tool is not None
+        for key, line in (_literal_returns(call.tool) or {}).items():
+            if key not in declared:
+                problems.append(Problem(
+                    "WFE034", f"tool '{call.tool.name}' returns state key '{key}' "
+                    f"({_source_line(call.tool, line)}), which is not declared under `state:`"
+                    f"{did_you_mean(key, declared)}", graph.loaded.location(path)))
+    return problems
+
+
+def _shared_writes(graph: Compiled) -> list[Problem]:
+    """Two branches of one parallel node that return the same key, which has no reducer (two
+    `out:` of one key the compiler reports itself)."""
+    fields = graph.loaded.spec.state_fields()
+    problems = []
+    for name, node in graph.nodes.items():
+        writers: dict[str, tuple[str, bool]] = {}
+        for branch in node.branches:
+            label = branch.name.split("/", 1)[1]
+            returns = _literal_writes(branch.tool) if branch.tool is not None else None
+            for key, by_out in _branch_writes(branch.out, returns):
+                first = writers.setdefault(key, (label, by_out))
+                if (first[0] == label or (first[1] and by_out) or key not in fields
+                        or fields[key].reduce != "replace"):
+                    continue
+                path: YamlPath = ("nodes", name, "parallel", label, "out" if by_out else "tool")
+                problems.append(Problem(
+                    "WFE050", f"branches '{first[0]}' and '{label}' both write state key "
+                    f"'{key}', which has no reducer to combine them (add reduce: ...)",
+                    graph.loaded.location(path)))
+    return problems
+
+
+def _branch_writes(out: str | None, returns: frozenset[str] | None
+                   ) -> list[tuple[str, bool]]:
+    if out is not None:
+        return [(out, True)]
+    return [(key, False) for key in sorted(returns or ())]
 
 
 def as_strict(problems: list[Problem]) -> list[Problem]:
