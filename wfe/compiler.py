@@ -184,6 +184,7 @@ class _Compiler:
             from wfe.subgraph import compile_subgraph
 
             compile_subgraph(self, compiled, node, path)
+            self._check_item_pauses(compiled, node, path)
             self.local_names = frozenset()
             return compiled.finish()
         if node.tool is None:
@@ -194,6 +195,13 @@ class _Compiler:
             compiled.bindings = self.bindings(compiled.tool, node.with_, path)
         self.local_names = frozenset()
         return compiled.finish()
+
+    def _check_item_pauses(self, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+        from wfe.subgraph_pause import pauses
+
+        if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):
+            self.problem("WFE071", f"a map item's workflow cannot wait for input, and "
+                         f"{node.workflow} has an interrupt node", (*path, "workflow"))
 
     def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():

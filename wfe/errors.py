@@ -58,6 +58,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE061": "state key that nothing reads or writes",
     "WFE062": "a `next:` list without a default branch: the run ends when no `when` holds",
     "WFE070": "subgraph file missing, invalid or recursive",
+    "WFE071": "a map item's workflow with an interrupt node",
 }
 
 
