@@ -249,13 +249,17 @@ class Node(Record):
             allowed |= KIND_KEYS[item] - {"out"}
             what = f"a map node that runs a {item} per item"
         foreign = []
-        for spec in self.fields.values():
-            if spec.name in self.given and spec.key not in allowed:
-                text = f"`{spec.key}` does not belong to {what}; it belongs to {_owners(spec.key)}"
-                if kind == "parallel" and spec.key in ParallelBranch.fields:
+        for key in map(_NODE_KEY_OF.__getitem__, self.given):
+            if key not in allowed:
+                text = f"`{key}` does not belong to {what}; it belongs to {_owners(key)}"
+                if kind == "parallel" and key in ParallelBranch.fields:
                     text += " (for a branch, set it inside the branch under `parallel:`)"
-                foreign.append((spec.key, text))
+                foreign.append((key, text))
         return foreign
+
+
+#: A node's attribute name -> its key in the file (`with_` -> `with`).
+_NODE_KEY_OF = {spec.name: spec.key for spec in Node.fields.values()}
 
 
 def _owners(key: str) -> str:
