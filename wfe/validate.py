@@ -216,7 +216,7 @@ def _literal_returns(tool: ToolDef) -> dict[str, int] | None:
     except (OSError, TypeError, SyntaxError):
         return None
     keys: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in _own_nodes(tree.body[0]):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
         value = node.value
@@ -230,6 +230,18 @@ def _literal_returns(tool: ToolDef) -> dict[str, int] | None:
             if isinstance(key, ast.Constant):
                 keys.setdefault(str(key.value), key.lineno)
     return keys
+
+
+def _own_nodes(function: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of a function's own body: not those of a function or class defined in it,
+    whose `return`s are not the tool's."""
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                          | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _source_line(tool: ToolDef, line: int) -> str:

@@ -40,3 +40,13 @@ def score_b() -> dict:
 def greet(name: str) -> str:
     """A value for `out:`."""
     return f"hello {name}"
+
+
+@tool
+def sort_words(text: str) -> dict:
+    """Write `sorted_words`; the dict its helper returns is not the tool's."""
+
+    def order(word: str) -> dict:
+        return {"length": len(word)}
+
+    return {"sorted_words": sorted(text.split(), key=lambda w: order(w)["length"])}
