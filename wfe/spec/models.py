@@ -43,7 +43,7 @@ COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted
 KIND_KEYS: dict[str, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
-    "parallel": frozenset({"parallel", "join", "timeout", "on_error", "isolation"}),
+    "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation"}),
     "map": frozenset({"map", "as", "concurrency", "collect", "on_error"}),
     "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
     "interrupt": frozenset({"interrupt"}),
