@@ -3,6 +3,7 @@ and the child goes on from where it stopped, then the parent."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from wfe import Workflow
 from wfe.cli import app
 
 runner = CliRunner()
@@ -155,3 +157,16 @@ def test_a_child_changed_while_paused_fails_the_resume_with_one_line(effects, tm
     assert done.exit_code == 1
     assert "child.yaml changed since the run paused: it has no node 'approve'" in done.stderr
     assert "Traceback" not in done.output
+
+
+def test_a_prompt_answers_the_child_s_interrupt_inline(effects, tmp_path):
+    asked = []
+
+    def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, bool]:
+        asked.append((node, message, expects))
+        return {"approved": True}
+
+    workflow = Workflow.load(tmp_path / "parent_middle.yaml")
+    result = asyncio.run(workflow.arun(ask=ask))
+    assert result.ok and result.state["result"] == 82
+    assert asked == [("check/inner/approve", "Ship it?", {"approved": "bool"})]
