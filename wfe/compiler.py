@@ -164,14 +164,8 @@ class _Compiler:
         if node.on_error is not None and "error" not in self.state_keys:
             self.problem("WFE050", "on_error writes state key 'error': declare it "
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
-        kinds = node.kinds
-        if len(kinds) != 1:
-            found = " and ".join(kinds) if kinds else "none"
-            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
-                         f"); it has {found}", path, at_key=True)
+        if not self._one_kind(name, node, path):
             return compiled
-        for key, text in node.foreign_keys():
-            self.problem("WFE024", text, (*path, key), at_key=True)
         if node.interrupt is not None:
             compiled.message = node.interrupt.message
             compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
@@ -182,9 +176,10 @@ class _Compiler:
             compile_map(self, compiled, node, path)
         if node.workflow is not None:
             from wfe.subgraph import compile_subgraph
+            from wfe.subgraph_pause import check_item_pauses
 
             compile_subgraph(self, compiled, node, path)
-            self._check_item_pauses(compiled, node, path)
+            check_item_pauses(self, compiled, node, path)
             self.local_names = frozenset()
             return compiled.finish()
         if node.tool is None:
@@ -196,12 +191,17 @@ class _Compiler:
         self.local_names = frozenset()
         return compiled.finish()
 
-    def _check_item_pauses(self, compiled: GraphNode, node: Node, path: YamlPath) -> None:
-        from wfe.subgraph_pause import pauses
-
-        if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):
-            self.problem("WFE071", f"a map item's workflow cannot wait for input, and "
-                         f"{node.workflow} has an interrupt node", (*path, "workflow"))
+    def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
+        """Whether the node has exactly one kind; reports its keys that other kinds take."""
+        kinds = node.kinds
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none"
+            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
+                         f"); it has {found}", path, at_key=True)
+            return False
+        for key, text in node.foreign_keys():
+            self.problem("WFE024", text, (*path, key), at_key=True)
+        return True
 
     def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():

@@ -12,11 +12,16 @@ Subgraphs nest: `within` holds the grandchild's own `within`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfe.graph import Graph, GraphNode
 from wfe.journal import Cursor
 from wfe.result import RunResult
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
 
 #: The key of a `waiting` entry that says where a paused subgraph stopped.
 WITHIN = "within"
@@ -71,3 +76,11 @@ def pauses(graph: Graph) -> bool:
     """Whether a run of the graph can wait for a person: an interrupt in it or in a subgraph."""
     return any(node.kind == "interrupt" or (node.subgraph is not None and pauses(node.subgraph))
                for node in graph.nodes.values())
+
+
+def check_item_pauses(compiler: _Compiler, compiled: GraphNode, node: Node,
+                      path: YamlPath) -> None:
+    """A map's items cannot wait one by one: refuse a map of a workflow that can wait."""
+    if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):
+        compiler.problem("WFE071", f"a map item's workflow cannot wait for input, and "
+                         f"{node.workflow} has an interrupt node", (*path, "workflow"))
