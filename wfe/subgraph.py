@@ -4,7 +4,8 @@ Compiling loads and compiles the child file (its path relative to the parent's),
 imports, and detects recursion. Running gives the child the evaluated `inputs`, runs it on the
 parent's event stream (its nodes named `parent_node/child_node`, inside a map `node[3]/child`),
 and writes the child's `outputs` back as the step's updates. A subgraph is one step of the
-parent: after a crash the whole subgraph runs again.
+parent: after a crash the whole subgraph runs again. An interrupt in the child pauses the parent,
+and a resume continues the child where it stopped (wfe.subgraph_pause).
 """
 
 from __future__ import annotations
@@ -103,19 +104,18 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
     except InputError as error:
         raise RunError(f"subgraph input: {error}", node=node.name) from None
     paused = None if in_item else engine.answers.pop(node.name, None)
+    cursor, answers = None, None
     if isinstance(paused, PausedChild):  # a resumed run: the child goes on where it stopped
         if paused.cursor.node not in child.nodes:
             raise RunError(f"{child.file} changed since the run paused: it has no "
                            f"node '{paused.cursor.node}' to go on from", node=node.name)
         state.update(paused.state)
+        cursor, answers = paused.cursor, paused.answers
     run = Engine(child, run_id=engine.run_id, inputs=inputs,
                  executor=engine.fanout if in_item else engine.executor, fanout=engine.fanout,
                  parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random,
                  ask=_prefixed(engine, prefix) if not in_item else None)
-    if isinstance(paused, PausedChild):
-        result = await run.run(state, paused.cursor, paused.answers)
-    else:
-        result = await run.run(state)
+    result = await run.run(state, cursor, answers)
     if result.status == "waiting":
         if in_item:  # refused when the file is loaded; a map's items cannot wait one by one
             raise RunError("a map item's workflow cannot wait for input", node=node.name)
