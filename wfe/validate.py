@@ -1,5 +1,7 @@
 """`wfe validate`: every problem of every file, from the same loader and compiler `wfe run` uses,
-plus the graph checks that only matter before a run (reachability, unused state keys, constants).
+plus the graph checks that only matter before a run (reachability, unused state keys, constants,
+and what tools' `return {...}` literals write). A file with errors still gets every check its
+compiled nodes allow, warnings included.
 """
 
 from __future__ import annotations
