@@ -281,7 +281,9 @@ class _Compiler:
         try:
             expression = compile_expression(text)
         except ExpressionRejected as error:
-            self.problem(error.code, f"{error.message} in `{printable(text)}`", path)
+            hint = " (this value is an expression: write it without `${ }`)" if text.lstrip(
+                ).startswith("${") else ""
+            self.problem(error.code, f"{error.message} in `{printable(text)}`{hint}", path)
             return None
         self._check_names(expression, path)
         self._check_types(expression, path, condition=condition)
