@@ -235,3 +235,25 @@ def test_reducers_apply_once_per_write_in_declaration_order(delays):
     assert result.ok
     assert result.state["log"] == [f"b{i}" for i in range(len(delays))]
     assert result.state["total"] == len(delays)
+
+
+def test_a_parallel_node_s_retry_applies_to_each_branch_that_sets_none(make_workflow):
+    flaky = TOOLS + """
+tries = {}
+
+@tool
+def flaky(name: str) -> dict:
+    tries[name] = tries.get(name, 0) + 1
+    if tries[name] < 2:
+        raise ConnectionError(f"{name}: try again")
+    return {"seen": name}
+"""
+    wf = make_workflow(parallel(
+        "      a: {tool: flaky, with: {name: a}}\n"
+        "      b: {tool: flaky, with: {name: b}, retry: {attempts: 1}}\n",
+        extra="    retry: {attempts: 2, delay: 0}\n    on_error: end\n"), flaky)
+    result = wf.run()
+    assert result.state["error"]["message"].startswith("b: try again")
+    wf = make_workflow(parallel("      a: {tool: flaky, with: {name: a}}\n",
+                                extra="    retry: {attempts: 2, delay: 0}\n"), flaky)
+    assert wf.run().ok

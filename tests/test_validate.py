@@ -148,8 +148,8 @@ def test_every_file_and_every_problem_in_one_pass_sorted(write_workflow, tmp_pat
     lines = result.stdout.splitlines()
     assert result.exit_code == 2
     assert [line.split(": ")[0].rsplit("/", 1)[-1] for line in lines[:-1]] == [
-        "wf1.yaml:3:19", "wf2.yaml:3:13", "wf2.yaml:3:24"]
-    assert lines[-1] == "2 files checked: 3 errors, 0 warnings"
+        "wf1.yaml:3:19", "wf2.yaml:3:13", "wf2.yaml:3:13", "wf2.yaml:3:24"]
+    assert lines[-1] == "2 files checked: 4 errors, 0 warnings"
 
 
 def test_default_target_is_the_workflows_folder(write_workflow, tmp_path, monkeypatch):

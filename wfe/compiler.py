@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
@@ -29,13 +29,14 @@ from wfe.graph import (
 )
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
-from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry
+from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
+from wfe.spec.rules import shortened
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
-from wfe.types import TypeSyntaxError, parse_type
+from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
 
-__all__ = ["compile_graph"]
+__all__ = ["Checked", "check_graph", "compile_graph"]
 
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
@@ -56,20 +57,30 @@ class _Compiler:
     def problem(self, code: str, message: str, path: YamlPath, *, at_key: bool = False) -> None:
         self.problems.append(Problem(code, message, self.loaded.location(path, at_key=at_key)))
 
-    def compile(self) -> Graph:
+    def warn(self, code: str, message: str, path: YamlPath) -> None:
+        self.problems.append(Problem(code, message, self.loaded.location(path), "warning"))
+
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def compile(self) -> Checked:
         if END in self.spec.nodes:
             self.problem("WFE011", f"'{END}' is reserved for the end of the run; rename the node",
                          ("nodes", END), at_key=True)
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
-        if not self.problems:
+        if not self.has_errors():
             from wfe.reach import dead_ends
 
             self.problems += dead_ends(nodes, self.spec.start_node)
-        if self.problems:
-            raise SpecError(sorted(self.problems, key=Problem.sort_key))
-        assert schema is not None
+        problems = sorted(self.problems, key=Problem.sort_key)
+        if self.has_errors() or schema is None:
+            return Checked(None, nodes, problems)
+        return Checked(self._graph(nodes, schema), nodes, problems)
+
+    def _graph(self, nodes: dict[str, GraphNode], schema: StateSchema) -> Graph:
+        warnings = tuple(p for p in self.problems if p.severity == "warning")
         return Graph(
             name=self.loaded.name,
             description=self.spec.description,
@@ -81,6 +92,7 @@ class _Compiler:
             timeout=self.spec.limits.timeout,
             loaded=self.loaded,
             registry=self.registry,
+            warnings=sorted(warnings, key=Problem.sort_key),
         )
 
     # --- state ---------------------------------------------------------------------------
@@ -94,10 +106,12 @@ class _Compiler:
                 self.problem("WFE050", f"state key '{key}' is reserved for expressions", path,
                              at_key=True)
             try:
-                parse_type(state_field.type)
+                tree = parse_type(state_field.type)
             except TypeSyntaxError as error:
                 sub: YamlPath = (*path, "type")
                 self.problem("WFE050", str(error), sub if self._has(sub) else path)
+            else:
+                self._check_default(key, state_field, tree)
             reducer = state_field.reduce
             if reducer not in REDUCERS:
                 tool = self.registry.get(reducer)
@@ -113,6 +127,13 @@ class _Compiler:
         except Exception as error:
             self.problem("WFE050", f"state schema: {error}", ("state",))
             return None
+
+    def _check_default(self, key: str, declared: StateField, tree: TypeTree) -> None:
+        # Checked here, at its position: at run time it would only fail the run's start.
+        if declared.has_default and not fits(tree, declared.default):
+            shown = shortened(repr(declared.default), 60)
+            self.problem("WFE050", f"state key '{key}': default {shown} does not fit its type "
+                         f"{declared.type}", ("state", key, "default"))
 
     def _has(self, path: YamlPath) -> bool:
         return self.loaded.positions.value(path) is not None
@@ -132,7 +153,7 @@ class _Compiler:
             timeout=node.timeout if node.timeout is not None else defaults.timeout,
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
-            edges=self._edges(node, path),
+            edges=self._edges(name, node, path),
             on_error=self._error_routes(node),
             description=node.description,
             cache_ttl=_cache_ttl(node),
@@ -143,11 +164,7 @@ class _Compiler:
         if node.on_error is not None and "error" not in self.state_keys:
             self.problem("WFE050", "on_error writes state key 'error': declare it "
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
-        kinds = node.kinds
-        if len(kinds) != 1:
-            found = " and ".join(kinds) if kinds else "none"
-            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
-                         f"); it has {found}", path, at_key=True)
+        if not self._one_kind(name, node, path):
             return compiled
         if node.interrupt is not None:
             compiled.message = node.interrupt.message
@@ -159,8 +176,10 @@ class _Compiler:
             compile_map(self, compiled, node, path)
         if node.workflow is not None:
             from wfe.subgraph import compile_subgraph
+            from wfe.subgraph_pause import check_item_pauses
 
             compile_subgraph(self, compiled, node, path)
+            check_item_pauses(self, compiled, node, path)
             self.local_names = frozenset()
             return compiled.finish()
         if node.tool is None:
@@ -171,6 +190,18 @@ class _Compiler:
             compiled.bindings = self.bindings(compiled.tool, node.with_, path)
         self.local_names = frozenset()
         return compiled.finish()
+
+    def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
+        """Whether the node has exactly one kind; reports its keys that other kinds take."""
+        kinds = node.kinds
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none"
+            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
+                         f"); it has {found}", path, at_key=True)
+            return False
+        for key, text in node.foreign_keys():
+            self.problem("WFE024", text, (*path, key), at_key=True)
+        return True
 
     def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
@@ -242,6 +273,7 @@ class _Compiler:
         if template is not None:
             for expression in template.expressions:
                 self._check_names(expression, path)
+                self._check_types(expression, path)
         return template
 
     def expression(self, text: str, path: YamlPath, *, condition: bool = False
@@ -249,12 +281,18 @@ class _Compiler:
         try:
             expression = compile_expression(text)
         except ExpressionRejected as error:
-            self.problem(error.code, f"{error.message} in `{printable(text)}`", path)
+            hint = " (this value is an expression: write it without `${ }`)" if text.lstrip(
+                ).startswith("${") else ""
+            self.problem(error.code, f"{error.message} in `{printable(text)}`{hint}", path)
             return None
         self._check_names(expression, path)
-        for message in load_time_problems(expression.tree, self.facts, condition=condition):
-            self.problem("WFE042", f"{message}, in `{printable(text)}`", path)
+        self._check_types(expression, path, condition=condition)
         return expression
+
+    def _check_types(self, expression: Expression, path: YamlPath, *,
+                     condition: bool = False) -> None:
+        for message in load_time_problems(expression.tree, self.facts, condition=condition):
+            self.problem("WFE042", f"{message}, in `{printable(expression.source)}`", path)
 
     def _check_names(self, expression: Expression, path: YamlPath) -> None:
         for name in sorted(expression.names - self.state_keys - RESERVED_NAMES - self.local_names):
@@ -262,7 +300,7 @@ class _Compiler:
             self.problem("WFE041", f"unknown name '{name}' in `{expression.source}`: not a "
                          f"state key{hint}", path)
 
-    def _edges(self, node: Node, path: YamlPath) -> tuple[Edge, ...]:
+    def _edges(self, name: str, node: Node, path: YamlPath) -> tuple[Edge, ...]:
         if node.next is None:
             return (Edge(END),)
         if isinstance(node.next, str):
@@ -280,6 +318,8 @@ class _Compiler:
             edges.append(Edge(branch.then, condition))
         if edges and edges[-1].condition is not None:
             # No default: when nothing holds, the run ends (documented in the README).
+            self.warn("WFE062", f"node '{name}': when no `when` holds, the run ends here; add a "
+                      "last branch without `when` (`- then: end`) to say so", (*path, "next"))
             edges.append(Edge(END))
         return tuple(edges)
 
@@ -331,7 +371,25 @@ def _cache_ttl(node: Node) -> float | None:
     return node.cache.ttl
 
 
+class Checked(NamedTuple):
+    """A compiled file: its graph (None when it has errors), its nodes as far as they compiled,
+    and every problem found, errors and warnings."""
+
+    graph: Graph | None
+    nodes: dict[str, GraphNode]
+    problems: list[Problem]
+
+
+def check_graph(loaded: LoadedSpec, registry: Registry,
+                stack: tuple[Path, ...] = ()) -> Checked:
+    """Compile a loaded spec and report every problem, without raising (`wfe validate`)."""
+    return _Compiler(loaded, registry, stack).compile()
+
+
 def compile_graph(loaded: LoadedSpec, registry: Registry,
                   stack: tuple[Path, ...] = ()) -> Graph:
     """The executable graph of a loaded spec; raises SpecError listing every problem."""
-    return _Compiler(loaded, registry, stack).compile()
+    checked = check_graph(loaded, registry, stack)
+    if checked.graph is None:
+        raise SpecError(checked.problems)
+    return checked.graph

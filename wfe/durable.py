@@ -17,6 +17,7 @@ from wfe.journal import Cursor, StepDone
 from wfe.redact import KNOWN, mask_value
 from wfe.state import State
 from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
+from wfe.subgraph_pause import resume_answers
 from wfe.types import python_type
 
 
@@ -137,7 +138,7 @@ def split_resume_inputs(
             raise InputError(f"run {record.run_id} waits for {shown}: give -i {missing[0]}=...",
                              key=missing[0])
         check_answers(expects, answers)
-        return {str(waiting["node"]): answers}
+        return resume_answers(waiting, answers)
     return {}
 
 

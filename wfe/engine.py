@@ -87,6 +87,7 @@ class Engine:
         self.prefix = prefix
         if parent is not None:
             self.bus = parent.bus
+        self._own_bus = parent is None
         self.clock = clock
         self.info = StepInfo(run_id, self._log)
         self.sleep = sleep
@@ -118,7 +119,8 @@ class Engine:
         self.attempts = Attempts(self.journal, cursor)
         if cursor is not None:
             self.visits, self.step = dict(cursor.visits), cursor.step
-            self.bus = EventBus(self.run_id, self.bus.listeners, self.clock, cursor.seq)
+            if self._own_bus:  # a resumed subgraph goes on speaking on its parent's
+                self.bus = EventBus(self.run_id, self.bus.listeners, self.clock, cursor.seq)
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         began = time.monotonic()
@@ -151,7 +153,9 @@ class Engine:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
         error_fields = _error_fields(error) if error is not None else None
         if waiting is not None:
-            self._emit("run_waiting", waiting)
+            from wfe.subgraph_pause import public_waiting
+
+            self._emit("run_waiting", public_waiting(waiting))
         if self.bus.active:
             fields: dict[str, Any] = {
                 "status": status,

@@ -43,17 +43,22 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE021": "default branch (no `when`) is not the last one",
     "WFE022": "node kind: none or more than one of tool/parallel/map/workflow/interrupt",
     "WFE023": "no path from a node reaches `end`",
+    "WFE024": "a node key that does not belong to the node's kind",
     "WFE030": "unknown tool",
     "WFE031": "tool parameter that neither `with:` nor the state supplies",
     "WFE032": "`with:` key that the tool does not accept, or a constant of the wrong type",
     "WFE033": "tool module cannot be imported, or two tools share a name",
+    "WFE034": "a tool's `return {...}` writes a state key that is not declared",
     "WFE040": "expression syntax error or construct not allowed",
     "WFE041": "unknown name or function in an expression",
     "WFE042": "an expression that fails whenever it is evaluated",
-    "WFE050": "state schema: unknown type, bad default, reserved or undeclared key",
+    "WFE050": "state schema: unknown type, bad default, reserved or undeclared key, a key two "
+              "parallel branches write without a reducer",
     "WFE060": "unreachable node",
     "WFE061": "state key that nothing reads or writes",
+    "WFE062": "a `next:` list without a default branch: the run ends when no `when` holds",
     "WFE070": "subgraph file missing, invalid or recursive",
+    "WFE071": "a map item's workflow with an interrupt node",
 }
 
 

@@ -26,7 +26,7 @@ def compile_parallel(compiler: _Compiler, compiled: GraphNode, node: Node,
     writers: dict[str, str] = {}
     for name, spec in node.parallel.items():
         where: YamlPath = (*path, "parallel", name)
-        retry = spec.retry or compiler.spec.defaults.retry or Retry()
+        retry = spec.retry or node.retry or compiler.spec.defaults.retry or Retry()
         branch = GraphNode(
             name=f"{compiled.name}/{name}", kind="tool",
             location=compiler.loaded.location(where, at_key=True), out=spec.out,

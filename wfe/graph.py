@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from wfe.errors import Location
+from wfe.errors import Location, Problem
 from wfe.expr import Expression
 from wfe.registry import Registry, ToolDef
 from wfe.spec.load import LoadedSpec
@@ -150,3 +150,5 @@ class Graph:
     timeout: float
     loaded: LoadedSpec
     registry: Registry
+    #: What compiling found worth a look but no reason to refuse the file (`wfe validate`).
+    warnings: list[Problem] = field(default_factory=list)

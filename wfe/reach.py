@@ -26,7 +26,7 @@ def reachable_from(nodes: Nodes, start: str) -> set[str]:
     seen, todo = {start}, [start]
     while todo:
         for target in successors(nodes, todo.pop()):
-            if target != END and target not in seen:
+            if target != END and target not in seen and target in nodes:
                 seen.add(target)
                 todo.append(target)
     return seen

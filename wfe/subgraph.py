@@ -4,7 +4,8 @@ Compiling loads and compiles the child file (its path relative to the parent's),
 imports, and detects recursion. Running gives the child the evaluated `inputs`, runs it on the
 parent's event stream (its nodes named `parent_node/child_node`, inside a map `node[3]/child`),
 and writes the child's `outputs` back as the step's updates. A subgraph is one step of the
-parent: after a crash the whole subgraph runs again.
+parent: after a crash the whole subgraph runs again. An interrupt in the child pauses the parent,
+and a resume continues the child where it stopped (wfe.subgraph_pause).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
 from wfe.graph import GraphNode
+from wfe.interrupts import Stop
 from wfe.spec.models import Node
 from wfe.tool_failure import ToolFailure
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
+    from wfe.engine import Asker, Engine
 
 
 def compile_subgraph(compiler: _Compiler, compiled: GraphNode, node: Node,
@@ -92,6 +94,7 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
     A map item's child (`in_item`) makes every call on the parent's fan-out executor.
     """
     from wfe.engine import Engine
+    from wfe.subgraph_pause import PausedChild, parent_waiting
 
     child = node.subgraph
     assert child is not None
@@ -100,18 +103,37 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
         state = child.schema.initial(inputs)
     except InputError as error:
         raise RunError(f"subgraph input: {error}", node=node.name) from None
+    paused = None if in_item else engine.answers.pop(node.name, None)
+    cursor, answers = None, None
+    if isinstance(paused, PausedChild):  # a resumed run: the child goes on where it stopped
+        if paused.cursor.node not in child.nodes:
+            raise RunError(f"{child.file} changed since the run paused: it has no "
+                           f"node '{paused.cursor.node}' to go on from", node=node.name)
+        state.update(paused.state)
+        cursor, answers = paused.cursor, paused.answers
     run = Engine(child, run_id=engine.run_id, inputs=inputs,
                  executor=engine.fanout if in_item else engine.executor, fanout=engine.fanout,
-                 parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random)
-    result = await run.run(state)
+                 parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random,
+                 ask=_prefixed(engine, prefix) if not in_item else None)
+    result = await run.run(state, cursor, answers)
     if result.status == "waiting":
-        raise RunError("interrupt nodes inside a subgraph are not supported yet", node=node.name)
+        if in_item:  # refused when the file is loaded; a map's items cannot wait one by one
+            raise RunError("a map item's workflow cannot wait for input", node=node.name)
+        raise Stop("waiting", parent_waiting(node, child, result))
     if result.error is not None:
         raise ToolFailure(result.error, 1)
     missing = [c for c in node.sub_outputs.values() if c not in result.state]
     if missing:
         raise RunError(f"the subgraph ended without setting '{missing[0]}'", node=node.name)
     return {parent: result.state[child_key] for parent, child_key in node.sub_outputs.items()}
+
+
+def _prefixed(engine: Engine, prefix: str) -> Asker | None:
+    """The parent's way of asking a person, for the child's interrupts (named as events are)."""
+    ask = engine.ask
+    if ask is None:
+        return None
+    return lambda name, message, expects: ask(prefix + name, message, expects)
 
 
 def _evaluate_inputs(node: GraphNode, scope: Mapping[str, Any]) -> dict[str, Any]:

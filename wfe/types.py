@@ -151,6 +151,26 @@ def holds_as_is(tree: TypeTree, value: Any) -> bool:
     return kind is _AS_IS_ATOMS.get(name)
 
 
+def fits(tree: TypeTree, value: Any) -> bool:
+    """Whether pydantic's strict check of a JSON value against the type accepts it (as
+    `holds_as_is`, and an int where a float is wanted), decided without pydantic: a state
+    default is checked when the file is loaded, and loading never imports pydantic."""
+    name = tree.name
+    if name == "union":
+        return any(fits(member, value) for member in tree.args)
+    if name == "float" and type(value) is int:
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:
+            return False
+    if name == "list" and tree.args:
+        return type(value) is list and all(fits(tree.args[0], item) for item in value)
+    if name == "dict" and tree.args:
+        return type(value) is dict and all(type(key) is str and fits(tree.args[0], item)
+                                           for key, item in value.items())
+    return holds_as_is(tree, value)
+
+
 def _item_as_is(container: TypeTree, item: Any) -> bool:
     return holds_as_is(container.args[0], item) if container.args else _is_json(item)
 

@@ -36,6 +36,19 @@ FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
 #: The kind keys; `map` takes its per-item `tool` beside it.
 NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
+#: Which node keys belong to which kind: the one table a node's keys are checked against.
+#: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
+#: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
+COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
+KIND_KEYS: dict[str, frozenset[str]] = {
+    "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
+                       "isolation"}),
+    "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation"}),
+    "map": frozenset({"map", "as", "concurrency", "collect", "on_error"}),
+    "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
+    "interrupt": frozenset({"interrupt"}),
+}
+_MAP_ITEM_KEYS = (KIND_KEYS["tool"] | KIND_KEYS["workflow"]) - {"out"}
 
 NODE_NAME = Text(pattern=NODE_NAME_PATTERN, name="node name",
                  shape="must start with a letter and hold only letters, digits, '_' and '-' "
@@ -224,6 +237,37 @@ class Node(Record):
     def kind(self) -> str:
         kinds = self.kinds
         return kinds[0] if kinds else "tool"
+
+    def foreign_keys(self) -> list[tuple[str, str]]:
+        """The keys given that do not belong to this node's kind, each with a sentence saying
+        which kind it is and which kinds it belongs to."""
+        kind = self.kind
+        allowed = COMMON_NODE_KEYS | KIND_KEYS[kind]
+        what = f"{'an' if kind == 'interrupt' else 'a'} {kind} node"
+        if kind == "map":
+            item = "workflow" if self.workflow is not None else "tool"
+            allowed |= KIND_KEYS[item] - {"out"}
+            what = f"a map node that runs a {item} per item"
+        foreign = []
+        for key in map(_NODE_KEY_OF.__getitem__, self.given):
+            if key not in allowed:
+                text = f"`{key}` does not belong to {what}; it belongs to {_owners(key)}"
+                if kind == "parallel" and key in ParallelBranch.fields:
+                    text += " (for a branch, set it inside the branch under `parallel:`)"
+                foreign.append((key, text))
+        return foreign
+
+
+#: A node's attribute name -> its key in the file (`with_` -> `with`).
+_NODE_KEY_OF = {spec.name: spec.key for spec in Node.fields.values()}
+
+
+def _owners(key: str) -> str:
+    kinds = [kind for kind in NODE_KINDS if key in KIND_KEYS[kind]]
+    if key in _MAP_ITEM_KEYS and "map" not in kinds:
+        kinds.append("map")
+    names = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    return f"{names} nodes"
 
 
 class WorkflowSpec(Record):
