@@ -13,7 +13,7 @@ from typing import Any
 from wfe.errors import InputError, UsageError
 from wfe.events import Event, RunStatus
 from wfe.graph import Graph
-from wfe.journal import Cursor, StepDone
+from wfe.journal import Committed, Cursor, StepDone
 from wfe.state import State
 from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
 from wfe.types import python_type
@@ -49,6 +49,10 @@ class StoreJournal:
                                 done.duration_ms, done.outcome, done.updates, done.error,
                                 self.storable(state), visits, done.next_node, done.items)
         return self.store.checkpoint(self.lease, checkpoint)
+
+    def committed(self) -> Committed:
+        record = self.store.get_run(self.lease.run_id)
+        return Committed(record.state, record.visits, record.step)
 
     def cancel_requested(self) -> bool:
         """`wfe cancel` was asked for; the engine looks while a cluster runs a fan-out step."""

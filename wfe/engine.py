@@ -98,6 +98,8 @@ class Engine:
         self.items: list[dict[str, Any]] | None = None
         self._last_shown: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         self.attempts = Attempts(None, None)
+        #: A step began changing the state and the journal has not committed it yet.
+        self._uncommitted = False
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -127,9 +129,11 @@ class Engine:
             await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
         except RunError as failure:
             status, error = "failed", failure
+            self._back_to_committed()
         except Stop as stop:
             status, waiting = stop.status, stop.waiting
         except (KeyboardInterrupt, asyncio.CancelledError):
+            self._back_to_committed()
             self._finish("interrupted", None, None, began)
             raise
         finally:
@@ -193,6 +197,7 @@ class Engine:
             self.step += 1
             self.visits[name] = visits + 1
             journal = self.journal
+            self._uncommitted = journal is not None
             began = self.clock() if journal is not None else 0.0
             try:
                 if values is not None:
@@ -215,8 +220,22 @@ class Engine:
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
-        if self.journal.step_done(done, self.state, self.visits):
+        cancelled = self.journal.step_done(done, self.state, self.visits)
+        self._uncommitted = False
+        if cancelled:
             raise Stop("cancelled", None)
+
+    def _back_to_committed(self) -> None:
+        """After a step was cut short (a signal, a failure) between changing the state and its
+        commit: take the state and counters as the journal committed them, so that the run
+        records no effect of a step it will run again on resume."""
+        if not self._uncommitted or self.journal is None:
+            return
+        self._uncommitted = False
+        committed = self.journal.committed()
+        secrets = {k: v for k, v in self.state.items() if k in self.graph.schema.secret_keys}
+        self.state = {**committed.state, **secrets}
+        self.visits, self.step = dict(committed.visits), committed.step
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:

@@ -28,11 +28,24 @@ class StepDone(NamedTuple):
     items: list[dict[str, Any]] | None = None
 
 
+class Committed(NamedTuple):
+    """What the journal holds as the run's position: the state after the last committed step
+    (without secret keys, which are never stored), its visit counts and its step number."""
+
+    state: State
+    visits: dict[str, int]
+    step: int
+
+
 class Journal(Protocol):
     """Durable record of a run; every method returns only after the record is committed."""
 
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
         """Commit the step; True when the run was asked to stop (`wfe cancel`)."""
+        ...
+
+    def committed(self) -> Committed:
+        """The state and counters as of the last committed step (or the run's start)."""
         ...
 
     def run_ended(

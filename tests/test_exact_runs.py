@@ -1,0 +1,88 @@
+"""A run records exactly what happened: a step and the state it produced are one commit, whatever
+stops the run between them (a signal, a cancelled task, a failure after the tool returned)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wfe import Workflow
+from wfe.cli import app
+from wfe.cli.signals import Terminated
+from wfe.durable import StoreJournal, new_run
+from wfe.engine import Engine
+from wfe.store import Store
+
+runner = CliRunner()
+
+CHAIN = """
+imports: [TOOLS]
+state:
+  i: {type: int, default: 0}
+nodes:
+  inc:
+    tool: inc
+    next:
+      - when: i < 6
+        then: inc
+      - then: end
+"""
+
+TOOLS = """
+@tool
+def inc(i: int) -> dict:
+    return {"i": i + 1}
+"""
+
+
+def _stopped_after(path: Path, stop: Any, step: int, event: str = "node_finished") -> str:
+    """Run the workflow with the store, raising `stop` from a listener at the `step`-th `event`."""
+    graph = Workflow.load(path, entry_points=False).graph
+    state = graph.schema.initial({})
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        lease = store.create_run(new_run(graph, "run1", {}, state))
+        journal = StoreJournal(store, lease, graph)
+
+        seen_count = [0]
+
+        def stop_there(seen: dict[str, Any]) -> None:
+            if seen["event"] == event:
+                seen_count[0] += 1
+                if seen_count[0] == step:
+                    raise stop
+
+        engine = Engine(graph, run_id="run1", listeners=[journal, stop_there], journal=journal)
+        with pytest.raises(type(stop)):
+            asyncio.run(engine.run(state))
+    return "run1"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), Terminated(), asyncio.CancelledError()],
+                         ids=["SIGINT", "SIGTERM", "cancelled"])
+@pytest.mark.parametrize("event", ["node_finished", "edge"])
+def test_a_step_cut_short_after_its_tool_returned_is_not_recorded_in_the_state(
+        write_workflow, stop, event):
+    run_id = _stopped_after(write_workflow(CHAIN, TOOLS), stop, 3, event)
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        record = store.get_run(run_id)
+        assert (record.status, record.step, record.state) == ("interrupted", 2, {"i": 2})
+    result = runner.invoke(app, ["resume", run_id, "--json"])
+    assert result.exit_code == 0, result.output
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        assert store.get_run(run_id).state == {"i": 6}
+        assert [s.state["i"] for s in store.steps(run_id)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_condition_that_fails_after_the_step_leaves_the_state_of_the_last_commit(
+        write_workflow, tmp_path):
+    path = write_workflow(CHAIN.replace("when: i < 6", "when: 1 / (3 - i) > 0"), TOOLS)
+    result = runner.invoke(app, ["run", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        [record] = store.list_runs()
+        assert (record.status, record.step, record.state) == ("failed", 2, {"i": 2})
