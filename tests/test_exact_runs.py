@@ -86,3 +86,41 @@ def test_a_condition_that_fails_after_the_step_leaves_the_state_of_the_last_comm
     with Store.open(os.environ["WFE_STORE"]) as store:
         [record] = store.list_runs()
         assert (record.status, record.step, record.state) == ("failed", 2, {"i": 2})
+
+
+BRANCHES = """
+imports: [TOOLS]
+state:
+  acc: {type: "TYPE", reduce: REDUCE}
+nodes:
+  fan:
+    parallel:
+      a: {tool: give, with: {value: FIRST}}
+      b: {tool: give, with: {value: SECOND}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("reduce", "type_", "first", "second", "updates"),
+    [
+        ("append", "list[int]", 1, 2, [1, 2]),
+        ("append", "list[list[int]]", [1], [2], [[1], [2]]),
+        ("extend", "list[int]", [1], [2, 3], [1, 2, 3]),
+        ("merge", "dict[str, int]", {"a": 1}, {"b": 2}, {"a": 1, "b": 2}),
+        ("add", "int", 2, 5, 7),
+    ],
+)
+def test_a_parallel_steps_updates_hold_every_branchs_write(write_workflow, reduce, type_, first,
+                                                            second, updates):
+    yaml = (BRANCHES.replace("TYPE", type_).replace("REDUCE", reduce)
+            .replace("FIRST", repr(first)).replace("SECOND", repr(second)))
+    path = write_workflow(yaml, "@tool\ndef give(value) -> dict:\n    return {'acc': value}\n")
+    events: list[dict[str, Any]] = []
+    Workflow.load(path, entry_points=False).run({}, listeners=[events.append])
+    [finished] = [e for e in events if e["event"] == "node_finished" and e["node"] == "fan"]
+    assert finished["updates"] == {"acc": updates}
+    result = runner.invoke(app, ["run", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        [record] = store.list_runs()
+        assert [step.updates for step in store.steps(record.run_id)] == [{"acc": updates}]

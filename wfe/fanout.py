@@ -116,6 +116,7 @@ def _apply_once(engine: Engine, node: GraphNode,
     schema = engine.graph.schema
     writer: dict[str, str] = {}
     written: dict[str, Any] = {}
+    appends: dict[str, list[Any]] = {}  # the items of `append` keys that several branches wrote
     for name, updates in results:
         for key in updates:
             slot = schema.slots.get(key)
@@ -125,8 +126,31 @@ def _apply_once(engine: Engine, node: GraphNode,
                     "has no reducer to combine them (give it one, e.g. reduce: append)",
                     key=key, node=node.name)
             writer[key] = name
-        written.update(schema.apply(engine.state, updates, name))
+        for key, value in schema.apply(engine.state, updates, name).items():
+            if key not in written:
+                written[key] = value
+                continue
+            appended = appends.setdefault(key, [written[key]]) \
+                if schema.slots[key].reduce == "append" else None
+            written[key] = _combined(schema.slots[key].reduce, engine.state[key], written[key],
+                                     value, appended)
     return written
+
+
+def _combined(reduce: str, now: Any, before: Any, value: Any, appended: list[Any] | None) -> Any:
+    """What two or more branches' writes of one key changed together: every branch's items for
+    `append` (the list of them) and `extend`, the keys of each for `merge`, the sum for `add`,
+    the value after a custom reducer."""
+    if appended is not None:
+        appended.append(value)
+        return appended
+    if reduce == "extend":
+        return [*before, *value]
+    if reduce == "merge":
+        return {**before, **value}
+    if reduce == "add":
+        return before + value
+    return now
 
 
 # --- map -------------------------------------------------------------------------------------
