@@ -124,3 +124,38 @@ def test_a_parallel_steps_updates_hold_every_branchs_write(write_workflow, reduc
     with Store.open(os.environ["WFE_STORE"]) as store:
         [record] = store.list_runs()
         assert [step.updates for step in store.steps(record.run_id)] == [{"acc": updates}]
+
+
+MAP = """
+imports: [TOOLS]
+state:
+  xs: {type: "list[int]", default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]}
+  out: list
+nodes:
+  m:
+    map: xs
+    as: x
+    tool: fail_at
+    with: {x: "${ x }"}
+    concurrency: CONCURRENCY
+    collect: out
+"""
+
+FAIL_AT = """
+@tool
+def fail_at(x: int) -> int:
+    if x == 12:
+        return {}["missing"]
+    return x
+"""
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_failed_maps_error_and_event_name_the_item(write_workflow, concurrency):
+    path = write_workflow(MAP.replace("CONCURRENCY", str(concurrency)), FAIL_AT)
+    events: list[dict[str, Any]] = []
+    result = Workflow.load(path, entry_points=False).run({}, listeners=[events.append])
+    assert result.status == "failed"
+    assert str(result.error) == "node 'm': m[12]: KeyError: 'missing'"
+    [failed] = [e for e in events if e["event"] == "node_failed" and e["node"] == "m"]
+    assert failed["error"] == {"type": "KeyError", "message": "'missing'", "item": "m[12]"}

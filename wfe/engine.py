@@ -369,8 +369,9 @@ class Engine:
                 "updates": self.graph.schema.mask(updates),
             })
 
-    def report_failed(self, label: str, error: BaseException) -> None:
-        self._emit_failed(label, self.step, 1, error)
+    def report_failed(self, label: str, error: BaseException, item: str | None = None) -> None:
+        """`node_failed` of a fan-out step; `item`: the map item that failed (`m[12]`)."""
+        self._emit_failed(label, self.step, 1, error, item)
 
     def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
         if self.prefix:
@@ -385,12 +386,14 @@ class Engine:
         if self.bus.active:
             self._emit("edge", {"from": source, "to": target, "condition": condition})
 
-    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException) -> None:
+    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException,
+                     item: str | None = None) -> None:
         if self.bus.active:
-            self._emit("node_failed", {
-                "node": label, "step": step, "attempt": attempt,
-                "error": {"type": type(error).__name__, "message": error_message(error)},
-            })
+            fields = {"type": type(error).__name__, "message": error_message(error)}
+            if item is not None:
+                fields["item"] = self.prefix + item
+            self._emit("node_failed", {"node": label, "step": step, "attempt": attempt,
+                                       "error": fields})
 
     def _log(self, node: str, message: str) -> None:
         fields = {"node": node, "message": message}

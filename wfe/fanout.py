@@ -41,7 +41,7 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
         else:
             attempts, written = await _compound(engine, node)
     except ToolFailure as failure:
-        engine.report_failed(node.name, failure.error)
+        engine.report_failed(node.name, failure.error, failure.item)
         raise
     engine.report_finished(node.name, written, began)
     return attempts, written
@@ -213,6 +213,7 @@ async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
                 attempt, result, _ = await engine.call(node, label, kwargs, info, inline,
                                                        fanout=True)
     except ToolFailure as failure:
+        failure.item = label
         record.update(status="failed", attempts=failure.attempts,
                       error={"type": type(failure.error).__name__, "message": str(failure.error)})
         raise

@@ -14,6 +14,8 @@ class ToolFailure(Exception):
         super().__init__(str(error))
         self.error = error
         self.attempts = attempts
+        #: The map item that failed (`m[12]`), when the node is a map.
+        self.item: str | None = None
 
 
 def type_names(error: BaseException) -> set[str]:
@@ -36,4 +38,4 @@ def error_route(node: GraphNode, failure: ToolFailure) -> str:
         if route.errors is None or route.errors & names:
             return route.target
     raise NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
-                     failure.attempts)
+                     failure.attempts, item=failure.item)
