@@ -159,3 +159,60 @@ def test_a_failed_maps_error_and_event_name_the_item(write_workflow, concurrency
     assert str(result.error) == "node 'm': m[12]: KeyError: 'missing'"
     [failed] = [e for e in events if e["event"] == "node_failed" and e["node"] == "m"]
     assert failed["error"] == {"type": "KeyError", "message": "'missing'", "item": "m[12]"}
+
+
+ROUTED = """
+imports: [TOOLS]
+state:
+  error: any
+  handled: str
+nodes:
+  f:
+    parallel:                 # a branch: what a cluster runs
+      b: {tool: stubborn, ISOLATION}
+    on_error: [{errors: [ERRORS], then: handle}]
+  handle: {tool: handle}
+"""
+
+STUBBORN = """
+import threading
+
+class Stubborn(ValueError):
+    def __init__(self, why):
+        super().__init__(why)
+        self.lock = threading.Lock()  # cannot be pickled
+
+@tool
+def stubborn() -> dict:
+    raise Stubborn("never")
+
+@tool
+def handle(error: dict) -> dict:
+    return {"handled": error["type"]}
+"""
+
+
+class WorkerPath:
+    """What a cluster's worker does for a call (wfe.remote: packed, run, answered), run here."""
+
+    async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None, step: Any,
+                   *, isolation: str = "thread") -> Any:
+        from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
+        from wfe.remote.worker import run_call
+
+        packed = pack_call(tool, pickled_function(tool), kwargs, step)
+        return unpack_outcome(run_call(packed), kwargs, step)
+
+
+@pytest.mark.parametrize("errors", ["Stubborn", "ValueError"])
+@pytest.mark.parametrize("where", ["thread", "process", "worker"])
+def test_an_exception_that_cannot_be_pickled_routes_by_type_wherever_it_ran(
+        write_workflow, where, errors):
+    isolation = f"isolation: {'process' if where == 'process' else 'thread'}"
+    path = write_workflow(ROUTED.replace("ISOLATION", isolation).replace("ERRORS", errors),
+                          STUBBORN)
+    executor = WorkerPath() if where == "worker" else None
+    result = Workflow.load(path, entry_points=False).run({}, executor=executor)
+    assert result.status == "succeeded", result.error
+    assert result.state["handled"] == "Stubborn"
+    assert result.state["error"]["message"] == "never"

@@ -37,7 +37,6 @@ import socket
 import struct
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -45,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfe.context import StepInfo, ToolContext, reset_step, set_step
 from wfe.registry import STATE_PARAM
+from wfe.remote_error import rebuild, report
 
 if TYPE_CHECKING:
     from wfe.registry import ToolDef
@@ -76,13 +76,6 @@ class Job:
     kwargs: bytes
     is_async: bool
     step: tuple[str, str, int, int, int]  # run_id, node, step, visit, attempt
-
-
-class RemoteTraceback(Exception):
-    """The traceback of a tool's exception in its worker process (set as its `__cause__`)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 # --- the parent side ---------------------------------------------------------------------------
@@ -194,7 +187,7 @@ async def _exchange(
             elif kind == "result":
                 return True, pickle.loads(body[0])
             else:
-                return False, _rebuild(*body)
+                return False, rebuild(body[0])
     finally:
         writer.transport.abort()  # nothing left worth flushing; frees the socket at once
 
@@ -209,20 +202,6 @@ def _ending(process: BaseProcess) -> str:
         except ValueError:
             return f"was killed by signal {-code}"
     return f"exited with code {code}"
-
-
-def _rebuild(pickled: bytes | None, type_name: str, message: str, remote: str) -> Exception:
-    """The child's exception itself if it survives the trip, else a RuntimeError naming it."""
-    error: object = None
-    if pickled is not None:
-        try:
-            error = pickle.loads(pickled)
-        except Exception:
-            error = None
-    if not isinstance(error, Exception):  # SystemExit and the like must not end the engine
-        error = RuntimeError(f"{type_name}: {message}" if message else type_name)
-    error.__cause__ = RemoteTraceback(remote)
-    return error
 
 
 async def wait_for_exit(process: BaseProcess, seconds: float) -> bool:
@@ -314,7 +293,7 @@ def child_main(sock: socket.socket) -> None:
     try:
         outcome: tuple[Any, ...] = ("result", _pickle_result(job, *_run(job, channel)))
     except BaseException as error:
-        outcome = ("error", *_describe(error))
+        outcome = ("error", report(error))
     _flush()
     with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
         channel.send(*outcome)
@@ -380,13 +359,3 @@ def _resolve(job: Job) -> Callable[..., Any]:
     if not callable(found):
         raise RuntimeError(f"isolation: process: {job.module}.{job.qualname} is not callable")
     return found  # type: ignore[no-any-return]
-
-
-def _describe(error: BaseException) -> tuple[bytes | None, str, str, str]:
-    """The exception as (pickle or None, type name, message, formatted traceback)."""
-    try:
-        pickled: bytes | None = pickle.dumps(error, _PROTOCOL)
-    except Exception:
-        pickled = None
-    remote = "".join(traceback.format_exception(error))
-    return pickled, type(error).__name__, str(error), remote

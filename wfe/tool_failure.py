@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wfe.errors import NodeFailed
 from wfe.graph import GraphNode
+from wfe.remote_error import RemoteToolError
 
 
 class ToolFailure(Exception):
@@ -19,8 +20,12 @@ class ToolFailure(Exception):
 
 
 def type_names(error: BaseException) -> set[str]:
-    """The names of the error's class and its bases: what `retry on:` and `on_error` match."""
-    return {cls.__name__ for cls in type(error).__mro__}
+    """The names of the error's class and its bases: what `retry on:` and `on_error` match
+    (for a stand-in of an exception raised elsewhere, those of the original)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if isinstance(error, RemoteToolError):
+        names |= error.type_names
+    return names
 
 
 def retryable(error: BaseException, on: frozenset[str] | None) -> bool:
