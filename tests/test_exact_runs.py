@@ -216,3 +216,54 @@ def test_an_exception_that_cannot_be_pickled_routes_by_type_wherever_it_ran(
     assert result.status == "succeeded", result.error
     assert result.state["handled"] == "Stubborn"
     assert result.state["error"]["message"] == "never"
+
+
+SPAWNS = """
+import pathlib, subprocess, sys, time
+
+CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+
+@tool
+def spawn(pids: str, then: str) -> dict:
+    child = subprocess.Popen([sys.executable, "-c", CHILD])
+    pathlib.Path(pids).write_text(str(child.pid))
+    if then == "hang":
+        time.sleep(60)
+    return {"done": True}
+"""
+
+GROUP = """
+imports: [TOOLS]
+state:
+  done: bool
+  pids: str
+  then: str
+nodes:
+  f: {tool: spawn, isolation: process, timeout: TIMEOUT}
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (a zombie, left for init to reap, has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize(("then", "timeout"), [("return", 30), ("hang", 2)])
+def test_what_an_isolated_tool_started_ends_with_its_call(write_workflow, tmp_path, then,
+                                                         timeout):
+    # The tool's child ignores SIGTERM: only the group's SIGKILL ends it.
+    path = write_workflow(GROUP.replace("TIMEOUT", str(timeout)), SPAWNS)
+    pids = tmp_path / "pids"
+    result = Workflow.load(path, entry_points=False).run({"pids": str(pids), "then": then})
+    assert result.status == ("succeeded" if then == "return" else "failed"), result.error
+    child = int(pids.read_text())
+    try:
+        assert not _running(child)
+    finally:
+        if _running(child):
+            os.kill(child, 9)

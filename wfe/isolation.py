@@ -3,7 +3,9 @@
 A thread cannot be stopped, so `isolation: thread` makes a timeout soft. Here every call gets a
 fresh process; when the timeout passes, or the call is cancelled (Ctrl-C, a failed sibling, a
 `join: any` that is already met), its process group gets SIGTERM and, 0.2 s later, SIGKILL (the
-child leads a group of its own, so whatever the tool started with `subprocess` ends too).
+child leads a group of its own, so whatever the tool started with `subprocess` ends too). Once
+the child is gone, whatever is left of its group is killed and waited for, after a call that
+returned too (wfe.process_group): nothing a call started outlives it.
 
 The process comes from multiprocessing's "forkserver" context: a server process, started once and
 preloaded with this module, forks a clean child per call. Forking the engine itself is unsafe (it
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.context import StepInfo, ToolContext, reset_step, set_step
+from wfe.process_group import end_group, kill_group
 from wfe.registry import STATE_PARAM
 from wfe.remote_error import rebuild, report
 
@@ -226,7 +229,9 @@ async def wait_for_exit(process: BaseProcess, seconds: float) -> bool:
 
 
 async def stop(process: BaseProcess, linger: float = 0.0) -> None:
-    """End the process: wait `linger` s for it to exit, then SIGTERM, and SIGKILL after GRACE."""
+    """End the process: wait `linger` s for it to exit, then SIGTERM, and SIGKILL after GRACE;
+    then whatever is left of its group (what the tool started) is killed and waited for."""
+    group = process.pid
     try:
         if not await wait_for_exit(process, linger):
             _signal(process, signal.SIGTERM)
@@ -235,10 +240,13 @@ async def stop(process: BaseProcess, linger: float = 0.0) -> None:
                 await wait_for_exit(process, 5.0)
     except BaseException:
         _signal(process, signal.SIGKILL)  # cancelled while stopping: never leave it running
+        if group is not None:
+            kill_group(group)
         raise
     finally:
         if process.exitcode is not None:
             process.close()
+    await end_group(group)
 
 
 def _signal(process: BaseProcess, sig: signal.Signals) -> None:
