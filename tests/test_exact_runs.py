@@ -4,6 +4,7 @@ stops the run between them (a signal, a cancelled task, a failure after the tool
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,63 @@ def test_what_an_isolated_tool_started_ends_with_its_call(write_workflow, tmp_pa
     finally:
         if _running(child):
             os.kill(child, 9)
+
+
+TRACED = """
+imports: [TOOLS]
+state:
+  token: {type: str, secret: true, default: "hunter2-secret"}
+  size: {type: int, default: 10}
+  error: any
+nodes:
+  f: {tool: broken, ISOLATION}
+"""
+
+BROKEN = """
+def helper(token, size):
+    raise KeyError("missing " + token + "!" * size)
+
+@tool
+def broken(token: str, size: int) -> dict:
+    return helper(token, size)
+"""
+
+
+def _only_run() -> dict[str, Any]:
+    listed = runner.invoke(app, ["runs", "--json"])
+    [run] = json.loads(listed.stdout)
+    shown = runner.invoke(app, ["show", run["run_id"], "--json"])
+    return dict(json.loads(shown.stdout))
+
+
+@pytest.mark.parametrize("isolation", ["isolation: thread", "timeout: 30", "isolation: process"],
+                         ids=["inline", "thread", "process"])
+def test_a_tools_traceback_is_stored_masked_and_shown(write_workflow, isolation):
+    path = write_workflow(TRACED.replace("ISOLATION", isolation), BROKEN)
+    ran = runner.invoke(app, ["--debug", "run", str(path)])
+    assert ran.exit_code == 1
+    trace = _only_run()["error"]["traceback"]
+    assert 'line 4, in helper\n    raise KeyError("missing " + token + "!" * size)' in trace
+    assert trace.endswith("KeyError: 'missing ***!!!!!!!!!!'\n")
+    assert "hunter2" not in trace
+    assert trace in ran.stderr
+    shown = runner.invoke(app, ["show", _only_run()["run_id"]]).stdout
+    assert "line 4, in helper" in shown and "hunter2" not in trace
+
+
+def test_a_routed_steps_traceback_is_stored_with_the_step(write_workflow):
+    yaml = TRACED.replace("ISOLATION", "on_error: end")
+    assert runner.invoke(app, ["run", str(write_workflow(yaml, BROKEN))]).exit_code == 0
+    [step] = _only_run()["steps"]
+    assert step["outcome"] == "routed"
+    assert step["error"]["traceback"].endswith("KeyError: 'missing ***!!!!!!!!!!'\n")
+
+
+def test_a_long_traceback_keeps_its_end_within_the_cap(write_workflow):
+    from wfe.tool_trace import MAX_CHARS
+
+    path = write_workflow(TRACED.replace("ISOLATION", "isolation: thread"), BROKEN)
+    assert runner.invoke(app, ["run", str(path), "-i", "size=50000"]).exit_code == 1
+    trace = _only_run()["error"]["traceback"]
+    assert len(trace) < MAX_CHARS + 100
+    assert trace.startswith("... (") and trace.endswith("!!!'\n")

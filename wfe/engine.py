@@ -21,6 +21,7 @@ from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
+    NodeFailed,
     RunError,
     RunTimeout,
     StepLimitExceeded,
@@ -161,6 +162,9 @@ class Engine:
                 fields["error"] = error_fields
             self._emit("run_finished", fields)
         if self.journal is not None:
+            trace = getattr(error, "traceback", None)
+            if error_fields is not None and trace:
+                error_fields = {**error_fields, "traceback": trace}  # stored, not in the event
             self.journal.run_ended(status, self.state, error_fields, waiting)
         return RunResult(self.run_id, status, self.state, error, self.step, duration_ms,
                          dict(self.visits), waiting)
@@ -249,7 +253,11 @@ class Engine:
 
     def _recover(self, node: GraphNode, failure: ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
-        target = error_route(node, failure)
+        try:
+            target = error_route(node, failure)
+        except NodeFailed as failed:
+            failed.traceback = self._traceback(failure.error)
+            raise
         value = {"node": node.name, "type": type(failure.error).__name__,
                  "message": error_message(failure.error)}
         self.graph.schema.apply(self.state, {"error": value}, node.name)
@@ -257,9 +265,16 @@ class Engine:
         if self.journal is not None:
             done = StepDone(self.step, node.name, failure.attempts, began,
                             round((self.clock() - began) * 1000, 3), "routed", {"error": value},
-                            {"type": value["type"], "message": value["message"]}, target)
+                            {"type": value["type"], "message": value["message"],
+                             "traceback": self._traceback(failure.error)}, target)
             self._journal(done)
         return target
+
+    def _traceback(self, error: BaseException) -> str:
+        from wfe.tool_trace import tool_traceback  # on failures only
+
+        secrets = self.graph.schema.secret_keys
+        return tool_traceback(error, (str(v) for k, v in self.state.items() if k in secrets))
 
     def _next(self, node: GraphNode) -> str:
         for edge in node.edges:

@@ -23,6 +23,11 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
+        from wfe.cli import failures
+
+        trace = getattr(result.error, "traceback", None)
+        if failures.DEBUG and trace:
+            sys.stderr.write(trace if trace.endswith("\n") else trace + "\n")
         sys.stderr.write(f"error: {result.error}\n")
         if stored:
             sys.stderr.write(f"after a fix: wfe resume {result.run_id}\n")

@@ -87,6 +87,8 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
     console.print(f"inputs: {json.dumps(record.inputs, ensure_ascii=False)}")
     table = Table("step", "node", "attempt", "duration", "outcome", "error", box=None,
                   pad_edge=False)
+    traces = [(f"step {s.step} ({s.node})", s.error["traceback"]) for s in steps
+              if s.error and s.error.get("traceback")]
     for s in steps:
         error = f"{s.error['type']}: {s.error['message']}" if s.error else ""
         table.add_row(str(s.step), s.node, str(s.attempt), f"{s.duration_ms:.1f} ms",
@@ -104,6 +106,10 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
     if record.error:
         console.print(f"error at node '{record.error.get('node')}': {record.error.get('type')}: "
                       f"{record.error.get('message')}", markup=False)
+        if record.error.get("traceback"):
+            traces.append(("the run's error", record.error["traceback"]))
+    for where, trace in traces:
+        console.print(f"traceback of {where}:\n{trace.rstrip()}", markup=False, highlight=False)
     if record.waiting:
         console.print(f"waiting at '{record.waiting['node']}' for "
                       f"{', '.join(record.waiting.get('expects') or {})}", markup=False)
