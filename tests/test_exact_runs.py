@@ -328,3 +328,125 @@ def test_a_long_traceback_keeps_its_end_within_the_cap(write_workflow):
     trace = _only_run()["error"]["traceback"]
     assert len(trace) < MAX_CHARS + 100
     assert trace.startswith("... (") and trace.endswith("!!!'\n")
+
+
+FANOUT = """
+imports: [TOOLS]
+state:
+  xs: {type: "list[int]", default: [0, 1, 2, 3, 4, 5]}
+  out: list
+  seen: {type: "list[str]", reduce: append}
+nodes:
+  m:
+    map: xs
+    as: x
+    tool: visit
+    with: {name: "m${ x }"}
+    concurrency: CONCURRENCY
+    collect: out
+    next: p
+  p:
+    parallel:
+      a: {tool: visit, with: {name: a}, out: seen}
+      b: {tool: visit, with: {name: b}, out: seen}
+      c: {tool: visit, with: {name: c}, out: seen}
+"""
+
+VISIT = """
+import os, pathlib, signal, time
+
+@tool
+def visit(name: str) -> str:
+    effects = pathlib.Path(os.environ["WFE_TEST_EFFECTS"])
+    with effects.open("a") as log:
+        log.write(name + "\\n")
+    killed = effects.with_suffix(".killed")
+    if name == os.environ.get("WFE_TEST_KILL_AT") and not killed.exists():
+        killed.write_text("")
+        # die once the items before this one are done (those after it may be in flight)
+        waits = [f"{w}\\n" for w in os.environ["WFE_TEST_WAIT"].split()]
+        while not all(w in effects.read_text() for w in waits):
+            time.sleep(0.01)
+        time.sleep(0.2)   # let their commits land
+        os.kill(os.getpid(), signal.SIGKILL)
+    return name
+"""
+
+
+def _kill_and_resume(path: Path, tmp_path: Path, kill_at: str, wait: str) -> list[str]:
+    """Run until the tool kills the process at `kill_at`, resume to the end; the tool calls
+    made again (by both processes)."""
+    import subprocess
+    import sys
+
+    effects = tmp_path / "effects"
+    env = {**os.environ, "WFE_TEST_EFFECTS": str(effects), "WFE_TEST_KILL_AT": kill_at,
+           "WFE_TEST_WAIT": wait}
+    killed = subprocess.run([sys.executable, "-m", "wfe", "run", str(path), "--quiet"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    before = effects.read_text().split()
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        [record] = store.list_runs()
+    resumed = subprocess.run([sys.executable, "-m", "wfe", "resume", record.run_id, "--quiet"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        final = store.get_run(record.run_id)
+        assert final.state["out"] == [f"m{i}" for i in range(6)]
+        assert sorted(final.state.get("seen", [])) == ["a", "b", "c"]
+        assert store.finished_items(record.run_id, final.step) == []
+    after = effects.read_text().split()[len(before):]
+    assert sorted(set(before) | set(after)) == sorted(["a", "b", "c", *(f"m{i}" for i in range(6))])
+    return [name for name in after if name in before]
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_resumed_map_runs_only_the_items_in_flight_when_it_was_killed(
+        write_workflow, tmp_path, concurrency):
+    path = write_workflow(FANOUT.replace("CONCURRENCY", str(concurrency)), VISIT)
+    again = _kill_and_resume(path, tmp_path, "m3", "m0 m1 m2")
+    in_flight = {1: {"m3"}, 3: {"m3", "m4", "m5"}}[concurrency]
+    assert "m3" in again and set(again) <= in_flight and len(again) == len(set(again))
+
+
+def test_a_resumed_parallel_step_runs_only_the_branches_in_flight_when_it_was_killed(
+        write_workflow, tmp_path):
+    path = write_workflow(FANOUT.replace("CONCURRENCY", "2"), VISIT)
+    assert _kill_and_resume(path, tmp_path, "c", "a b") == ["c"]
+
+
+def _version_3_store(path: Path) -> Path:
+    """A store as the wfe before finished items were kept wrote it (the first 3 migrations)."""
+    import sqlite3
+
+    from wfe.store import schema
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in schema.MIGRATIONS[:3]:
+        migration(conn)
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    return path
+
+
+def test_a_store_of_the_previous_version_keeps_finished_items_once_opened(write_workflow,
+                                                                          tmp_path):
+    graph = Workflow.load(write_workflow(CHAIN, TOOLS), entry_points=False).graph
+    with Store.open(_version_3_store(tmp_path / "old.db")) as store:
+        lease = store.create_run(new_run(graph, "run1", {}, {}))
+        store.record_item(lease, 1, (4, "m", 2, 1.5, '{"a": [1]}'))
+        assert store.finished_items("run1", 1) == [(4, "m", 2, 1.5, {"a": [1]})]
+        store.clear_items(lease, 1)
+        assert store.finished_items("run1", 1) == []
+
+
+def test_finished_items_are_fenced_by_the_lease(write_workflow, tmp_path):
+    from wfe.store import Lease, LeaseLost
+
+    graph = Workflow.load(write_workflow(CHAIN, TOOLS), entry_points=False).graph
+    with Store.open(tmp_path / "s.db") as store:
+        store.create_run(new_run(graph, "run1", {}, {}))
+        with pytest.raises(LeaseLost):
+            store.record_item(Lease("run1", "not-the-owner"), 1, (0, "m", 1, 1.0, "1"))
+        assert store.finished_items("run1", 1) == []

@@ -30,7 +30,7 @@ from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
-from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
+from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
@@ -99,6 +99,8 @@ class Engine:
         self.items: list[dict[str, Any]] | None = None
         self._last_shown: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         self.attempts = Attempts(None, None)
+        #: Map items and branches committed as they finish (wfe.fanout).
+        self.finished = FinishedItems(None, None)
         #: A step began changing the state and the journal has not committed it yet.
         self._uncommitted = False
         self._loop_thread = 0
@@ -114,6 +116,7 @@ class Engine:
         self.state = state
         self.answers = dict(answers or {})
         self.attempts = Attempts(self.journal, cursor)
+        self.finished = FinishedItems(self.journal, cursor)
         if cursor is not None:
             self.visits, self.step = dict(cursor.visits), cursor.step
             self.bus = EventBus(self.run_id, self.bus.listeners, self.clock, cursor.seq)

@@ -17,6 +17,7 @@ from wfe.binding import ItemScope, bind_arguments, updates_of
 from wfe.cache import call_item
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
+from wfe.journal import ItemDone
 from wfe.subgraph import run_subgraph
 from wfe.tool_failure import ToolFailure
 
@@ -58,7 +59,8 @@ async def _compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any
 
 # --- parallel --------------------------------------------------------------------------------
 
-async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any]]:
+async def _branch(engine: Engine, node: GraphNode, position: int,
+                  branch: GraphNode) -> tuple[int, dict[str, Any]]:
     info = engine.info.copy()
     info.node = branch.name
     kwargs = bind_arguments(branch, engine.state, engine.scope)
@@ -67,19 +69,28 @@ async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any
                                            fanout=True)
     updates = updates_of(branch, kwargs, engine.state, result)
     engine.report_finished(branch.name, updates, began)
+    if engine.finished.recording and engine.graph.schema.secret_keys.isdisjoint(updates):
+        duration = round((time.monotonic() - began) * 1000, 3)
+        engine.finished.record(engine.step, ItemDone(node.name, position, attempt, duration,
+                                                     updates))
     return attempt, updates
 
 
 async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    tasks = [asyncio.ensure_future(_branch(engine, b)) for b in node.branches]
+    earlier = engine.finished.earlier(engine.step, node.name)
+    results = {b.name: (earlier[i].attempts, earlier[i].value)
+               for i, b in enumerate(node.branches) if i in earlier}
+    left = [(i, b) for i, b in enumerate(node.branches) if b.name not in results]
+    tasks = [asyncio.ensure_future(_branch(engine, node, i, b)) for i, b in left]
     try:
-        if node.needed == len(tasks):
+        if node.needed == len(node.branches):
             # join: all. One gather, not a wait() per completion (which is quadratic in the
             # number of branches): the first failure raises here and the rest are cancelled.
-            results = dict(zip((b.name for b in node.branches), await asyncio.gather(*tasks),
+            results.update(zip((b.name for _, b in left), await asyncio.gather(*tasks),
                                strict=True))
-        else:
-            results = await _first(node, tasks)
+        elif len(results) < node.needed:
+            results.update(await _first(node.needed - len(results), [b for _, b in left],
+                                        tasks))
     finally:
         pending = [task for task in tasks if not task.done()]
         for task in pending:
@@ -91,21 +102,22 @@ async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any
     return max(attempt for _, (attempt, _) in ordered), written
 
 
-async def _first(node: GraphNode, tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
+async def _first(needed: int, branches: list[GraphNode],
+                 tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
                  ) -> dict[str, tuple[int, dict[str, Any]]]:
     """join: any / at_least N: the first `needed` successes, or the failure that rules them out."""
-    names = {task: branch.name for task, branch in zip(tasks, node.branches, strict=True)}
+    names = {task: branch.name for task, branch in zip(tasks, branches, strict=True)}
     done: dict[str, tuple[int, dict[str, Any]]] = {}
     failures: list[ToolFailure] = []
     pending = set(tasks)
-    while pending and len(done) < node.needed:
+    while pending and len(done) < needed:
         finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         for task in finished:
             try:
                 done[names[task]] = task.result()
             except ToolFailure as failure:
                 failures.append(failure)
-        if len(tasks) - len(failures) < node.needed:
+        if len(tasks) - len(failures) < needed:
             raise failures[0]
     return done
 
@@ -171,15 +183,21 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     items = _items_of(engine, node)
     results: list[Any] = [None] * len(items)
     records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]
-    indexes: Iterator[int] = iter(range(len(items)))
-    attempts = [0]
+    attempts = [_reuse(engine, node, results, records)]
+    left = [i for i, record in enumerate(records) if record["status"] == "pending"]
+    indexes: Iterator[int] = iter(left)
+    keep = engine.finished.recording and node.collect not in engine.graph.schema.secret_keys
 
     async def worker() -> None:
         for index in indexes:
             results[index], used = await _item(engine, node, index, items[index], records[index])
             attempts[0] = max(attempts[0], used)
+            if keep:
+                engine.finished.record(engine.step, ItemDone(
+                    node.name, index, used, records[index]["duration_ms"],
+                    results[index] if node.collect is not None else None))
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(node.concurrency, len(items)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(node.concurrency, len(left)))]
     try:
         await asyncio.gather(*workers)
     finally:
@@ -190,6 +208,19 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     written = (engine.graph.schema.apply(engine.state, {node.collect: results}, node.name)
                if node.collect is not None else {})
     return max(attempts[0], 1), written
+
+
+def _reuse(engine: Engine, node: GraphNode, results: list[Any],
+           records: list[dict[str, Any]]) -> int:
+    """Take the items an earlier process finished of this step; the most attempts they took."""
+    most = 0
+    for number, done in engine.finished.earlier(engine.step, node.name).items():
+        if number < len(results):
+            results[number] = done.value
+            records[number] = {"index": number, "status": "succeeded", "attempts": done.attempts,
+                               "duration_ms": done.duration_ms, "reused": True}
+            most = max(most, done.attempts)
+    return most
 
 
 async def _item(engine: Engine, node: GraphNode, index: int, item: Any,

@@ -91,6 +91,45 @@ class Attempts:
             self._record(step, attempt)
 
 
+class ItemDone(NamedTuple):
+    """A finished map item (its result) or parallel branch (its updates) of the step in flight."""
+
+    node: str
+    number: int  # the item's index, or the branch's position
+    attempts: int
+    duration_ms: float
+    value: Any
+
+
+class FinishedItems:
+    """Map items and parallel branches committed one by one as they finish, so that a resumed
+    step re-runs only those that were in flight (journals with `item_done`/`items_done`)."""
+
+    __slots__ = ("_load", "_record", "_resumed")
+
+    def __init__(self, journal: Journal | None, cursor: Cursor | None) -> None:
+        self._record = getattr(journal, "item_done", None)
+        self._load = getattr(journal, "items_done", None)
+        #: The one step that an earlier process may have begun: the first after the cursor.
+        self._resumed = cursor.step + 1 if cursor is not None and self._load else None
+
+    @property
+    def recording(self) -> bool:
+        return self._record is not None
+
+    def earlier(self, step: int, node: str) -> dict[int, ItemDone]:
+        """The items of `step` (a run of `node`) that an earlier process committed, by index."""
+        if step != self._resumed or self._load is None:
+            return {}
+        self._resumed = None
+        done: list[ItemDone] = self._load(step)
+        return {item.number: item for item in done if item.node == node}
+
+    def record(self, step: int, item: ItemDone) -> None:
+        if self._record is not None:
+            self._record(step, item)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a resumed run picks up: the next node, and the counters as they were committed."""
