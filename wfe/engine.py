@@ -234,15 +234,11 @@ class Engine:
 
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
-        commit: take the state and counters as the journal committed them, so that the run
-        records no effect of a step it will run again on resume."""
-        if not self._uncommitted or self.journal is None:
-            return
-        self._uncommitted = False
-        committed = self.journal.committed()
-        secrets = {k: v for k, v in self.state.items() if k in self.graph.schema.secret_keys}
-        self.state = {**committed.state, **secrets}
-        self.visits, self.step = dict(committed.visits), committed.step
+        commit: the state and counters as committed; the step runs again on resume."""
+        if self._uncommitted and self.journal is not None:
+            self._uncommitted = False
+            self.state, self.visits, self.step = self.journal.committed().position(
+                self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:
@@ -259,7 +255,7 @@ class Engine:
         try:
             target = error_route(node, failure)
         except NodeFailed as failed:
-            failed.traceback = self._traceback(failure.error)
+            failed.traceback = failure.traceback(self.graph.schema, self.state)
             raise
         value = {"node": node.name, "type": type(failure.error).__name__,
                  "message": error_message(failure.error)}
@@ -269,15 +265,10 @@ class Engine:
             done = StepDone(self.step, node.name, failure.attempts, began,
                             round((self.clock() - began) * 1000, 3), "routed", {"error": value},
                             {"type": value["type"], "message": value["message"],
-                             "traceback": self._traceback(failure.error)}, target)
+                             "traceback": failure.traceback(self.graph.schema, self.state)},
+                            target)
             self._journal(done)
         return target
-
-    def _traceback(self, error: BaseException) -> str:
-        from wfe.tool_trace import tool_traceback  # on failures only
-
-        secrets = self.graph.schema.secret_keys
-        return tool_traceback(error, (str(v) for k, v in self.state.items() if k in secrets))
 
     def _next(self, node: GraphNode) -> str:
         for edge in node.edges:

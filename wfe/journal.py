@@ -36,6 +36,12 @@ class Committed(NamedTuple):
     visits: dict[str, int]
     step: int
 
+    def position(self, state: State,
+                 secret_keys: frozenset[str]) -> tuple[State, dict[str, int], int]:
+        """(state, visits, step) as committed, with the secrets of `state` (never stored)."""
+        secrets = {k: v for k, v in state.items() if k in secret_keys}
+        return {**self.state, **secrets}, dict(self.visits), self.step
+
 
 class Journal(Protocol):
     """Durable record of a run; every method returns only after the record is committed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from wfe.errors import NodeFailed
 from wfe.graph import GraphNode
 from wfe.remote_error import RemoteToolError
+from wfe.state import State, StateSchema
 
 
 class ToolFailure(Exception):
@@ -17,6 +18,13 @@ class ToolFailure(Exception):
         self.attempts = attempts
         #: The map item that failed (`m[12]`), when the node is a map.
         self.item: str | None = None
+
+    def traceback(self, schema: StateSchema, state: State) -> str:
+        """The tool's traceback as stored (wfe.tool_trace), the state's secret values masked."""
+        from wfe.tool_trace import tool_traceback  # on failures only
+
+        secrets = schema.secret_keys
+        return tool_traceback(self.error, (str(v) for k, v in state.items() if k in secrets))
 
 
 def type_names(error: BaseException) -> set[str]:
