@@ -450,3 +450,47 @@ def test_finished_items_are_fenced_by_the_lease(write_workflow, tmp_path):
         with pytest.raises(LeaseLost):
             store.record_item(Lease("run1", "not-the-owner"), 1, (0, "m", 1, 1.0, "1"))
         assert store.finished_items("run1", 1) == []
+
+
+FLAKY_MAP = """
+imports: [TOOLS]
+state:
+  xs: {type: "list[int]", default: [0, 1, 2, 3]}
+  out: {type: list, SECRET}
+nodes:
+  m: {map: xs, as: x, tool: once, with: {x: "${ x }"}, concurrency: 1, collect: out}
+"""
+
+ONCE = """
+import os, pathlib
+
+@tool
+def once(x: int) -> int:
+    with open(os.environ["WFE_TEST_EFFECTS"], "a") as log:
+        log.write(f"{x}\\n")
+    if x == 2 and pathlib.Path(os.environ["WFE_TEST_FAIL"]).exists():
+        raise RuntimeError("not yet")
+    return x * 10
+"""
+
+
+@pytest.mark.parametrize(("secret", "again"), [("secret: false", ["2", "3"]),
+                                               ("secret: true", ["0", "1", "2", "3"])])
+def test_a_failed_map_resumes_with_the_items_it_finished_unless_they_are_secret(
+        write_workflow, tmp_path, monkeypatch, secret, again):
+    effects, fail = tmp_path / "effects", tmp_path / "fail"
+    monkeypatch.setenv("WFE_TEST_EFFECTS", str(effects))
+    monkeypatch.setenv("WFE_TEST_FAIL", str(fail))
+    fail.write_text("")
+    path = write_workflow(FLAKY_MAP.replace("SECRET", secret), ONCE)
+    assert runner.invoke(app, ["run", str(path)]).exit_code == 1
+    before = effects.read_text().split()
+    fail.unlink()
+    run_id = _only_run()["run_id"]
+    assert runner.invoke(app, ["resume", run_id]).exit_code == 0
+    assert effects.read_text().split()[len(before):] == again
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        [step] = store.steps(run_id)
+        assert step.items is not None
+        assert [item.get("reused", False) for item in step.items] == [
+            len(again) == 2, len(again) == 2, False, False]
