@@ -235,9 +235,10 @@ class Engine:
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
         commit: the state and counters as committed; the step runs again on resume."""
-        if self._uncommitted and self.journal is not None:
+        committed = getattr(self.journal, "committed", None)
+        if self._uncommitted and committed is not None:
             self._uncommitted = False
-            self.state, self.visits, self.step = self.journal.committed().position(
+            self.state, self.visits, self.step = committed().position(
                 self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:

@@ -2,6 +2,9 @@
 
 The engine calls a Journal directly, not through events: a completed step must be committed
 before the next one starts, and the journal needs the whole state, which events never carry.
+A journal may also have (the engine looks for them): `committed()`, the position of the last
+commit, taken back when a step is cut short before its commit; `attempt_started` and
+`attempts_made` (retries, see Attempts); `item_done` and `items_done` (see FinishedItems).
 """
 
 from __future__ import annotations
@@ -48,10 +51,6 @@ class Journal(Protocol):
 
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
         """Commit the step; True when the run was asked to stop (`wfe cancel`)."""
-        ...
-
-    def committed(self) -> Committed:
-        """The state and counters as of the last committed step (or the run's start)."""
         ...
 
     def run_ended(
