@@ -21,7 +21,6 @@ from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
-    NodeFailed,
     RunError,
     RunTimeout,
     StepLimitExceeded,
@@ -253,11 +252,7 @@ class Engine:
 
     def _recover(self, node: GraphNode, failure: ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
-        try:
-            target = error_route(node, failure)
-        except NodeFailed as failed:
-            failed.traceback = failure.traceback(self.graph.schema, self.state)
-            raise
+        target = error_route(node, failure, self.graph.schema, self.state)
         value = {"node": node.name, "type": type(failure.error).__name__,
                  "message": error_message(failure.error)}
         self.graph.schema.apply(self.state, {"error": value}, node.name)

@@ -44,11 +44,14 @@ def error_message(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def error_route(node: GraphNode, failure: ToolFailure) -> str:
-    """The node the failure is routed to; NodeFailed when no `on_error` route takes it."""
+def error_route(node: GraphNode, failure: ToolFailure, schema: StateSchema, state: State) -> str:
+    """The node the failure is routed to; NodeFailed (with the tool's traceback, the state's
+    secrets masked) when no `on_error` route takes it."""
     names = type_names(failure.error)
     for route in node.on_error:
         if route.errors is None or route.errors & names:
             return route.target
-    raise NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
-                     failure.attempts, item=failure.item)
+    failed = NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
+                        failure.attempts, item=failure.item)
+    failed.traceback = failure.traceback(schema, state)
+    raise failed
