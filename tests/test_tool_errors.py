@@ -160,6 +160,7 @@ def test_a_tools_traceback_is_stored_masked_and_shown(write_workflow, isolation)
     ran = runner.invoke(app, ["--debug", "run", str(path)])
     assert ran.exit_code == 1
     trace = _only_run()["error"]["traceback"]
+    assert trace.splitlines()[1].endswith(", in broken")  # from the tool's own frame
     assert 'line 4, in helper\n    raise KeyError("missing " + token + "!" * size)' in trace
     assert trace.endswith("KeyError: 'missing ***!!!!!!!!!!'\n")
     assert "hunter2" not in trace

@@ -12,9 +12,12 @@ and `--debug` print. Standard library only: worker processes import this module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pickle
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
 
 
 class RemoteTraceback(Exception):
@@ -51,9 +54,9 @@ def report(error: BaseException, dumps: Callable[[object], bytes] | None = None)
     except Exception:
         pickled = None
     kind = type(error)
+    trace = traceback.format_exception(kind, error, user_frames(error.__traceback__))
     return ErrorReport(pickled, kind.__name__, kind.__module__,
-                       tuple(cls.__name__ for cls in kind.__mro__), str(error),
-                       "".join(traceback.format_exception(error)))
+                       tuple(cls.__name__ for cls in kind.__mro__), str(error), "".join(trace))
 
 
 def rebuild(sent: ErrorReport) -> Exception:
@@ -75,6 +78,31 @@ def stand_in(sent: ErrorReport) -> RemoteToolError:
         "__module__": sent.module, "__qualname__": sent.type_name,
         "type_names": frozenset(sent.type_names)})
     return kind(sent.message)  # type: ignore[no-any-return]
+
+
+def user_frames(frames: TracebackType | None) -> TracebackType | None:
+    """From the first frame outside wfe and the standard library (wfe's own frames, and the
+    thread or event loop that ran the call, say nothing about the bug); all if none is."""
+    first = frames
+    while first is not None and _not_the_users(first.tb_frame.f_code.co_filename):
+        first = first.tb_next
+    return first if first is not None else frames
+
+
+def _not_the_users(file: str) -> bool:
+    wfe, stdlib, installed = _places()
+    return file.startswith(wfe) or (file.startswith(stdlib) and not file.startswith(installed))
+
+
+@functools.cache
+def _places() -> tuple[str, str, tuple[str, str]]:
+    """wfe's folder, the standard library's, and where packages are installed (which may lie
+    under the standard library's)."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return (str(Path(__file__).resolve().parent), paths["stdlib"],
+            (paths["purelib"], paths["platlib"]))
 
 
 def _dumps(value: object) -> bytes:

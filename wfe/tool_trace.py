@@ -10,22 +10,15 @@ traceback keeps its end (the innermost frames and the exception itself).
 
 from __future__ import annotations
 
-import sysconfig
 import traceback
 from collections.abc import Iterable
-from pathlib import Path
-from types import TracebackType
 
 from wfe.errors import NodeFailed
-from wfe.remote_error import RemoteTraceback
+from wfe.remote_error import RemoteTraceback, user_frames
 
 #: At most this many characters of a traceback are kept (its end).
 MAX_CHARS = 8_000
 _MASK = "***"
-_WFE = str(Path(__file__).resolve().parent)
-_PATHS = sysconfig.get_paths()
-_STDLIB = _PATHS["stdlib"]
-_INSTALLED = (_PATHS["purelib"], _PATHS["platlib"])  # may lie under the standard library's
 
 
 def tool_traceback(error: BaseException, secrets: Iterable[str] = ()) -> str:
@@ -37,7 +30,7 @@ def tool_traceback(error: BaseException, secrets: Iterable[str] = ()) -> str:
         text = str(cause)
     else:
         text = "".join(traceback.format_exception(type(error), error,
-                                                  _user_frames(error.__traceback__)))
+                                                  user_frames(error.__traceback__)))
     return capped(masked(text, secrets))
 
 
@@ -52,15 +45,3 @@ def capped(text: str, limit: int = MAX_CHARS) -> str:
         return text
     cut = len(text) - limit
     return f"... ({cut} characters cut)\n" + text[cut:]
-
-
-def _user_frames(frames: TracebackType | None) -> TracebackType | None:
-    """From the first frame outside wfe and the standard library (all of them if none is)."""
-    first = frames
-    while first is not None and _not_the_users(first.tb_frame.f_code.co_filename):
-        first = first.tb_next
-    return first if first is not None else frames
-
-
-def _not_the_users(file: str) -> bool:
-    return file.startswith(_WFE) or (file.startswith(_STDLIB) and not file.startswith(_INSTALLED))
