@@ -3,7 +3,9 @@ and `workflow:` subgraphs (wfe.subgraph).
 
 Sync tools run in worker threads so that a blocking one never stalls its siblings. Updates are
 applied after the join, in declaration (or input) order, so the state never depends on which
-branch finished first; every write goes through its key's reducer exactly once.
+branch finished first; every write goes through its key's reducer exactly once. With a journal,
+each item's result (a branch's updates) is committed as it finishes (wfe.journal.FinishedItems):
+a resumed step reuses those and runs only the items that were in flight.
 """
 
 from __future__ import annotations
