@@ -1,27 +1,35 @@
-"""Crash campaign: SIGKILL `wfe run` / `wfe resume` at chosen moments, resume, check nothing is
-lost or run twice (issue 7; target 7 of ../shared/research/reliability.md section 6).
+"""Crash campaign: SIGKILL, SIGINT or SIGTERM `wfe run` / `wfe resume` at chosen moments, resume,
+check nothing is lost or run twice (issues 7 and 16; target 7 of
+../shared/research/reliability.md section 6).
 
 RUNS runs (each at least STEPS steps, a `map:` every few steps, branches that depend on what the
 tools computed) share one store and go on at the same time. Each attempt is a process running the
 real CLI (`wfe run`, then `wfe resume` until the run succeeds), forked from this pre-imported
 driver (or, with --spawn, a fresh interpreter). Until the kill budget is spent, each attempt gets a
-plan, chosen at random, that kills it with SIGKILL:
+plan, chosen at random, that stops it there with SIGKILL, SIGINT (Ctrl-C) or SIGTERM (every kind
+is dealt with every signal in turn):
 
     tool      inside the `work` tool of a step a few steps ahead (after its side effect)
+    returned  after a step's tool returned and its updates were applied, before its commit
     between   right after a step's commit returned, before the next step starts
     commit    while the statement that commits the step runs (its own INSERT, or the COMMIT
               of a transaction that also writes due events): at its start, or a random
-              0-300 us into it (the between/commit hooks wrap the store's write of a step row
-              in the attempt process only; the engine's own code path is untouched)
-    map       inside one item of a map, its siblings in flight
-    random    by this driver, at a random moment 10-150 ms after the attempt started
+              0-300 us into it (the returned/between/commit hooks wrap the store's write of a
+              step in the attempt process only; the engine's own code path is untouched).
+              SIGINT and SIGTERM raise only once the statement has returned.
+    map       inside one item of a map (8 items, 2 at a time), a sibling in flight
+    random    at a random moment 10-150 ms after the attempt started (SIGKILL, by this
+              driver), or 10-150 ms into the run itself (SIGINT, SIGTERM: by a timer in the
+              attempt, so that the signal meets the run, not the interpreter's start)
 
 Checks, against an uninterrupted reference run of each seed: final state and branch trace (node,
 next node and outcome of every step) equal; steps 1..N each committed once (0 lost); no tool of
 a step that was committed before an attempt started ran in that attempt (0 committed steps run
 twice); every tool call's `ctx.idempotency_key` is one the reference used, and every reference
-key ran (the same key across re-runs); a killed attempt wasted the calls of at most the one
-step in flight (so duplicate side effects <= kills x items in flight); stored events numbered
+key ran (the same key across re-runs); a stopped attempt's calls that ran again were those of at
+most the one step in flight, and for a map only its items in flight (its finished items are
+committed one by one: so duplicate side effects <= kills x items in flight); a SIGINT or
+SIGTERM exits 130 or 143; stored events numbered
 without gap or repeat; `PRAGMA integrity_check` = ok; no traceback and no "database is locked"
 from any attempt. Figures are printed (or, with --json, one JSON object); nothing is asserted here
 (tests/test_crash.py asserts the zeros).
@@ -32,32 +40,25 @@ from any attempt. Figures are printed (or, with --json, one JSON object); nothin
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import random
 import signal
-import sqlite3
 import sys
 import tempfile
-import threading
 import time
-import traceback
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import typer
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-import crash_campaign_tools as tools  # noqa: E402
-from crash_checks import ITEMS, Attempt, Reference, Slot, verify  # noqa: E402
+from crash_attempt import child_main, cli  # noqa: E402
+from crash_checks import IN_FLIGHT, ITEMS, Attempt, Reference, Slot, verify  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.store import Store, writes  # noqa: E402
+from wfe.store import Store  # noqa: E402
 
 WORKFLOW = """
 imports: [crash_campaign_tools]
@@ -78,108 +79,20 @@ nodes:
         then: fan
       - then: work
   fan:
-    map: "[total % 10, total % 11, total % 13, i]"
+    map: "[total % 10, total % 11, total % 13, i, total % 7, total % 5, total % 3, i + 1]"
     as: n
     tool: square
-    concurrency: 4
+    concurrency: 2
     collect: squares
     next: fold
   fold:
     tool: fold
     next: work
 """
-KINDS = ("tool", "between", "commit", "map", "random")
-
-
-# --- inside an attempt's process -----------------------------------------------------------------
-
-def _arm(plan: list[str]) -> None:
-    """The between/commit plans: wrap the store's checkpoint (between) or its write of a step
-    row (commit), in this process only."""
-    if plan[0] == "between":
-        _arm_between(int(plan[1]))
-    elif plan[0] == "commit":
-        _arm_commit(int(plan[1]), int(plan[2]))
-
-
-def _arm_between(target: int) -> None:
-    original = Store.checkpoint
-
-    def hooked(store: Store, lease: Any, checkpoint: Any) -> bool:
-        cancelled = original(store, lease, checkpoint)
-        if checkpoint.step >= target:
-            tools.die()
-        return cancelled
-
-    Store.checkpoint = hooked  # type: ignore[method-assign]
-
-
-def _arm_commit(target: int, delay_us: int) -> None:
-    original, armed = writes._insert_step, threading.Event()
-
-    def hooked(conn: sqlite3.Connection, run_no: int, lease: Any, row: Any) -> None:
-        if row[0] >= target and not armed.is_set():
-            armed.set()
-            tools.note(f"#commit {lease.run_id} {row[0]} {delay_us}")
-            conn.set_trace_callback(_commit_killer(conn, delay_us / 1e6))
-        original(conn, run_no, lease, row)
-
-    writes._insert_step = hooked
-
-
-def _commit_killer(conn: sqlite3.Connection, delay: float) -> Callable[[str], None]:
-    """A statement hook: SIGKILL at the start of the statement that commits the step (COMMIT,
-    or the step's INSERT when it is a transaction of its own), or `delay` seconds into it (it
-    runs without the GIL, so a waiting thread can strike while SQLite writes)."""
-    wake = threading.Event()
-
-    def killer() -> None:
-        wake.wait()
-        time.sleep(delay)
-        tools.die()
-
-    threading.Thread(target=killer, daemon=True).start()
-
-    def on_statement(sql: str) -> None:
-        commits = sql == "COMMIT" or (sql.startswith("INSERT INTO steps")
-                                      and not conn.in_transaction)
-        if commits:
-            if not delay:
-                tools.die()
-            wake.set()
-
-    return on_statement
-
-
-def child_main(argv: list[str], plan: str) -> None:
-    """Run the CLI with `argv` under `plan`; never returns."""
-    code = 70
-    try:
-        random.seed()
-        os.environ["WFE_CRASH_PLAN"] = plan
-        _arm(plan.split(":"))
-        _cli().main(args=argv, prog_name="wfe")
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-
-@functools.cache
-def _cli() -> Any:
-    """wfe's command line as Click sees it, built once (Typer builds it on every call)."""
-    from wfe.cli import app
-
-    return typer.main.get_command(app)
-
-
-def spawned() -> None:
-    """The entry point of an attempt in a fresh interpreter (--spawn)."""
-    child_main(json.loads(os.environ["WFE_CRASH_ARGV"]), os.environ["WFE_CRASH_PLAN"])
+KINDS = ("tool", "returned", "between", "commit", "map", "random")
+SIGNALS = ("KILL", "INT", "TERM")
+#: The exit code of an attempt that a signal stopped and that handled it (SPEC section 2).
+EXIT_CODES = {"INT": 130, "TERM": 143}
 
 
 # --- the driver ----------------------------------------------------------------------------------
@@ -195,9 +108,11 @@ class Campaign:
         self.live: dict[int, Slot] = {}  # pid -> the slot whose attempt it is
         self.traces: dict[int, list[str]] = {}
         self.deck: list[str] = []
+        self.signals: dict[str, list[str]] = {}  # by kind: the signals of its next plans
+        self.by_signal: Counter[str] = Counter()  # kills that happened, by signal
         self.commit_plans = 0
         Workflow.load(self.workflow, entry_points=False)  # imports warm for forked attempts
-        _cli()
+        cli()
 
     def launch(self, store: Path, ledger: Path, argv: list[str], plan: str) -> int:
         os.environ["WFE_CRASH_LEDGER"] = str(ledger)
@@ -207,7 +122,7 @@ class Campaign:
             if self.args.spawn:
                 env = {**os.environ, "WFE_CRASH_ARGV": json.dumps(argv), "WFE_CRASH_PLAN": plan,
                        "PYTHONPATH": os.pathsep.join(sys.path[:2])}
-                code = "import crash_campaign; crash_campaign.spawned()"
+                code = "import crash_attempt; crash_attempt.spawned()"
                 return os.posix_spawn(sys.executable, [sys.executable, "-c", code], env,
                                       file_actions=[(os.POSIX_SPAWN_DUP2, log, 2)])
             pid = os.fork()
@@ -261,11 +176,12 @@ class Campaign:
             return
         if len(slot.attempts) > self.args.kills + 50:
             raise RuntimeError(f"the run of seed {slot.seed} does not finish")
-        kind, plan = self._plan(slot, committed)
+        kind, plan, sig = self._plan(slot, committed)
         argv = (["resume", slot.run_id, "--durability", slot.durability] if slot.run_id
                 else self._run_argv(slot.seed))
-        attempt = Attempt(self.launch(store, ledger, argv, plan), kind, committed)
-        if kind == "random":
+        attempt = Attempt(self.launch(store, ledger, argv, f"{plan}:{sig}"), kind, committed,
+                          sig)
+        if kind == "random" and sig == "KILL":
             startup = 0.4 if self.args.spawn else 0.0  # an interpreter starts in ~0.3 s
             attempt.kill_at = time.monotonic() + startup + self.chance.uniform(0.01, 0.15)
         slot.attempts.append(attempt)
@@ -286,24 +202,35 @@ class Campaign:
         slot.done = record.status == "succeeded"
         return record.step
 
-    def _plan(self, slot: Slot, committed: int) -> tuple[str, str]:
-        """A kind of kill and where: a step a few ahead (the last one at most), or a map's."""
+    def _plan(self, slot: Slot, committed: int) -> tuple[str, str, str]:
+        """A kind of kill, where (a step a few ahead, the last one at most, or a map's) and
+        with which signal."""
         planned = sum(1 for s in self.live.values() if s.child and s.child.kind != "none")
         if sum(self.kinds.values()) + planned >= self.args.kills:
-            return "none", "none"
+            return "none", "none", "KILL"
         trace = self.traces[slot.seed]
         maps = [n for n, node in enumerate(trace, 1) if node == "fan" and n > committed]
         kind = self._deal(map_left=bool(maps))
+        sig = self._signal(kind)
         ahead = min(committed + self.chance.randint(1, 6), len(trace))
-        if kind in ("tool", "between"):
-            return kind, f"{kind}:{ahead}"
         if kind == "commit":
-            self.commit_plans += 1  # every other one strikes at the very start of the COMMIT
-            delay = self.chance.randint(1, 300) if self.commit_plans % 2 else 0
-            return kind, f"commit:{ahead}:{delay}"
+            delay = self.chance.randint(1, 300)
+            if sig == "KILL":
+                self.commit_plans += 1  # every other one strikes at the very start of the COMMIT
+                delay = 0 if self.commit_plans % 2 else delay
+            return kind, f"commit:{ahead}:{delay}", sig
         if kind == "map":
-            return kind, f"map:{maps[0]}:{self.chance.randrange(ITEMS)}"
-        return kind, "none"
+            return kind, f"map:{maps[0]}:{self.chance.randrange(ITEMS)}", sig
+        if kind == "random":
+            return kind, f"random:{self.chance.randint(10, 150)}", sig
+        return kind, f"{kind}:{ahead}", sig
+
+    def _signal(self, kind: str) -> str:
+        """The kind's next signal, from a shuffled deck of the three: each kind meets each."""
+        deck = self.signals.setdefault(kind, [])
+        if not deck:
+            deck.extend(self.chance.sample(SIGNALS, len(SIGNALS)))
+        return deck.pop()
 
     def _deal(self, *, map_left: bool) -> str:
         """The next kind from a shuffled deck of all kinds, so that every kind comes up."""
@@ -322,12 +249,14 @@ class Campaign:
             slot = self.live.pop(pid)
             attempt, slot.child = slot.child, None
             assert attempt is not None and attempt.pid == pid
-            attempt.killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+            code = os.waitstatus_to_exitcode(status)
+            attempt.killed = code == -signal.SIGKILL or (
+                attempt.kind != "none" and code == EXIT_CODES.get(attempt.signal))
             attempt.committed_at_end = self._progress(slot, store)
             if attempt.killed:
                 self.kinds[attempt.kind] += 1
-            elif os.waitstatus_to_exitcode(status) != 0:
-                code = os.waitstatus_to_exitcode(status)
+                self.by_signal[attempt.signal] += 1
+            elif code != 0:
                 raise RuntimeError(f"an attempt exited with {code}; see {self.log}")
 
 
@@ -344,7 +273,8 @@ def campaign(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     figures = verify(folder, slots, references)
     figures["seconds"] = round(time.perf_counter() - began, 2)
     figures["kills_by_kind"] = dict(driver.kinds)
-    figures["duplicate_bound"] = figures["kills"] * ITEMS
+    figures["kills_by_signal"] = dict(driver.by_signal)
+    figures["duplicate_bound"] = figures["kills"] * IN_FLIGHT
     return figures
 
 
@@ -370,8 +300,8 @@ def main() -> None:
 
 ZEROS = ("lost_steps", "duplicated_steps", "event_log_faults", "committed_steps_rerun",
          "lost_side_effects", "foreign_keys", "state_mismatches", "trace_mismatches",
-         "wasted_calls_of_clean_exits", "kills_over_in_flight_bound", "tracebacks",
-         "database_is_locked")
+         "wasted_calls_of_clean_exits", "kills_over_in_flight_bound",
+         "map_kills_over_items_in_flight", "tracebacks", "database_is_locked")
 
 
 def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
@@ -380,12 +310,14 @@ def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
           f"attempts {mode}")
     print(f"  {figures['kills']} kills in {figures['attempts']} attempts, "
           f"{figures['steps']} steps committed, {figures['seconds']} s")
-    print(f"  kills by kind: {figures['kills_by_kind']}")
+    print(f"  kills by kind: {figures['kills_by_kind']}; by signal: {figures['kills_by_signal']}")
+    print(f"  kills during a map: {figures.get('map_kills', 0)}, its items run again: "
+          f"{figures.get('map_items_rerun', 0)} (at most {IN_FLIGHT} in flight each)")
     print(f"  commit kills: {figures['commit_kills']}")
     print("  should be 0: " + ", ".join(f"{name.replace('_', ' ')} {figures.get(name, 0)}"
                                         for name in ZEROS))
     print(f"  duplicate side effects: {figures['duplicate_side_effects']} "
-          f"(bound: kills x {ITEMS} = {figures['duplicate_bound']}); "
+          f"(bound: kills x {IN_FLIGHT} = {figures['duplicate_bound']}); "
           f"integrity_check ok: {figures['integrity_ok']}")
 
 

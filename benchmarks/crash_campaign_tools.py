@@ -2,10 +2,11 @@
 
 Each call appends `PID KEY` to the side-effect ledger named by WFE_CRASH_LEDGER (one O_APPEND
 write: it survives the process being killed), KEY being its `ctx.idempotency_key`. A call may then
-kill its own process with SIGKILL, as the attempt's plan in WFE_CRASH_PLAN says:
+stop its own process, as the attempt's plan in WFE_CRASH_PLAN says (the plan's last field is the
+signal: KILL, or INT and TERM, which wfe handles as Ctrl-C and SIGTERM):
 
-    tool:STEP          the first `work` call at or after step STEP dies inside the tool
-    map:STEP:INDEX     item INDEX of the first map at or after STEP dies, its siblings in flight
+    tool:STEP:SIG          the first `work` call at or after step STEP stops inside the tool
+    map:STEP:INDEX:SIG     item INDEX of the first map at or after STEP stops, a sibling in flight
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def note(line: str) -> None:
         os.close(fd)
 
 
+SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM}
+
+
 def die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+    """Send the plan's signal to this process (SIGINT and SIGTERM raise in its main thread)."""
+    os.kill(os.getpid(), SIGNALS.get(_plan()[-1], signal.SIGKILL))
 
 
 def _plan() -> list[str]:

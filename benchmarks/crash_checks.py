@@ -17,7 +17,8 @@ from typing import Any
 
 from wfe.store import Store
 
-ITEMS = 4  # items of each map of the campaign's workflow, all in flight at once
+ITEMS = 8  # items of each map of the campaign's workflow
+IN_FLIGHT = 2  # of which at most this many run at once (its `concurrency`)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Attempt:
     pid: int
     kind: str  # the kind of kill planned for it, or "none"
     committed_at_start: int
+    signal: str = "KILL"  # the planned signal: KILL, INT or TERM
     kill_at: float | None = None  # monotonic deadline of a `random` kill
     killed: bool = False
     committed_at_end: int = 0
@@ -121,12 +123,29 @@ def _verify_run(store: Store, slot: Slot, reference: Reference,
                      if step_of.get(key, 0) > attempt.committed_at_end)
     found["wasted_calls_of_clean_exits"] += sum(
         wasted[a.pid] for a in slot.attempts if not a.killed)
-    # A killed attempt may waste the calls of the one step in flight: a map's items, or 1 call.
-    found["kills_over_in_flight_bound"] += sum(
-        wasted[a.pid] > (ITEMS if _in_flight(reference, a) == "fan" else 1)
-        for a in slot.attempts if a.killed)
+    found.update(_reruns(slot, reference, calls))
     found["kills"] += sum(a.killed for a in slot.attempts)
     found["attempts"] += len(slot.attempts)
+    return found
+
+
+def _reruns(slot: Slot, reference: Reference, calls: list[tuple[Attempt, str]]) -> Counter[str]:
+    """The calls a stopped attempt made that a later attempt made again: at most those of the
+    one step in flight (1 call), or of a map's items in flight (IN_FLIGHT): a map commits each
+    item as it finishes, so its finished items never run again."""
+    order = {a.pid: n for n, a in enumerate(slot.attempts)}
+    last_run = {key: order[attempt.pid] for attempt, key in calls}  # calls are in ledger order
+    again = Counter(attempt.pid for attempt, key in calls if last_run[key] > order[attempt.pid])
+    found = Counter[str]()
+    for attempt in slot.attempts:
+        if not attempt.killed:
+            continue
+        in_map = _in_flight(reference, attempt) == "fan"
+        found["kills_over_in_flight_bound"] += again[attempt.pid] > (IN_FLIGHT if in_map else 1)
+        if in_map:
+            found["map_kills"] += 1
+            found["map_items_rerun"] += again[attempt.pid]
+            found["map_kills_over_items_in_flight"] += again[attempt.pid] > IN_FLIGHT
     return found
 
 
@@ -147,9 +166,11 @@ def _in_flight(reference: Reference, attempt: Attempt) -> str:
 
 
 def commit_outcomes(ledger: list[tuple[int, str]], slots: list[Slot]) -> dict[str, int]:
-    """Where the kills aimed at a COMMIT struck: at its start (the step must not be committed),
-    while it ran (not committed yet) or after it (committed)."""
-    killed = {a.pid: a for slot in slots for a in slot.attempts if a.killed and a.kind == "commit"}
+    """Where the SIGKILLs aimed at a COMMIT struck: at its start (the step must not be
+    committed), while it ran (not committed yet) or after it (committed). (SIGINT and SIGTERM
+    raise once the COMMIT has returned: the commit is whole, or it never began.)"""
+    killed = {a.pid: a for slot in slots for a in slot.attempts
+              if a.killed and a.kind == "commit" and a.signal == "KILL"}
     outcomes = Counter[str]()
     for pid, line in ledger:
         if line.startswith("#commit") and pid in killed:

@@ -1,4 +1,5 @@
-"""Durability under SIGKILL and under many writers: nothing committed is lost or run twice.
+"""Durability under SIGKILL, SIGINT, SIGTERM and many writers: nothing committed is lost or run
+twice.
 
 The crash campaign and the many-writers load live in benchmarks/ (crash_campaign.py,
 shared_store.py), which print their figures; these tests run them at a smaller size and assert
@@ -18,7 +19,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from crash_campaign import KINDS, ZEROS  # noqa: E402
+from crash_campaign import KINDS, SIGNALS, ZEROS  # noqa: E402
 from shared_store import shared_store  # noqa: E402
 
 from wfe.journal import Cursor  # noqa: E402
@@ -28,7 +29,8 @@ CAMPAIGN_KILLS = 40
 
 @pytest.fixture(scope="module")
 def campaign() -> dict:
-    """40 SIGKILLs over 4 concurrent runs of about 55 steps, each resumed until it succeeds."""
+    """40 SIGKILLs, SIGINTs and SIGTERMs over 4 concurrent runs of about 55 steps, each resumed
+    until it succeeds."""
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "crash_campaign.py"), "--kills", str(CAMPAIGN_KILLS),
          "--runs", "4", "--steps", "40", "--json"],
@@ -42,10 +44,12 @@ def test_the_campaign_kills_in_every_window(campaign: dict) -> None:
     # A "random" kill can miss (its run finished first); every planned kill of another kind hits.
     assert campaign["kills"] >= CAMPAIGN_KILLS - 4, campaign
     assert set(campaign["kills_by_kind"]) == set(KINDS), campaign
+    assert set(campaign["kills_by_signal"]) == set(SIGNALS), campaign
+    assert campaign["map_kills"] > 0, campaign
 
 
 @pytest.mark.parametrize("figure", ZEROS)
-def test_sigkill_at_any_point_loses_nothing_and_reruns_only_the_step_in_flight(
+def test_a_kill_or_signal_at_any_point_loses_nothing_and_reruns_only_what_was_in_flight(
     campaign: dict, figure: str
 ) -> None:
     assert campaign[figure] == 0, campaign

@@ -232,8 +232,8 @@ def test_an_exception_that_cannot_travel_back_keeps_its_type_name(make_workflow,
                                  "isolation: process}\n", STATE + "  count_file: str\n")
     result = wf.run({"count_file": str(tmp_path / "count")})
     assert isinstance(result.error, NodeFailed)
-    assert result.error.error_type == "RuntimeError"
-    assert result.error.message == "RuntimeError: Picky: 3: no"
+    assert result.error.error_type == "Picky"
+    assert result.error.message == "Picky: 3: no"
 
 
 def test_an_argument_that_cannot_be_pickled_is_a_clear_error(make_workflow):

@@ -13,10 +13,11 @@ from typing import Any
 from wfe.errors import InputError, UsageError
 from wfe.events import Event, RunStatus
 from wfe.graph import Graph
-from wfe.journal import Cursor, StepDone
+from wfe.journal import Committed, Cursor, ItemDone, StepDone
 from wfe.redact import KNOWN, mask_value
 from wfe.state import State
-from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store
+from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store, UnstorableValue
+from wfe.store.records import encode
 from wfe.subgraph_pause import resume_answers
 from wfe.types import python_type
 
@@ -29,6 +30,8 @@ class StoreJournal:
         self.lease = lease
         self.secret_keys = graph.schema.secret_keys
         self._queue = store.event_sink(lease)
+        #: The step whose items were committed one by one (removed once the step is).
+        self._items_of: int | None = None
 
     def __call__(self, event: Event) -> None:
         self._queue(event)
@@ -55,7 +58,35 @@ class StoreJournal:
         checkpoint = Checkpoint(done.step, done.node, done.attempt, done.started_at,
                                 done.duration_ms, done.outcome, updates, error,
                                 self.storable(state), visits, done.next_node, items)
-        return self.store.checkpoint(self.lease, checkpoint)
+        cancelled = self.store.checkpoint(self.lease, checkpoint)
+        if self._items_of is not None and self._items_of <= done.step:
+            self.store.clear_items(self.lease, self._items_of)
+            self._items_of = None
+        return cancelled
+
+    def item_done(self, step: int, item: ItemDone) -> None:
+        """Commit a finished map item or parallel branch; one whose value JSON cannot hold (or
+        that holds a secret key, which the engine does not send, or a secret's value) is left to
+        run again: a masked value would come back as `***` on resume."""
+        if KNOWN and mask_value(item.value) != item.value:
+            return
+        try:
+            value = encode(item.value, "item", self.lease.run_id)
+        except UnstorableValue:
+            return
+        self.store.record_item(self.lease, step, (item.number, item.node, item.attempts,
+                                                  item.duration_ms, value))
+        self._items_of = step
+
+    def items_done(self, step: int) -> list[ItemDone]:
+        """The items of `step` committed before this run was resumed."""
+        self._items_of = step
+        return [ItemDone(node, index, attempts, duration, value) for index, node, attempts,
+                duration, value in self.store.finished_items(self.lease.run_id, step)]
+
+    def committed(self) -> Committed:
+        record = self.store.get_run(self.lease.run_id)
+        return Committed(record.state, record.visits, record.step)
 
     def cancel_requested(self) -> bool:
         """`wfe cancel` was asked for; the engine looks while a cluster runs a fan-out step."""

@@ -29,7 +29,7 @@ from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
-from wfe.journal import AttemptCutShort, Attempts, Cursor, Journal, StepDone
+from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
@@ -101,6 +101,10 @@ class Engine:
         self.items: list[dict[str, Any]] | None = None
         self._last_shown: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         self.attempts = Attempts(None, None)
+        #: Map items and branches committed as they finish (wfe.fanout).
+        self.finished = FinishedItems(None, None)
+        #: A step began changing the state and the journal has not committed it yet.
+        self._uncommitted = False
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -117,6 +121,7 @@ class Engine:
             remember(state[key] for key in secret_keys if key in state)
         self.answers = dict(answers or {})
         self.attempts = Attempts(self.journal, cursor)
+        self.finished = FinishedItems(self.journal, cursor)
         if cursor is not None:
             self.visits, self.step = dict(cursor.visits), cursor.step
             if self._own_bus:  # a resumed subgraph goes on speaking on its parent's
@@ -134,9 +139,11 @@ class Engine:
             await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
         except RunError as failure:
             status, error = "failed", failure
+            self._back_to_committed()
         except Stop as stop:
             status, waiting = stop.status, stop.waiting
         except (KeyboardInterrupt, asyncio.CancelledError):
+            self._back_to_committed()
             self._finish("interrupted", None, None, began)
             raise
         finally:
@@ -166,6 +173,9 @@ class Engine:
                 fields["error"] = error_fields
             self._emit("run_finished", fields)
         if self.journal is not None:
+            trace = getattr(error, "traceback", None)
+            if error_fields is not None and trace:
+                error_fields = {**error_fields, "traceback": trace}  # stored, not in the event
             self.journal.run_ended(status, self.state, error_fields, waiting)
         return RunResult(self.run_id, status, self.state, error, self.step, duration_ms,
                          dict(self.visits), waiting)
@@ -202,6 +212,7 @@ class Engine:
             self.step += 1
             self.visits[name] = visits + 1
             journal = self.journal
+            self._uncommitted = journal is not None
             began = self.clock() if journal is not None else 0.0
             try:
                 if values is not None:
@@ -224,8 +235,19 @@ class Engine:
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
-        if self.journal.step_done(done, self.state, self.visits):
+        cancelled = self.journal.step_done(done, self.state, self.visits)
+        self._uncommitted = False
+        if cancelled:
             raise Stop("cancelled", None)
+
+    def _back_to_committed(self) -> None:
+        """After a step was cut short (a signal, a failure) between changing the state and its
+        commit: the state and counters as committed; the step runs again on resume."""
+        committed = getattr(self.journal, "committed", None)
+        if self._uncommitted and committed is not None:
+            self._uncommitted = False
+            self.state, self.visits, self.step = committed().position(
+                self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:
@@ -239,7 +261,7 @@ class Engine:
 
     def _recover(self, node: GraphNode, failure: ToolFailure, began: float) -> str:
         """Route a failed node through on_error (recording the error), or fail the run."""
-        target = error_route(node, failure)
+        target = error_route(node, failure, self.graph.schema, self.state)
         value = {"node": node.name, "type": type(failure.error).__name__,
                  "message": error_message(failure.error)}
         self.graph.schema.apply(self.state, {"error": value}, node.name)
@@ -247,7 +269,9 @@ class Engine:
         if self.journal is not None:
             done = StepDone(self.step, node.name, failure.attempts, began,
                             round((self.clock() - began) * 1000, 3), "routed", {"error": value},
-                            {"type": value["type"], "message": value["message"]}, target)
+                            {"type": value["type"], "message": value["message"],
+                             "traceback": failure.traceback(self.graph.schema, self.state)},
+                            target)
             self._journal(done)
         return target
 
@@ -362,8 +386,9 @@ class Engine:
                 "updates": self.graph.schema.mask(updates),
             })
 
-    def report_failed(self, label: str, error: BaseException) -> None:
-        self._emit_failed(label, self.step, 1, error)
+    def report_failed(self, label: str, error: BaseException, item: str | None = None) -> None:
+        """`node_failed` of a fan-out step; `item`: the map item that failed (`m[12]`)."""
+        self._emit_failed(label, self.step, 1, error, item)
 
     def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
         if self.prefix:
@@ -378,12 +403,14 @@ class Engine:
         if self.bus.active:
             self._emit("edge", {"from": source, "to": target, "condition": condition})
 
-    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException) -> None:
+    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException,
+                     item: str | None = None) -> None:
         if self.bus.active:
-            self._emit("node_failed", {
-                "node": label, "step": step, "attempt": attempt,
-                "error": {"type": type(error).__name__, "message": error_message(error)},
-            })
+            fields = {"type": type(error).__name__, "message": error_message(error)}
+            if item is not None:
+                fields["item"] = self.prefix + item
+            self._emit("node_failed", {"node": label, "step": step, "attempt": attempt,
+                                       "error": fields})
 
     def _log(self, node: str, message: str) -> None:
         fields = {"node": node, "message": cut(message)}

@@ -183,12 +183,16 @@ class RunError(WfeError):
 class NodeFailed(RunError):
     """A tool raised and neither retry nor on_error handled it."""
 
-    def __init__(self, node: str, error_type: str, message: str, attempts: int) -> None:
+    def __init__(self, node: str, error_type: str, message: str, attempts: int, *,
+                 item: str | None = None) -> None:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"{error_type}: {message}{tries}", node=node)
+        where = f"{item}: " if item else ""
+        super().__init__(f"{where}{error_type}: {message}{tries}", node=node)
         self.error_type = error_type
         self.error_message = message
         self.attempts = attempts
+        #: The tool's traceback (wfe.tool_trace), stored with the run and shown by --debug.
+        self.traceback: str | None = None
 
 
 class StateError(RunError):

@@ -3,7 +3,9 @@ and `workflow:` subgraphs (wfe.subgraph).
 
 Sync tools run in worker threads so that a blocking one never stalls its siblings. Updates are
 applied after the join, in declaration (or input) order, so the state never depends on which
-branch finished first; every write goes through its key's reducer exactly once.
+branch finished first; every write goes through its key's reducer exactly once. With a journal,
+each item's result (a branch's updates) is committed as it finishes (wfe.journal.FinishedItems):
+a resumed step reuses those and runs only the items that were in flight.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from wfe.binding import ItemScope, bind_arguments, updates_of
 from wfe.cache import call_item
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
+from wfe.journal import ItemDone
 from wfe.subgraph import run_subgraph
 from wfe.tool_failure import ToolFailure
 
@@ -41,7 +44,7 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
         else:
             attempts, written = await _compound(engine, node)
     except ToolFailure as failure:
-        engine.report_failed(node.name, failure.error)
+        engine.report_failed(node.name, failure.error, failure.item)
         raise
     engine.report_finished(node.name, written, began)
     return attempts, written
@@ -58,7 +61,8 @@ async def _compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any
 
 # --- parallel --------------------------------------------------------------------------------
 
-async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any]]:
+async def _branch(engine: Engine, node: GraphNode, position: int,
+                  branch: GraphNode) -> tuple[int, dict[str, Any]]:
     info = engine.info.copy()
     info.node = branch.name
     kwargs = bind_arguments(branch, engine.state, engine.scope)
@@ -67,19 +71,28 @@ async def _branch(engine: Engine, branch: GraphNode) -> tuple[int, dict[str, Any
                                            fanout=True)
     updates = updates_of(branch, kwargs, engine.state, result)
     engine.report_finished(branch.name, updates, began)
+    if engine.finished.recording and engine.graph.schema.secret_keys.isdisjoint(updates):
+        duration = round((time.monotonic() - began) * 1000, 3)
+        engine.finished.record(engine.step, ItemDone(node.name, position, attempt, duration,
+                                                     updates))
     return attempt, updates
 
 
 async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    tasks = [asyncio.ensure_future(_branch(engine, b)) for b in node.branches]
+    earlier = engine.finished.earlier(engine.step, node.name)
+    results = {b.name: (earlier[i].attempts, earlier[i].value)
+               for i, b in enumerate(node.branches) if i in earlier}
+    left = [(i, b) for i, b in enumerate(node.branches) if b.name not in results]
+    tasks = [asyncio.ensure_future(_branch(engine, node, i, b)) for i, b in left]
     try:
-        if node.needed == len(tasks):
+        if node.needed == len(node.branches):
             # join: all. One gather, not a wait() per completion (which is quadratic in the
             # number of branches): the first failure raises here and the rest are cancelled.
-            results = dict(zip((b.name for b in node.branches), await asyncio.gather(*tasks),
+            results.update(zip((b.name for _, b in left), await asyncio.gather(*tasks),
                                strict=True))
-        else:
-            results = await _first(node, tasks)
+        elif len(results) < node.needed:
+            results.update(await _first(node.needed - len(results), [b for _, b in left],
+                                        tasks))
     finally:
         pending = [task for task in tasks if not task.done()]
         for task in pending:
@@ -91,21 +104,22 @@ async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any
     return max(attempt for _, (attempt, _) in ordered), written
 
 
-async def _first(node: GraphNode, tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
+async def _first(needed: int, branches: list[GraphNode],
+                 tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
                  ) -> dict[str, tuple[int, dict[str, Any]]]:
     """join: any / at_least N: the first `needed` successes, or the failure that rules them out."""
-    names = {task: branch.name for task, branch in zip(tasks, node.branches, strict=True)}
+    names = {task: branch.name for task, branch in zip(tasks, branches, strict=True)}
     done: dict[str, tuple[int, dict[str, Any]]] = {}
     failures: list[ToolFailure] = []
     pending = set(tasks)
-    while pending and len(done) < node.needed:
+    while pending and len(done) < needed:
         finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         for task in finished:
             try:
                 done[names[task]] = task.result()
             except ToolFailure as failure:
                 failures.append(failure)
-        if len(tasks) - len(failures) < node.needed:
+        if len(tasks) - len(failures) < needed:
             raise failures[0]
     return done
 
@@ -116,6 +130,7 @@ def _apply_once(engine: Engine, node: GraphNode,
     schema = engine.graph.schema
     writer: dict[str, str] = {}
     written: dict[str, Any] = {}
+    appends: dict[str, list[Any]] = {}  # the items of `append` keys that several branches wrote
     for name, updates in results:
         for key in updates:
             slot = schema.slots.get(key)
@@ -125,8 +140,31 @@ def _apply_once(engine: Engine, node: GraphNode,
                     "has no reducer to combine them (give it one, e.g. reduce: append)",
                     key=key, node=node.name)
             writer[key] = name
-        written.update(schema.apply(engine.state, updates, name))
+        for key, value in schema.apply(engine.state, updates, name).items():
+            if key not in written:
+                written[key] = value
+                continue
+            appended = appends.setdefault(key, [written[key]]) \
+                if schema.slots[key].reduce == "append" else None
+            written[key] = _combined(schema.slots[key].reduce, engine.state[key], written[key],
+                                     value, appended)
     return written
+
+
+def _combined(reduce: str, now: Any, before: Any, value: Any, appended: list[Any] | None) -> Any:
+    """What two or more branches' writes of one key changed together: every branch's items for
+    `append` (the list of them) and `extend`, the keys of each for `merge`, the sum for `add`,
+    the value after a custom reducer."""
+    if appended is not None:
+        appended.append(value)
+        return appended
+    if reduce == "extend":
+        return [*before, *value]
+    if reduce == "merge":
+        return {**before, **value}
+    if reduce == "add":
+        return before + value
+    return now
 
 
 # --- map -------------------------------------------------------------------------------------
@@ -147,15 +185,21 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     items = _items_of(engine, node)
     results: list[Any] = [None] * len(items)
     records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]
-    indexes: Iterator[int] = iter(range(len(items)))
-    attempts = [0]
+    attempts = [_reuse(engine, node, results, records)]
+    left = [i for i, record in enumerate(records) if record["status"] == "pending"]
+    indexes: Iterator[int] = iter(left)
+    keep = engine.finished.recording and node.collect not in engine.graph.schema.secret_keys
 
     async def worker() -> None:
         for index in indexes:
             results[index], used = await _item(engine, node, index, items[index], records[index])
             attempts[0] = max(attempts[0], used)
+            if keep:
+                engine.finished.record(engine.step, ItemDone(
+                    node.name, index, used, records[index]["duration_ms"],
+                    results[index] if node.collect is not None else None))
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(node.concurrency, len(items)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(node.concurrency, len(left)))]
     try:
         await asyncio.gather(*workers)
     finally:
@@ -166,6 +210,19 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     written = (engine.graph.schema.apply(engine.state, {node.collect: results}, node.name)
                if node.collect is not None else {})
     return max(attempts[0], 1), written
+
+
+def _reuse(engine: Engine, node: GraphNode, results: list[Any],
+           records: list[dict[str, Any]]) -> int:
+    """Take the items an earlier process finished of this step; the most attempts they took."""
+    most = 0
+    for number, done in engine.finished.earlier(engine.step, node.name).items():
+        if number < len(results):
+            results[number] = done.value
+            records[number] = {"index": number, "status": "succeeded", "attempts": done.attempts,
+                               "duration_ms": done.duration_ms, "reused": True}
+            most = max(most, done.attempts)
+    return most
 
 
 async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
@@ -189,6 +246,7 @@ async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
                 attempt, result, _ = await engine.call(node, label, kwargs, info, inline,
                                                        fanout=True)
     except ToolFailure as failure:
+        failure.item = label
         record.update(status="failed", attempts=failure.attempts,
                       error={"type": type(failure.error).__name__, "message": str(failure.error)})
         raise

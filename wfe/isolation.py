@@ -3,7 +3,9 @@
 A thread cannot be stopped, so `isolation: thread` makes a timeout soft. Here every call gets a
 fresh process; when the timeout passes, or the call is cancelled (Ctrl-C, a failed sibling, a
 `join: any` that is already met), its process group gets SIGTERM and, 0.2 s later, SIGKILL (the
-child leads a group of its own, so whatever the tool started with `subprocess` ends too).
+child leads a group of its own, so whatever the tool started with `subprocess` ends too). Once
+the child is gone, whatever is left of its group is killed and waited for, after a call that
+returned too (wfe.process_group): nothing a call started outlives it.
 
 The process comes from multiprocessing's "forkserver" context: a server process, started once and
 preloaded with this module, forks a clean child per call. Forking the engine itself is unsafe (it
@@ -39,14 +41,15 @@ import socket
 import struct
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.context import StepInfo, ToolContext, begin_output, end_output, reset_step, set_step
+from wfe.process_group import end_group, kill_group
 from wfe.registry import STATE_PARAM
+from wfe.remote_error import rebuild, report
 
 if TYPE_CHECKING:
     from wfe.registry import ToolDef
@@ -78,13 +81,6 @@ class Job:
     kwargs: bytes
     is_async: bool
     step: tuple[str, str, int, int, int]  # run_id, node, step, visit, attempt
-
-
-class RemoteTraceback(Exception):
-    """The traceback of a tool's exception in its worker process (set as its `__cause__`)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 # --- the parent side ---------------------------------------------------------------------------
@@ -196,7 +192,7 @@ async def _exchange(
             elif kind == "result":
                 return True, pickle.loads(body[0])
             else:
-                return False, _rebuild(*body)
+                return False, rebuild(body[0])
     finally:
         writer.transport.abort()  # nothing left worth flushing; frees the socket at once
 
@@ -211,20 +207,6 @@ def _ending(process: BaseProcess) -> str:
         except ValueError:
             return f"was killed by signal {-code}"
     return f"exited with code {code}"
-
-
-def _rebuild(pickled: bytes | None, type_name: str, message: str, remote: str) -> Exception:
-    """The child's exception itself if it survives the trip, else a RuntimeError naming it."""
-    error: object = None
-    if pickled is not None:
-        try:
-            error = pickle.loads(pickled)
-        except Exception:
-            error = None
-    if not isinstance(error, Exception):  # SystemExit and the like must not end the engine
-        error = RuntimeError(f"{type_name}: {message}" if message else type_name)
-    error.__cause__ = RemoteTraceback(remote)
-    return error
 
 
 async def wait_for_exit(process: BaseProcess, seconds: float) -> bool:
@@ -249,7 +231,9 @@ async def wait_for_exit(process: BaseProcess, seconds: float) -> bool:
 
 
 async def stop(process: BaseProcess, linger: float = 0.0) -> None:
-    """End the process: wait `linger` s for it to exit, then SIGTERM, and SIGKILL after GRACE."""
+    """End the process: wait `linger` s for it to exit, then SIGTERM, and SIGKILL after GRACE;
+    then whatever is left of its group (what the tool started) is killed and waited for."""
+    group = process.pid
     try:
         if not await wait_for_exit(process, linger):
             _signal(process, signal.SIGTERM)
@@ -258,10 +242,13 @@ async def stop(process: BaseProcess, linger: float = 0.0) -> None:
                 await wait_for_exit(process, 5.0)
     except BaseException:
         _signal(process, signal.SIGKILL)  # cancelled while stopping: never leave it running
+        if group is not None:
+            kill_group(group)
         raise
     finally:
         if process.exitcode is not None:
             process.close()
+    await end_group(group)
 
 
 def _signal(process: BaseProcess, sig: signal.Signals) -> None:
@@ -319,7 +306,7 @@ def child_main(sock: socket.socket) -> None:
     try:
         outcome: tuple[Any, ...] = ("result", _pickle_result(job, *_run(job, channel)))
     except BaseException as error:
-        outcome = ("error", *_describe(error))
+        outcome = ("error", report(error))
     _flush()
     with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
         channel.send(*outcome)
@@ -386,13 +373,3 @@ def _resolve(job: Job) -> Callable[..., Any]:
     if not callable(found):
         raise RuntimeError(f"isolation: process: {job.module}.{job.qualname} is not callable")
     return found  # type: ignore[no-any-return]
-
-
-def _describe(error: BaseException) -> tuple[bytes | None, str, str, str]:
-    """The exception as (pickle or None, type name, message, formatted traceback)."""
-    try:
-        pickled: bytes | None = pickle.dumps(error, _PROTOCOL)
-    except Exception:
-        pickled = None
-    remote = "".join(traceback.format_exception(error))
-    return pickled, type(error).__name__, str(error), remote

@@ -2,6 +2,9 @@
 
 The engine calls a Journal directly, not through events: a completed step must be committed
 before the next one starts, and the journal needs the whole state, which events never carry.
+A journal may also have (the engine looks for them): `committed()`, the position of the last
+commit, taken back when a step is cut short before its commit; `attempt_started` and
+`attempts_made` (retries, see Attempts); `item_done` and `items_done` (see FinishedItems).
 """
 
 from __future__ import annotations
@@ -26,6 +29,21 @@ class StepDone(NamedTuple):
     error: dict[str, Any] | None
     next_node: str
     items: list[dict[str, Any]] | None = None
+
+
+class Committed(NamedTuple):
+    """What the journal holds as the run's position: the state after the last committed step
+    (without secret keys, which are never stored), its visit counts and its step number."""
+
+    state: State
+    visits: dict[str, int]
+    step: int
+
+    def position(self, state: State,
+                 secret_keys: frozenset[str]) -> tuple[State, dict[str, int], int]:
+        """(state, visits, step) as committed, with the secrets of `state` (never stored)."""
+        secrets = {k: v for k, v in state.items() if k in secret_keys}
+        return {**self.state, **secrets}, dict(self.visits), self.step
 
 
 class Journal(Protocol):
@@ -76,6 +94,45 @@ class Attempts:
     def started(self, step: int, attempt: int) -> None:
         if self._record is not None:
             self._record(step, attempt)
+
+
+class ItemDone(NamedTuple):
+    """A finished map item (its result) or parallel branch (its updates) of the step in flight."""
+
+    node: str
+    number: int  # the item's index, or the branch's position
+    attempts: int
+    duration_ms: float
+    value: Any
+
+
+class FinishedItems:
+    """Map items and parallel branches committed one by one as they finish, so that a resumed
+    step re-runs only those that were in flight (journals with `item_done`/`items_done`)."""
+
+    __slots__ = ("_load", "_record", "_resumed")
+
+    def __init__(self, journal: Journal | None, cursor: Cursor | None) -> None:
+        self._record = getattr(journal, "item_done", None)
+        self._load = getattr(journal, "items_done", None)
+        #: The one step that an earlier process may have begun: the first after the cursor.
+        self._resumed = cursor.step + 1 if cursor is not None and self._load else None
+
+    @property
+    def recording(self) -> bool:
+        return self._record is not None
+
+    def earlier(self, step: int, node: str) -> dict[int, ItemDone]:
+        """The items of `step` (a run of `node`) that an earlier process committed, by index."""
+        if step != self._resumed or self._load is None:
+            return {}
+        self._resumed = None
+        done: list[ItemDone] = self._load(step)
+        return {item.number: item for item in done if item.node == node}
+
+    def record(self, step: int, item: ItemDone) -> None:
+        if self._record is not None:
+            self._record(step, item)
 
 
 @dataclass(frozen=True)

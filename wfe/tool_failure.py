@@ -6,6 +6,8 @@ from __future__ import annotations
 from wfe.errors import NodeFailed
 from wfe.graph import GraphNode
 from wfe.redact import cut
+from wfe.remote_error import RemoteToolError
+from wfe.state import State, StateSchema
 
 
 class ToolFailure(Exception):
@@ -15,11 +17,24 @@ class ToolFailure(Exception):
         super().__init__(str(error))
         self.error = error
         self.attempts = attempts
+        #: The map item that failed (`m[12]`), when the node is a map.
+        self.item: str | None = None
+
+    def traceback(self, schema: StateSchema, state: State) -> str:
+        """The tool's traceback as stored (wfe.tool_trace), the state's secret values masked."""
+        from wfe.tool_trace import tool_traceback  # on failures only
+
+        secrets = schema.secret_keys
+        return tool_traceback(self.error, (str(v) for k, v in state.items() if k in secrets))
 
 
 def type_names(error: BaseException) -> set[str]:
-    """The names of the error's class and its bases: what `retry on:` and `on_error` match."""
-    return {cls.__name__ for cls in type(error).__mro__}
+    """The names of the error's class and its bases: what `retry on:` and `on_error` match
+    (for a stand-in of an exception raised elsewhere, those of the original)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if isinstance(error, RemoteToolError):
+        names |= error.type_names
+    return names
 
 
 def retryable(error: BaseException, on: frozenset[str] | None) -> bool:
@@ -31,11 +46,14 @@ def error_message(error: BaseException) -> str:
     return cut(str(error) or type(error).__name__)
 
 
-def error_route(node: GraphNode, failure: ToolFailure) -> str:
-    """The node the failure is routed to; NodeFailed when no `on_error` route takes it."""
+def error_route(node: GraphNode, failure: ToolFailure, schema: StateSchema, state: State) -> str:
+    """The node the failure is routed to; NodeFailed (with the tool's traceback, the state's
+    secrets masked) when no `on_error` route takes it."""
     names = type_names(failure.error)
     for route in node.on_error:
         if route.errors is None or route.errors & names:
             return route.target
-    raise NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
-                     failure.attempts)
+    failed = NodeFailed(node.name, type(failure.error).__name__, error_message(failure.error),
+                        failure.attempts, item=failure.item)
+    failed.traceback = failure.traceback(schema, state)
+    raise failed

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from wfe.errors import UsageError
-from wfe.redact import shown_error
+from wfe.redact import mask_text, shown_error
+from wfe.render._format import safe_text
 from wfe.result import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -24,6 +25,12 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
+        from wfe.cli import failures
+
+        trace = getattr(result.error, "traceback", None)
+        if failures.DEBUG and trace:
+            trace = safe_text(mask_text(trace))
+            sys.stderr.write(trace if trace.endswith("\n") else trace + "\n")
         sys.stderr.write(f"error: {shown_error(result.error)}\n")
         if stored:
             sys.stderr.write(f"after a fix: wfe resume {result.run_id}\n")

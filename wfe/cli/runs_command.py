@@ -101,6 +101,8 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
                   markup=False)
     table = Table("step", "node", "attempt", "duration", "outcome", "error", box=None,
                   pad_edge=False)
+    traces = [(f"step {s.step} ({s.node})", s.error["traceback"]) for s in steps
+              if s.error and s.error.get("traceback")]
     for s in steps:
         error = f"{s.error['type']}: {s.error['message']}" if s.error else ""
         table.add_row(str(s.step), Text(safe_text(s.node)), str(s.attempt),
@@ -119,6 +121,11 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
         console.print(safe_text(f"error at node '{record.error.get('node')}': "
                                 f"{record.error.get('type')}: {record.error.get('message')}"),
                       markup=False)
+        if record.error.get("traceback"):
+            traces.append(("the run's error", record.error["traceback"]))
+    for where, trace in traces:
+        console.print(safe_text(f"traceback of {where}:\n{trace.rstrip()}"), markup=False,
+                      highlight=False)
     if record.waiting:
         console.print(safe_text(f"waiting at '{record.waiting['node']}' for "
                                 f"{', '.join(record.waiting.get('expects') or {})}"), markup=False)

@@ -12,31 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
 
 from wfe.context import StepInfo
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, ToolDef
+from wfe.remote_error import ErrorReport, rebuild
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 class SerialisationError(TypeError):
     """A tool's argument or result cannot be serialised to or from the cluster."""
-
-
-class RemoteTraceback(Exception):
-    """The traceback of a tool's exception on its worker (set as its `__cause__`)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class RemoteToolError(Exception):
-    """Base of the stand-ins for a tool's exception that could not travel back itself; each
-    stand-in class has the original's name, so `retry: {on: [...]}` and `on_error` still match."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,10 +52,7 @@ class Outcome:
     logs: list[str]
     result: Any = None
     state: dict[str, Any] | None = None
-    error: bytes | None = None
-    error_type: str = ""
-    message: str = ""
-    remote_traceback: str = ""
+    error: ErrorReport | None = None
     unsendable: str = ""
 
 
@@ -116,23 +101,8 @@ def unpack_outcome(packed: bytes, kwargs: dict[str, Any], step: StepInfo) -> Any
         step.log(line)
     if outcome.unsendable:
         raise SerialisationError(outcome.unsendable)
-    if outcome.error_type:
-        raise rebuild_error(outcome)
+    if outcome.error is not None:
+        raise rebuild(outcome.error)
     if outcome.state is not None and STATE_PARAM in kwargs:
         kwargs[STATE_PARAM] = outcome.state  # the engine reads the tool's changes from its copy
     return outcome.result
-
-
-def rebuild_error(outcome: Outcome) -> Exception:
-    """The tool's exception itself if it survives the trip, else a stand-in of the same name."""
-    error: object = None
-    if outcome.error is not None:
-        try:
-            error = pickle.loads(outcome.error)
-        except Exception:
-            error = None
-    if not isinstance(error, Exception):  # SystemExit and the like must not end the engine
-        stand_in: Callable[[str], Exception] = type(outcome.error_type, (RemoteToolError,), {})
-        error = stand_in(outcome.message)
-    error.__cause__ = RemoteTraceback(outcome.remote_traceback)
-    return error

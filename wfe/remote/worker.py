@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pickle
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from wfe.context import StepInfo, reset_step, set_step
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM
 from wfe.remote.payload import Outcome, RemoteCall, dumps
+from wfe.remote_error import report
 
 
 class _Refused(Exception):
@@ -75,12 +75,7 @@ def _arguments(call: RemoteCall) -> dict[str, Any]:
 
 
 def _failure(error: Exception, logs: list[str]) -> Outcome:
-    try:
-        pickled: bytes | None = dumps(error)
-    except Exception:
-        pickled = None
-    return Outcome(logs, error=pickled, error_type=type(error).__name__, message=str(error),
-                   remote_traceback="".join(traceback.format_exception(error)))
+    return Outcome(logs, error=report(error, dumps))
 
 
 def _answer(call: RemoteCall, outcome: Outcome) -> bytes:

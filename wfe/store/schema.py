@@ -120,8 +120,22 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN retry_attempt INTEGER")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    # The finished map items and parallel branches of a run's step in flight (wfe.store.items):
+    # a resume re-runs only those that were in flight.
+    conn.execute("""CREATE TABLE fanout_items (
+        key INTEGER NOT NULL,
+        item INTEGER NOT NULL,
+        node TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (key, item)
+    ) WITHOUT ROWID""")
+
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 
 
 def current_version() -> int:

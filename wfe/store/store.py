@@ -23,6 +23,7 @@ from wfe.errors import UsageError, WfeError
 from wfe.events import Event, RunStatus
 from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
+from wfe.store import items as fanout_items
 from wfe.store import reads, writes
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
@@ -211,6 +212,29 @@ class Store:
         except BaseException:
             outbox.put_back(events, time.monotonic() + flushing.FLUSH_DELAY)
             raise
+
+    @_guarded
+    def record_item(self, lease: Lease, step: int, row: fanout_items.ItemRow) -> None:
+        """A map item or parallel branch of `step` (not committed yet) finished."""
+        with self._write_lock:
+            fanout_items.insert(self._conn, self._name, lease, self._run_no(lease), step, row)
+
+    @_guarded
+    def finished_items(self, run_id: str, step: int) -> list[tuple[int, str, int, float, Any]]:
+        """(item, node, attempts, duration_ms, value) of the items of `step` committed so far."""
+        return fanout_items.finished(self._conn, writes.run_number(self._conn, run_id), step)
+
+    @_guarded
+    def clear_items(self, lease: Lease, step: int) -> None:
+        """The items of a step that is committed now are no longer needed."""
+        with self._write_lock:
+            fanout_items.clear(self._conn, self._name, self._run_no(lease), step)
+
+    def _run_no(self, lease: Lease) -> int:
+        outbox = self._flusher.outbox(lease)
+        if outbox.run_no is None:
+            outbox.run_no = writes.run_number(self._conn, lease.run_id)
+        return outbox.run_no
 
     @_guarded
     def record_retry(self, lease: Lease, step: int, attempt: int) -> None:
