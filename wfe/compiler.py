@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
@@ -35,14 +35,20 @@ from wfe.template import Template, compile_template
 from wfe.types import TypeSyntaxError, parse_type
 from wfe.yamlsafe import YamlPath
 
+if TYPE_CHECKING:
+    from wfe.subgraph import SubgraphSession
+
 __all__ = ["compile_graph"]
 
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
-                 stack: tuple[Path, ...] = ()) -> None:
+                 stack: tuple[Path, ...] = (), subgraphs: SubgraphSession | None = None) -> None:
         self.loaded = loaded
         #: The files of the workflows that include this one as a subgraph (recursion check).
         self.stack = stack
+        #: What this compilation shares with its subgraphs' (each file compiled once); made at
+        #: the first `workflow:` node.
+        self.subgraphs = subgraphs
         self.spec = loaded.spec
         self.registry = registry
         self.problems: list[Problem] = []
@@ -331,7 +337,7 @@ def _cache_ttl(node: Node) -> float | None:
     return node.cache.ttl
 
 
-def compile_graph(loaded: LoadedSpec, registry: Registry,
-                  stack: tuple[Path, ...] = ()) -> Graph:
+def compile_graph(loaded: LoadedSpec, registry: Registry, stack: tuple[Path, ...] = (),
+                  subgraphs: SubgraphSession | None = None) -> Graph:
     """The executable graph of a loaded spec; raises SpecError listing every problem."""
-    return _Compiler(loaded, registry, stack).compile()
+    return _Compiler(loaded, registry, stack, subgraphs).compile()
