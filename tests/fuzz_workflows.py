@@ -3,7 +3,8 @@ which drives it with Hypothesis, and benchmarks/fuzz_loader.py, which runs long 
 
 Three sources: random YAML generated from the workflow schema (tests/fuzz_schema.py), byte-level
 mutations (bit flips, interesting bytes, deleted, repeated or transplanted ranges) and token-,
-line- and tree-level edits of the seed files: the bundled workflows and the bad_yaml corpus.
+line- and tree-level edits of the seed files: the bundled workflows, the bad_yaml corpus and the
+subgraph shapes of tests/subgraph_shapes.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import Any
 
 import yaml
 from fuzz_schema import INTERESTING_VALUES, Rng, random_value, schema_workflow
+from subgraph_shapes import SHAPES
+from subgraph_shapes import write as write_shape
 
 from wfe.cli.validate_command import FORMATTERS
 from wfe.discovery import import_module
@@ -41,6 +45,12 @@ def seed_files() -> list[Path]:
     return sorted(WORKFLOWS.glob("*.yaml")) + sorted(BAD_YAML.glob("*.yaml"))
 
 
+def shape_seeds() -> list[bytes]:
+    """The first file of each subgraph shape (fans, a deep chain, a cycle): its references
+    lead to the shape's other files, which `prepare_folder` writes beside each case."""
+    return [next(iter(make().values())).encode() for make in SHAPES.values()]
+
+
 def bad_expressions() -> list[str]:
     lines = BAD_EXPRESSIONS.read_text(encoding="utf-8").splitlines()
     return [line.split("\t")[0] for line in lines if line and not line.startswith("#")]
@@ -51,6 +61,8 @@ class Seeds:
 
     def __init__(self, files: list[Path] | None = None) -> None:
         self.texts = [path.read_bytes() for path in (files or seed_files())]
+        if files is None:
+            self.texts += shape_seeds()
         self.lines = [line for text in self.texts for line in text.splitlines(keepends=True)
                       if len(line) < 400]
         tokens = {tok for text in self.texts for tok in _TOKEN.findall(text) if len(tok) < 80}
@@ -224,29 +236,45 @@ def fuzz_case(rng: Rng, seeds: Seeds) -> tuple[str, bytes]:
 # --- running one case ----------------------------------------------------------------------
 
 def prepare_folder(folder: Path) -> Path:
-    """A folder to validate cases in: the subgraph the bundled workflow names, and its tool
-    modules imported once (later imports find them in sys.modules). Returns the case path."""
+    """A folder to validate cases in: the subgraph the bundled workflow names, the subgraph
+    shapes' files, and copies of the tool modules (a workflow imports only its own project's
+    modules) imported once (later imports find them in sys.modules; the originals, if imported
+    before, are set aside: `isolated_folder` puts them back). Returns the case path."""
+    for name in [name for name in sys.modules if _is_tool_module(name)]:
+        del sys.modules[name]
     for name, where in TOOL_MODULES.items():
-        import_module(name, where, Location(str(where)))
+        source = where / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source.with_suffix(".py"), folder / f"{name}.py")
+        import_module(name, folder, Location(str(folder)))
     (folder / "review_file.yaml").write_bytes((WORKFLOWS / "review_file.yaml").read_bytes())
     (folder / "code_review.yaml").write_bytes((WORKFLOWS / "code_review.yaml").read_bytes())
+    for make in SHAPES.values():
+        write_shape(folder, make())
     return folder / "fuzz.yaml"
 
 
 @contextlib.contextmanager
 def isolated_folder(folder: Path) -> Iterator[Path]:
-    """`prepare_folder`, undone afterwards: sys.path and the tool modules as they were."""
+    """`prepare_folder`, undone afterwards: sys.path and the tool modules (with their
+    submodules) as they were."""
     saved_path = sys.path[:]
-    saved_modules = {name: sys.modules.get(name) for name in TOOL_MODULES}
+    saved_modules = {name: module for name, module in sys.modules.items()
+                     if _is_tool_module(name)}
     try:
         yield prepare_folder(folder)
     finally:
         sys.path[:] = saved_path
-        for name, module in saved_modules.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+        for name in [name for name in sys.modules if _is_tool_module(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved_modules)
+
+
+def _is_tool_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in TOOL_MODULES)
 
 
 def validate_case(path: Path, data: bytes) -> list[Problem]:

@@ -135,6 +135,8 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
 def workflow(tmp_path: Path) -> Path:
     path = tmp_path / "flow.yaml"
     path.write_text(WORKFLOW)
+    # The workflow's own module; the workers import the copy on their PYTHONPATH.
+    (tmp_path / "dask_cli_tools.py").write_text(TOOLS)
     for name in ("started",):
         (tmp_path / name).mkdir()
     return path
@@ -198,6 +200,7 @@ def test_a_run_on_a_scheduler_has_the_results_events_and_steps_of_a_local_one(sc
 def test_the_executor_can_come_from_pyproject_and_calls_run_on_the_workers(scheduler,
                                                                            tmp_path):
     (tmp_path / "pyproject.toml").write_text(f'[tool.wfe]\nexecutor = "{scheduler.url}"\n')
+    (tmp_path / "dask_cli_tools.py").write_text(TOOLS)
     (tmp_path / "flow.yaml").write_text(textwrap.dedent("""
         imports: [dask_cli_tools]
         state:

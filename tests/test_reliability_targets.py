@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -104,6 +105,7 @@ nodes:
 def rejects_validated(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, str]]:
     """Every REJECT line in its own otherwise valid file, all checked by one `wfe validate`."""
     folder = tmp_path_factory.mktemp("rejects")
+    shutil.copyfile(BAD_YAML / "tools.py", folder / "tools.py")  # a workflow's own module
     for number, text in enumerate(REJECTS):
         when = json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML quoted scalar
         (folder / f"r{number:02d}.yaml").write_text(REJECT_WORKFLOW.format(expression=when))
@@ -150,7 +152,7 @@ def test_a_rejected_expression_stops_the_load_so_no_node_runs(case_path: Path):
 @pytest.fixture(scope="module")
 def corpus_validated(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, int, Path]:
     folder = tmp_path_factory.mktemp("corpus")
-    for path in BAD_YAML.glob("*.yaml"):
+    for path in [*BAD_YAML.glob("*.yaml"), BAD_YAML / "tools.py"]:
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "19_oversized_file.yaml").write_bytes(oversized())
     done, peak = wfe_measured("validate", ".", cwd=folder)

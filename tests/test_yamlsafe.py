@@ -262,7 +262,7 @@ def test_file_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
     assert len(read_source(path)) == MAX_BYTES
 
 
-def test_read_source_reads_at_most_one_byte_over_the_cap(
+def test_a_file_over_the_cap_is_refused_before_a_byte_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "big.yaml"
@@ -287,8 +287,13 @@ def test_read_source_reads_at_most_one_byte_over_the_cap(
         def fileno(self) -> int:
             return int(self.stream.fileno())
 
-    monkeypatch.setattr(yamltext, "open", lambda *a: Spy(real_open(*a)), raising=False)
+    monkeypatch.setattr(yamltext, "open", lambda *a, **k: Spy(real_open(*a, **k)), raising=False)
     with pytest.raises(SpecError, match="limit is 1048576"):
+        read_source(path)
+    assert sizes == []
+    # A file whose size says nothing (as /proc files say 0) is read to one byte past the cap.
+    monkeypatch.setattr(yamltext, "_check_regular", lambda *a: None)
+    with pytest.raises(SpecError, match="more than 1048576 bytes; limit is 1048576"):
         read_source(path)
     assert sizes == [MAX_BYTES + 1]
 
@@ -333,13 +338,54 @@ def test_read_errors_are_file_level_problems(
     path = tmp_path / "w.yaml"
     path.write_bytes(b"a: 1\n")
 
-    def fail(*args: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
         raise error
 
     monkeypatch.setattr(yamltext, "open", fail, raising=False)
     with pytest.raises(SpecError) as caught:
         read_source(path, "w.yaml")
     assert [p.format() for p in caught.value.problems] == [f"w.yaml:1:1: error[WFE001]: {message}"]
+
+
+NOT_REGULAR = "not a regular file (a FIFO, device or socket); only regular files are read"
+
+
+def _socket(tmp: Path) -> Path:
+    import socket
+
+    path = tmp / "s.yaml"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="devices and sockets are POSIX")
+@pytest.mark.parametrize("make", [lambda tmp: Path("/dev/zero"), lambda tmp: Path("/dev/null"),
+                                  _socket], ids=["/dev/zero", "/dev/null", "socket"])
+def test_a_device_or_socket_is_a_file_level_problem_and_is_not_read(
+    tmp_path: Path, make: Any
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        read_source(make(tmp_path), "w.yaml")
+    [problem] = caught.value.problems
+    assert problem.format() == f"w.yaml:1:1: error[WFE001]: {NOT_REGULAR}"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+def test_validating_a_folder_with_a_fifo_reports_it_and_does_not_wait(tmp_path: Path) -> None:
+    import subprocess
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "parent.yaml").write_text("nodes:\n  sub:\n    workflow: pipe.yaml\n")
+    # The timeout only turns a hang (what a FIFO did before) into a failure.
+    done = subprocess.run([sys.executable, "-m", "wfe", "validate", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[:2] == [
+        f"{tmp_path / 'parent.yaml'}:3:15: error[WFE070]: subgraph pipe.yaml: {NOT_REGULAR}",
+        f"{tmp_path / 'pipe.yaml'}:1:1: error[WFE001]: {NOT_REGULAR}",
+    ]
 
 
 def test_read_source_returns_the_bytes(tmp_path: Path) -> None:

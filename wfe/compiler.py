@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
@@ -36,14 +36,20 @@ from wfe.template import Template, compile_template
 from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
 
+if TYPE_CHECKING:
+    from wfe.subgraph import SubgraphSession
+
 __all__ = ["Checked", "check_graph", "compile_graph"]
 
 class _Compiler:
     def __init__(self, loaded: LoadedSpec, registry: Registry,
-                 stack: tuple[Path, ...] = ()) -> None:
+                 stack: tuple[Path, ...] = (), subgraphs: SubgraphSession | None = None) -> None:
         self.loaded = loaded
         #: The files of the workflows that include this one as a subgraph (recursion check).
         self.stack = stack
+        #: What this compilation shares with its subgraphs' (each file compiled once); made at
+        #: the first `workflow:` node.
+        self.subgraphs = subgraphs
         self.spec = loaded.spec
         self.registry = registry
         self.problems: list[Problem] = []
@@ -380,16 +386,16 @@ class Checked(NamedTuple):
     problems: list[Problem]
 
 
-def check_graph(loaded: LoadedSpec, registry: Registry,
-                stack: tuple[Path, ...] = ()) -> Checked:
+def check_graph(loaded: LoadedSpec, registry: Registry, stack: tuple[Path, ...] = (),
+                subgraphs: SubgraphSession | None = None) -> Checked:
     """Compile a loaded spec and report every problem, without raising (`wfe validate`)."""
-    return _Compiler(loaded, registry, stack).compile()
+    return _Compiler(loaded, registry, stack, subgraphs).compile()
 
 
-def compile_graph(loaded: LoadedSpec, registry: Registry,
-                  stack: tuple[Path, ...] = ()) -> Graph:
+def compile_graph(loaded: LoadedSpec, registry: Registry, stack: tuple[Path, ...] = (),
+                  subgraphs: SubgraphSession | None = None) -> Graph:
     """The executable graph of a loaded spec; raises SpecError listing every problem."""
-    checked = check_graph(loaded, registry, stack)
+    checked = check_graph(loaded, registry, stack, subgraphs)
     if checked.graph is None:
         raise SpecError(checked.problems)
     return checked.graph

@@ -1,21 +1,24 @@
 """Where tools come from: a workflow's `imports`, `--import MODULE` and `wfe.tools` entry points.
 
-Only modules named there are imported; a tool name is never resolved by importing a dotted path.
+Only modules named there are imported, and a workflow's own `imports` only as wfe/import_rule.py
+allows; a tool name is never resolved by importing a dotted path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from importlib.machinery import PathFinder
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from wfe import import_rule
 from wfe.errors import Location, Problem, SpecError, WfeError
 from wfe.registry import Registry
 
@@ -37,29 +40,60 @@ def _module_file(name: str, folder: Path) -> Path | None:
 
 
 def import_module(name: str, folder: Path | None, where: Location) -> ModuleType:
-    """Import a tool module: from `folder` first (the workflow's), then sys.path."""
+    """Import a module the user named (`--import`): from `folder` first, then sys.path."""
     file = _module_file(name, folder) if folder is not None else None
-    try:
+    with _import_problems(name, [folder] if folder is not None else [], where):
         if file is None:
             return importlib.import_module(name)
-        loaded = sys.modules.get(name)
-        if loaded is not None and getattr(loaded, "__file__", None) == str(file):
-            return loaded
-        root = folder.resolve() if folder is not None else file.parent
-        # The folder goes on sys.path so that the module's own sibling imports resolve and so
-        # that worker threads or processes can import it by name again.
-        if str(root) not in sys.path:
-            sys.path.insert(0, str(root))
-        if loaded is not None:
-            del sys.modules[name]
+        assert folder is not None
+        return _import_file(name, file, folder, where)
+
+
+def import_workflow_module(name: str, folder: Path, where: Location) -> ModuleType:
+    """Import a module a workflow file names in `imports:`: from the workflow's folder or its
+    project root, else from sys.path if the module is allowed there (wfe/import_rule.py); a
+    refused module is not imported."""
+    import_rule.check_module_name(name, where)
+    places = import_rule.project_folders(folder)
+    with _import_problems(name, places, where):
+        for place in places:
+            file = _module_file(name, place)
+            if file is not None:
+                return _import_file(name, file, place, where)
+        if not is_declared(name) and not import_rule.imported_for_a_workflow(name):
+            import_rule.check_outside_module(name, folder, where)
         return importlib.import_module(name)
+
+
+def _import_file(name: str, file: Path, folder: Path, where: Location) -> ModuleType:
+    loaded = sys.modules.get(name)
+    if loaded is not None and import_rule.same_file(getattr(loaded, "__file__", None), file):
+        return loaded
+    import_rule.check_not_shadowing(name, file, where)
+    root = str(folder.resolve())
+    # The folder goes on sys.path so that the module's own sibling imports resolve and so
+    # that worker threads or processes can import it by name again.
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    if loaded is not None:
+        del sys.modules[name]
+    module = importlib.import_module(name)
+    import_rule.note_imported(name, file)
+    return module
+
+
+@contextlib.contextmanager
+def _import_problems(name: str, folders: Sequence[Path], where: Location) -> Iterator[None]:
+    """An import's failure as a WFE033 problem at `where`."""
+    try:
+        yield
     except WfeError:
         raise
     except ModuleNotFoundError as error:
         if error.name == name or (error.name and name.startswith(error.name + ".")):
             message = f"cannot import tool module '{name}': no such module"
-            if folder is not None:
-                message += f" in {folder} or on sys.path"
+            if folders:
+                message += f" in {' or '.join(str(f) for f in folders)} or on sys.path"
         else:
             message = f"cannot import tool module '{name}': {error}"
         raise SpecError([Problem("WFE033", message, where)]) from None
@@ -69,13 +103,20 @@ def import_module(name: str, folder: Path | None, where: Location) -> ModuleType
 
 
 def register_modules(
-    registry: Registry, names: list[str], folder: Path | None, where: list[Location]
+    registry: Registry, names: list[str], folder: Path | None, where: list[Location], *,
+    trusted: bool | Collection[str] = True,
 ) -> list[Problem]:
-    """Import each module and register its tools; returns the problems instead of stopping."""
+    """Import each module and register its tools; returns the problems instead of stopping.
+    Names not `trusted` (True: every one is) are a workflow's `imports:`, which must pass the
+    import rule first."""
     problems: list[Problem] = []
     for name, location in zip(names, where, strict=True):
         try:
-            registry.register_module(import_module(name, folder, location))
+            if folder is None or trusted is True or (trusted is not False and name in trusted):
+                module = import_module(name, folder, location)
+            else:
+                module = import_workflow_module(name, folder, location)
+            registry.register_module(module)
         except SpecError as error:
             problems.extend(error.problems)
     return problems
@@ -139,6 +180,21 @@ def _entry_point_objects() -> tuple[tuple[Location, object | None, str], ...]:
     return tuple(found)
 
 
+@functools.cache
+def _declared_modules() -> frozenset[str]:
+    """The modules installed distributions name in `wfe.tools` entry points (none loaded)."""
+    if not _any_may_declare_tools():
+        return frozenset()
+    from importlib.metadata import entry_points
+
+    return frozenset(entry.module for entry in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def is_declared(name: str) -> bool:
+    """Whether an installed distribution declares `name` for tools, or a module holding it."""
+    return any(name == m or name.startswith(m + ".") for m in _declared_modules())
+
+
 def register_entry_points(registry: Registry) -> list[Problem]:
     """Register the tools that installed packages declare in the `wfe.tools` group."""
     problems: list[Problem] = []
@@ -163,7 +219,8 @@ def build_registry(
     registry: Registry | None = None,
     entry_points: bool = True,
 ) -> Registry:
-    """The tools a workflow can use: its `imports`, extra modules, and installed entry points."""
+    """The tools a workflow can use: its `imports` (as the import rule allows), extra modules,
+    and installed entry points."""
     registry = registry if registry is not None else Registry()
     problems: list[Problem] = []
     if entry_points:
@@ -171,7 +228,8 @@ def build_registry(
     folder = loaded.path.parent
     names = list(loaded.spec.imports)
     where = [loaded.location(("imports", i)) for i in range(len(names))]
-    problems += register_modules(registry, names, folder, where)
+    # A module the user names with --import is trusted in the file's `imports:` too.
+    problems += register_modules(registry, names, folder, where, trusted=frozenset(extra_imports))
     extra = list(extra_imports)
     problems += register_modules(
         registry, extra, Path.cwd(), [Location(f"--import {name}") for name in extra]

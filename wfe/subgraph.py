@@ -1,7 +1,8 @@
 """`workflow: FILE` nodes: another workflow run as one step of this one.
 
 Compiling loads and compiles the child file (its path relative to the parent's), with its own
-imports, and detects recursion. Running gives the child the evaluated `inputs`, runs it on the
+imports, once however often it is referenced, and detects recursion, nesting too deep and
+expansion past a node cap. Running gives the child the evaluated `inputs`, runs it on the
 parent's event stream (its nodes named `parent_node/child_node`, inside a map `node[3]/child`),
 and writes the child's `outputs` back as the step's updates. A subgraph is one step of the
 parent: after a crash the whole subgraph runs again. An interrupt in the child pauses the parent,
@@ -11,11 +12,12 @@ and a resume continues the child where it stopped (wfe.subgraph_pause).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
-from wfe.graph import GraphNode
+from wfe.graph import Graph, GraphNode
 from wfe.interrupts import Stop
 from wfe.spec.models import Node
 from wfe.tool_failure import ToolFailure
@@ -26,39 +28,111 @@ if TYPE_CHECKING:
     from wfe.engine import Asker, Engine
 
 
+#: Levels of `workflow:` nesting, the top file being level 1: beyond it, compiling and running
+#: would recurse past Python's stack.
+MAX_SUBGRAPH_DEPTH = 32
+#: Nodes of a workflow with each `workflow:` reference replaced by the child's nodes: a few small
+#: files that each reference the next several times would otherwise run an exponential number of
+#: steps. The same bound as a YAML document's expansion.
+MAX_EXPANDED_NODES = 100_000
+
+
+@dataclass
+class SubgraphSession:
+    """What one compilation shares with the compilations of its subgraphs, so that a file
+    referenced many times is loaded and compiled once (by resolved path)."""
+
+    #: Each child file's compiled graph, or the error that compiling it raised.
+    compiled: dict[Path, Graph | SpecError] = field(default_factory=dict)
+    #: Each file's node count with its subgraphs expanded, as counted so far.
+    expanded: dict[Path, int] = field(default_factory=dict)
+    #: Each file's levels of nesting, itself included.
+    height: dict[Path, int] = field(default_factory=dict)
+
+
 def compile_subgraph(compiler: _Compiler, compiled: GraphNode, node: Node,
                      path: YamlPath) -> None:
     """Load and compile the child workflow into `compiled.subgraph`; report every problem."""
+    assert node.workflow is not None
+    parent = compiler.loaded.path.resolve()
+    child_path = (compiler.loaded.path.parent / node.workflow).resolve()
+    where: YamlPath = (*path, "workflow")
+    chain = [*compiler.stack, parent]
+    if child_path in chain:
+        names = " → ".join(p.name for p in [*chain[chain.index(child_path):], child_path])
+        compiler.problem("WFE070", f"subgraph recursion: {names}", where)
+        return
+    session = compiler.subgraphs
+    if session is None:
+        session = compiler.subgraphs = SubgraphSession()
+    found = session.compiled.get(child_path)
+    if found is None:
+        if len(chain) >= MAX_SUBGRAPH_DEPTH:
+            compiler.problem("WFE070", f"subgraph {node.workflow}: subgraphs nest more than "
+                             f"{MAX_SUBGRAPH_DEPTH} levels deep", where)
+            return
+        found = _compile_child(compiler, node, child_path, chain)
+        session.compiled[child_path] = found
+        if isinstance(found, SpecError):
+            _report_invalid(compiler, node, found, where, first=True)
+            return
+    elif isinstance(found, SpecError):
+        _report_invalid(compiler, node, found, where, first=False)
+        return
+    _count_into_parent(compiler, node, found, parent, child_path, where)
+    compiled.subgraph = found
+    _bind_inputs(compiler, compiled, node, path)
+    _bind_outputs(compiler, compiled, node, path)
+
+
+def _compile_child(compiler: _Compiler, node: Node, child_path: Path,
+                   chain: list[Path]) -> Graph | SpecError:
     from wfe.compiler import compile_graph
     from wfe.discovery import build_registry
     from wfe.spec.load import load_spec_file
 
     assert node.workflow is not None
-    parent = compiler.loaded.path
-    child_path = (parent.parent / node.workflow).resolve()
     shown = str(Path(compiler.loaded.display_path).parent / node.workflow)
-    where: YamlPath = (*path, "workflow")
-    chain = [*compiler.stack, parent.resolve()]
-    if child_path in chain:
-        names = " → ".join(p.name for p in [*chain[chain.index(child_path):], child_path])
-        compiler.problem("WFE070", f"subgraph recursion: {names}", where)
-        return
     try:
         loaded = load_spec_file(child_path, shown)
-        compiled.subgraph = compile_graph(loaded, build_registry(loaded), stack=tuple(chain))
+        return compile_graph(loaded, build_registry(loaded), stack=tuple(chain),
+                             subgraphs=compiler.subgraphs)
     except SpecError as error:
-        unreadable = [p for p in error.errors if p.code == "WFE001"]
-        if unreadable:
-            compiler.problem("WFE070", f"subgraph {node.workflow}: {unreadable[0].message}",
-                             where)
-            return
-        count = len(error.errors)
-        compiler.problem("WFE070", f"subgraph {node.workflow} is invalid ({count} "
-                         f"problem{'s' if count != 1 else ''}, reported at their place)", where)
-        compiler.problems.extend(error.problems)
+        return error
+
+
+def _report_invalid(compiler: _Compiler, node: Node, error: SpecError, where: YamlPath, *,
+                    first: bool) -> None:
+    """The reference to an invalid child; the child's own problems are added at its first."""
+    unreadable = [p for p in error.errors if p.code == "WFE001"]
+    if unreadable:
+        compiler.problem("WFE070", f"subgraph {node.workflow}: {unreadable[0].message}", where)
         return
-    _bind_inputs(compiler, compiled, node, path)
-    _bind_outputs(compiler, compiled, node, path)
+    count = len(error.errors)
+    compiler.problem("WFE070", f"subgraph {node.workflow} is invalid ({count} "
+                     f"problem{'s' if count != 1 else ''}, reported at their place)", where)
+    if first:
+        compiler.problems.extend(error.problems)
+
+
+def _count_into_parent(compiler: _Compiler, node: Node, child: Graph, parent: Path,
+                       child_path: Path, where: YamlPath) -> None:
+    """Count the child's nodes and levels into the parent's; report the reference that crosses
+    a bound."""
+    session = compiler.subgraphs
+    assert session is not None
+    child_height = session.height.get(child_path, 1)
+    depth = len(compiler.stack) + 1 + child_height
+    if depth > MAX_SUBGRAPH_DEPTH:
+        compiler.problem("WFE070", f"subgraph {node.workflow}: subgraphs nest more than "
+                         f"{MAX_SUBGRAPH_DEPTH} levels deep", where)
+    session.height[parent] = max(session.height.get(parent, 1), child_height + 1)
+    before = session.expanded.get(parent, len(compiler.spec.nodes))
+    total = before + session.expanded.get(child_path, len(child.nodes))
+    session.expanded[parent] = total
+    if total > MAX_EXPANDED_NODES >= before:
+        compiler.problem("WFE070", f"subgraph {node.workflow}: with its subgraphs expanded, this "
+                         f"workflow has more than {MAX_EXPANDED_NODES} nodes", where)
 
 
 def _bind_inputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:

@@ -4,6 +4,7 @@ bidirectional and invisible characters, and turn character offsets into line and
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -25,26 +26,45 @@ _OS_ERRORS: Final[dict[type[OSError], str]] = {
     IsADirectoryError: "is a directory, not a file",
     PermissionError: "permission denied",
 }
+_NOT_REGULAR: Final = "not a regular file (a FIFO, device or socket); only regular files are read"
 _NOT_UTF8_STARTS: Final = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 def read_source(path: Path, display_name: str | None = None) -> bytes:
-    """The bytes of a workflow file, or SpecError WFE001 if it cannot be read or is too large."""
+    """The bytes of a workflow file, or SpecError WFE001 if it cannot be read, is not a regular
+    file (a FIFO or a device would block or never end) or is too large."""
     name = str(path) if display_name is None else display_name
     try:
-        if stat.S_ISDIR(os.stat(path).st_mode):
-            raise IsADirectoryError
-        with open(path, "rb") as stream:
+        with open(path, "rb", opener=_open_without_waiting) as stream:
+            _check_regular(os.fstat(stream.fileno()), name)
             data = stream.read(MAX_BYTES + 1)
-            size = os.fstat(stream.fileno()).st_size
     except OSError as error:
-        reason = _OS_ERRORS.get(type(error)) or f"cannot read file ({error.strerror or error})"
-        raise file_error(name, reason) from None
+        raise _unreadable(name, error) from None
     if len(data) > MAX_BYTES:
-        # A pipe or device reports no useful size; all we know is that it passed the cap.
-        shown = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
-        raise file_error(name, f"file is {shown}; limit is {MAX_BYTES}")
+        # The file grew after the check, or reports no useful size (as /proc files do).
+        raise file_error(name, f"file is more than {MAX_BYTES} bytes; limit is {MAX_BYTES}")
     return data
+
+
+def _open_without_waiting(path: str, flags: int) -> int:
+    # Without O_NONBLOCK, opening a FIFO waits for a writer: `wfe validate DIR` would hang.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _check_regular(info: os.stat_result, name: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError
+    if not stat.S_ISREG(info.st_mode):
+        raise file_error(name, _NOT_REGULAR)
+    if info.st_size > MAX_BYTES:
+        raise file_error(name, f"file is {info.st_size} bytes; limit is {MAX_BYTES}")
+
+
+def _unreadable(name: str, error: OSError) -> SpecError:
+    if error.errno == errno.ENXIO:  # a socket
+        return file_error(name, _NOT_REGULAR)
+    reason = _OS_ERRORS.get(type(error)) or f"cannot read file ({error.strerror or error})"
+    return file_error(name, reason)
 
 
 def decode(data: bytes, filename: str) -> str:
