@@ -184,16 +184,33 @@ def test_fail_under_exits_1_from_the_command_line(tmp_path):
     assert "is below fail_under 9" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_sarif_and_annotations(tmp_path, monkeypatch, capsys):
+def test_sarif_and_annotations(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "src/m.py", FIXABLE)
-    review(path="src", threshold=0.0, sarif="out/review.sarif", annotations=True)
+    events: list[dict] = []
+    result = Workflow.load(WORKFLOWS / "code_review.yaml").run(
+        {"path": "src", "threshold": 0.0, "sarif": "out/review.sarif", "annotations": True},
+        listeners=[events.append])
+    assert result.ok, result.error
     results = json.loads((tmp_path / "out" / "review.sarif").read_text())["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["F401", "UP004", "T201", "FIX002"]
     uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "src/m.py"
-    out = capsys.readouterr().out.splitlines()
-    assert "::warning file=src/m.py,line=1,col=8,title=F401::F401 `os` imported but unused" in out
+    annotations = [(e["annotation"], e["message"]) for e in events if "annotation" in e]
+    assert ({"level": "warning", "file": "src/m.py", "line": 1, "col": 8, "title": "F401"},
+            "F401 `os` imported but unused") in annotations
+
+
+def test_annotations_reach_ci_as_workflow_commands_on_stderr(tmp_path):
+    write(tmp_path, "src/m.py", FIXABLE)
+    done = subprocess.run(
+        [sys.executable, "-m", "wfe", "run", str(WORKFLOWS / "code_review.yaml"), "--no-store",
+         "-q", "-i", "path=src", "-i", "annotations=true", "-i", "threshold=0"],
+        capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert ("::warning file=src/m.py,line=1,col=8,title=F401::F401 `os` imported but unused"
+            in done.stderr.splitlines())
+    assert "::" not in done.stdout
 
 
 def test_since_reviews_only_changed_lines(tmp_path):

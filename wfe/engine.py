@@ -13,7 +13,7 @@ import random as random_module
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfe.binding import Scope, bind_arguments, updates_of
 from wfe.cache import Cache, execute_cached
@@ -35,6 +35,9 @@ from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.state import State
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
+
+if TYPE_CHECKING:
+    from wfe.annotations import Annotation
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
@@ -412,8 +415,10 @@ class Engine:
             self._emit("node_failed", {"node": label, "step": step, "attempt": attempt,
                                        "error": fields})
 
-    def _log(self, node: str, message: str) -> None:
-        fields = {"node": node, "message": cut(message)}
+    def _log(self, node: str, message: str, annotation: Annotation | None = None) -> None:
+        fields: dict[str, Any] = {"node": node, "message": cut(message)}
+        if annotation is not None:
+            fields["annotation"] = annotation
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._emit("log", fields)
         else:

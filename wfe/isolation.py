@@ -188,7 +188,7 @@ async def _exchange(
                 raise RuntimeError(f"isolation: process: the worker process of tool "
                                    f"'{tool.name}' {_ending(process)} without a result") from None
             if kind == "log":
-                step.log(body[0])
+                step.log(*body)
             elif kind == "result":
                 return True, pickle.loads(body[0])
             else:
@@ -340,7 +340,7 @@ def _run(job: Job, channel: _Channel) -> tuple[Any, dict[str, Any] | None]:
     os.environ.update(job.environ)
     fn = _resolve(job)
     run_id, node, step_number, visit, attempt = job.step
-    step = StepInfo(run_id, lambda _node, message: channel.send("log", message))
+    step = StepInfo(run_id, lambda _node, *line: channel.send("log", *line))
     step.node, step.step, step.visit, step.attempt = node, step_number, visit, attempt
     kwargs = {name: dataclasses.replace(value, _sink=step.sink)
               if isinstance(value, ToolContext) else value

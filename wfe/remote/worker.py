@@ -25,7 +25,7 @@ class _Refused(Exception):
 def run_call(payload: bytes) -> bytes:
     """One tool call, run as a cluster's task: always an Outcome, pickled here so that an answer
     that cannot travel is reported by key rather than by the cluster's own error."""
-    logs: list[str] = []
+    logs: list[tuple[Any, ...]] = []  # each a log line: (message,) or (message, annotation)
     try:
         call: RemoteCall = pickle.loads(payload)
     except Exception as error:
@@ -36,7 +36,7 @@ def run_call(payload: bytes) -> bytes:
         kwargs = _arguments(call)
     except _Refused as refused:
         return _pack(Outcome(logs, unsendable=str(refused)))
-    step = StepInfo(call.step[0], lambda _node, message: logs.append(message))
+    step = StepInfo(call.step[0], lambda _node, *line: logs.append(line))
     step.node, step.step, step.visit, step.attempt = call.step[1:]
     if call.wants_context:
         kwargs[CONTEXT_PARAM] = step.context()
@@ -74,7 +74,7 @@ def _arguments(call: RemoteCall) -> dict[str, Any]:
     return kwargs
 
 
-def _failure(error: Exception, logs: list[str]) -> Outcome:
+def _failure(error: Exception, logs: list[tuple[Any, ...]]) -> Outcome:
     return Outcome(logs, error=report(error, dumps))
 
 

@@ -55,10 +55,22 @@ class Renderer(Protocol):
 
 
 class NullRenderer:
-    """`--quiet`: shows nothing."""
+    """`--quiet`: shows nothing but the annotations a tool makes (wfe.annotate), written as
+    workflow commands to `annotations` when given (stderr that is not a terminal: CI)."""
+
+    def __init__(self, annotations: TextIO | None = None) -> None:
+        self._annotations = annotations
 
     def __call__(self, event: Event) -> None:
-        return None
+        if self._annotations is None or event.get("event") != "log":
+            return
+        annotation = event.get("annotation")
+        if isinstance(annotation, dict):
+            from wfe.render._format import workflow_command
+
+            line = workflow_command(annotation, str(event.get("message", "")))
+            self._annotations.write(line + "\n")
+            self._annotations.flush()
 
     def __enter__(self) -> NullRenderer:
         return self
@@ -84,7 +96,8 @@ def make_renderer(
     """The renderer for an output mode.
 
     `stream` defaults to stderr for `plain` and stdout for `json`; `live` draws on `console`
-    (default: a Console on stderr, so stdout keeps only the final state).
+    (default: a Console on stderr, so stdout keeps only the final state); `quiet` writes only
+    annotations there, and only when it is not a terminal.
     """
     if mode == "json":
         from wfe.render.jsonl import JsonLinesRenderer
@@ -96,7 +109,8 @@ def make_renderer(
         return PlainRenderer(stream if stream is not None else sys.stderr)
     if mode == "live":
         return _make_live(nodes, workflow, console, get_time)
-    return NullRenderer()
+    shown = stream if stream is not None else sys.stderr
+    return NullRenderer(None if shown.isatty() else shown)
 
 
 def _make_live(

@@ -19,6 +19,7 @@ from wfe.render._format import (
     format_error,
     safe_text,
     split_item,
+    workflow_command,
 )
 
 #: Lines about the items of a map node are printed for its first items only (failures always).
@@ -64,6 +65,12 @@ class PlainRenderer:
             return  # an event kind from a newer engine: nothing to say about it
         with self._lock:
             if not self._counts_item(event):
+                return
+            annotation = event.get("annotation")
+            if isinstance(annotation, dict):  # a finding: CI shows it on the file's line
+                self._stream.write(workflow_command(annotation, str(event.get("message", ""))))
+                self._stream.write("\n")
+                self._stream.flush()
                 return
             text = handler(event)
             if text is None:

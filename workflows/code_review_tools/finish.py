@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wfe import log, tool
+from wfe import annotate, log, tool
 
-from ._ci import annotation_lines, write_sarif
+from ._ci import annotations_of, write_sarif
 from ._diff import apply_diff
 from ._markdown import render_markdown
 from ._source import decode_source
@@ -47,7 +47,9 @@ def report_review(
         write_sarif(Path(sarif).expanduser(), root, reviews)
         log(f"SARIF written to {sarif}")
     if annotations:
-        print_annotations(annotation_lines(root, reviews))
+        for found in annotations_of(root, reviews):
+            annotate(found.level, found.message, file=found.file, line=found.line,
+                     col=found.col, title=found.title)
     if sys.stderr.isatty():
         # Imported here: rich's import costs `wfe validate` ~30 ms, and only a terminal needs it.
         from rich.console import Console
@@ -56,17 +58,6 @@ def report_review(
 
         print_summary(Console(stderr=True), reviews, quality_score, threshold)
     return {"applied": applied}
-
-
-def print_annotations(lines: Sequence[str]) -> None:
-    """The workflow commands on stdout, where GitHub's runner reads them; a reader that goes
-    away (`| head`) ends them quietly."""
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        log("annotations: stdout was closed; the rest were not printed")
 
 
 @tool
