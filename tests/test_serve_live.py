@@ -238,6 +238,7 @@ def guarded(root: Path) -> Iterator[ServerProcess]:
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+YAML = {**AUTH, "Content-Type": "application/yaml"}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "headers", "status", "needle"), [
@@ -246,8 +247,13 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
     ("POST", "/runs", {"workflow": "counter", "inputs": {"x": "y" * 5000}}, AUTH, 413,
      "larger than 4096"),
     ("POST", "/runs", {"workflow": "counter", "inputs": {"n": "3"}}, AUTH, 422, "n"),
-    ("POST", "/workflows", "name: p\nimports: [socket]\nnodes: {a: {tool: x}}\n", AUTH, 422,
+    ("POST", "/workflows", "name: p\nimports: [socket]\nnodes: {a: {tool: x}}\n", YAML, 422,
      "tool module 'socket' is not allowed"),
+    ("POST", "/workflows", "name: p\nnodes: {a: {tool: tick}}\n",
+     {**AUTH, "Content-Type": "text/plain"}, 415, "YAML"),
+    ("POST", "/runs", {"workflow": "counter"}, {**AUTH, "Origin": "http://evil.example"}, 403,
+     "cross-origin"),
+    ("GET", "/runs", None, {**AUTH, "Host": "evil.example"}, 400, "Host"),
     ("GET", "/runs", None, AUTH, 200, ""),
 ])
 def test_the_guards_of_a_real_server(guarded: ServerProcess, method: str, path: str,
@@ -272,7 +278,11 @@ def test_a_websocket_without_the_token_is_refused_and_with_it_streams(
         ws_events(guarded.url, run_id)
     assert refused.value.response.status_code == 401
     assert seqs(ws_events(guarded.url, run_id, headers=AUTH)) == stored_seqs(run_id)
+    with pytest.raises(InvalidStatus) as foreign:
+        ws_events(guarded.url, run_id, headers={**AUTH, "Origin": "http://evil.example"})
+    assert foreign.value.response.status_code == 403
     with httpx.stream("GET", f"{guarded.url}/runs/{run_id}/events",
                       params={"token": TOKEN}, timeout=HANG_GUARD) as response:
         assert response.status_code == 200
     assert TOKEN not in guarded.log()
+

@@ -24,6 +24,7 @@ from wfe.serve.config import ServeConfig
 from wfe.serve.errors import error_body, status_of
 from wfe.serve.guard import Guard
 from wfe.serve.models import EventDocument
+from wfe.serve.origins import HostRule
 from wfe.serve.reader import StoreReader
 from wfe.serve.runs import RunManager
 from wfe.serve.services import Services
@@ -61,7 +62,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
     app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
-    app.add_middleware(Guard, token=config.token, max_body=config.max_body)
+    app.add_middleware(Guard, token=config.token, max_body=config.max_body,
+                       hosts=HostRule.for_bind(config.host))
     return app
 
 
