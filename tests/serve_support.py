@@ -215,10 +215,14 @@ class ServerProcess:
         return "".join(self.output)
 
 
-def start_server(cwd: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
-    """Start `wfe serve --port 0 ARGS` in `cwd` and wait until it prints where it listens."""
+def start_server(cwd: Path, *args: str, env: dict[str, str] | None = None,
+                 own_token: bool = False) -> ServerProcess:
+    """Start `wfe serve --port 0 ARGS` in `cwd` and wait until it prints where it listens.
+    Without `--token` or WFE_TOKEN it gets `--no-token`, unless `own_token` (its made-up one)."""
+    given = "--token" in args or "--no-token" in args or "WFE_TOKEN" in (env or {})
+    opt_out = () if given or own_token else ("--no-token",)
     process = subprocess.Popen(
-        [sys.executable, "-m", "wfe", "serve", "--port", "0", *args], cwd=cwd,
+        [sys.executable, "-m", "wfe", "serve", "--port", "0", *opt_out, *args], cwd=cwd,
         env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     output: list[str] = []

@@ -303,7 +303,10 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="The port (0: any free one).")] = 8321,
     token: Annotated[str | None, typer.Option(
         "--token", envvar="WFE_TOKEN", show_envvar=False, show_default=False,
-        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN).")] = None,
+        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN, else a new random "
+             "one, printed at start).")] = None,
+    no_token: Annotated[bool, typer.Option(
+        "--no-token", help="No token at all (only on a loopback --host).")] = False,
     store: StoreOpt = None,
     imports: ImportOpt = None,
     max_body: Annotated[int, typer.Option(
@@ -313,7 +316,7 @@ def serve(
     from wfe.cli.serve_command import ServeOptions, serve_workflows
 
     options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
-                           imports=imports or [], max_body=max_body)
+                           imports=imports or [], max_body=max_body, no_token=no_token)
     with handle_errors():
         code = serve_workflows(options)
     raise typer.Exit(code)

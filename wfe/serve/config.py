@@ -27,6 +27,8 @@ class ServeConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     token: str | None = None
+    #: The token was made up at start (not given): the printed address carries it once.
+    show_token: bool = False
     imports: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
     #: Sync tools run in a pool of this many threads (never on the server's event loop).

@@ -1,6 +1,7 @@
 """Run the app on uvicorn: bind (a clear error when the address is taken), print where it
-listens, and on SIGINT/SIGTERM store the runs in flight as interrupted at once, before uvicorn
-waits for open connections (a live event stream ends with its run's last event).
+listens (with a token made up at start, the page's address that carries it, once), and on
+SIGINT/SIGTERM store the runs in flight as interrupted at once, before uvicorn waits for open
+connections (a live event stream ends with its run's last event).
 """
 
 from __future__ import annotations
@@ -40,11 +41,18 @@ class _Server(uvicorn.Server):
         if self.started:
             for server in self.servers:
                 for bound in server.sockets:
-                    host, port = bound.getsockname()[:2]
-                    shown = f"[{host}]" if ":" in host else host
-                    sys.stderr.write(f"wfe serve: listening on http://{shown}:{port} "
-                                     f"(store {self.serve_config.store})\n")
+                    self._announce(*bound.getsockname()[:2])
             sys.stderr.flush()
+
+    def _announce(self, host: str, port: int) -> None:
+        config = self.serve_config
+        shown = f"[{host}]" if ":" in host else host
+        sys.stderr.write(f"wfe serve: listening on http://{shown}:{port} "
+                         f"(store {config.store})\n")
+        if config.show_token and config.token:
+            sys.stderr.write(f"wfe serve: open http://{shown}:{port}/?token={config.token} "
+                             "(a new token at every start: set --token or WFE_TOKEN to keep "
+                             "one, --no-token for none on this machine only)\n")
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._loop is not None and self._stopping is None:
@@ -79,9 +87,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def run_server(config: ServeConfig) -> int:
     """Serve until a signal; returns the exit code (uvicorn re-raises the signal after)."""
     if not is_loopback(config.host) and not config.token:
-        sys.stderr.write(f"wfe serve: warning: listening on {config.host} without a token: "
-                         "anyone who can reach it can run workflows (set --token or "
-                         "WFE_TOKEN)\n")
+        raise UsageError(f"--host {config.host} without a token: anyone who can reach it could "
+                         "run workflows (drop --no-token, or set --token or WFE_TOKEN)")
     sock = listening_socket(config.host, config.port)
     app = create_app(config)
     uvicorn_config = uvicorn.Config(app, log_level="info", lifespan="on",
