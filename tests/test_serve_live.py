@@ -286,3 +286,19 @@ def test_a_websocket_without_the_token_is_refused_and_with_it_streams(
         assert response.status_code == 200
     assert TOKEN not in guarded.log()
 
+
+@pytest.mark.parametrize("query", ["token=T", "%74oken=T", "tok%65n=T", "%74%6F%6B%65%6E=T",
+                                   "after=0&token=T", "token=%6C%69%76%65-token"])
+def test_a_token_in_the_query_is_never_logged_however_it_is_spelled(
+        guarded: ServerProcess, query: str) -> None:
+    with guarded.client(TOKEN) as client:
+        run_id = start(client, n=1)
+        wait_for_status(client, run_id)
+    url = f"{guarded.url}/runs/{run_id}/events?{query.replace('=T', '=' + TOKEN)}"
+    with httpx.stream("GET", url, timeout=HANG_GUARD) as response:
+        assert response.status_code == 200  # accepted as the token...
+        response.read()
+    guarded.stop()
+    log = guarded.log()
+    assert f"/runs/{run_id}/events?" in log  # ...and logged, but never in clear
+    assert TOKEN not in log and "%6C%69%76%65" not in log

@@ -4,8 +4,8 @@ the request body's limit and type.
 With a token set, every request needs `Authorization: Bearer TOKEN` (compared in constant
 time), except the API's description (/docs, /openapi.json) and the page's static files, which
 hold no data. A browser cannot set headers on a page link, an EventSource or a WebSocket, so
-`GET /` and the events routes (SSE and WS) also accept `?token=TOKEN`; access logs show it as
-`token=***`.
+`GET /` and the events routes (SSE and WS) also accept `?token=TOKEN`; no log line shows it,
+however its name is spelled (`RedactTokens`).
 
 Before that, a request must name this server in its Host and, when it changes state or opens a
 WebSocket from a browser, come from this server's origin (`origins.py`: 400 and 403).
@@ -23,7 +23,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, unquote_plus
 
 from wfe.serve.origins import STATE_CHANGING, HostRule, body_type_problem, same_origin
 
@@ -38,7 +38,7 @@ PUBLIC_PREFIXES = ("/static/",)
 _QUERY_TOKEN_PATH = re.compile(r"^/(runs/[^/]+/events)?$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _BAD_TOKEN = "missing or wrong bearer token"
-_TOKEN_IN_QUERY = re.compile(r"(?<=[?&]token=)[^&\s]*")
+_QUERY = re.compile(r"\?[^\s\"]*")
 
 Refusal = tuple[int, str, list[tuple[bytes, bytes]]]
 
@@ -180,10 +180,34 @@ async def _refuse_websocket(scope: Scope, receive: Receive, send: Send,
 
 
 class RedactTokens(logging.Filter):
-    """Access-log lines show `?token=***`, never the token."""
+    """Log lines never show a token: a query parameter whose name decodes to `token`, however
+    it is spelled (`token=`, `%74oken=`, `tok%65n=`), shows `***`, and so does the token's own
+    value wherever it appears."""
+
+    def __init__(self, token: str | None = None) -> None:
+        super().__init__()
+        self.secrets = sorted({token, quote(token, safe=""), quote(token)} if token else set(),
+                              key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_IN_QUERY.sub("***", arg) if isinstance(arg, str) else arg
+            record.args = tuple(self.redact(arg) if isinstance(arg, str) else arg
                                 for arg in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = self.redact(record.msg)
         return True
+
+    def redact(self, text: str) -> str:
+        text = _QUERY.sub(lambda match: _redact_query(match.group()), text)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _redact_query(query: str) -> str:
+    pairs = query[1:].split("&")
+    for index, pair in enumerate(pairs):
+        name, equals, _ = pair.partition("=")
+        if equals and unquote_plus(name).strip().lower() == "token":
+            pairs[index] = f"{name}=***"
+    return "?" + "&".join(pairs)

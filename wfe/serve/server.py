@@ -93,14 +93,16 @@ def run_server(config: ServeConfig) -> int:
     app = create_app(config)
     uvicorn_config = uvicorn.Config(app, log_level="info", lifespan="on",
                                     timeout_graceful_shutdown=GRACEFUL_SECONDS)
-    _configure_logging()
+    _configure_logging(config.token)
     server = _Server(app, uvicorn_config, config)
     server.run(sockets=[sock])
     return 0 if server.started else 1
 
 
-def _configure_logging() -> None:
-    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+def _configure_logging(token: str | None) -> None:
+    redact = RedactTokens(token)
+    for name in ("uvicorn.access", "uvicorn.error", "wfe.serve"):
+        logging.getLogger(name).addFilter(redact)
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("wfe serve: %(levelname)s: %(message)s"))
