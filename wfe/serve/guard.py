@@ -10,13 +10,14 @@ however its name is spelled (`RedactTokens`).
 Before that, a request must name this server in its Host and, when it changes state or opens a
 WebSocket from a browser, come from this server's origin (`origins.py`: 400 and 403).
 
-Bodies are read here, at most `max_body` bytes, before any route sees them: a larger one (by
-its Content-Length or as it streams in) is a 413, and one whose Content-Type is not the route's
-(YAML for `POST /workflows`, else JSON) a 415.
+Bodies are read here, at most `max_body` bytes within `body_seconds`, before any route sees
+them: a larger one (by its Content-Length or as it streams in) is a 413, a slower one a 408, and
+one whose Content-Type is not the route's (YAML for `POST /workflows`, else JSON) a 415.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote_plus
 
+from wfe.serve.config import BODY_SECONDS
 from wfe.serve.origins import STATE_CHANGING, HostRule, body_type_problem, same_origin
 
 Scope = MutableMapping[str, Any]
@@ -44,14 +46,15 @@ Refusal = tuple[int, str, list[tuple[bytes, bytes]]]
 
 
 class Guard:
-    """Host, Origin and auth, then the body (limit and type), then the app."""
+    """Host, Origin and auth, then the body (limit, deadline, type), then the app."""
 
-    def __init__(self, app: ASGIApp, token: str | None, max_body: int,
-                 hosts: HostRule) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, max_body: int, hosts: HostRule,
+                 body_seconds: float = BODY_SECONDS) -> None:
         self.app = app
         self.token = token.encode() if token else None
         self.max_body = max_body
         self.hosts = hosts
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -102,14 +105,19 @@ class Guard:
         return hmac.compare_digest(given, self.token)
 
     async def _bounded_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
-        """The body read whole (at most max_body bytes) and handed on; None after a 413 or
-        a 415."""
+        """The body read whole (at most max_body bytes, within body_seconds) and handed on;
+        None after a 408, 413 or 415."""
         too_big = f"request body is larger than {self.max_body} bytes"
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _respond(send, 413, too_big)
             return None
-        body = await self._read_body(receive)
+        try:
+            async with asyncio.timeout(self.body_seconds):
+                body = await self._read_body(receive)
+        except TimeoutError:
+            await _respond(send, 408, f"request body not received within {self.body_seconds:g} s")
+            return None
         if isinstance(body, dict):
             return _replay([body], receive)  # the client left; let the app see it
         if body is None:

@@ -2,6 +2,10 @@
 listens (with a token made up at start, the page's address that carries it, once), and on
 SIGINT/SIGTERM store the runs in flight as interrupted at once, before uvicorn waits for open
 connections (a live event stream ends with its run's last event).
+
+Slow clients: a request's head must arrive within `header_seconds` (`protocol.py`), its body
+within `body_seconds` (the Guard), and an idle connection closes after KEEP_ALIVE_SECONDS.
+No log line shows a token (`RedactTokens`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from wfe.errors import UsageError
 from wfe.serve.app import create_app
 from wfe.serve.config import ServeConfig, is_loopback
 from wfe.serve.guard import RedactTokens
+from wfe.serve.protocol import KEEP_ALIVE_SECONDS, MAX_HEAD_BYTES, bounded_h11
 from wfe.serve.services import Services
 
 log = logging.getLogger("wfe.serve")
@@ -91,12 +96,20 @@ def run_server(config: ServeConfig) -> int:
                          "run workflows (drop --no-token, or set --token or WFE_TOKEN)")
     sock = listening_socket(config.host, config.port)
     app = create_app(config)
-    uvicorn_config = uvicorn.Config(app, log_level="info", lifespan="on",
-                                    timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    server = _Server(app, uvicorn_config(app, config), config)
     _configure_logging(config.token)
-    server = _Server(app, uvicorn_config, config)
     server.run(sockets=[sock])
     return 0 if server.started else 1
+
+
+def uvicorn_config(app: FastAPI, config: ServeConfig) -> uvicorn.Config:
+    """uvicorn's settings: its HTTP/1.1 protocol with a deadline for a request's head, and the
+    keep-alive and head-size limits stated rather than left to uvicorn's defaults."""
+    return uvicorn.Config(app, log_level="info", lifespan="on",
+                          http=bounded_h11(config.header_seconds),
+                          timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                          h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+                          timeout_graceful_shutdown=GRACEFUL_SECONDS)
 
 
 def _configure_logging(token: str | None) -> None:
