@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -223,6 +224,19 @@ def test_cancelling_a_run_of_another_process_stops_it_at_its_next_step(
         document = wait_for_status(client, run_id)
     assert document["status"] == "cancelled"
     assert document["state"]["i"] < 100000
+
+
+@pytest.mark.parametrize("workflow", ["blocking", "counter"])
+def test_an_idle_server_stops_without_waiting_for_tool_threads(
+        server: ServerProcess, root: Path, workflow: str) -> None:
+    release = root / "release"
+    release.touch()
+    with server.client() as client:
+        run_id = start(client, workflow, **({"release": str(release)} if workflow == "blocking"
+                                            else {}))
+        assert wait_for_status(client, run_id)["status"] == "succeeded"
+    assert server.stop(signal.SIGINT) in (130, -signal.SIGINT)
+    assert "waiting up to" not in server.log()  # said when it waits for a tool's thread
 
 
 def test_the_server_listens_on_loopback_unless_told_otherwise(server: ServerProcess) -> None:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from wfe import __version__
 from wfe.errors import WfeError
+from wfe.executor import release_tool_threads
 from wfe.serve import page, routes_events, routes_runs, routes_workflows
 from wfe.serve.catalog import Catalog
 from wfe.serve.config import ServeConfig
@@ -82,8 +83,12 @@ async def _start(config: ServeConfig, catalog: Catalog) -> Services:
 
 
 async def stop(services: Services) -> None:
-    """Runs in flight are stored as interrupted; then the store closes. Safe to call twice."""
+    """Runs in flight are stored as interrupted; then the store closes. Safe to call twice.
+
+    The sync tools' idle threads are let go: the process would otherwise wait for them at exit
+    as for a tool still running (`wfe.cli.signals.leave_tool_threads`, up to 5 s)."""
     await services.manager.shutdown()
+    release_tool_threads()
     services.reader.close()
     services.store.close()
 
