@@ -246,7 +246,7 @@ def test_the_server_listens_on_loopback_unless_told_otherwise(server: ServerProc
 @pytest.fixture
 def guarded(root: Path) -> Iterator[ServerProcess]:
     process = start_server(root, "workflows", "--max-body", "4096",
-                           env={"WFE_TOKEN": TOKEN})
+                           "--allow-host", "proxy.example", env={"WFE_TOKEN": TOKEN})
     yield process
     process.stop()
 
@@ -268,6 +268,7 @@ YAML = {**AUTH, "Content-Type": "application/yaml"}
     ("POST", "/runs", {"workflow": "counter"}, {**AUTH, "Origin": "http://evil.example"}, 403,
      "cross-origin"),
     ("GET", "/runs", None, {**AUTH, "Host": "evil.example"}, 400, "Host"),
+    ("GET", "/runs", None, {**AUTH, "Host": "proxy.example"}, 200, ""),
     ("GET", "/runs", None, AUTH, 200, ""),
 ])
 def test_the_guards_of_a_real_server(guarded: ServerProcess, method: str, path: str,

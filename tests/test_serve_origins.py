@@ -98,6 +98,15 @@ def test_the_host_allow_list_adds_what_host_names(bind: str, host: str, allowed:
     assert HostRule.for_bind(bind).allows(host) is allowed
 
 
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("wfe.example.com", True), ("WFE.example.com.:443", True), ("[fd00::5]:8321", True),
+    ("127.0.0.1:8321", True), ("other.example.com", False), ("example.com", False),
+])
+def test_allow_host_adds_a_proxys_names(host: str, allowed: bool) -> None:
+    rule = HostRule.for_bind("127.0.0.1", ["wfe.example.com", "[FD00::5]"])
+    assert rule.allows(host) is allowed
+
+
 # --- Origin ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)

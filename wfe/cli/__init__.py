@@ -307,6 +307,9 @@ def serve(
              "one, printed at start).")] = None,
     no_token: Annotated[bool, typer.Option(
         "--no-token", help="No token at all (only on a loopback --host).")] = False,
+    allow_hosts: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Also accept this name in the Host header, e.g. a reverse proxy's "
+                             "(repeatable).", show_default=False)] = None,
     store: StoreOpt = None,
     imports: ImportOpt = None,
     max_body: Annotated[int, typer.Option(
@@ -316,7 +319,8 @@ def serve(
     from wfe.cli.serve_command import ServeOptions, serve_workflows
 
     options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
-                           imports=imports or [], max_body=max_body, no_token=no_token)
+                           imports=imports or [], max_body=max_body, no_token=no_token,
+                           allow_hosts=allow_hosts or [])
     with handle_errors():
         code = serve_workflows(options)
     raise typer.Exit(code)

@@ -23,6 +23,7 @@ class ServeOptions:
     imports: list[str] = field(default_factory=list)
     max_body: int = 1_048_576
     no_token: bool = False
+    allow_hosts: list[str] = field(default_factory=list)
 
 
 def require_extra() -> None:
@@ -53,7 +54,7 @@ def serve_workflows(options: ServeOptions) -> int:
         paths=paths, store=store, durability=durability_setting(None),
         host=options.host, port=options.port, token=token, show_token=made_up,
         imports=tuple(dict.fromkeys([*options.imports, *configured_imports()])),
-        max_body=options.max_body,
+        max_body=options.max_body, allowed_hosts=tuple(options.allow_hosts),
     )
     return run_server(config)
 

@@ -64,7 +64,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
     app.add_middleware(Guard, token=config.token, max_body=config.max_body,
-                       hosts=HostRule.for_bind(config.host), body_seconds=config.body_seconds)
+                       hosts=HostRule.for_bind(config.host, config.allowed_hosts),
+                       body_seconds=config.body_seconds)
     return app
 
 

@@ -34,6 +34,8 @@ class ServeConfig:
     show_token: bool = False
     imports: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
+    #: Names a request's Host may give besides the loopback ones and `host` (`--allow-host`).
+    allowed_hosts: tuple[str, ...] = ()
     header_seconds: float = HEADER_SECONDS
     body_seconds: float = BODY_SECONDS
     #: Sync tools run in a pool of this many threads (never on the server's event loop).

@@ -3,8 +3,9 @@
 A web page can make the browser send requests to 127.0.0.1, and through DNS rebinding under a
 name of its own. Three rules close that door without getting in the way of curl or the page:
 
-- Host: a request must name this server: a loopback name (127.0.0.1, localhost, [::1]) or the
-  `--host` it listens on. A rebound name (`evil.example` resolving to 127.0.0.1) is refused.
+- Host: a request must name this server: a loopback name (127.0.0.1, localhost, [::1]), the
+  `--host` it listens on, or a name given with `--allow-host` (a reverse proxy's). A rebound
+  name (`evil.example` resolving to 127.0.0.1) is refused.
   On a wildcard address (0.0.0.0, ::) any IP literal and the machine's own name are accepted too:
   rebinding needs a name, and the server cannot know its other names.
 - Origin: a state-changing request (POST, PUT, PATCH, DELETE) and every WebSocket that carries an
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -39,11 +41,12 @@ class HostRule:
     any_address: bool = False
 
     @classmethod
-    def for_bind(cls, bind_host: str) -> HostRule:
-        host = bind_host.strip().strip("[]").lower()
+    def for_bind(cls, bind_host: str, also: Iterable[str] = ()) -> HostRule:
+        host = _bare(bind_host)
+        names = LOOPBACK_NAMES | {_bare(name) for name in also}
         if host in WILDCARD_HOSTS:
-            return cls(LOOPBACK_NAMES | {socket.gethostname().lower()}, any_address=True)
-        return cls(LOOPBACK_NAMES | {host})
+            return cls(names | {socket.gethostname().lower()}, any_address=True)
+        return cls(names | {host})
 
     def allows(self, host_header: str | None) -> bool:
         """Whether a Host header names this server (no header: HTTP/1.0, not a browser)."""
@@ -104,6 +107,11 @@ def body_type_problem(path: str, content_type: str | None, has_body: bool) -> st
         return None
     expected = "a YAML type (application/yaml)" if path in YAML_ROUTES else "application/json"
     return f"Content-Type must be {expected}, not {given or 'missing'}"
+
+
+def _bare(name: str) -> str:
+    """`[::1]` as `::1`, `Wfe.Example.` as `wfe.example`."""
+    return name.strip().strip("[]").lower().rstrip(".")
 
 
 def _is_ip_literal(name: str) -> bool:
