@@ -57,7 +57,8 @@ def run_ids(client: TestClient) -> list[str]:
 # --- Host --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8321", "127.0.0.1.nip.io:8321",
-                                  "localhost.evil.example", "192.168.1.10:8321", "[::2]:8321"])
+                                  "localhost.evil.example", "192.168.1.10:8321", "[::2]:8321",
+                                  "127.0.0.1:8321@evil.example", "[::1]x:8321", ""])
 @pytest.mark.parametrize(("method", "path"), [("GET", "/runs"), ("GET", "/workflows/counter"),
                                               ("GET", "/"), ("POST", "/runs")])
 def test_a_foreign_host_is_a_400_that_carries_no_data(

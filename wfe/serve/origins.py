@@ -68,8 +68,9 @@ def split_host(value: str) -> tuple[str, int | None]:
         name, colon, port_text = value.rpartition(":")
         if not colon or ":" in name:
             name, port_text = value, ""
-    port = int(port_text) if port_text.isdigit() else None
-    return name.rstrip("."), port
+    if port_text and not port_text.isdigit():
+        return value, None  # `name:8321@evil`: names nothing this server answers to
+    return name.rstrip("."), int(port_text) if port_text else None
 
 
 def same_origin(origin: str, host_header: str | None, scheme: str) -> bool:
