@@ -118,11 +118,11 @@ class Guard:
         except TimeoutError:
             await _respond(send, 408, f"request body not received within {self.body_seconds:g} s")
             return None
-        if isinstance(body, dict):
-            return _replay([body], receive)  # the client left; let the app see it
         if body is None:
             await _respond(send, 413, too_big)
             return None
+        if not isinstance(body, bytes):
+            return _replay([body], receive)  # the client left; let the app see it
         problem = body_type_problem(scope["path"], _header(scope, b"content-type"), bool(body))
         if problem is not None:
             await _respond(send, 415, problem)
