@@ -309,7 +309,13 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="The port (0: any free one).")] = 8321,
     token: Annotated[str | None, typer.Option(
         "--token", envvar="WFE_TOKEN", show_envvar=False, show_default=False,
-        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN).")] = None,
+        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN, else a new random "
+             "one, printed at start).")] = None,
+    no_token: Annotated[bool, typer.Option(
+        "--no-token", help="No token at all (only on a loopback --host).")] = False,
+    allow_hosts: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Also accept this name in the Host header, e.g. a reverse proxy's "
+                             "(repeatable).", show_default=False)] = None,
     store: StoreOpt = None,
     imports: ImportOpt = None,
     max_body: Annotated[int, typer.Option(
@@ -319,7 +325,8 @@ def serve(
     from wfe.cli.serve_command import ServeOptions, serve_workflows
 
     options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
-                           imports=imports or [], max_body=max_body)
+                           imports=imports or [], max_body=max_body, no_token=no_token,
+                           allow_hosts=allow_hosts or [])
     with handle_errors():
         code = serve_workflows(options)
     raise typer.Exit(code)
