@@ -30,6 +30,7 @@ from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.loop_guard import run_deadline
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
@@ -185,11 +186,15 @@ class Engine:
 
     async def _run_with_deadline(self, start: str, began: float) -> None:
         timeout = self.graph.timeout
+        # For wfe.loop_guard: an async tool that blocks the loop past it is stopped.
+        outer = run_deadline.set(began + timeout)
         try:
             async with asyncio.timeout(timeout):
                 await self._walk(start, began + timeout)
         except TimeoutError:
             raise RunTimeout(f"the run took longer than limits.timeout ({timeout:g} s)") from None
+        finally:
+            run_deadline.reset(outer)
 
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
