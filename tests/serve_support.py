@@ -33,8 +33,11 @@ from wfe import tool
 
 @tool
 async def tick(i: int, delay: float, ctx, pad: int = 0) -> dict:
-    """Count one up after a pause, logging on the way (`pad` makes the log line longer)."""
-    ctx.log(f"tick {i} " + "." * pad)
+    """Count one up after a pause, logging on the way (`pad` more characters of log, in lines of
+    at most 4,000: a log message is cut past 4 KB)."""
+    ctx.log(f"tick {i} " + "." * min(pad, 4000))
+    for start in range(4000, pad, 4000):
+        ctx.log("." * min(4000, pad - start))
     await asyncio.sleep(delay)
     return {"i": i + 1}
 
