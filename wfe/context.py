@@ -21,7 +21,10 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LogSink = Callable[[str, str], None]
 #: What is kept of a line a tool prints; the rest of a longer line is cut and the line says how
@@ -134,6 +137,24 @@ def log(message: str) -> None:
         info.log(message)
 
 
+_tool_console: Callable[[], Console] | None = None
+
+
+def console() -> Console | None:
+    """The Rich console of the live view showing this run, for a tool's rich output (a table,
+    a panel): what it prints goes above the live area, after the run's earlier log lines. None
+    when no live view shows the run (plain lines in CI, `--json`, `--quiet`, the API, another
+    process): print nothing then, or `log` lines. Take it when you print, not before."""
+    get = _tool_console
+    return None if get is None else get()
+
+
+def show_tool_output_on(get_console: Callable[[], Console] | None) -> None:
+    """Set (or clear, with None) where `console()` points: the live view that is drawing."""
+    global _tool_console
+    _tool_console = get_console
+
+
 def set_step(info: StepInfo | None) -> object:
     """Make info current in this task or thread; returns a token for `reset_step`."""
     if info is not None:
@@ -215,6 +236,16 @@ class ToolOutput(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+def terminal_stream(stream: TextIO) -> TextIO:
+    """The stream under the proxies wrapped around it (ours, rich's Live redirect)."""
+    while True:
+        inner = stream.stream if isinstance(stream, ToolOutput) else getattr(
+            stream, "rich_proxied_file", None)
+        if inner is None:
+            return stream
+        stream = inner
 
 
 def capture_output() -> None:
