@@ -565,3 +565,29 @@ def test_live_prints_what_a_tool_prints_above_the_view(write_workflow: Any) -> N
     shown = screen(console.file.getvalue()).splitlines()
     assert shown[:3] == ["shout: printed by the tool", "shout: and on stderr", "a rich line"]
     assert shown[3].endswith("succeeded")
+
+
+def test_live_shows_waiting_while_the_inline_prompt_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frame left above the prompt says `waiting` and marks the node, not `running`/`·`."""
+    from wfe.cli import prompt, run_command
+
+    console = pinned_console()
+    renderer = LiveRenderer(["approve", "ship"], "release", console, get_time=FakeClock())
+    frames: list[str] = []
+
+    def fake_prompt(node: str, message: str, expects: dict[str, str]) -> dict[str, Any]:
+        frames.append(golden_frame(renderer))
+        return {"approved": True}
+
+    monkeypatch.setattr(prompt, "prompt_for", fake_prompt)
+    renderer({"event": "run_started", "run_id": "01jd3xt1ask", "workflow": "release"})
+    ask = run_command._terminal_asker(renderer)
+    with renderer:
+        assert ask("approve", "Ship it?", {"approved": "bool"}) == {"approved": True}
+        after = golden_frame(renderer)
+    check_golden("live_prompt_waiting.txt", frames[0])
+    header, _, approve, _ = frames[0].splitlines()
+    assert header.endswith("· waiting")
+    assert approve.startswith("⏸  approve")
+    assert after.splitlines()[0].endswith("· running")
+    assert after.splitlines()[2].startswith("·  approve")

@@ -190,13 +190,20 @@ def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
         from wfe.cli.prompt import prompt_for
 
-        stop, start = getattr(renderer, "stop", None), getattr(renderer, "start", None)
-        if callable(stop):
-            stop()
+        # The live view's last frame stays above the prompt: it shows the run waiting there.
+        _call(renderer, "waiting_for_answer", node)
+        _call(renderer, "stop")
         try:
             return prompt_for(node, message, expects)
         finally:
-            if callable(start):
-                start()
+            _call(renderer, "answered", node)
+            _call(renderer, "start")
 
     return ask
+
+
+def _call(renderer: Renderer, method: str, *args: str) -> None:
+    """Call one of the live view's own methods; other front ends do not have them."""
+    bound = getattr(renderer, method, None)
+    if callable(bound):
+        bound(*args)
