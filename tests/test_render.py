@@ -477,6 +477,7 @@ def test_live_long_error_keeps_the_rows(width: int, moment: str, count: int) -> 
     check_golden(f"live_long_error_{state}_{width}.txt", frame)
     lines = frame.splitlines()
     assert all(len(line) <= width for line in lines)
+    assert ("· running" if state == "retrying" else "· failed") in lines[0]
     assert [line.split()[1:5] for line in lines[2:4]] == [
         ["fetch_pull_request", "1", "119", "ms"], ["evaluate_quality", "1", "779", "ms"]]
     assert lines[4].split()[1:3] == ["post_review_comment", "1"]

@@ -169,18 +169,24 @@ class LiveRenderer:
         """One frame of the view, built from a consistent snapshot of the model."""
         with self._lock:
             now = self._get_time()
-            parts: list[RenderableType] = [self._header(now)]
-            parts.extend(self._rows(now, self._console.width))
+            width = self._console.width
+            parts: list[RenderableType] = [self._header(now, width)]
+            parts.extend(self._rows(now, width))
             parts.extend(self._tail())
         return Group(*parts)
 
-    def _header(self, now: float) -> Text:
+    def _header(self, now: float, width: int) -> Text:
+        """The run at a glance; on a terminal too narrow for all of it, the status comes right
+        after the workflow's name and the run id is left out."""
         model = self._model
+        run = f" · run {model.run_id}" if model.run_id else ""
+        progress = f"step {model.step} · {format_elapsed(model.elapsed(now))}"
+        status = (model.status, _STATUS_STYLES.get(model.status, ""))
         header = Text.assemble((model.workflow, "bold"))
-        if model.run_id:
-            header.append(f" · run {model.run_id}")
-        header.append(f" · step {model.step} · {format_elapsed(model.elapsed(now))} · ")
-        header.append(model.status, style=_STATUS_STYLES.get(model.status, ""))
+        if len(model.workflow) + len(run) + len(progress) + len(model.status) + 6 <= width:
+            header.append_text(Text.assemble(run, " · ", progress, " · ", status))
+        else:
+            header.append_text(Text.assemble(" · ", status, " · ", progress))
         header.no_wrap = True
         header.overflow = "ellipsis"
         return header
