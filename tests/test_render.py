@@ -592,3 +592,21 @@ def test_live_shows_waiting_while_the_inline_prompt_asks(monkeypatch: pytest.Mon
     assert approve.startswith("⏸  approve")
     assert after.splitlines()[0].endswith("· running")
     assert after.splitlines()[2].startswith("·  approve")
+
+
+def test_live_log_backlog_is_bounded_between_redraws() -> None:
+    """A tool printing in a tight loop between two redraws: the newest lines are printed, the
+    oldest counted, and what is held stays bounded."""
+    from wfe.render._model import LOG_BACKLOG
+
+    console = pinned_console()
+    renderer = LiveRenderer(NODES, "code_review", console, get_time=FakeClock())
+    for n in range(LOG_BACKLOG + 500):
+        renderer({"event": "log", "node": "read", "message": f"line {n}"})
+    assert renderer.print_logs()
+    assert isinstance(console.file, io.StringIO)
+    printed = console.file.getvalue().splitlines()
+    assert printed[0] == "(500 log lines left out here; `wfe logs` has them)"
+    assert printed[1] == "read: line 500"
+    assert len(printed) == 1 + LOG_BACKLOG
+    assert not renderer.print_logs()

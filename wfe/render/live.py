@@ -128,7 +128,7 @@ class LiveRenderer:
             self._model.logs_dropped = 0
         if not logs and not dropped:
             return False
-        lines = [_log_row(f"({dropped} more log lines: `wfe logs` shows them all)", "")]
+        lines = [_log_row(f"({dropped} log lines left out here; `wfe logs` has them)", "")]
         lines = lines if dropped else []
         lines.extend(_log_row(line, node) for node, message in logs
                      for line in message.splitlines() or [""])
