@@ -1,5 +1,5 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; and where
-what it prints goes.
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; where what
+it prints goes; and the live view's console for its rich output (`wfe.console()`).
 
 The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
 allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
