@@ -30,6 +30,7 @@ if importlib.util.find_spec("wfe") is None:  # the tools import `wfe`; use the c
 from code_review_tools import finish  # noqa: E402
 from code_review_tools._summary import print_summary  # noqa: E402
 
+import wfe.context  # noqa: E402
 from wfe import Workflow  # noqa: E402
 
 FIXABLE = "import os\nimport sys\n\n\nclass Shop(object):\n    pass\n\n\nprint(sys.argv)  # TODO\n"
@@ -299,6 +300,16 @@ def test_the_summary_is_printed_only_on_a_terminal(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", terminal)
     finish.report_review(**args)
     assert "process_orders" in terminal.getvalue()
+
+
+def test_the_summary_goes_through_the_live_view_during_a_run(monkeypatch, capsys):
+    state = review()
+    args = {k: state[k] for k in ("root", "reviews", "quality_score", "threshold")}
+    console = Console(file=io.StringIO(), force_terminal=True, width=120, color_system=None)
+    monkeypatch.setattr(wfe.context, "_tool_console", lambda: console)
+    finish.report_review(**args)
+    assert "process_orders" in console.file.getvalue()
+    assert "Worst function" not in capsys.readouterr().err
 
 
 def test_the_one_file_subgraph_gives_the_same_review(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wfe.context import ToolContext, annotate, log
+from wfe.context import ToolContext, annotate, console, log
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -37,6 +37,7 @@ __all__ = [
     "WfeError",
     "Workflow",
     "annotate",
+    "console",
     "log",
     "tool",
 ]

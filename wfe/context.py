@@ -1,5 +1,5 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; and where
-what it prints goes.
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; where what
+it prints goes; and the live view's console for its rich output (`wfe.console()`).
 
 The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
 allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from wfe.annotations import Annotation
 
 
@@ -32,6 +34,7 @@ class LogSink(Protocol):
 
     def __call__(self, node: str, message: str, annotation: Annotation | None = None) -> None:
         ...
+
 
 #: What is kept of a line a tool prints; the rest of a longer line is cut and the line says how
 #: much, within the cap of any log message (`wfe.redact.MAX_MESSAGE`, 4096), so it is cut once.
@@ -171,6 +174,24 @@ def _annotation(level: str, file: str | None, line: int | None, col: int | None,
     return make_annotation(level, file=file, line=line, col=col, end_line=end_line, title=title)
 
 
+_tool_console: Callable[[], Console] | None = None
+
+
+def console() -> Console | None:
+    """The Rich console of the live view showing this run, for a tool's rich output (a table,
+    a panel): what it prints goes above the live area, after the run's earlier log lines. None
+    when no live view shows the run (plain lines in CI, `--json`, `--quiet`, the API, another
+    process): print nothing then, or `log` lines. Take it when you print, not before."""
+    get = _tool_console
+    return None if get is None else get()
+
+
+def show_tool_output_on(get_console: Callable[[], Console] | None) -> None:
+    """Set (or clear, with None) where `console()` points: the live view that is drawing."""
+    global _tool_console
+    _tool_console = get_console
+
+
 def set_step(info: StepInfo | None) -> object:
     """Make info current in this task or thread; returns a token for `reset_step`."""
     if info is not None:
@@ -256,6 +277,16 @@ class ToolOutput(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+def terminal_stream(stream: TextIO) -> TextIO:
+    """The stream under the proxies wrapped around it (ours, rich's Live redirect)."""
+    while True:
+        inner = stream.stream if isinstance(stream, ToolOutput) else getattr(
+            stream, "rich_proxied_file", None)
+        if inner is None:
+            return stream
+        stream = inner
 
 
 def capture_output() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ def execute(
     if journal is not None:
         listeners.append(journal)  # type: ignore[arg-type]
     ask = _terminal_asker(renderer) if _interactive(options) else None
+    # The engine updates the state in place; the short result compares the end with this.
+    before = copy.deepcopy(state) if _short_result_wanted(options) else {}
     try:
         with renderer, stop_on_signals():
             result = run_until_done(workflow.arun(
@@ -143,7 +146,7 @@ def execute(
         sys.stderr.write(f"interrupted: run {run_id} can be resumed with `wfe resume {run_id}`\n"
                          if journal is not None else "interrupted\n")
         return exit_code_for(interrupt)
-    _report(result, options, workflow.graph, stored=journal is not None)
+    _report(result, options, workflow.graph, before=before, stored=journal is not None)
     return exit_code(result)
 
 
@@ -157,16 +160,30 @@ def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
                       f"written again (`wfe resume {run_id}`)")
 
 
-def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:
+def _report(result: RunResult, options: RunOptions, graph: Graph, *, before: dict[str, Any],
+            stored: bool) -> None:
+    """The final state to --output, or else to stdout when it is not a terminal; on a terminal
+    a short result instead (SPEC section 2); then what went wrong, on stderr."""
     shown = mask_value(graph.schema.mask(result.state))
     if options.output is not None:
         from wfe.cli.outcome import write_output
 
         write_output(options.output, shown)
-    elif not options.json_lines and not options.quiet:
+    if _short_result_wanted(options):
+        from wfe.cli.short_result import short_result, where_to_see
+
+        show = where_to_see(result.run_id, stored=stored, store=options.store,
+                            output=options.output)
+        before_shown = mask_value(graph.schema.mask(before))
+        sys.stdout.write(short_result(result, before_shown, shown, show=show))
+    elif options.output is None and not options.json_lines and not options.quiet:
         print_state(shown)
     if not options.json_lines:
         report(result, stored=stored)
+
+
+def _short_result_wanted(options: RunOptions) -> bool:
+    return not options.json_lines and not options.quiet and sys.stdout.isatty()
 
 
 def _mode(options: RunOptions) -> RenderMode:
@@ -190,13 +207,20 @@ def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
         from wfe.cli.prompt import prompt_for
 
-        stop, start = getattr(renderer, "stop", None), getattr(renderer, "start", None)
-        if callable(stop):
-            stop()
+        # The live view's last frame stays above the prompt: it shows the run waiting there.
+        _call(renderer, "waiting_for_answer", node)
+        _call(renderer, "stop")
         try:
             return prompt_for(node, message, expects)
         finally:
-            if callable(start):
-                start()
+            _call(renderer, "answered", node)
+            _call(renderer, "start")
 
     return ask
+
+
+def _call(renderer: Renderer, method: str, *args: str) -> None:
+    """Call one of the live view's own methods; other front ends do not have them."""
+    bound = getattr(renderer, method, None)
+    if callable(bound):
+        bound(*args)

@@ -121,10 +121,13 @@ def _make_live(
 ) -> Renderer:
     from rich.console import Console
 
+    from wfe.context import terminal_stream
     from wfe.render.live import LiveRenderer
 
     if console is None:
-        console = Console(stderr=True)
+        # The terminal itself, not the proxy that turns a tool's text into log lines: a tool
+        # prints rich output on this console (`wfe.console()`).
+        console = Console(file=terminal_stream(sys.stderr))
     if get_time is None:
         return LiveRenderer(nodes, workflow, console)
     return LiveRenderer(nodes, workflow, console, get_time=get_time)

@@ -12,7 +12,9 @@ from wfe.render._format import ItemCounts, format_error, split_item
 
 NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped"]
 
-LOG_LINES = 3
+#: Log lines held until the next redraw prints them above the live area; past that many (a tool
+#: printing in a tight loop) the oldest are counted instead, so memory stays bounded.
+LOG_BACKLOG = 1000
 
 
 @dataclass(slots=True)
@@ -42,7 +44,9 @@ class RunModel:
     duration_ms: float | None = None
     error: dict[str, Any] | None = None
     waiting: Event | None = None
-    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    #: Log lines not yet printed above the live area, and how many were dropped from it.
+    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_BACKLOG))
+    logs_dropped: int = 0
 
     @classmethod
     def for_nodes(cls, workflow: str, names: Sequence[str]) -> RunModel:
@@ -99,6 +103,17 @@ class RunModel:
         rows = {**self.nodes, view.name: view}
         self.nodes = {name: rows[name] for name in names}
 
+    def prompting(self, node: str) -> None:
+        """A person is being asked at a terminal for node's values; the run waits meanwhile."""
+        self.status = "waiting"
+        self.node(node).status = "waiting"
+
+    def prompted(self, node: str) -> None:
+        self.status = "running"
+        view = self.node(node)
+        if view.status == "waiting":
+            view.status = "pending"
+
     def elapsed(self, now: float) -> float:
         if self.duration_ms is not None:
             return self.duration_ms / 1000
@@ -137,6 +152,8 @@ def _node_failed(model: RunModel, event: Event, now: float) -> None:
 
 
 def _log(model: RunModel, event: Event, now: float) -> None:
+    if len(model.logs) == LOG_BACKLOG:
+        model.logs_dropped += 1
     model.logs.append((str(event.get("node") or ""), str(event.get("message", ""))))
 
 
