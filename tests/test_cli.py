@@ -76,6 +76,28 @@ def test_run_quiet_prints_nothing(flow):
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
 
 
+@pytest.mark.parametrize(("options", "builds_events"), [
+    (["--quiet", "--no-store"], False),  # nothing shows them, nothing stores them
+    (["--quiet"], True),  # the store keeps them
+    (["--no-store"], True),  # the plain renderer shows them
+], ids=["quiet-unstored", "quiet-stored", "plain-unstored"])
+def test_run_builds_events_only_for_a_reader(flow, monkeypatch, options, builds_events):
+    from wfe.events import EventBus
+
+    built: list[str] = []
+    emit = EventBus.emit
+
+    def counting(bus: EventBus, kind, fields) -> None:
+        if bus.listeners:
+            built.append(kind)
+        emit(bus, kind, fields)
+
+    monkeypatch.setattr(EventBus, "emit", counting)
+    monkeypatch.chdir(flow.parent)
+    assert invoke("run", flow, *options).exit_code == 0
+    assert bool(built) is builds_events
+
+
 def test_run_output_writes_the_final_state(flow, tmp_path):
     target = tmp_path / "out.json"
     result = invoke("run", flow, "--output", target, "-i", "n=1")

@@ -129,8 +129,9 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         began = time.monotonic()
-        self._emit("run_started", {"workflow": self.graph.name,
-                                   "inputs": self.graph.schema.mask(self.inputs)})
+        if self.bus.active:
+            self._emit("run_started", {"workflow": self.graph.name,
+                                       "inputs": self.graph.schema.mask(self.inputs)})
         status: RunStatus = "succeeded"
         error: RunError | None = None
         waiting: dict[str, Any] | None = None
@@ -159,7 +160,7 @@ class Engine:
     ) -> RunResult:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
         error_fields = _error_fields(error) if error is not None else None
-        if waiting is not None:
+        if waiting is not None and self.bus.active:
             from wfe.subgraph_pause import public_waiting
 
             self._emit("run_waiting", public_waiting(waiting))
@@ -413,6 +414,8 @@ class Engine:
                                        "error": fields})
 
     def _log(self, node: str, message: str) -> None:
+        if not self.bus.active:
+            return
         fields = {"node": node, "message": cut(message)}
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._emit("log", fields)

@@ -17,7 +17,7 @@ from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
 from wfe.redact import mask_value
-from wfe.render import Renderer, RenderMode, make_renderer
+from wfe.render import NullRenderer, Renderer, RenderMode, make_renderer
 from wfe.result import RunResult
 
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
@@ -124,7 +124,10 @@ def execute(
 
     `fanout`: where map items and parallel branches run (None: in this process)."""
     renderer = _renderer(options, workflow.graph)
-    listeners: list[Callable[[dict[str, Any]], None]] = [renderer]
+    # A renderer that shows nothing does not listen: with no store either, the engine then
+    # builds no events at all.
+    listeners: list[Callable[[dict[str, Any]], None]] = (
+        [] if isinstance(renderer, NullRenderer) else [renderer])
     if journal is not None:
         listeners.append(journal)  # type: ignore[arg-type]
     ask = _terminal_asker(renderer) if _interactive(options) else None
