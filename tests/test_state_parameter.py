@@ -41,6 +41,13 @@ def test_state_parameter_changes_become_updates(make_workflow, body, changed):
     assert make_workflow(FLOW, tools).run().state == {**DEFAULTS, **changed}
 
 
+def test_state_parameter_returned_under_out_is_stored_as_a_plain_copy(make_workflow):
+    flow = FLOW.replace("f: {tool: change}", "f: {tool: change, out: tree}")
+    tools = "@tool\ndef change(state):\n    state['a'] = 2\n    return state\n"
+    tree = make_workflow(flow, tools).run().state["tree"]
+    assert type(tree) is dict and tree == {**DEFAULTS, "a": 2}
+
+
 def test_state_parameter_keys_a_tool_does_not_write_stay_the_same_objects(make_workflow):
     import asyncio
 

@@ -103,6 +103,8 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
 
 def updates_of(node: GraphNode, kwargs: dict[str, Any], state: State, result: Any) -> Any:
     """The state updates a tool's return value stands for."""
+    if node.wants_state and isinstance(result, StateView):
+        result = result.copy()  # `return state`: every key, as the tool's copy had
     if node.out is not None:
         return {node.out: result}
     if type(result) is dict and not node.wants_state:
@@ -110,8 +112,6 @@ def updates_of(node: GraphNode, kwargs: dict[str, Any], state: State, result: An
     whole = kwargs.get(STATE_PARAM) if node.wants_state else None
     if isinstance(whole, StateView):
         changes = whole.changes(state)
-        if result is whole:  # `return state`: every key, as when the tool had a whole copy
-            result = whole.copy()
     else:  # the tool ran in another process, on a plain copy it sent back
         changes = _changes(state, whole) if isinstance(whole, dict) else {}
     if result is None:

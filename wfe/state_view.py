@@ -69,8 +69,6 @@ class StateView(MutableMapping[str, Any]):
             other = other.snapshot()
         return isinstance(other, Mapping) and self.snapshot() == dict(other)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, as a dict is
-
     def __repr__(self) -> str:
         return repr(self.snapshot())
 
