@@ -98,6 +98,23 @@ def test_run_builds_events_only_for_a_reader(flow, monkeypatch, options, builds_
     assert bool(built) is builds_events
 
 
+@pytest.mark.parametrize(("options", "shows_state"), [
+    (["--quiet"], False),
+    (["--quiet", "--output", "out.json"], True),
+    ([], True),
+], ids=["quiet", "quiet-output", "plain"])
+def test_run_masks_the_final_state_only_to_show_it(flow, monkeypatch, options, shows_state):
+    import wfe.cli.run_command as run_command
+
+    masked: list[object] = []
+    mask = run_command.mask_value
+    monkeypatch.setattr(run_command, "mask_value", lambda value: masked.append(value) or
+                        mask(value))
+    monkeypatch.chdir(flow.parent)
+    assert invoke("run", flow, "--no-store", *options).exit_code == 0
+    assert bool(masked) is shows_state
+
+
 def test_run_output_writes_the_final_state(flow, tmp_path):
     target = tmp_path / "out.json"
     result = invoke("run", flow, "--output", target, "-i", "n=1")

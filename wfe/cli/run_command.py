@@ -161,13 +161,12 @@ def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
 
 
 def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:
-    shown = mask_value(graph.schema.mask(result.state))
     if options.output is not None:
         from wfe.cli.outcome import write_output
 
-        write_output(options.output, shown)
+        write_output(options.output, mask_value(graph.schema.mask(result.state)))
     elif not options.json_lines and not options.quiet:
-        print_state(shown)
+        print_state(mask_value(graph.schema.mask(result.state)))
     if not options.json_lines:
         report(result, stored=stored)
 
