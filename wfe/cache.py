@@ -22,6 +22,7 @@ from wfe.binding import updates_of
 from wfe.graph import GraphNode
 from wfe.redact import KNOWN, mask_value
 from wfe.registry import CONTEXT_PARAM, ToolDef
+from wfe.state_view import StateView
 
 if TYPE_CHECKING:
     from wfe.context import StepInfo
@@ -59,10 +60,18 @@ def cache_key(tool: ToolDef, kwargs: Mapping[str, Any]) -> str | None:
     arguments = {name: value for name, value in kwargs.items() if name != CONTEXT_PARAM}
     try:
         text = json.dumps({"tool": tool.name, "version": tool.version, "args": arguments},
-                          sort_keys=True, separators=(",", ":"), allow_nan=False)
+                          sort_keys=True, separators=(",", ":"), allow_nan=False,
+                          default=_held)
     except (TypeError, ValueError, RecursionError):
         return None
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _held(value: object) -> dict[str, Any]:
+    """A `state` argument's keys and values, as JSON encodes a dict."""
+    if isinstance(value, StateView):
+        return value.snapshot()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 class StoreCache:

@@ -133,8 +133,9 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         began = time.monotonic()
-        self._emit("run_started", {"workflow": self.graph.name,
-                                   "inputs": self.graph.schema.mask(self.inputs)})
+        if self.bus.active:
+            self._emit("run_started", {"workflow": self.graph.name,
+                                       "inputs": self.graph.schema.mask(self.inputs)})
         status: RunStatus = "succeeded"
         error: RunError | None = None
         waiting: dict[str, Any] | None = None
@@ -163,7 +164,7 @@ class Engine:
     ) -> RunResult:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
         error_fields = _error_fields(error) if error is not None else None
-        if waiting is not None:
+        if waiting is not None and self.bus.active:
             from wfe.subgraph_pause import public_waiting
 
             self._emit("run_waiting", public_waiting(waiting))
@@ -421,6 +422,8 @@ class Engine:
                                        "error": fields})
 
     def _log(self, node: str, message: str, annotation: Annotation | None = None) -> None:
+        if not self.bus.logging:
+            return
         fields: dict[str, Any] = {"node": node, "message": cut(message)}
         if annotation is not None:
             fields["annotation"] = annotation

@@ -108,10 +108,9 @@ async def call_in_process(
     if not ok:
         raise value
     result, state = value
-    if isinstance(state, dict) and isinstance(kwargs.get(STATE_PARAM), dict):
+    if isinstance(state, dict) and STATE_PARAM in kwargs:
         # The tool changed its copy of the state over there: those changes are its updates.
-        kwargs[STATE_PARAM].clear()
-        kwargs[STATE_PARAM].update(state)
+        kwargs[STATE_PARAM] = state
     return result
 
 

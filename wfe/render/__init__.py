@@ -61,6 +61,11 @@ class NullRenderer:
     def __init__(self, annotations: TextIO | None = None) -> None:
         self._annotations = annotations
 
+    @property
+    def shows_annotations(self) -> bool:
+        """Whether it writes anything at all (then it listens to `log` events only)."""
+        return self._annotations is not None
+
     def __call__(self, event: Event) -> None:
         if self._annotations is None or event.get("event") != "log":
             return
