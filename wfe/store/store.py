@@ -25,6 +25,7 @@ from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
 from wfe.store import reads, writes
+from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
 from wfe.store.liveness import owner_dead
@@ -82,7 +83,11 @@ class Store:
             raise UsageError(f"durability must be 'normal' or 'full', not {durability!r}")
         path = Path(path).expanduser()
         try:
+            created = not path.parent.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
+            if created and path.parent.name == DEFAULT_STORE.parent.name:
+                # A store (and the logs of detached runs) never belongs in the user's commits.
+                (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         except OSError as error:
             raise StoreError(f"{path}: cannot create its folder: {error.strerror}") from None
         try:
