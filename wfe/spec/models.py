@@ -39,7 +39,7 @@ NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
 #: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
-COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
+COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted", "pool"})
 KIND_KEYS: dict[str, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
@@ -226,6 +226,9 @@ class Node(Record):
     on_exhausted: str | None = field(NODE_NAME, default=None)
     cache: bool | CacheSpec | None = field(CACHE, default=None)
     isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
+    pool: str | None = field(TEXT, default=None,
+                             doc="a pool declared in [tool.wfe.pools] of pyproject.toml: at most "
+                                 "its size of nodes in it run at once")
 
     @property
     def kinds(self) -> list[str]:

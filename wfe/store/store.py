@@ -24,6 +24,7 @@ from wfe.events import Event, RunStatus
 from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
+from wfe.store import pools as pool_slots
 from wfe.store import reads, writes
 from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
@@ -251,6 +252,17 @@ class Store:
     def retry_started(self, run_id: str) -> tuple[int, int] | None:
         """(step, attempt) of the run's latest retry that began, if any."""
         return reads.retry_started(self._conn, run_id)
+
+    @_guarded
+    def take_pool_slot(self, pool: str, size: int, run_id: str, node: str) -> int | None:
+        """A slot of `pool` for a node of the run; None while `size` others hold one."""
+        with self._write_lock:
+            return pool_slots.take(self._conn, self._name, pool, size, run_id, node, time.time())
+
+    @_guarded
+    def release_pool_slot(self, pool: str, slot: int, run_id: str) -> None:
+        with self._write_lock:
+            pool_slots.give_back(self._conn, self._name, pool, slot, run_id)
 
     # --- anybody -----------------------------------------------------------------------------
 
