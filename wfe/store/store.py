@@ -25,12 +25,14 @@ from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
 from wfe.store import pools as pool_slots
+from wfe.store import prune as pruning
 from wfe.store import reads, writes
 from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
 from wfe.store.liveness import owner_dead
 from wfe.store.outbox import Outbox
+from wfe.store.prune import FINISHED, Pruned
 from wfe.store.records import (
     Checkpoint,
     Durability,
@@ -263,6 +265,14 @@ class Store:
     def release_pool_slot(self, pool: str, slot: int, run_id: str) -> None:
         with self._write_lock:
             pool_slots.give_back(self._conn, self._name, pool, slot, run_id)
+
+    @_guarded
+    def prune(self, older_than: float, statuses: tuple[str, ...] = FINISHED) -> Pruned:
+        """Delete finished runs that ended more than `older_than` seconds ago; the file shrinks.
+        Runs whose owner died are settled (as interrupted) first."""
+        self.list_runs(status="running", limit=1_000_000)
+        with self._write_lock:
+            return pruning.prune(self._conn, self._name, time.time() - older_than, statuses)
 
     # --- anybody -----------------------------------------------------------------------------
 
