@@ -27,6 +27,7 @@ from wfe.graph import (
     RetryPolicy,
     Source,
 )
+from wfe.operations_compile import check_schedule_inputs, pool_size
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
@@ -57,7 +58,7 @@ class _Compiler:
         self.facts = Facts({key: field.type for key, field in self.fields.items()},
                            self.spec.nodes)
         self.state_keys = set(self.fields)
-        #: `[tool.wfe.pools]`, read at the first node with a `pool:`.
+        #: `[tool.wfe.pools]`, read at the first node with a `pool:` (wfe.operations_compile).
         self.pools: dict[str, int] | None = None
         #: Names bound while compiling one node (a `map:` node's item).
         self.local_names: frozenset[str] = frozenset()
@@ -78,6 +79,7 @@ class _Compiler:
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
+        check_schedule_inputs(self)
         if not self.has_errors():
             from wfe.reach import dead_ends
 
@@ -167,7 +169,7 @@ class _Compiler:
             cache_ttl=_cache_ttl(node),
             isolation=node.isolation or "thread",
             pool=node.pool,
-            pool_size=self._pool_size(node.pool, (*path, "pool")),
+            pool_size=pool_size(self, node.pool, (*path, "pool")),
         )
         if node.out is not None and node.out not in self.state_keys:
             self.undeclared(node.out, (*path, "out"))
@@ -200,22 +202,6 @@ class _Compiler:
             compiled.bindings = self.bindings(compiled.tool, node.with_, path)
         self.local_names = frozenset()
         return compiled.finish()
-
-    def _pool_size(self, pool: str | None, path: YamlPath) -> int:
-        if pool is None:
-            return 0
-        if self.pools is None:
-            from wfe.store.config import configured_pools
-
-            self.pools = configured_pools()
-        size = self.pools.get(pool)
-        if size is None:
-            declared = ", ".join(sorted(self.pools)) or "none"
-            self.problem("WFE080", f"pool '{pool}' is not declared in [tool.wfe.pools] of "
-                         f"pyproject.toml{did_you_mean(pool, self.pools)} (declared: {declared})",
-                         path)
-            return 0
-        return size
 
     def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
         """Whether the node has exactly one kind; reports its keys that other kinds take."""

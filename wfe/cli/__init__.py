@@ -323,6 +323,25 @@ def schema() -> None:
 
 
 @app.command()
+def schedule(
+    targets: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files or folders (default: workflows/).",
+                       show_default=False),
+    ] = None,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Start what is due now and exit (for cron, timers or CI).")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Start every workflow that has `schedule:` when it is due; SIGTERM stops it."""
+    from wfe.cli.schedule_command import schedule as run_schedules
+
+    with handle_errors():
+        code = run_schedules(targets or [], once, store)
+    raise typer.Exit(code)
+
+
+@app.command()
 def serve(
     paths: Annotated[
         list[Path] | None,
@@ -338,12 +357,15 @@ def serve(
     imports: ImportOpt = None,
     max_body: Annotated[int, typer.Option(
         "--max-body", help="The largest request body, in bytes.")] = 1_048_576,
+    schedule: Annotated[bool, typer.Option(
+        "--schedule", help="Also start the workflows' `schedule:` slots, as `wfe schedule` "
+        "does.")] = False,
 ) -> None:
     """Serve workflows and their runs over HTTP and WebSocket (pip install 'wfe[serve]')."""
     from wfe.cli.serve_command import ServeOptions, serve_workflows
 
     options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
-                           imports=imports or [], max_body=max_body)
+                           imports=imports or [], max_body=max_body, schedule=schedule)
     with handle_errors():
         code = serve_workflows(options)
     raise typer.Exit(code)

@@ -21,6 +21,7 @@ class ServeOptions:
     store: Path | None = None
     imports: list[str] = field(default_factory=list)
     max_body: int = 1_048_576
+    schedule: bool = False
 
 
 def require_extra() -> None:
@@ -54,4 +55,11 @@ def serve_workflows(options: ServeOptions) -> int:
         imports=tuple(dict.fromkeys([*options.imports, *configured_imports()])),
         max_body=options.max_body,
     )
-    return run_server(config)
+    if not options.schedule:
+        return run_server(config)
+    import sys
+
+    from wfe.scheduler import in_background, stamped
+
+    with in_background(paths, store, stamped(sys.stderr.write)):
+        return run_server(config)

@@ -27,6 +27,7 @@ from wfe.spec.rules import (
     Text,
     Whole,
 )
+from wfe.spec.schedule import SCHEDULES, Schedule
 from wfe.yamlsafe import YamlPath
 
 END = "end"
@@ -289,6 +290,9 @@ class WorkflowSpec(Record):
     limits: Limits = field(Section(Limits), default_factory=Limits)
     defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
     nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
+    schedule: Schedule | list[Schedule] | None = field(
+        SCHEDULES, default=None, doc="when `wfe schedule` and `wfe serve --schedule` start "
+                                     "this workflow: one schedule or a list")
 
     @classmethod
     def check_whole(cls, values: dict[str, Any], path: YamlPath, report: Report) -> bool:

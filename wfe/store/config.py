@@ -78,6 +78,15 @@ def configured_pools(*, cwd: Path | None = None) -> dict[str, int]:
     return dict(pools)
 
 
+def configured_keep(*, cwd: Path | None = None) -> float | None:
+    """`[tool.wfe] keep`: how long finished runs are kept (seconds), or None: for ever."""
+    from wfe.store.prune import parse_age
+
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    value = table.get("keep")
+    return None if value is None else parse_age(value, f"{pyproject}: [tool.wfe] keep")
+
+
 def executor_setting(explicit: str | None, *, cwd: Path | None = None,
                      environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """(the executor URL, where it was set): `--executor`, then WFE_EXECUTOR, then

@@ -27,6 +27,7 @@ from wfe.store import items as fanout_items
 from wfe.store import pools as pool_slots
 from wfe.store import prune as pruning
 from wfe.store import reads, writes
+from wfe.store import schedule_slots as slot_table
 from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
@@ -273,6 +274,11 @@ class Store:
         self.list_runs(status="running", limit=1_000_000)
         with self._write_lock:
             return pruning.prune(self._conn, self._name, time.time() - older_than, statuses)
+
+    @property
+    def schedule_slots(self) -> slot_table.SlotBook:
+        """The slots of schedules (wfe.scheduler), on this store's connection."""
+        return slot_table.SlotBook(self._conn, self._name)
 
     # --- anybody -----------------------------------------------------------------------------
 
