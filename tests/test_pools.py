@@ -143,3 +143,25 @@ def test_a_pool_size_that_is_not_a_whole_number_is_a_usage_error(project: Path) 
     assert "[tool.wfe.pools] github must be a whole number of slots, at least 1, not 'two'" in (
         checked.stderr + checked.stdout)
     assert "Traceback" not in checked.stderr
+
+
+def test_cancel_ends_a_run_that_waits_for_its_pool(project: Path) -> None:
+    (project / "hold_a").touch()
+    first = _wfe("run", "flow.yaml", "-i", "tag=a", cwd=project)
+    _wait_for_trace(project, ["in a"])
+    second = _wfe("run", "flow.yaml", "-i", "tag=b", "--json", cwd=project)
+    assert second.stdout is not None
+    run_id = ""
+    for line in second.stdout:
+        event = json.loads(line)
+        run_id = event["run_id"]
+        if event["event"] == "log":
+            break
+    cancelled = subprocess.run([sys.executable, "-m", "wfe", "cancel", run_id], cwd=project,
+                               capture_output=True, text=True, timeout=120)
+    assert cancelled.returncode == 0, cancelled.stderr
+    rest = second.communicate(timeout=120)[0]
+    assert json.loads(rest.splitlines()[-1])["status"] == "cancelled"
+    (project / "hold_a").unlink()
+    first.communicate(timeout=120)
+    assert _trace(project) == ["in a", "out a"]
