@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,17 +17,16 @@ def due_slots(schedule: Schedule, since: float, now: float) -> list[float]:
     """The slots after `since` and at or before `now` to start, oldest first (epoch seconds):
     every one with `catch_up`, else only the latest."""
     zone = ZoneInfo(schedule.timezone)
-    if not schedule.catch_up:
-        moment = datetime.fromtimestamp(now, zone) + timedelta(microseconds=1)
-        latest = next(CronSim(schedule.cron, moment, reverse=True)).timestamp()
-        return [latest] if latest > since else []
-    slots: deque[float] = deque(maxlen=CATCH_UP_LIMIT)
-    for when in CronSim(schedule.cron, datetime.fromtimestamp(since, zone)):
+    moment = datetime.fromtimestamp(now, zone) + timedelta(microseconds=1)
+    limit = CATCH_UP_LIMIT if schedule.catch_up else 1
+    slots: list[float] = []
+    # Backwards from now: a long outage costs no more than the slots that will run.
+    for when in CronSim(schedule.cron, moment, reverse=True):
         slot = when.timestamp()
-        if slot > now:
+        if slot <= since or len(slots) == limit:
             break
         slots.append(slot)
-    return list(slots)
+    return slots[::-1]
 
 
 def next_slot(schedule: Schedule, now: float) -> float:
