@@ -224,3 +224,12 @@ def test_no_workflow_with_a_schedule_is_a_usage_error(project: Path) -> None:
     result = _wfe("schedule", "--once")
     assert result.returncode == 2
     assert "no workflow in workflows has a `schedule:`" in result.stderr
+
+
+def test_a_keep_that_does_not_parse_is_a_usage_error(project: Path) -> None:
+    _write(project)
+    (project / "pyproject.toml").write_text('[tool.wfe]\nkeep = "a month"\n')
+    result = _wfe("schedule")
+    assert result.returncode == 2
+    assert "[tool.wfe] keep: 'a month' is not an age such as 30d" in result.stderr
+    assert "Traceback" not in result.stderr

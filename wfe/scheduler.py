@@ -105,8 +105,11 @@ class Scheduler:
         """Tick until `stop` is set, sleeping until the next slot (or IDLE_SECONDS)."""
         while not stop.is_set():
             now = time.time()
-            self.load()
-            self.tick(now)
+            try:
+                self.load()
+                self.tick(now)
+            except WfeError as error:  # a busy or full store, say: the next tick tries again
+                self.warn(f"{error} (trying again)")
             soonest = min((next_slot(e.schedule, now) for e in self.entries),
                           default=now + IDLE_SECONDS)
             stop.wait(min(IDLE_SECONDS, max(0.0, soonest - time.time()) + 0.01))

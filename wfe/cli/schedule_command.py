@@ -21,6 +21,7 @@ DEFAULT_TARGETS = (Path("workflows"),)
 
 def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
     from wfe.scheduler import Scheduler, no_schedules, stamped
+    from wfe.store.config import configured_keep
 
     targets = targets or list(DEFAULT_TARGETS)
     missing = [t for t in targets if not t.exists()]
@@ -28,6 +29,7 @@ def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
         from wfe.errors import UsageError
 
         raise UsageError(f"{missing[0]}: no such file or folder")
+    configured_keep()  # a `keep` that does not parse is a usage error now, not at every tick
     with open_store(store_path, None) as store:
         scheduler = Scheduler(targets, store, stamped(_out), stamped(_err))
         if not scheduler.load() and not scheduler.invalid:

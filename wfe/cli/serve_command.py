@@ -60,6 +60,8 @@ def serve_workflows(options: ServeOptions) -> int:
     import sys
 
     from wfe.scheduler import in_background, stamped
+    from wfe.store.config import configured_keep
 
+    configured_keep()  # a `keep` that does not parse is a usage error now
     with in_background(paths, store, stamped(sys.stderr.write)):
         return run_server(config)
