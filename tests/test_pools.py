@@ -25,6 +25,12 @@ nodes:
     tool: call_api
     pool: github
 """
+#: The pooled node inside a sub-flow: its slot is the store's too.
+PARENT = """
+state: {tag: {type: str, default: a}}
+nodes:
+  sub: {workflow: flow.yaml, inputs: {tag: tag}}
+"""
 TOOLS = """
 import os, time
 from wfe import tool
@@ -45,6 +51,7 @@ def call_api(tag: str) -> dict:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
     (tmp_path / "flow.yaml").write_text(FLOW)
+    (tmp_path / "parent.yaml").write_text(PARENT)
     (tmp_path / "pool_tools.py").write_text(TOOLS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("POOL_TRACE", str(tmp_path / "trace"))
@@ -68,9 +75,11 @@ def _wait_for_trace(project: Path, expected: list[str]) -> None:
     assert _trace(project) == expected
 
 
-def test_two_processes_sharing_a_store_take_turns_in_a_pool_of_one(project: Path) -> None:
+@pytest.mark.parametrize("holder", ["flow.yaml", "parent.yaml"])
+def test_two_processes_sharing_a_store_take_turns_in_a_pool_of_one(
+        project: Path, holder: str) -> None:
     (project / "hold_a").touch()
-    first = _wfe("run", "flow.yaml", "-i", "tag=a", cwd=project)
+    first = _wfe("run", holder, "-i", "tag=a", cwd=project)
     _wait_for_trace(project, ["in a"])
     second = _wfe("run", "flow.yaml", "-i", "tag=b", "--json", cwd=project)
     assert second.stdout is not None

@@ -53,12 +53,20 @@ class InProcessPools:
 IN_PROCESS = InProcessPools()
 
 
+def _source(engine: Engine) -> SlotSource:
+    """The run's journal, which keeps slots in the store; a sub-flow's engine has none of its
+    own, and finds its run's among the listeners of the event stream it shares."""
+    for candidate in (engine.journal, *engine.bus.listeners):
+        if hasattr(candidate, "take_slot"):
+            return candidate  # type: ignore[return-value]
+    return IN_PROCESS
+
+
 async def take_slot(engine: Engine, node: GraphNode) -> Release:
     """Wait for a slot of the node's pool; `wfe cancel` ends the wait."""
     assert node.pool is not None
-    journal = engine.journal
-    source: SlotSource = journal if hasattr(journal, "take_slot") else IN_PROCESS  # type: ignore[assignment]
-    cancelled = getattr(journal, "cancel_requested", None)
+    source = _source(engine)
+    cancelled = getattr(source, "cancel_requested", None)
     delay = FIRST_LOOK_SECONDS
     said = False
     while True:
