@@ -143,3 +143,16 @@ def test_a_wrong_age_or_status_is_a_usage_error(args: list[str], message: str) -
 def test_nothing_to_prune_says_so() -> None:
     result = invoke("runs", "prune", "--older-than", "30d")
     assert result.output == "no finished run ended more than 30d ago\n"
+
+
+def test_prune_removes_the_log_of_a_detached_run(write_workflow) -> None:
+    detached = invoke("run", write_workflow(QUICK, TOOLS), "-i", "size=10", "--detach")
+    run_id = detached.stdout.strip()
+    log = _store().parent / "logs" / f"{run_id}.log"
+    deadline = time.monotonic() + 60
+    while _runs().get(run_id) != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _age(run_id, 2)
+    assert log.exists()
+    assert invoke("runs", "prune", "--older-than", "1d").exit_code == 0
+    assert not log.exists()
