@@ -21,9 +21,6 @@ def prune_runs(older_than: str, statuses: list[str], store_path: Path | None) ->
         before = _size(store.path)
         pruned = store.prune(age, tuple(statuses) or FINISHED)
         after = _size(store.path)
-        logs = store.path.parent / "logs"
-    for run_id in pruned.run_ids:  # the output of detached and scheduled runs
-        (logs / f"{run_id}.log").unlink(missing_ok=True)
     sys.stdout.write(report(pruned, older_than, before, after))
 
 

@@ -273,7 +273,11 @@ class Store:
         Runs whose owner died are settled (as interrupted) first."""
         self.list_runs(status="running", limit=1_000_000)
         with self._write_lock:
-            return pruning.prune(self._conn, self._name, time.time() - older_than, statuses)
+            pruned = pruning.prune(self._conn, self._name, time.time() - older_than, statuses)
+        for run_id in pruned.run_ids:  # the output of detached and scheduled runs
+            with contextlib.suppress(OSError):
+                (self.path.parent / "logs" / f"{run_id}.log").unlink(missing_ok=True)
+        return pruned
 
     @property
     def schedule_slots(self) -> slot_table.SlotBook:
