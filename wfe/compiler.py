@@ -27,6 +27,7 @@ from wfe.graph import (
     RetryPolicy,
     Source,
 )
+from wfe.operations_compile import check_schedule_inputs, pool_size
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
@@ -57,6 +58,8 @@ class _Compiler:
         self.facts = Facts({key: field.type for key, field in self.fields.items()},
                            self.spec.nodes)
         self.state_keys = set(self.fields)
+        #: `[tool.wfe.pools]`, read at the first node with a `pool:` (wfe.operations_compile).
+        self.pools: dict[str, int] | None = None
         #: Names bound while compiling one node (a `map:` node's item).
         self.local_names: frozenset[str] = frozenset()
 
@@ -76,6 +79,7 @@ class _Compiler:
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
+        check_schedule_inputs(self)
         if not self.has_errors():
             from wfe.reach import dead_ends
 
@@ -164,6 +168,8 @@ class _Compiler:
             description=node.description,
             cache_ttl=_cache_ttl(node),
             isolation=node.isolation or "thread",
+            pool=node.pool,
+            pool_size=pool_size(self, node.pool, (*path, "pool")),
         )
         if node.out is not None and node.out not in self.state_keys:
             self.undeclared(node.out, (*path, "out"))

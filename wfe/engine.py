@@ -31,6 +31,7 @@ from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop, answer, interrupt_values
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
 from wfe.loop_guard import run_deadline
+from wfe.pools import take_slot
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
@@ -223,6 +224,7 @@ class Engine:
             journal = self.journal
             self._uncommitted = journal is not None
             began = self.clock() if journal is not None else 0.0
+            release = await take_slot(self, node) if node.pool is not None else None
             try:
                 if values is not None:
                     attempt, written = 1, answer(self, node, values)
@@ -235,6 +237,9 @@ class Engine:
             except ToolFailure as failure:
                 name = self._recover(node, failure, began)
                 continue
+            finally:
+                if release is not None:
+                    release()
             name = self._next(node)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,

@@ -59,6 +59,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE062": "a `next:` list without a default branch: the run ends when no `when` holds",
     "WFE070": "subgraph file missing, invalid or recursive",
     "WFE071": "a map item's workflow with an interrupt node",
+    "WFE080": "a pool that [tool.wfe.pools] does not declare",
 }
 
 

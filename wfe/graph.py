@@ -121,6 +121,9 @@ class GraphNode:
     cache_ttl: float | None = None
     #: `isolation:` where a sync tool runs: "thread" or "process" (a hard timeout).
     isolation: str = "thread"
+    #: `pool:` the pool whose slot the node holds while it runs, and the pool's size.
+    pool: str | None = None
+    pool_size: int = 0
     #: Derived once at compile time, for the engine's hot path.
     wants_context: bool = False
     wants_state: bool = False

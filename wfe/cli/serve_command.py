@@ -24,6 +24,7 @@ class ServeOptions:
     max_body: int = 1_048_576
     no_token: bool = False
     allow_hosts: list[str] = field(default_factory=list)
+    schedule: bool = False
 
 
 def require_extra() -> None:
@@ -56,7 +57,16 @@ def serve_workflows(options: ServeOptions) -> int:
         imports=tuple(dict.fromkeys([*options.imports, *configured_imports()])),
         max_body=options.max_body, allowed_hosts=tuple(options.allow_hosts),
     )
-    return run_server(config)
+    if not options.schedule:
+        return run_server(config)
+    import sys
+
+    from wfe.scheduler import in_background, stamped
+    from wfe.store.config import configured_keep
+
+    configured_keep()  # a `keep` that does not parse is a usage error now
+    with in_background(paths, store, stamped(sys.stderr.write)):
+        return run_server(config)
 
 
 def _token(options: ServeOptions) -> tuple[str | None, bool]:

@@ -27,6 +27,7 @@ from wfe.spec.rules import (
     Text,
     Whole,
 )
+from wfe.spec.schedule import SCHEDULES, Schedule
 from wfe.yamlsafe import YamlPath
 
 END = "end"
@@ -39,7 +40,7 @@ NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
 #: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
-COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
+COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted", "pool"})
 KIND_KEYS: dict[str, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
@@ -226,6 +227,9 @@ class Node(Record):
     on_exhausted: str | None = field(NODE_NAME, default=None)
     cache: bool | CacheSpec | None = field(CACHE, default=None)
     isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
+    pool: str | None = field(TEXT, default=None,
+                             doc="a pool declared in [tool.wfe.pools] of pyproject.toml: at most "
+                                 "its size of nodes in it run at once")
 
     @property
     def kinds(self) -> list[str]:
@@ -286,6 +290,9 @@ class WorkflowSpec(Record):
     limits: Limits = field(Section(Limits), default_factory=Limits)
     defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
     nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
+    schedule: Schedule | list[Schedule] | None = field(
+        SCHEDULES, default=None, doc="when `wfe schedule` and `wfe serve --schedule` start "
+                                     "this workflow: one schedule or a list")
 
     @classmethod
     def check_whole(cls, values: dict[str, Any], path: YamlPath, report: Report) -> bool:
