@@ -17,7 +17,6 @@ from wfe.expr import (
     printable,
 )
 from wfe.expr_static import Facts, load_time_problems
-from wfe.fanout_compile import compile_map, compile_parallel
 from wfe.graph import (
     Binding,
     Edge,
@@ -27,6 +26,7 @@ from wfe.graph import (
     RetryPolicy,
     Source,
 )
+from wfe.nodes import kind_of
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
@@ -172,30 +172,7 @@ class _Compiler:
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
         if not self._one_kind(name, node, path):
             return compiled
-        if node.interrupt is not None:
-            compiled.message = node.interrupt.message
-            compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
-            return compiled.finish()
-        if node.parallel is not None:
-            return compile_parallel(self, compiled, node, path)
-        if node.map is not None:
-            compile_map(self, compiled, node, path)
-        if node.workflow is not None:
-            from wfe.subgraph import compile_subgraph
-            from wfe.subgraph_pause import check_item_pauses
-
-            compile_subgraph(self, compiled, node, path)
-            check_item_pauses(self, compiled, node, path)
-            self.local_names = frozenset()
-            return compiled.finish()
-        if node.tool is None:
-            self.local_names = frozenset()
-            return compiled
-        compiled.tool = self.tool_def(node.tool, (*path, "tool"))
-        if compiled.tool is not None:
-            compiled.bindings = self.bindings(compiled.tool, node.with_, path)
-        self.local_names = frozenset()
-        return compiled.finish()
+        return kind_of(node.kind).compile(self, compiled, node, path)
 
     def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
         """Whether the node has exactly one kind; reports its keys that other kinds take."""
@@ -209,7 +186,7 @@ class _Compiler:
             self.problem("WFE024", text, (*path, key), at_key=True)
         return True
 
-    def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
+    def expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
             where: YamlPath = (*path, "expects", key)
             if key not in self.state_keys:

@@ -28,8 +28,9 @@ from wfe.errors import (
 from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
-from wfe.interrupts import Stop, answer, interrupt_values
+from wfe.interrupts import Stop
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.nodes import KINDS
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
@@ -190,6 +191,7 @@ class Engine:
 
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
+        kinds = KINDS
         max_steps = self.graph.max_steps
         detours = 0  # on_exhausted routes taken since the last step
         while name != END:
@@ -207,7 +209,6 @@ class Engine:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
-            values = interrupt_values(self, node) if node.kind == "interrupt" else None
             self.items = None
             self.step += 1
             self.visits[name] = visits + 1
@@ -215,17 +216,16 @@ class Engine:
             self._uncommitted = journal is not None
             began = self.clock() if journal is not None else 0.0
             try:
-                if values is not None:
-                    attempt, written = 1, answer(self, node, values)
-                elif node.kind == "tool":
-                    attempt, written = await self._execute(node)
-                else:
-                    from wfe.fanout import run_compound  # parallel, map and workflow
-
-                    attempt, written = await run_compound(self, node)
+                attempt, written = await kinds[node.kind].run(self, node)
             except ToolFailure as failure:
                 name = self._recover(node, failure, began)
                 continue
+            except Stop as stop:
+                if stop.before_step:  # nothing ran: the step is not counted
+                    self.step -= 1
+                    self.visits[name] = visits
+                    self._uncommitted = False
+                raise
             name = self._next(node)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
@@ -294,7 +294,8 @@ class Engine:
 
     # --- one tool call, with retries ------------------------------------------------------
 
-    async def _execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    async def execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
+        """Run a `tool:` node's call: (attempts made, the updates written)."""
         kwargs = bind_arguments(node, self.state, self.scope)
         info = self.info
         info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wfe.binding import ItemScope, bind_arguments, updates_of
@@ -26,9 +26,14 @@ from wfe.tool_failure import ToolFailure
 if TYPE_CHECKING:
     from wfe.engine import Engine
 
+#: The body of a compound step (`run_parallel`, `run_map`, `run_workflow`).
+Body = Callable[["Engine", GraphNode], Coroutine[Any, Any, tuple[int, dict[str, Any]]]]
 
-async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    """Run a parallel, map or workflow node as one step: (attempts, the updates written)."""
+
+async def run_compound(engine: Engine, node: GraphNode,
+                       body: Body) -> tuple[int, dict[str, Any]]:
+    """Run a parallel, map or workflow node's `body` as one step: (attempts, the updates
+    written), reported as a node of its own and stopped at once by `wfe cancel`."""
     # Branches and items copy this: their ctx.step is this step and their idempotency key
     # this node's visit (the same after a resume), not those of the last tool node that ran.
     info = engine.info
@@ -39,10 +44,10 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
         if engine.cancel_requested is not None:
             from wfe.cluster import stop_on_cancel
 
-            attempts, written = await stop_on_cancel(_compound(engine, node),
+            attempts, written = await stop_on_cancel(body(engine, node),
                                                      engine.cancel_requested)
         else:
-            attempts, written = await _compound(engine, node)
+            attempts, written = await body(engine, node)
     except ToolFailure as failure:
         engine.report_failed(node.name, failure.error, failure.item)
         raise
@@ -50,11 +55,8 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
     return attempts, written
 
 
-async def _compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    if node.kind == "parallel":
-        return await _parallel(engine, node)
-    if node.kind == "map":
-        return await _map(engine, node)
+async def run_workflow(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    """A `workflow:` node's child run, its outputs applied to the state."""
     updates = await run_subgraph(engine, node, engine.scope, f"{node.name}/")
     return 1, engine.graph.schema.apply(engine.state, updates, node.name)
 
@@ -78,7 +80,7 @@ async def _branch(engine: Engine, node: GraphNode, position: int,
     return attempt, updates
 
 
-async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+async def run_parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     earlier = engine.finished.earlier(engine.step, node.name)
     results = {b.name: (earlier[i].attempts, earlier[i].value)
                for i, b in enumerate(node.branches) if i in earlier}
@@ -181,7 +183,7 @@ def _items_of(engine: Engine, node: GraphNode) -> list[Any]:
     return items
 
 
-async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+async def run_map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     items = _items_of(engine, node)
     results: list[Any] = [None] * len(items)
     records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]

@@ -19,11 +19,14 @@ class Stop(Exception):
     """The run stops at a step boundary without failing: paused or cancelled."""
 
     def __init__(
-        self, status: Literal["waiting", "cancelled"], waiting: dict[str, Any] | None
+        self, status: Literal["waiting", "cancelled"], waiting: dict[str, Any] | None,
+        *, before_step: bool = False,
     ) -> None:
         super().__init__(status)
         self.status = status
         self.waiting = waiting
+        #: Raised by a node before it began: its step is not counted.
+        self.before_step = before_step
 
 
 
@@ -34,7 +37,7 @@ def interrupt_values(engine: Engine, node: GraphNode) -> dict[str, Any]:
         values = engine.ask(node.name, node.message, node.expects)
     if values is None:
         waiting = {"node": node.name, "message": node.message, "expects": node.expects}
-        raise Stop("waiting", waiting)
+        raise Stop("waiting", waiting, before_step=True)
     return dict(values)
 
 

@@ -7,7 +7,7 @@ expression names) are checked when the spec is compiled into a graph (`wfe.compi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from wfe.spec.record import Record, Section, field
 from wfe.spec.rules import (
@@ -34,13 +34,14 @@ NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 STATE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
-#: The kind keys; `map` takes its per-item `tool` beside it.
-NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
+#: The kind keys; `map` takes its per-item `tool` beside it. Each is a module of wfe.nodes.
+KindName = Literal["tool", "parallel", "map", "workflow", "interrupt"]
+NODE_KINDS: tuple[KindName, ...] = get_args(KindName)
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
 #: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
 COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
-KIND_KEYS: dict[str, frozenset[str]] = {
+KIND_KEYS: dict[KindName, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
     "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation"}),
@@ -228,13 +229,13 @@ class Node(Record):
     isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
 
     @property
-    def kinds(self) -> list[str]:
+    def kinds(self) -> list[KindName]:
         kinds = [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
         # A map runs its per-item `tool:` or `workflow:`; it is the node's one kind.
         return [k for k in kinds if k not in ("tool", "workflow")] if "map" in kinds else kinds
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> KindName:
         kinds = self.kinds
         return kinds[0] if kinds else "tool"
 
@@ -245,7 +246,7 @@ class Node(Record):
         allowed = COMMON_NODE_KEYS | KIND_KEYS[kind]
         what = f"{'an' if kind == 'interrupt' else 'a'} {kind} node"
         if kind == "map":
-            item = "workflow" if self.workflow is not None else "tool"
+            item: KindName = "workflow" if self.workflow is not None else "tool"
             allowed |= KIND_KEYS[item] - {"out"}
             what = f"a map node that runs a {item} per item"
         foreign = []

@@ -1,0 +1,35 @@
+"""`interrupt:`: pause the run until a person gives the values the node expects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from wfe.graph import GraphNode
+from wfe.interrupts import answer, interrupt_values
+from wfe.nodes._base import Outcome
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
+    from wfe.engine import Engine
+
+
+class InterruptKind:
+    name: Literal["interrupt"] = "interrupt"
+
+    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        assert node.interrupt is not None
+        compiled.message = node.interrupt.message
+        compiled.expects = compiler.expects(node.interrupt.expects, (*path, "interrupt"))
+        return compiled.finish()
+
+    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
+        return 1, answer(engine, node, interrupt_values(engine, node))
+
+    def describe(self, node: GraphNode) -> str:
+        return "interrupt " + (node.message or "a person's input")
+
+
+KIND = InterruptKind()

@@ -1,0 +1,41 @@
+"""`tool: NAME`: call one tool with its retries, timeout and cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
+    from wfe.engine import Engine
+
+
+class ToolKind:
+    name: Literal["tool"] = "tool"
+
+    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        compile_call(compiler, compiled, node, path)
+        return compiled.finish()
+
+    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
+        return await engine.execute(node)
+
+    def describe(self, node: GraphNode) -> str:
+        return f"tool {node.tool.name}" if node.tool is not None else "tool"
+
+
+def compile_call(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    """The node's tool and where each of its arguments comes from (a `map:` item's too)."""
+    if node.tool is not None:
+        compiled.tool = compiler.tool_def(node.tool, (*path, "tool"))
+        if compiled.tool is not None:
+            compiled.bindings = compiler.bindings(compiled.tool, node.with_, path)
+    compiler.local_names = frozenset()
+
+
+KIND = ToolKind()
