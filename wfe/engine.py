@@ -25,7 +25,7 @@ from wfe.errors import (
     RunTimeout,
     StepLimitExceeded,
 )
-from wfe.events import EventBus, Listener, RunStatus
+from wfe.events import EventBus, EventKind, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop
@@ -77,8 +77,9 @@ class Engine:
         #: Where map items and parallel branches call tools (a cluster, say; see wfe.cluster).
         self.fanout: Executor = fanout or self.executor
         self.inline_fanout = self.inline_sync and self.fanout is self.executor
-        self.cancel_requested: Callable[[], bool] | None = getattr(
-            journal, "cancel_requested", None) if self.fanout is not self.executor else None
+        self.cancel_requested: Callable[[], bool] | None = (
+            journal.cancel_requested
+            if journal is not None and self.fanout is not self.executor else None)
         self.journal = journal
         self.ask = ask
         #: Results of `cache:` nodes; None: no caching. A subgraph shares its parent's.
@@ -243,10 +244,9 @@ class Engine:
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
         commit: the state and counters as committed; the step runs again on resume."""
-        committed = getattr(self.journal, "committed", None)
-        if self._uncommitted and committed is not None:
+        if self._uncommitted and self.journal is not None:
             self._uncommitted = False
-            self.state, self.visits, self.step = committed().position(
+            self.state, self.visits, self.step = self.journal.committed().position(
                 self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:
@@ -391,7 +391,7 @@ class Engine:
         """`node_failed` of a fan-out step; `item`: the map item that failed (`m[12]`)."""
         self._emit_failed(label, self.step, 1, error, item)
 
-    def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
+    def _emit(self, kind: EventKind, fields: dict[str, Any]) -> None:
         if self.prefix:
             if kind in _RUN_EVENTS:
                 return
@@ -421,7 +421,7 @@ class Engine:
             self._loop.call_soon_threadsafe(self._emit, "log", fields)
 
 
-_RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
+_RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

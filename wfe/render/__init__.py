@@ -44,6 +44,14 @@ class Renderer(Protocol):
 
     def __call__(self, event: Event) -> None: ...
 
+    def start(self) -> None:
+        """Draw again after `stop`."""
+        ...
+
+    def stop(self) -> None:
+        """Stop drawing while a person answers a prompt on the terminal."""
+        ...
+
     def __enter__(self) -> Renderer: ...
 
     def __exit__(
@@ -58,6 +66,12 @@ class NullRenderer:
     """`--quiet`: shows nothing."""
 
     def __call__(self, event: Event) -> None:
+        return None
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
         return None
 
     def __enter__(self) -> NullRenderer:

@@ -28,6 +28,12 @@ class JsonLinesRenderer:
             self._stream.write(line + "\n")
             self._stream.flush()
 
+    def start(self) -> None:
+        """Nothing to redraw: it writes each event as it comes."""
+
+    def stop(self) -> None:
+        """Nothing to pause."""
+
     def __enter__(self) -> JsonLinesRenderer:
         return self
 

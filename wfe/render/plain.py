@@ -73,6 +73,12 @@ class PlainRenderer:
             self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
 
+    def start(self) -> None:
+        """Nothing to redraw: it writes each event as it comes."""
+
+    def stop(self) -> None:
+        """Nothing to pause."""
+
     def __enter__(self) -> PlainRenderer:
         return self
 
