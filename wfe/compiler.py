@@ -242,12 +242,12 @@ class _Compiler:
 
     def _with_value(self, param: str, value: Any, path: YamlPath) -> Binding:
         if isinstance(value, str):
-            template = self._template(value, (*path, "with", param))
+            template = self.template(value, (*path, "with", param))
             if template is not None:
                 return Binding(param, Source.TEMPLATE, template)
         return Binding(param, Source.CONSTANT, value)
 
-    def _template(self, text: str, path: YamlPath) -> Template | None:
+    def template(self, text: str, path: YamlPath) -> Template | None:
         try:
             template = compile_template(text)
         except ExpressionRejected as error:

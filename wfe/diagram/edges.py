@@ -205,6 +205,8 @@ def node_detail(node: GraphNode) -> str:
         return "parallel: " + ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
     if node.kind == "map" and node.items is not None:
         return f"map {node.items.source}: {runs}"
+    if runs is None and node.summary:  # `wait: 5 s`, `fail: the message`
+        runs = node.summary
     return f"{node.kind}: {runs}" if runs is not None else node.kind
 
 

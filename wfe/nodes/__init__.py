@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from wfe.nodes import interrupt, map, parallel, tool, workflow
+from wfe.nodes import fail, interrupt, map, parallel, tool, wait, workflow
 from wfe.nodes._base import NodeKind, Outcome
 from wfe.spec.models import NODE_KINDS, KindName
 
@@ -28,6 +28,10 @@ def _module_of(name: KindName) -> NodeKind:
             return workflow.KIND
         case "interrupt":
             return interrupt.KIND
+        case "wait":
+            return wait.KIND
+        case "fail":
+            return fail.KIND
         case _:
             assert_never(name)
 

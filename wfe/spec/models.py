@@ -35,7 +35,7 @@ STATE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
 #: The kind keys; `map` takes its per-item `tool` beside it. Each is a module of wfe.nodes.
-KindName = Literal["tool", "parallel", "map", "workflow", "interrupt"]
+KindName = Literal["tool", "parallel", "map", "workflow", "interrupt", "wait", "fail"]
 NODE_KINDS: tuple[KindName, ...] = get_args(KindName)
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
@@ -48,6 +48,8 @@ KIND_KEYS: dict[KindName, frozenset[str]] = {
     "map": frozenset({"map", "as", "concurrency", "collect", "on_error"}),
     "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
     "interrupt": frozenset({"interrupt"}),
+    "wait": frozenset({"wait"}),
+    "fail": frozenset({"fail"}),
 }
 _MAP_ITEM_KEYS = (KIND_KEYS["tool"] | KIND_KEYS["workflow"]) - {"out"}
 
@@ -89,6 +91,15 @@ class FormatVersion(Rule):
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"const": FORMAT_VERSION}
+
+
+def _is_expression(value: Any) -> bool:
+    return type(value) is str and value.lstrip().startswith("${")
+
+
+#: `wait:` seconds (`10`, `5m`), or a `"${ expr }"` giving them when the node runs.
+WAIT = Either(lambda value: TEXT if _is_expression(value) else Duration(ge=0, le=MAX_DURATION),
+              [Duration(ge=0, le=MAX_DURATION), TEXT])
 
 
 def _short_or_long(short: Rule, long: Rule, long_type: type) -> Either:
@@ -200,8 +211,8 @@ CACHE = _short_or_long(Flag(), Section(CacheSpec), dict)
 
 
 class Node(Record):
-    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow` or
-    `interrupt`)."""
+    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow`,
+    `interrupt`, `wait` or `fail`)."""
 
     tool: str | None = field(TEXT, default=None)
     interrupt: Interrupt | None = field(Section(Interrupt), default=None)
@@ -215,6 +226,10 @@ class Node(Record):
     workflow: str | None = field(Text(refine=_file_name), default=None)
     inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
     outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
+    wait: float | str | None = field(WAIT, default=None,
+                                     doc="seconds, or a \"${ expr }\" giving them")
+    fail: str | None = field(TEXT, default=None,
+                             doc="end the run failed with this message (\"${ }\" allowed)")
     description: str = field(TEXT, default="")
     next: str | list[Branch] | None = field(NEXT, default=None)
     with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,

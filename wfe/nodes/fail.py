@@ -1,0 +1,49 @@
+"""`fail: MESSAGE`: end the run as `failed` with this message (a quality gate, say)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from wfe.errors import DeliberateFailure, ExpressionError
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.spec.models import Node
+from wfe.template import text_of
+from wfe.yamlsafe import YamlPath
+
+if TYPE_CHECKING:
+    from wfe.compiler import _Compiler
+    from wfe.engine import Engine
+
+
+class FailKind:
+    name: Literal["fail"] = "fail"
+
+    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        assert node.fail is not None
+        compiled.message = compiled.summary = node.fail
+        compiled.template = compiler.template(node.fail, (*path, "fail"))
+        return compiled.finish()
+
+    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
+        engine.report_started(node.name)
+        failure = DeliberateFailure(rendered(node, engine), node=node.name)
+        engine.report_failed(node.name, failure)
+        raise failure
+
+    def describe(self, node: GraphNode) -> str:
+        return f"fail {node.message}"
+
+
+def rendered(node: GraphNode, engine: Engine) -> str:
+    template = node.template
+    if template is None:
+        return node.message
+    try:
+        return text_of(template.render(engine.scope))
+    except ExpressionError as error:
+        raise ExpressionError(f"fail `{node.message}`: {error}", node=node.name) from None
+
+
+KIND = FailKind()
