@@ -160,6 +160,8 @@ class _Compiler:
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
             edges=self._edges(name, node, path),
+            guard=(self.expression(node.if_, (*path, "if"), condition=True)
+                   if node.if_ is not None else None),
             on_error=self._error_routes(node),
             description=node.description,
             cache_ttl=_cache_ttl(node),

@@ -27,6 +27,7 @@ from wfe.errors import (
 )
 from wfe.events import EventBus, EventKind, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
+from wfe.expr import Expression
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
@@ -197,6 +198,9 @@ class Engine:
         detours = 0  # on_exhausted routes taken since the last step
         while name != END:
             node = nodes[name]
+            if node.guard is not None and not self._holds(node, node.guard):
+                name = self._skip(node)
+                continue
             visits = self.visits.get(name, 0)
             if node.max_visits is not None and visits >= node.max_visits:
                 detours += 1
@@ -233,6 +237,29 @@ class Engine:
                                 round((self.clock() - began) * 1000, 3), "succeeded",
                                 self._shown(written), None, name, self.items)
                 self._journal(done)
+
+    def _holds(self, node: GraphNode, guard: Expression) -> bool:
+        try:
+            return guard.evaluate_condition(self.scope)
+        except ExpressionError as error:
+            raise ExpressionError(f"if `{guard.source}`: {error}", node=node.name) from None
+
+    def _skip(self, node: GraphNode) -> str:
+        """A node whose `if:` is false: a step (it counts towards max_steps and is committed)
+        but not a visit; its `next` is followed as usual."""
+        if self.step >= self.graph.max_steps:
+            raise StepLimitExceeded(
+                f"the run took more than limits.max_steps ({self.graph.max_steps})")
+        self.step += 1
+        began = self.clock()
+        if self.bus.active:
+            self._emit("node_skipped", {"node": node.name, "step": self.step})
+        target = self._next(node)
+        if self.journal is not None:
+            self._uncommitted = True
+            self._journal(StepDone(self.step, node.name, 0, began, 0.0, "skipped", {}, None,
+                                   target))
+        return target
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None

@@ -102,6 +102,8 @@ class GraphNode:
     max_visits: int | None = None
     on_exhausted: str | None = None
     edges: tuple[Edge, ...] = ()
+    #: `if:` the node runs only when this holds; otherwise it is skipped.
+    guard: Expression | None = None
     description: str = ""
     message: str = ""
     expects: dict[str, str] = field(default_factory=dict)

@@ -164,6 +164,8 @@ def _unused_keys(graph: Compiled) -> list[Problem]:
                 read.update(edge.condition.names)
         if node.items is not None:
             read.update(node.items.names)
+        if node.guard is not None:
+            read.update(node.guard.names)
         if node.template is not None:  # `wait:` or `fail:` "${ }"
             read.update(*(e.names for e in node.template.expressions))
         for _, expression, _ in node.sub_inputs:

@@ -14,6 +14,8 @@ def plan_text(graph: Graph, state: dict[str, Any]) -> str:
     lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}", "nodes:"]
     for node in graph.nodes.values():
         lines.append(f"  {node.name}: {kind_of(node.kind).describe(node)}")
+        if node.guard is not None:
+            lines.append(f"    if {node.guard.source}")
         lines.extend(f"    {b.param} <- {b.source.value}" for b in node.bindings)
         lines.extend(f"    expects {key}: {type_text}" for key, type_text in node.expects.items())
         for edge in node.edges:

@@ -34,6 +34,7 @@ _GLYPHS: dict[str, tuple[str, str]] = {
     "failed": ("✗", "red"),
     "waiting": ("⏸", "yellow"),
     "stopped": ("■", "dim"),
+    "skipped": ("↷", "dim"),
 }
 
 _STATUS_STYLES = {
@@ -194,6 +195,8 @@ def _note(view: NodeView) -> str:
         return f"attempt {view.attempt} · after {view.last_error}"
     if view.status == "failed" and view.last_error:
         return first_line(view.last_error)
+    if view.status == "skipped":
+        return "skipped: its `if` is false"
     return ""
 
 

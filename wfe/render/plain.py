@@ -53,6 +53,7 @@ class PlainRenderer:
             "log": self._log,
             "node_finished": self._node_finished,
             "node_failed": self._node_failed,
+            "node_skipped": self._node_skipped,
             "edge": self._edge,
             "run_waiting": self._run_waiting,
             "run_finished": self._run_finished,
@@ -134,6 +135,9 @@ class PlainRenderer:
         took = format_duration(float(event.get("duration_ms") or 0))
         details = [f"step {event.get('step')}", *self._visit_note(node)]
         return f"  {node} done in {took} ({', '.join(details)})"
+
+    def _node_skipped(self, event: Event) -> str:
+        return f"  {event.get('node')} skipped, its `if` is false (step {event.get('step')})"
 
     def _node_failed(self, event: Event) -> str:
         node = event.get("node")

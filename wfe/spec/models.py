@@ -40,7 +40,7 @@ NODE_KINDS: tuple[KindName, ...] = get_args(KindName)
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
 #: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
-COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
+COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted", "if"})
 KIND_KEYS: dict[KindName, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
@@ -231,6 +231,8 @@ class Node(Record):
     fail: str | None = field(TEXT, default=None,
                              doc="end the run failed with this message (\"${ }\" allowed)")
     description: str = field(TEXT, default="")
+    if_: str | None = field(TEXT, default=None, key="if",
+                            doc="an expression: when it is false the node is skipped")
     next: str | list[Branch] | None = field(NEXT, default=None)
     with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
                                   key="with")
