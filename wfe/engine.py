@@ -12,11 +12,12 @@ import asyncio
 import random as random_module
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wfe.binding import Scope, bind_arguments, updates_of
-from wfe.cache import Cache, execute_cached
+from wfe.cache import Cache
+from wfe.cached_call import execute_cached
 from wfe.context import StepInfo, call_tool, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
@@ -35,14 +36,12 @@ from wfe.nodes import KINDS
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
+from wfe.run_context import Asker, ChildRun, Sleep
 from wfe.state import State
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
-Sleep = Callable[[float], Awaitable[None]]
-#: Asks a person for an interrupt node's values (node, message, expects) -> values, or None.
-Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
 
 
 class Engine:
@@ -400,6 +399,14 @@ class Engine:
         return last[1] if last[0] is written else self.graph.schema.mask(written)
 
     # --- events ---------------------------------------------------------------------------
+
+    def child(self, graph: Graph, *, inputs: Mapping[str, Any], prefix: str,
+              in_item: bool, ask: Asker | None) -> ChildRun:
+        """A subgraph's run in this step: a map item's makes every call on the fan-out
+        executor."""
+        return Engine(graph, run_id=self.run_id, inputs=inputs,
+                      executor=self.fanout if in_item else self.executor, fanout=self.fanout,
+                      parent=self, prefix=prefix, sleep=self.sleep, random=self.random, ask=ask)
 
     def report_started(self, label: str) -> None:
         if self.bus.active:

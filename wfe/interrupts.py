@@ -7,12 +7,10 @@ The values come from `wfe resume -i` (the engine's `answers`) or from a prompt o
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from wfe.graph import GraphNode
-
-if TYPE_CHECKING:
-    from wfe.engine import Engine
+from wfe.run_context import RunContext
 
 
 class Stop(Exception):
@@ -30,7 +28,7 @@ class Stop(Exception):
 
 
 
-def interrupt_values(engine: Engine, node: GraphNode) -> dict[str, Any]:
+def interrupt_values(engine: RunContext, node: GraphNode) -> dict[str, Any]:
     """The values a person gave for this interrupt node, or a pause (Stop)."""
     values = engine.answers.pop(node.name, None)
     if values is None and engine.ask is not None:
@@ -41,7 +39,7 @@ def interrupt_values(engine: Engine, node: GraphNode) -> dict[str, Any]:
     return dict(values)
 
 
-def answer(engine: Engine, node: GraphNode, values: dict[str, Any]) -> dict[str, Any]:
+def answer(engine: RunContext, node: GraphNode, values: dict[str, Any]) -> dict[str, Any]:
     """Write the values as the node's updates, reported like any step."""
     began = time.monotonic()
     engine.report_started(node.name)

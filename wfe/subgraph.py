@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
 from wfe.graph import Graph, GraphNode
 from wfe.interrupts import Stop
+from wfe.run_context import Asker, RunContext
 from wfe.spec.models import Node
 from wfe.tool_failure import ToolFailure
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Asker, Engine
 
 
 #: Levels of `workflow:` nesting, the top file being level 1: beyond it, compiling and running
@@ -161,13 +161,12 @@ def _bind_outputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: Ya
     compiled.sub_outputs = dict(node.outputs or {})
 
 
-async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any],
+async def run_subgraph(engine: RunContext, node: GraphNode, scope: Mapping[str, Any],
                        prefix: str, *, in_item: bool = False) -> dict[str, Any]:
     """Run the child to its end; its outputs, keyed by the parent's keys.
 
     A map item's child (`in_item`) makes every call on the parent's fan-out executor.
     """
-    from wfe.engine import Engine
     from wfe.subgraph_pause import PausedChild, parent_waiting
 
     child = node.subgraph
@@ -185,10 +184,8 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
                            f"node '{paused.cursor.node}' to go on from", node=node.name)
         state.update(paused.state)
         cursor, answers = paused.cursor, paused.answers
-    run = Engine(child, run_id=engine.run_id, inputs=inputs,
-                 executor=engine.fanout if in_item else engine.executor, fanout=engine.fanout,
-                 parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random,
-                 ask=_prefixed(engine, prefix) if not in_item else None)
+    run = engine.child(child, inputs=inputs, prefix=prefix, in_item=in_item,
+                       ask=_prefixed(engine, prefix) if not in_item else None)
     result = await run.run(state, cursor, answers)
     if result.status == "waiting":
         if in_item:  # refused when the file is loaded; a map's items cannot wait one by one
@@ -202,7 +199,7 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
     return {parent: result.state[child_key] for parent, child_key in node.sub_outputs.items()}
 
 
-def _prefixed(engine: Engine, prefix: str) -> Asker | None:
+def _prefixed(engine: RunContext, prefix: str) -> Asker | None:
     """The parent's way of asking a person, for the child's interrupts (named as events are)."""
     ask = engine.ask
     if ask is None:

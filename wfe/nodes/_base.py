@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wfe.graph import GraphNode
+from wfe.run_context import RunContext
 from wfe.spec.models import KindName, Node
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 __all__ = ["NodeKind", "Outcome"]
 
@@ -29,8 +29,8 @@ class NodeKind(Protocol):
         """Fill in `compiled` from the file's node, reporting problems to `compiler`."""
         ...
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        """Run the node as one step of `engine`'s run."""
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        """Run the node as one step of `run`."""
         ...
 
     def describe(self, node: GraphNode) -> str:

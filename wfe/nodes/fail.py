@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Literal
 from wfe.errors import DeliberateFailure, ExpressionError
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.template import text_of
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class FailKind:
@@ -26,22 +26,22 @@ class FailKind:
         compiled.template = compiler.template(node.fail, (*path, "fail"))
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        engine.report_started(node.name)
-        failure = DeliberateFailure(rendered(node, engine), node=node.name)
-        engine.report_failed(node.name, failure)
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        run.report_started(node.name)
+        failure = DeliberateFailure(rendered(node, run), node=node.name)
+        run.report_failed(node.name, failure)
         raise failure
 
     def describe(self, node: GraphNode) -> str:
         return f"fail {node.message}"
 
 
-def rendered(node: GraphNode, engine: Engine) -> str:
+def rendered(node: GraphNode, run: RunContext) -> str:
     template = node.template
     if template is None:
         return node.message
     try:
-        return text_of(template.render(engine.scope))
+        return text_of(template.render(run.scope))
     except ExpressionError as error:
         raise ExpressionError(f"fail `{node.message}`: {error}", node=node.name) from None
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Literal
 from wfe.graph import GraphNode
 from wfe.interrupts import answer, interrupt_values
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class InterruptKind:
@@ -25,8 +25,8 @@ class InterruptKind:
         compiled.expects = compiler.expects(node.interrupt.expects, (*path, "interrupt"))
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        return 1, answer(engine, node, interrupt_values(engine, node))
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return 1, answer(run, node, interrupt_values(run, node))
 
     def describe(self, node: GraphNode) -> str:
         return "interrupt " + (node.message or "a person's input")

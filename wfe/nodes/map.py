@@ -9,12 +9,12 @@ from wfe.fanout_compile import compile_map
 from wfe.graph import GraphNode
 from wfe.nodes import tool, workflow
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class MapKind:
@@ -31,8 +31,8 @@ class MapKind:
             return compiled  # reported by compile_map: nothing to run per item
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        return await run_compound(engine, node, run_map)
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run_compound(run, node, run_map)
 
     def describe(self, node: GraphNode) -> str:
         source = node.items.source if node.items is not None else "?"

@@ -8,12 +8,12 @@ from wfe.fanout import run_compound, run_parallel
 from wfe.fanout_compile import compile_parallel
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class ParallelKind:
@@ -23,8 +23,8 @@ class ParallelKind:
                 path: YamlPath) -> GraphNode:
         return compile_parallel(compiler, compiled, node, path)
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        return await run_compound(engine, node, run_parallel)
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run_compound(run, node, run_parallel)
 
     def describe(self, node: GraphNode) -> str:
         count = len(node.branches)

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Literal
 
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class ToolKind:
@@ -22,8 +22,8 @@ class ToolKind:
         compile_call(compiler, compiled, node, path)
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        return await engine.execute(node)
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run.execute(node)
 
     def describe(self, node: GraphNode) -> str:
         return f"tool {node.tool.name}" if node.tool is not None else "tool"

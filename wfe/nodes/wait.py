@@ -17,6 +17,7 @@ from wfe.graph import GraphNode
 from wfe.interrupts import Stop
 from wfe.journal import ItemDone
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.spec.rules import MAX_DURATION
 from wfe.template import Template
@@ -24,7 +25,6 @@ from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 CANCEL_POLL_SECONDS = 0.1
 
@@ -44,11 +44,11 @@ class WaitKind:
             compiled.summary = f"{node.wait:g} s"
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
         began = time.monotonic()
-        engine.report_started(node.name)
-        await _until(engine, _deadline(engine, node))
-        engine.report_finished(node.name, {}, began)
+        run.report_started(node.name)
+        await _until(run, _deadline(run, node))
+        run.report_finished(node.name, {}, began)
         return 1, {}
 
     def describe(self, node: GraphNode) -> str:
@@ -69,11 +69,11 @@ def _check_seconds(compiler: _Compiler, template: Template | None, path: YamlPat
                          "seconds", path)
 
 
-def _seconds(engine: Engine, node: GraphNode) -> float:
+def _seconds(run: RunContext, node: GraphNode) -> float:
     if node.template is None:
         return node.seconds
     try:
-        value = node.template.render(engine.scope)
+        value = node.template.render(run.scope)
     except ExpressionError as error:
         raise ExpressionError(f"wait `{node.summary}`: {error}", node=node.name) from None
     if type(value) not in (int, float) or not 0 <= value <= MAX_DURATION or math.isnan(value):
@@ -82,25 +82,25 @@ def _seconds(engine: Engine, node: GraphNode) -> float:
     return float(value)
 
 
-def _deadline(engine: Engine, node: GraphNode) -> float:
+def _deadline(run: RunContext, node: GraphNode) -> float:
     """When the wait ends: as committed by an earlier process for this step, or from now."""
-    earlier = engine.finished.earlier(engine.step, node.name).get(0)
+    earlier = run.finished.earlier(run.step, node.name).get(0)
     if earlier is not None and isinstance(earlier.value, float | int):
         return float(earlier.value)
-    deadline = engine.clock() + _seconds(engine, node)
-    engine.finished.record(engine.step, ItemDone(node.name, 0, 1, 0.0, deadline))
+    deadline = run.clock() + _seconds(run, node)
+    run.finished.record(run.step, ItemDone(node.name, 0, 1, 0.0, deadline))
     return deadline
 
 
-async def _until(engine: Engine, deadline: float) -> None:
-    journal = engine.journal
-    while (left := deadline - engine.clock()) > 0:
+async def _until(run: RunContext, deadline: float) -> None:
+    journal = run.journal
+    while (left := deadline - run.clock()) > 0:
         if journal is None:
-            await engine.sleep(left)
+            await run.sleep(left)
             return
         if journal.cancel_requested():
             raise Stop("cancelled", None)
-        await engine.sleep(min(left, CANCEL_POLL_SECONDS))
+        await run.sleep(min(left, CANCEL_POLL_SECONDS))
 
 
 KIND = WaitKind()

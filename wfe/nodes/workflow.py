@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from wfe.fanout import run_compound, run_workflow
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.subgraph import compile_subgraph
 from wfe.subgraph_pause import check_item_pauses
@@ -14,7 +15,6 @@ from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
     from wfe.compiler import _Compiler
-    from wfe.engine import Engine
 
 
 class WorkflowKind:
@@ -25,8 +25,8 @@ class WorkflowKind:
         compile_child(compiler, compiled, node, path)
         return compiled.finish()
 
-    async def run(self, engine: Engine, node: GraphNode) -> Outcome:
-        return await run_compound(engine, node, run_workflow)
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run_compound(run, node, run_workflow)
 
     def describe(self, node: GraphNode) -> str:
         return f"workflow {node.subgraph.file}" if node.subgraph is not None else "workflow"
