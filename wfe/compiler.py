@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from wfe.compile_context import SubgraphSession
+from wfe.discovery import build_registry
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
     RESERVED_NAMES,
@@ -27,17 +29,15 @@ from wfe.graph import (
     Source,
 )
 from wfe.nodes import kind_of
+from wfe.reach import dead_ends
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
-from wfe.spec.load import LoadedSpec
+from wfe.spec.load import LoadedSpec, load_spec_file
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
 from wfe.spec.rules import shortened
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
 from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
-
-if TYPE_CHECKING:
-    from wfe.subgraph import SubgraphSession
 
 __all__ = ["Checked", "check_graph", "compile_graph"]
 
@@ -77,8 +77,6 @@ class _Compiler:
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
         if not self.has_errors():
-            from wfe.reach import dead_ends
-
             self.problems += dead_ends(nodes, self.spec.start_node)
         problems = sorted(self.problems, key=Problem.sort_key)
         if self.has_errors() or schema is None:
@@ -198,6 +196,10 @@ class _Compiler:
             except TypeSyntaxError as error:
                 self.problem("WFE050", str(error), where)
         return dict(expects)
+
+    def compile_file(self, path: Path, shown: str, stack: tuple[Path, ...]) -> Graph:
+        loaded = load_spec_file(path, shown)
+        return compile_graph(loaded, build_registry(loaded), stack, self.subgraphs)
 
     def undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)

@@ -32,12 +32,14 @@ from wfe.expr import Expression
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.loop_guard import note_walk
 from wfe.nodes import KINDS
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.run_context import Asker, ChildRun, Sleep
 from wfe.state import State
+from wfe.subgraph_pause import public_waiting
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
@@ -162,8 +164,6 @@ class Engine:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
         error_fields = _error_fields(error) if error is not None else None
         if waiting is not None:
-            from wfe.subgraph_pause import public_waiting
-
             self._emit("run_waiting", public_waiting(waiting))
         if self.bus.active:
             fields: dict[str, Any] = {
@@ -454,6 +454,8 @@ class Engine:
         else:
             self._loop.call_soon_threadsafe(self._emit, "log", fields)
 
+
+note_walk(Engine._walk.__code__)
 
 _RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from wfe.binding import ItemScope, bind_arguments, updates_of
 from wfe.cached_call import call_item
+from wfe.cluster import stop_on_cancel
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
 from wfe.journal import ItemDone
@@ -40,8 +41,6 @@ async def run_compound(engine: RunContext, node: GraphNode,
     engine.report_started(node.name)
     try:
         if engine.cancel_requested is not None:
-            from wfe.cluster import stop_on_cancel
-
             attempts, written = await stop_on_cancel(body(engine, node),
                                                      engine.cancel_requested)
         else:

@@ -62,6 +62,12 @@ _call_code: CodeType | None = None
 _walk_code: CodeType | None = None
 
 
+def note_walk(code: CodeType) -> None:
+    """The engine's walk, whose frame holds the run's deadline (the engine calls this)."""
+    global _walk_code
+    _walk_code = code
+
+
 def watch(loop: asyncio.AbstractEventLoop) -> _Watched | None:
     """An async tool starts on `loop` (running in this thread): watch it while any is in flight
     (the caller decrements `in_flight` when the tool ends). None when a blocked loop could not
@@ -89,12 +95,11 @@ def _record(loop: asyncio.AbstractEventLoop) -> _Watched | None:
 
 
 def _install_handler() -> bool:
-    global _handler_installed, _call_code, _walk_code
+    global _handler_installed, _call_code
     if not _handler_installed:
-        from wfe.engine import Engine  # both import this module; they are loaded by now
-        from wfe.executor import LocalExecutor
+        from wfe.executor import LocalExecutor  # it imports this module: loaded by now
 
-        _call_code, _walk_code = LocalExecutor.call.__code__, Engine._walk.__code__
+        _call_code = LocalExecutor.call.__code__
         if signal.getsignal(SIGNAL) not in (signal.SIG_DFL, None):
             return False
         signal.signal(SIGNAL, _on_signal)

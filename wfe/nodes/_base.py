@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from wfe.compile_context import Compiling
 from wfe.graph import GraphNode
 from wfe.run_context import RunContext
 from wfe.spec.models import KindName, Node
 from wfe.yamlsafe import YamlPath
-
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
 
 __all__ = ["NodeKind", "Outcome"]
 
@@ -24,7 +22,7 @@ class NodeKind(Protocol):
     @property
     def name(self) -> KindName: ...
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         """Fill in `compiled` from the file's node, reporting problems to `compiler`."""
         ...

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.errors import DeliberateFailure, ExpressionError
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
@@ -12,14 +13,11 @@ from wfe.spec.models import Node
 from wfe.template import text_of
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 
 class FailKind:
     name: Literal["fail"] = "fail"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         assert node.fail is not None
         compiled.message = compiled.summary = node.fail

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.graph import GraphNode
 from wfe.interrupts import answer, interrupt_values
 from wfe.nodes._base import Outcome
@@ -11,14 +12,11 @@ from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 
 class InterruptKind:
     name: Literal["interrupt"] = "interrupt"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         assert node.interrupt is not None
         compiled.message = node.interrupt.message

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.fanout import run_compound, run_map
 from wfe.fanout_compile import compile_map
 from wfe.graph import GraphNode
@@ -13,14 +14,11 @@ from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 
 class MapKind:
     name: Literal["map"] = "map"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         compile_map(compiler, compiled, node, path)
         if node.workflow is not None:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
 from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 
 class ToolKind:
     name: Literal["tool"] = "tool"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         compile_call(compiler, compiled, node, path)
         return compiled.finish()
@@ -29,7 +27,7 @@ class ToolKind:
         return f"tool {node.tool.name}" if node.tool is not None else "tool"
 
 
-def compile_call(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def compile_call(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
     """The node's tool and where each of its arguments comes from (a `map:` item's too)."""
     if node.tool is not None:
         compiled.tool = compiler.tool_def(node.tool, (*path, "tool"))

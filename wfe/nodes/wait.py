@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.errors import ExpressionError
 from wfe.expr import printable
 from wfe.graph import GraphNode
@@ -23,16 +24,13 @@ from wfe.spec.rules import MAX_DURATION
 from wfe.template import Template
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 CANCEL_POLL_SECONDS = 0.1
 
 
 class WaitKind:
     name: Literal["wait"] = "wait"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         assert node.wait is not None
         if isinstance(node.wait, str):
@@ -55,7 +53,7 @@ class WaitKind:
         return f"wait {node.summary}"
 
 
-def _check_seconds(compiler: _Compiler, template: Template | None, path: YamlPath) -> None:
+def _check_seconds(compiler: Compiling, template: Template | None, path: YamlPath) -> None:
     """A `wait:` text must be one "${ expr }" that can give a number."""
     if template is None:
         return  # reported by compiler.template

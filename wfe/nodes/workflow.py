@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from wfe.compile_context import Compiling
 from wfe.fanout import run_compound, run_workflow
 from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
@@ -13,14 +14,11 @@ from wfe.subgraph import compile_subgraph
 from wfe.subgraph_pause import check_item_pauses
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 
 class WorkflowKind:
     name: Literal["workflow"] = "workflow"
 
-    def compile(self, compiler: _Compiler, compiled: GraphNode, node: Node,
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         compile_child(compiler, compiled, node, path)
         return compiled.finish()
@@ -32,7 +30,7 @@ class WorkflowKind:
         return f"workflow {node.subgraph.file}" if node.subgraph is not None else "workflow"
 
 
-def compile_child(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def compile_child(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
     """The child graph, its inputs and outputs (a `map:` item's too)."""
     compile_subgraph(compiler, compiled, node, path)
     check_item_pauses(compiler, compiled, node, path)
