@@ -116,6 +116,7 @@ def test_a_wait_of_a_negative_expression_fails_the_run(make_workflow):
     ("wait: '${ secnds }'", "unknown name 'secnds'"),
     ("fail: '${ label + }'", "syntax error"),
     ("{fail: stop, retry: {attempts: 2}}", "`retry` does not belong to a fail node"),
+    ("fail: ''", "a fail node needs a message"),
     ("{wait: 1, tool: x}", "needs exactly one kind"),
 ])
 def test_bad_wait_and_fail_nodes_are_refused_at_their_position(write_workflow, body, message):

@@ -73,6 +73,12 @@ def _module_name(value: str) -> str:
     return value
 
 
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a fail node needs a message saying why the run fails")
+    return value
+
+
 def _file_name(value: str) -> str:
     if "\x00" in value:
         raise ValueError("a file name cannot contain a NUL character")
@@ -228,7 +234,7 @@ class Node(Record):
     outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
     wait: float | str | None = field(WAIT, default=None,
                                      doc="seconds, or a \"${ expr }\" giving them")
-    fail: str | None = field(TEXT, default=None,
+    fail: str | None = field(Text(refine=_reason), default=None,
                              doc="end the run failed with this message (\"${ }\" allowed)")
     description: str = field(TEXT, default="")
     if_: str | None = field(TEXT, default=None, key="if",
