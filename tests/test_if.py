@@ -124,3 +124,10 @@ def test_show_and_graph_run_mark_skipped_nodes(write_workflow):
     assert (nodes["slow"]["visits"], nodes["slow"]["skipped"]) == (0, 1)
     tree = runner.invoke(app, ["graph", str(path), "--run", run["run_id"]]).stdout
     assert "\N{MULTIPLICATION SIGN}0 · 1 skipped" in tree
+
+
+def test_the_dry_run_and_the_schema_show_if(write_workflow):
+    plan = runner.invoke(app, ["run", str(write_workflow(FLOW)), "--dry-run"]).stdout
+    assert "  slow: wait 0 s\n    if not fast\n" in plan
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    assert schema["$defs"]["Node"]["properties"]["if"]["type"] == "string"
