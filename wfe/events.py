@@ -22,6 +22,7 @@ EventKind = Literal[
     "log",
     "node_finished",
     "node_failed",
+    "node_skipped",
     "edge",
     "run_waiting",
     "run_finished",

@@ -215,20 +215,11 @@ def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
         from wfe.cli.prompt import prompt_for
 
-        # The live view's last frame stays above the prompt: it shows the run waiting there.
-        _call(renderer, "waiting_for_answer", node)
-        _call(renderer, "stop")
+        renderer.prompt_begins(node)
         try:
             return prompt_for(node, message, expects)
         finally:
-            _call(renderer, "answered", node)
-            _call(renderer, "start")
+            renderer.prompt_ends(node)
 
     return ask
 
-
-def _call(renderer: Renderer, method: str, *args: str) -> None:
-    """Call one of the live view's own methods; other front ends do not have them."""
-    bound = getattr(renderer, method, None)
-    if callable(bound):
-        bound(*args)

@@ -44,6 +44,15 @@ class Renderer(Protocol):
 
     def __call__(self, event: Event) -> None: ...
 
+    def prompt_begins(self, node: str) -> None:
+        """A person is asked for node's values at the terminal: show the run waiting there and
+        stop drawing until `prompt_ends`."""
+        ...
+
+    def prompt_ends(self, node: str) -> None:
+        """The person answered: the run goes on, and so does the drawing."""
+        ...
+
     def __enter__(self) -> Renderer: ...
 
     def __exit__(
@@ -76,6 +85,12 @@ class NullRenderer:
             line = workflow_command(annotation, str(event.get("message", "")))
             self._annotations.write(line + "\n")
             self._annotations.flush()
+
+    def prompt_begins(self, node: str) -> None:
+        return None
+
+    def prompt_ends(self, node: str) -> None:
+        return None
 
     def __enter__(self) -> NullRenderer:
         return self

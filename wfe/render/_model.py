@@ -10,7 +10,8 @@ from typing import Any, Literal
 from wfe.events import Event
 from wfe.render._format import ItemCounts, format_error, split_item
 
-NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped"]
+NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped",
+                     "skipped"]
 
 #: Log lines held until the next redraw prints them above the live area; past that many (a tool
 #: printing in a tight loop) the oldest are counted instead, so memory stays bounded.
@@ -151,6 +152,11 @@ def _node_failed(model: RunModel, event: Event, now: float) -> None:
     view.last_error = format_error(event.get("error"))
 
 
+def _node_skipped(model: RunModel, event: Event, now: float) -> None:
+    model.node(event.get("node")).status = "skipped"
+    model.step = int(event.get("step") or model.step)
+
+
 def _log(model: RunModel, event: Event, now: float) -> None:
     if len(model.logs) == LOG_BACKLOG:
         model.logs_dropped += 1
@@ -178,6 +184,7 @@ _HANDLERS: dict[str, Callable[[RunModel, Event, float], None]] = {
     "node_started": _node_started,
     "node_finished": _node_finished,
     "node_failed": _node_failed,
+    "node_skipped": _node_skipped,
     "log": _log,
     "run_waiting": _run_waiting,
     "run_finished": _run_finished,

@@ -28,6 +28,12 @@ class JsonLinesRenderer:
             self._stream.write(line + "\n")
             self._stream.flush()
 
+    def prompt_begins(self, node: str) -> None:
+        """Nothing to pause: it writes each event as it comes."""
+
+    def prompt_ends(self, node: str) -> None:
+        """Nothing to draw again."""
+
     def __enter__(self) -> JsonLinesRenderer:
         return self
 

@@ -34,6 +34,7 @@ _GLYPHS: dict[str, tuple[str, str]] = {
     "failed": ("✗", "red"),
     "waiting": ("⏸", "yellow"),
     "stopped": ("■", "dim"),
+    "skipped": ("↷", "dim"),
 }
 
 _STATUS_STYLES = {
@@ -141,14 +142,17 @@ class LiveRenderer:
         self.print_logs()
         return self._console
 
-    def waiting_for_answer(self, node: str) -> None:
-        """The run waits for a person at node (an inline prompt): show it so."""
+    def prompt_begins(self, node: str) -> None:
+        """The run waits for a person at node (an inline prompt): its last frame, which stays
+        above the prompt, shows it so."""
         with self._lock:
             self._model.prompting(node)
+        self.stop()
 
-    def answered(self, node: str) -> None:
+    def prompt_ends(self, node: str) -> None:
         with self._lock:
             self._model.prompted(node)
+        self.start()
 
     def __enter__(self) -> LiveRenderer:
         self.start()
@@ -280,6 +284,8 @@ def _note(view: NodeView) -> str:
         return _items_note(view, view.items)
     if view.status in ("running", "retrying"):
         return f"attempt {view.attempt}"
+    if view.status == "skipped":
+        return "skipped: its `if` is false"
     return ""
 
 

@@ -54,6 +54,7 @@ class PlainRenderer:
             "log": self._log,
             "node_finished": self._node_finished,
             "node_failed": self._node_failed,
+            "node_skipped": self._node_skipped,
             "edge": self._edge,
             "run_waiting": self._run_waiting,
             "run_finished": self._run_finished,
@@ -79,6 +80,12 @@ class PlainRenderer:
             stamp = clock_time(event.get("ts"))
             self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
+
+    def prompt_begins(self, node: str) -> None:
+        """Nothing to pause: it writes each event as it comes."""
+
+    def prompt_ends(self, node: str) -> None:
+        """Nothing to draw again."""
 
     def __enter__(self) -> PlainRenderer:
         return self
@@ -135,6 +142,9 @@ class PlainRenderer:
         took = format_duration(float(event.get("duration_ms") or 0))
         details = [f"step {event.get('step')}", *self._visit_note(node)]
         return f"  {node} done in {took} ({', '.join(details)})"
+
+    def _node_skipped(self, event: Event) -> str:
+        return f"  {event.get('node')} skipped, its `if` is false (step {event.get('step')})"
 
     def _node_failed(self, event: Event) -> str:
         node = event.get("node")
