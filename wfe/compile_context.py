@@ -48,6 +48,8 @@ class Compiling(Protocol):
     facts: Facts
     #: Names bound while compiling one node (a `map:` node's item).
     local_names: frozenset[str]
+    #: The pool sizes of `[tool.wfe.pools]`, read at the first `pool:` key.
+    pools: dict[str, int] | None
 
     def problem(self, code: str, message: str, path: YamlPath, *, at_key: bool = False
                 ) -> None: ...

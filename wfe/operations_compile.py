@@ -10,10 +10,10 @@ from wfe.spec.schedule import schedules_of
 from wfe.yamlsafe import YamlPath
 
 if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
+    from wfe.compile_context import Compiling
 
 
-def pool_size(compiler: _Compiler, pool: str | None, path: YamlPath) -> int:
+def pool_size(compiler: Compiling, pool: str | None, path: YamlPath) -> int:
     """The size `[tool.wfe.pools]` gives the node's pool (0: none, or not declared: WFE080)."""
     if pool is None:
         return 0
@@ -31,7 +31,7 @@ def pool_size(compiler: _Compiler, pool: str | None, path: YamlPath) -> int:
     return size
 
 
-def check_schedule_inputs(compiler: _Compiler) -> None:
+def check_schedule_inputs(compiler: Compiling) -> None:
     """Each schedule's `inputs` are declared state keys."""
     schedule = compiler.spec.schedule
     many = isinstance(schedule, list)

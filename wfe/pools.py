@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from wfe.interrupts import Stop
 
 if TYPE_CHECKING:
-    from wfe.engine import Engine
+    from wfe.run_context import RunContext
     from wfe.graph import GraphNode
 
 Release = Callable[[], None]
@@ -53,7 +53,7 @@ class InProcessPools:
 IN_PROCESS = InProcessPools()
 
 
-def _source(engine: Engine) -> SlotSource:
+def _source(engine: RunContext) -> SlotSource:
     """The run's journal, which keeps slots in the store; a sub-flow's engine has none of its
     own, and finds its run's among the listeners of the event stream it shares."""
     for candidate in (engine.journal, *engine.bus.listeners):
@@ -62,7 +62,7 @@ def _source(engine: Engine) -> SlotSource:
     return IN_PROCESS
 
 
-async def take_slot(engine: Engine, node: GraphNode) -> Release:
+async def take_slot(engine: RunContext, node: GraphNode) -> Release:
     """Wait for a slot of the node's pool; `wfe cancel` ends the wait."""
     assert node.pool is not None
     source = _source(engine)
