@@ -103,7 +103,7 @@ def test_a_runs_nodes_go_from_pending_to_running_to_done_live(tab: Tab, served: 
     expect(node_status(page, "fetch")).to_have_text("running", timeout=WAIT_MS)
     api.emit("run-1", "node_finished", node="fetch", step=1, duration_ms=1234.0, updates={})
     expect(node_status(page, "fetch")).to_have_text("done", timeout=WAIT_MS)
-    expect(node_cell(page, "fetch", 3)).to_have_text("1.23 s")
+    expect(node_cell(page, "fetch", "Duration")).to_have_text("1.23 s")
     expect(node_status(page, "report")).to_have_text("pending")
     api.runs["run-1"].update(status="succeeded", finished_at="2023-11-14T22:13:29.000Z")
     api.emit("run-1", "run_finished", status="succeeded", state={}, duration_ms=9000.0)
@@ -120,11 +120,11 @@ def test_a_retried_node_shows_its_attempts_and_its_error(tab: Tab, served: Serve
              error={"type": "OSError", "message": "flaky"})
     api.emit("run-1", "node_started", node="fetch", step=1, attempt=2)
     sync_api.expect(node_status(page, "fetch")).to_have_text("retrying", timeout=WAIT_MS)
-    sync_api.expect(node_cell(page, "fetch", 2)).to_have_text("2")
+    sync_api.expect(node_cell(page, "fetch", "Attempts")).to_have_text("2")
     api.emit("run-1", "node_failed", node="fetch", step=1, attempt=2,
              error={"type": "OSError", "message": "flaky again"})
     sync_api.expect(node_status(page, "fetch")).to_have_text("failed", timeout=WAIT_MS)
-    sync_api.expect(node_cell(page, "fetch", 5)).to_have_text("OSError: flaky again")
+    sync_api.expect(node_cell(page, "fetch", "Error")).to_have_text("OSError: flaky again")
 
 
 def test_a_map_nodes_items_are_counted_on_its_row(tab: Tab, served: Served):
@@ -136,7 +136,7 @@ def test_a_map_nodes_items_are_counted_on_its_row(tab: Tab, served: Served):
     api.emit("run-1", "node_finished", node="each[0]", step=2, duration_ms=5.0, updates={})
     api.emit("run-1", "node_failed", node="each[2]", step=2, attempt=1,
              error={"type": "ValueError", "message": "bad item"})
-    sync_api.expect(node_cell(page, "each", 4)).to_have_text(
+    sync_api.expect(node_cell(page, "each", "Items")).to_have_text(
         "1 done · 1 failed · 1 running", timeout=WAIT_MS)
     sync_api.expect(page.locator('#nodes tr[data-node^="each["]')).to_have_count(0)
 
@@ -165,7 +165,7 @@ def test_user_data_with_markup_is_shown_as_text(tab: Tab):
         api.emit(XSS_RUN, "node_failed", node=XSS_NODE, step=1, attempt=1,
                  error={"type": "ValueError", "message": XSS_ERROR})
         row = page.locator("#nodes tbody tr").filter(has_text=XSS_NODE)
-        sync_api.expect(row.locator("td").nth(5)).to_have_text(
+        sync_api.expect(row.locator("td.error")).to_have_text(
             f"ValueError: {XSS_ERROR}", timeout=WAIT_MS)
         sync_api.expect(page.locator(".run-error")).to_have_text(f"ValueError: {XSS_ERROR}")
         assert page.evaluate("window.__xss") is None

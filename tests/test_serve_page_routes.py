@@ -12,13 +12,13 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from serve_support import wait_for_status, write_served  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
+from fastapi.testclient import TestClient
+from serve_support import wait_for_status, write_served
+from typer.testing import CliRunner
 
-from wfe.cli import app as cli  # noqa: E402
-from wfe.serve.app import create_app  # noqa: E402
-from wfe.serve.config import ServeConfig  # noqa: E402
+from wfe.cli import app as cli
+from wfe.serve.app import create_app
+from wfe.serve.config import ServeConfig
 
 
 @pytest.fixture
