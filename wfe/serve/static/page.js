@@ -6,7 +6,7 @@
 
 (() => {
   const body = document.body;
-  const { root, $, headers, getJson, segment, sleep, setNotice, element, timeTag,
+  const { root, $, headers, getJson, segment, setNotice, element, timeTag,
     localiseTimes, formatDuration, runDuration, statusBadge, fill, labelledRow } = wfePage;
   const { nodeRow, applyEvent, itemSummary, readEvents, formatError } = wfeRunEvents;
   const RUN_LABELS = ["Run", "Workflow", "Status", "Started", "Duration", "Steps"];
@@ -155,7 +155,7 @@
   }
 
   // The stream ends at run_finished, or early when the run waits or was interrupted: then look
-  // at its status now and then, and follow it again once it runs.
+  // at its status now and then (at once after Resume), and follow it again once it has moved.
   async function followEvents(view) {
     if (view.following) return;
     view.following = true;
@@ -172,10 +172,12 @@
         await refreshSummary(view);
         refreshRuns();
         if (finished) return;
+        let run;
         do {
-          await sleep(STATUS_POLL_MS);
+          await new Promise((wake) => { view.wake = wake; setTimeout(wake, STATUS_POLL_MS); });
           if (view !== current) return;
-        } while ((await refreshSummary(view) || {}).status !== "running");
+          run = await refreshSummary(view) || {};
+        } while (run.status !== "running" && !(Number(run.last_seq) > view.lastSeq));
       }
     } finally {
       view.following = false;
@@ -184,9 +186,10 @@
 
   // After Resume or Cancel: the run's new status, and its events again.
   async function followAgain(view) {
-    const run = await refreshSummary(view);
+    await refreshSummary(view);
     refreshRuns();
-    if (run && run.status === "running") followEvents(view);
+    if (view.wake) view.wake();
+    followEvents(view);
   }
 
   // --- the graph ------------------------------------------------------------------------------
@@ -242,7 +245,7 @@
   const plainName = (name) => /^[A-Za-z0-9_]+$/.test(name);
 
   // Plain node names are drawn as Mermaid ids `n_NAME`: give their boxes the node's status, and
-  // mark the edges the run took (`edge` events; Mermaid names an edge path L_FROM_TO_N).
+  // mark the edges the run took (`edge` events; Mermaid's edge paths end in L_FROM_TO_N).
   function colourGraph(view) {
     if ($("#graph").dataset.rendered !== "svg") return;
     for (const node of view.nodes.values()) {
@@ -251,14 +254,18 @@
         box.dataset.status = node.status;
       }
     }
-    for (const edge of view.edges) {
-      const [from, to] = edge.split("\u0000").map((n) => (n === "end" ? "n_end" : "n_" + n));
+    const start = view.workflow && view.workflow.graph && view.workflow.graph.start;
+    const taken = [...view.edges];
+    if (start && view.spans.size) taken.push("wfe_start\u0000" + start);
+    for (const edge of taken) {
+      const [from, to] = edge.split("\u0000").map(graphId);
       if (!plainName(from) || !plainName(to)) continue;
-      for (const path of document.querySelectorAll('#graph path[id^="L_' + from + "_" + to + '_"]')) {
-        path.dataset.taken = "true";
-      }
+      const selector = '#graph path[id*="-L_' + from + "_" + to + '_"]';
+      for (const path of document.querySelectorAll(selector)) path.dataset.taken = "true";
     }
   }
+
+  const graphId = (name) => (name === "end" ? "wfe_end" : name === "wfe_start" ? name : "n_" + name);
 
   // --- choosing a run, a node, a step ----------------------------------------------------------
 
