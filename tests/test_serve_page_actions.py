@@ -96,6 +96,8 @@ def test_a_run_started_from_the_run_form_is_cancelled_from_the_page(
     form.get_by_role("button", name="Start run").click()
     expect(node_status(page, "wait")).to_have_text("running", timeout=WAIT_MS)
     expect(page.locator("#run")).to_be_in_viewport()
+    summary = page.locator("#run-summary")
+    expect(summary).not_to_have_text(summary.inner_text(), timeout=WAIT_MS)  # it ticks
     expect(page).to_have_title("running · " + page.locator("#run-id").inner_text() + " · wfe")
     page.screenshot(path=str(tmp_path / "running.png"), full_page=True)
     page.locator("#run-actions").get_by_role("button", name="Cancel").click()

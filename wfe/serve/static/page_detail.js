@@ -7,6 +7,8 @@ const wfeDetail = (() => {
   const { $, element, timeTag, formatDuration, statusBadge, json, moment } = wfePage;
   const { itemSummary, formatError } = wfeRunEvents;
   const MOST_LANES = 200;
+  const NO_STEP = { pending: "Not run yet.", running: "Running: its step is stored when it finishes.",
+    retrying: "Retrying: its step is stored when it finishes." };
 
   const ownsName = (node, name) =>
     name === node || name.startsWith(node + "[") || name.startsWith(node + "/");
@@ -75,8 +77,8 @@ const wfeDetail = (() => {
       if (String(step.step) === String(wantedStep)) article.setAttribute("aria-current", "true");
       parts.push(article);
     }
-    if (!steps.length) parts.push(element("p", row && row.status === "running"
-      ? "Running: its step is stored when it finishes." : "Not run yet.", "hint"));
+    if (!steps.length) parts.push(element("p", NO_STEP[row ? row.status : "pending"] ||
+      "No step of it was stored.", "hint"));
     if (row && row.items) parts.push(element("p", "Items now: " + itemSummary(row.items)));
     parts.push(element("h4", "Logs"), logList(view, node));
     panel.replaceChildren(...parts);
