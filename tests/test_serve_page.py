@@ -214,3 +214,18 @@ def test_node_rows_count_a_map_steps_items():
              {"index": 2, "status": "succeeded"}]
     rows = node_rows({"steps": [step("m", items=items)]}, GRAPH)
     assert rows[1].items == "1 failed · 2 succeeded"
+
+
+@pytest.mark.parametrize(("query", "selected", "limit"), [
+    ({"status": "failed"}, '<option selected>failed</option>', "50"),
+    ({"status": "<b>", "limit": "abc"}, '<option value="">any</option>', "50"),
+    ({"limit": "120"}, '<option value="">any</option>', "120"),
+    ({"limit": "9" * 5000}, '<option value="">any</option>', "50"),
+    ({"limit": "5000"}, '<option value="">any</option>', "1000"),
+])
+def test_the_runs_filter_and_page_size_come_from_the_address_and_render_without_script(
+        client: TestClient, query: dict[str, str], selected: str, limit: str):
+    answer = client.get("/", params=query)
+    assert answer.status_code == 200
+    assert selected in answer.text and f'data-limit="{limit}"' in answer.text
+    assert "<b>" not in answer.text.split("<main>")[1]

@@ -322,3 +322,22 @@ def test_on_a_phone_a_run_replaces_the_list_and_the_back_link_returns(tab: Tab, 
     sync_api.expect(page.locator("#runs")).to_be_visible()
     sync_api.expect(page.locator("#run")).to_be_hidden()
     sync_api.expect(page).to_have_title("wfe runs")
+
+
+def test_older_runs_page_past_the_newest_50_and_the_status_filter_applies_in_place(
+        tab: Tab):
+    api = FakeApi()
+    for number in range(60):
+        api.add_run(run_document(f"run-{number:02}",
+                                 status="failed" if number % 10 == 0 else "succeeded"))
+    with serve(api) as served:
+        page = tab.page
+        page.goto(served.url + "/")
+        rows = page.locator("#runs tbody tr")
+        sync_api.expect(rows).to_have_count(50)
+        page.locator("#runs-more").click()
+        sync_api.expect(rows).to_have_count(60, timeout=WAIT_MS)
+        sync_api.expect(page.locator("#runs-more")).to_be_hidden()
+        page.locator('#filters select[name="status"]').select_option("failed")
+        sync_api.expect(rows).to_have_count(6, timeout=WAIT_MS)
+        assert set(page.locator("#runs tbody .status").all_inner_texts()) == {"failed"}

@@ -64,12 +64,12 @@ def page_asset(name: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 async def page(request: Request, run: str | None = None, status: str = "", workflow: str = "",
-               limit: int = RUNS_SHOWN) -> HTMLResponse:
+               limit: str = "") -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/") + "/"
     mermaid_src = f"{root}static/mermaid.min.js"
     nonce = secrets.token_urlsafe(18)
     filters = RunFilters(status if status in RUN_STATUSES else "", workflow[:128],
-                         min(max(limit, RUNS_SHOWN), RUNS_MOST))
+                         min(max(_whole(limit), RUNS_SHOWN), RUNS_MOST))
     view = PageView(root=root, mermaid_src=mermaid_src, style=page_asset("page.css"),
                     scripts=tuple(page_asset(name) for name in SCRIPTS), nonce=nonce,
                     filters=filters)
@@ -86,6 +86,11 @@ async def page(request: Request, run: str | None = None, status: str = "", workf
     if run:
         view.selected = await _selected_run(request, run)
     return HTMLResponse(render_page(view), headers=_page_headers(nonce))
+
+
+def _whole(text: str) -> int:
+    """A `?limit=` as typed into the address bar: anything but a small number counts as 0."""
+    return int(text) if text.isdigit() and len(text) < 8 else 0
 
 
 async def _selected_run(request: Request, run_id: str) -> SelectedRun:
