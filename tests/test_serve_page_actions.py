@@ -169,3 +169,16 @@ def test_a_refresh_of_the_runs_keeps_keyboard_focus_and_the_filter(tab: Tab, liv
     assert page.evaluate("document.activeElement.dataset.runId") == kept
     workflows = page.locator("#runs tbody tr td[data-label='Workflow']").all_inner_texts()
     assert set(workflows) == {"counter"}
+
+
+def test_a_value_the_schema_refuses_is_answered_under_the_run_form(tab: Tab, live: Live):
+    page = open_page(tab, live)
+    page.locator('#workflows li[data-workflow="counter"] button').click()
+    form = page.locator('#workflows li[data-workflow="counter"] form')
+    expect(form.locator('input[name="n"]')).to_have_attribute("placeholder", "3")
+    form.locator('input[name="n"]').fill("1.5")
+    assert form.evaluate("(form) => form.checkValidity()") is False  # an int is whole
+    form.locator('input[name="n"]').fill("1e23")  # whole, but JSON sends it as a float
+    form.get_by_role("button", name="Start run").click()
+    expect(form.locator(".problem")).to_contain_text("422: ", timeout=WAIT_MS)
+    expect(form.locator(".problem")).to_contain_text("'n'")
