@@ -37,7 +37,8 @@ MERMAID_JS = STATIC_DIR / "mermaid.min.js"
 RUNS_SHOWN = 50
 RUNS_MOST = 1000  # the API's own limit
 #: Inlined in this order: each later one uses what the earlier ones define.
-SCRIPTS = ("run_events.js", "page_core.js", "page_detail.js", "page_actions.js", "page.js")
+SCRIPTS = ("run_events.js", "page_core.js", "page_detail.js", "page_actions.js", "page_graph.js",
+           "page.js")
 
 
 def _page_headers(nonce: str) -> dict[str, str]:

@@ -100,7 +100,7 @@
       before = tr.nextElementSibling;
     }
     for (const stale of existing.values()) stale.remove();
-    colourGraph(view);
+    wfeGraph.colourGraph(view);
     wfeDetail.renderTimeline(view);
     wfeDetail.renderStepPanel(view, view.panelNode, view.panelStep);
   }
@@ -192,81 +192,6 @@
     followEvents(view);
   }
 
-  // --- the graph ------------------------------------------------------------------------------
-
-  let mermaidLoading = null;
-  let graphCount = 0;
-  const nonce = document.currentScript ? document.currentScript.nonce : "";
-
-  // The page's CSP runs only scripts with its nonce: wfe's own copy of mermaid.js is fetched
-  // (with the token, like any request to this server) and run inline.
-  async function appendMermaidScript(source) {
-    const response = await fetch(source, { headers: headers("text/javascript") });
-    if (!response.ok) {
-      throw new Error("mermaid.js could not be loaded (HTTP " + response.status + ")");
-    }
-    const script = document.createElement("script");
-    script.nonce = nonce;
-    script.text = await response.text();
-    document.head.append(script);
-  }
-
-  function loadMermaid() {
-    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
-    mermaidLoading ??= appendMermaidScript(body.dataset.mermaidSrc).then(() => {
-      if (!window.mermaid) throw new Error("mermaid.js did not define mermaid");
-      window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict",
-        theme: dark ? "dark" : "neutral" });
-      return window.mermaid;
-    });
-    return mermaidLoading;
-  }
-
-  async function showGraph(view, text) {
-    const figure = $("#graph");
-    const pre = element("pre", text || "No graph: the server does not serve this run's workflow.");
-    pre.id = "graph-text";
-    figure.replaceChildren(pre);
-    figure.dataset.rendered = "text";
-    if (!text) return;
-    try {
-      const mermaid = await loadMermaid();
-      graphCount += 1;
-      const { svg } = await mermaid.render("wfe-graph-" + graphCount, text);
-      if (view !== current) return;
-      figure.innerHTML = svg;
-      figure.dataset.rendered = "svg";
-      colourGraph(view);
-    } catch (error) {
-      figure.append(element("p", "Showing the Mermaid text: " + error.message, "hint"));
-    }
-  }
-
-  const plainName = (name) => /^[A-Za-z0-9_]+$/.test(name);
-
-  // Plain node names are drawn as Mermaid ids `n_NAME`: give their boxes the node's status, and
-  // mark the edges the run took (`edge` events; Mermaid's edge paths end in L_FROM_TO_N).
-  function colourGraph(view) {
-    if ($("#graph").dataset.rendered !== "svg") return;
-    for (const node of view.nodes.values()) {
-      if (!plainName(node.name)) continue;
-      for (const box of document.querySelectorAll('#graph g.node[id*="-n_' + node.name + '-"]')) {
-        box.dataset.status = node.status;
-      }
-    }
-    const start = view.workflow && view.workflow.graph && view.workflow.graph.start;
-    const taken = [...view.edges];
-    if (start && view.spans.size) taken.push("wfe_start\u0000" + start);
-    for (const edge of taken) {
-      const [from, to] = edge.split("\u0000").map(graphId);
-      if (!plainName(from) || !plainName(to)) continue;
-      const selector = '#graph path[id*="-L_' + from + "_" + to + '_"]';
-      for (const path of document.querySelectorAll(selector)) path.dataset.taken = "true";
-    }
-  }
-
-  const graphId = (name) => (name === "end" ? "wfe_end" : name === "wfe_start" ? name : "n_" + name);
-
   // --- choosing a run, a node, a step ----------------------------------------------------------
 
   function readHash() {
@@ -315,7 +240,7 @@
       const problem = "Run " + runId + " could not be loaded: " + error.message;
       $("#run-status").replaceChildren(element("p", problem, "problem"));
       $("#nodes tbody").replaceChildren();
-      return showGraph(view, "");
+      return wfeGraph.showGraph(view, "", () => view === current);
     }
     if (view !== current) return;
     view.runId = String(view.run.run_id || runId); // the full id, when a prefix was given
@@ -329,7 +254,7 @@
     renderSummary(view);
     renderNodes(view);
     openPanelFromHash(view);
-    showGraph(view, view.workflow && view.workflow.mermaid);
+    wfeGraph.showGraph(view, view.workflow && view.workflow.mermaid, () => view === current);
     followEvents(view);
   }
 
