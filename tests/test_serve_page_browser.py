@@ -341,3 +341,16 @@ def test_older_runs_page_past_the_newest_50_and_the_status_filter_applies_in_pla
         page.locator('#filters select[name="status"]').select_option("failed")
         sync_api.expect(rows).to_have_count(6, timeout=WAIT_MS)
         assert set(page.locator("#runs tbody .status").all_inner_texts()) == {"failed"}
+
+
+def test_the_edges_a_run_took_are_marked_on_the_graph(tab: Tab, served: Served):
+    page = open_run(tab, served, "run-1")
+    sync_api.expect(page.locator("#graph svg")).to_have_count(1, timeout=WAIT_MS)
+    api = served.api
+    api.emit("run-1", "node_started", node="fetch", step=1, attempt=1)
+    api.emit("run-1", "node_finished", node="fetch", step=1, duration_ms=5.0, updates={})
+    api.emit("run-1", "edge", **{"from": "fetch", "to": "each", "condition": None})
+    taken = page.locator("#graph path[data-taken]")
+    sync_api.expect(taken).to_have_count(2, timeout=WAIT_MS)
+    ids = [path.get_attribute("id") or "" for path in taken.all()]
+    assert sorted(i.split("-L_")[1] for i in ids) == ["n_fetch_n_each_0", "wfe_start_n_fetch_0"]
