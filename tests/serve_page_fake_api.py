@@ -117,10 +117,11 @@ def make_app(api: FakeApi) -> FastAPI:
         return await call_next(request)
 
     @app.get("/runs")
-    async def runs(limit: int = 50) -> dict[str, Any]:
+    async def runs(limit: int = 50, status: str | None = None) -> dict[str, Any]:
         if api.runs_failure:
             raise HTTPException(503, api.runs_failure)
-        return {"runs": api.run_list()[:limit]}
+        listed = [run for run in api.run_list() if status in (None, run["status"])]
+        return {"runs": listed[:limit]}
 
     @app.get("/runs/{run_id}")
     async def run(run_id: str) -> dict[str, Any]:

@@ -68,6 +68,6 @@ def node_status(page: Any, node: str) -> Any:
     return page.locator(f'#nodes tbody tr[data-node="{node}"] .status')
 
 
-def node_cell(page: Any, node: str, column: int) -> Any:
-    """Columns: 0 node, 1 status, 2 attempts, 3 duration, 4 items, 5 error."""
-    return page.locator(f'#nodes tbody tr[data-node="{node}"] td').nth(column)
+def node_cell(page: Any, node: str, column: str) -> Any:
+    """A node row's cell by its column: Node, Status, Visits, Attempts, Duration, Items, Error."""
+    return page.locator(f'#nodes tbody tr[data-node="{node}"] td[data-label="{column}"]')

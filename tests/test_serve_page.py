@@ -51,7 +51,9 @@ def test_the_runs_table_is_rendered_on_the_server_newest_first(client: TestClien
     html = client.get("/").text
     assert run_ids_listed(html) == ["run-1", "run-old"]
     assert 'href="/?run=run-old"' in html
-    assert "<td>2.50 s</td>" in html and "<td>2023-11-14 22:13:20</td>" in html
+    assert '<td data-label="Duration">2.50 s</td>' in html
+    assert ('<td data-label="Started"><time datetime="2023-11-14T22:13:20.000Z" '
+            'title="2023-11-14 22:13:20 UTC">2023-11-14 22:13:20 UTC</time></td>') in html
     assert '<p id="runs-empty" hidden>' in html
     assert '<section class="run" id="run" aria-labelledby="run-heading" hidden>' in html
 
@@ -71,15 +73,17 @@ def test_user_data_in_the_runs_table_is_escaped(api: FakeApi, client: TestClient
 
 def test_a_selected_run_is_rendered_with_its_nodes_and_graph_text(
         api: FakeApi, client: TestClient):
-    api.runs["run-1"].update(next_node="each", step=1, steps=[
+    api.runs["run-1"].update(next_node="each", step=1, visits={"fetch": 1}, steps=[
         {"step": 1, "node": "fetch", "attempt": 2, "duration_ms": 1234.0,
          "outcome": "succeeded", "error": None, "items": None}])
     html = client.get("/", params={"run": "run-1"}).text
     assert '<code id="run-id">run-1</code>' in html
     assert '<tr data-run-id="run-1" aria-current="true">' in html
     assert re.findall(r'<tr data-node="([^"]*)">', html) == ["fetch", "each", "report"]
-    assert ('<tr data-node="fetch"><td>fetch</td><td><span class="status" data-status="done">'
-            "done</span></td><td>2</td><td>1.23 s</td>") in html
+    assert ('<tr data-node="fetch"><td data-label="Node"><a class="node-link" href="#node=fetch">'
+            'fetch</a></td><td data-label="Status"><span class="status" data-status="done">'
+            'done</span></td><td data-label="Visits">1</td><td data-label="Attempts">2</td>'
+            '<td data-label="Duration">1.23 s</td>') in html
     assert 'data-status="running">running</span>' in html
     assert "n_fetch --&gt; n_each" in html
 
@@ -132,18 +136,18 @@ def test_the_page_sends_no_referrer_and_runs_only_its_own_scripts(client: TestCl
     assert first.headers["referrer-policy"] == "no-referrer"
     assert first.headers["cache-control"] == "no-store"
     nonce = csp_nonce(first)
-    assert re.findall(r"<script[^>]*>", first.text) == [f'<script nonce="{nonce}">'] * 2
+    scripts = re.findall(r"<script[^>]*>", first.text)
+    assert scripts == [f'<script nonce="{nonce}">'] * len(page.SCRIPTS)
     assert csp_nonce(second) != nonce
 
 
-@pytest.mark.parametrize(("asset", "closing_tag"), [("page.js", "</script"),
-                                                    ("run_events.js", "</script"),
-                                                    ("page.css", "</style")])
+@pytest.mark.parametrize(("asset", "closing_tag"), [
+    *((script, "</script") for script in page.SCRIPTS), ("page.css", "</style")])
 def test_the_inlined_assets_never_close_their_own_tag(asset: str, closing_tag: str):
     assert closing_tag not in page.page_asset(asset).lower()
 
 
-@pytest.mark.parametrize("script", ["page.js", "run_events.js"])
+@pytest.mark.parametrize("script", page.SCRIPTS)
 def test_the_page_scripts_parse(script: str):
     node = shutil.which("node") or pytest.skip("node is not installed")
     checked = subprocess.run([node, "--check", str(page.STATIC_DIR / script)],
@@ -210,3 +214,18 @@ def test_node_rows_count_a_map_steps_items():
              {"index": 2, "status": "succeeded"}]
     rows = node_rows({"steps": [step("m", items=items)]}, GRAPH)
     assert rows[1].items == "1 failed · 2 succeeded"
+
+
+@pytest.mark.parametrize(("query", "selected", "limit"), [
+    ({"status": "failed"}, '<option selected>failed</option>', "50"),
+    ({"status": "<b>", "limit": "abc"}, '<option value="">any</option>', "50"),
+    ({"limit": "120"}, '<option value="">any</option>', "120"),
+    ({"limit": "9" * 5000}, '<option value="">any</option>', "50"),
+    ({"limit": "5000"}, '<option value="">any</option>', "1000"),
+])
+def test_the_runs_filter_and_page_size_come_from_the_address_and_render_without_script(
+        client: TestClient, query: dict[str, str], selected: str, limit: str):
+    answer = client.get("/", params=query)
+    assert answer.status_code == 200
+    assert selected in answer.text and f'data-limit="{limit}"' in answer.text
+    assert "<b>" not in answer.text.split("<main>")[1]

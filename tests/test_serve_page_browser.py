@@ -103,7 +103,7 @@ def test_a_runs_nodes_go_from_pending_to_running_to_done_live(tab: Tab, served: 
     expect(node_status(page, "fetch")).to_have_text("running", timeout=WAIT_MS)
     api.emit("run-1", "node_finished", node="fetch", step=1, duration_ms=1234.0, updates={})
     expect(node_status(page, "fetch")).to_have_text("done", timeout=WAIT_MS)
-    expect(node_cell(page, "fetch", 3)).to_have_text("1.23 s")
+    expect(node_cell(page, "fetch", "Duration")).to_have_text("1.23 s")
     expect(node_status(page, "report")).to_have_text("pending")
     api.runs["run-1"].update(status="succeeded", finished_at="2023-11-14T22:13:29.000Z")
     api.emit("run-1", "run_finished", status="succeeded", state={}, duration_ms=9000.0)
@@ -120,11 +120,11 @@ def test_a_retried_node_shows_its_attempts_and_its_error(tab: Tab, served: Serve
              error={"type": "OSError", "message": "flaky"})
     api.emit("run-1", "node_started", node="fetch", step=1, attempt=2)
     sync_api.expect(node_status(page, "fetch")).to_have_text("retrying", timeout=WAIT_MS)
-    sync_api.expect(node_cell(page, "fetch", 2)).to_have_text("2")
+    sync_api.expect(node_cell(page, "fetch", "Attempts")).to_have_text("2")
     api.emit("run-1", "node_failed", node="fetch", step=1, attempt=2,
              error={"type": "OSError", "message": "flaky again"})
     sync_api.expect(node_status(page, "fetch")).to_have_text("failed", timeout=WAIT_MS)
-    sync_api.expect(node_cell(page, "fetch", 5)).to_have_text("OSError: flaky again")
+    sync_api.expect(node_cell(page, "fetch", "Error")).to_have_text("OSError: flaky again")
 
 
 def test_a_map_nodes_items_are_counted_on_its_row(tab: Tab, served: Served):
@@ -136,7 +136,7 @@ def test_a_map_nodes_items_are_counted_on_its_row(tab: Tab, served: Served):
     api.emit("run-1", "node_finished", node="each[0]", step=2, duration_ms=5.0, updates={})
     api.emit("run-1", "node_failed", node="each[2]", step=2, attempt=1,
              error={"type": "ValueError", "message": "bad item"})
-    sync_api.expect(node_cell(page, "each", 4)).to_have_text(
+    sync_api.expect(node_cell(page, "each", "Items")).to_have_text(
         "1 done · 1 failed · 1 running", timeout=WAIT_MS)
     sync_api.expect(page.locator('#nodes tr[data-node^="each["]')).to_have_count(0)
 
@@ -165,7 +165,7 @@ def test_user_data_with_markup_is_shown_as_text(tab: Tab):
         api.emit(XSS_RUN, "node_failed", node=XSS_NODE, step=1, attempt=1,
                  error={"type": "ValueError", "message": XSS_ERROR})
         row = page.locator("#nodes tbody tr").filter(has_text=XSS_NODE)
-        sync_api.expect(row.locator("td").nth(5)).to_have_text(
+        sync_api.expect(row.locator("td.error")).to_have_text(
             f"ValueError: {XSS_ERROR}", timeout=WAIT_MS)
         sync_api.expect(page.locator(".run-error")).to_have_text(f"ValueError: {XSS_ERROR}")
         assert page.evaluate("window.__xss") is None
@@ -221,3 +221,136 @@ def test_the_page_says_so_when_the_api_stops_accepting_its_token(
         api.token = "rotated"
         sync_api.expect(page.locator("#notice")).to_contain_text(
             "Runs could not be loaded: 401", timeout=WAIT_MS)
+
+
+LONG_ERROR = ("the configuration file /etc/very/long/path/to/some/settings.yaml could not be "
+              "parsed because the key 'database.pool_size' holds a value that is not an integer")
+
+
+def test_a_long_error_wraps_at_its_spaces_inside_the_run_at_desktop_width(
+        tab: Tab, served: Served):
+    page = open_run(tab, served, "run-1")
+    served.api.emit("run-1", "node_started", node="fetch", step=1, attempt=1)
+    served.api.emit("run-1", "node_failed", node="fetch", step=1, attempt=1,
+                    error={"type": "ValueError", "message": LONG_ERROR})
+    cell = node_cell(page, "fetch", "Error")
+    sync_api.expect(cell).to_have_text(f"ValueError: {LONG_ERROR}", timeout=WAIT_MS)
+    fits = page.evaluate("""() => {
+        const cell = document.querySelector('#nodes tr[data-node="fetch"] td.error');
+        const run = document.querySelector('#run').getBoundingClientRect();
+        const table = document.querySelector('#nodes').getBoundingClientRect();
+        return cell.scrollWidth <= cell.clientWidth && table.right <= run.right + 1
+            && cell.getBoundingClientRect().width > 150;
+    }""")
+    assert fits
+
+
+def test_log_lines_appear_in_the_nodes_step_panel(tab: Tab, served: Served):
+    page = open_run(tab, served, "run-1")
+    served.api.emit("run-1", "node_started", node="fetch", step=1, attempt=1)
+    served.api.emit("run-1", "log", node="fetch", message="<b>fetched</b> 3 pages")
+    sync_api.expect(node_status(page, "fetch")).to_have_text("running", timeout=WAIT_MS)
+    page.locator("#nodes a.node-link", has_text="fetch").click()
+    sync_api.expect(page.locator("#step-panel .logs li")).to_contain_text(
+        "<b>fetched</b> 3 pages", timeout=WAIT_MS)
+    assert "#node=fetch" in page.url
+
+
+def test_map_items_and_parallel_branches_are_lanes_of_the_timeline(tab: Tab, served: Served):
+    page = open_run(tab, served, "run-1")
+    api = served.api
+    api.emit("run-1", "node_started", node="each", step=2, attempt=1)
+    for index in range(2):
+        api.emit("run-1", "node_started", node=f"each[{index}]", step=2, attempt=1)
+        api.emit("run-1", "node_finished", node=f"each[{index}]", step=2, duration_ms=5.0,
+                 updates={})
+    api.emit("run-1", "node_started", node="report/left", step=3, attempt=1)
+    lanes = page.locator("#timeline .track")
+    sync_api.expect(lanes).to_have_count(4, timeout=WAIT_MS)
+    assert [lane.get_attribute("data-lane") for lane in lanes.all()] == [
+        "each", "each[0]", "each[1]", "report/left"]
+    sync_api.expect(page.locator('#timeline .track[data-lane="each[1]"] .bar')).to_have_attribute(
+        "data-status", "done")
+
+
+STATUSES = ("pending", "running", "retrying", "waiting", "done", "succeeded", "failed",
+            "cancelled", "stopped", "skipped", "interrupted")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_status_has_a_colour_of_its_own_and_the_page_follows_the_colour_scheme(
+        tab: Tab, served: Served, scheme: str):
+    page = tab.page
+    page.emulate_media(color_scheme=scheme)
+    page.goto(served.url + "/")
+    colours = page.evaluate("""(statuses) => statuses.map((status) => {
+        const badge = document.createElement('span');
+        badge.className = 'status';
+        badge.dataset.status = status;
+        document.body.append(badge);
+        return getComputedStyle(badge).color;
+    })""", list(STATUSES))
+    by_status = dict(zip(STATUSES, colours, strict=True))
+    distinct = {by_status[s] for s in STATUSES if s not in ("succeeded",)}
+    assert len(distinct) == len(STATUSES) - 1, by_status
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(255, 255, 255)") == (scheme == "light")
+
+
+def test_times_are_local_with_utc_on_hover(browser: Any, served: Served):
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(served.url + "/")
+        started = page.locator('#runs tr[data-run-id="run-old"] time')
+        sync_api.expect(started).to_have_text("2023-11-15 07:13:20", timeout=WAIT_MS)
+        assert started.get_attribute("title") == "2023-11-14 22:13:20 UTC"
+    finally:
+        context.close()
+
+
+def test_on_a_phone_a_run_replaces_the_list_and_the_back_link_returns(tab: Tab, served: Served):
+    page = tab.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_run(tab, served, "run-1")
+    sync_api.expect(page.locator("#runs")).to_be_hidden()
+    sync_api.expect(page.locator("#run")).to_be_in_viewport()
+    status = page.locator('#nodes tr[data-node="fetch"] td[data-label="Status"]')
+    assert page.evaluate("(td) => getComputedStyle(td, '::before').content", status
+                         .element_handle()) == '"Status"'
+    page.locator("#back").click()
+    sync_api.expect(page.locator("#runs")).to_be_visible()
+    sync_api.expect(page.locator("#run")).to_be_hidden()
+    sync_api.expect(page).to_have_title("wfe runs")
+
+
+def test_older_runs_page_past_the_newest_50_and_the_status_filter_applies_in_place(
+        tab: Tab):
+    api = FakeApi()
+    for number in range(60):
+        api.add_run(run_document(f"run-{number:02}",
+                                 status="failed" if number % 10 == 0 else "succeeded"))
+    with serve(api) as served:
+        page = tab.page
+        page.goto(served.url + "/")
+        rows = page.locator("#runs tbody tr")
+        sync_api.expect(rows).to_have_count(50)
+        page.locator("#runs-more").click()
+        sync_api.expect(rows).to_have_count(60, timeout=WAIT_MS)
+        sync_api.expect(page.locator("#runs-more")).to_be_hidden()
+        page.locator('#filters select[name="status"]').select_option("failed")
+        sync_api.expect(rows).to_have_count(6, timeout=WAIT_MS)
+        assert set(page.locator("#runs tbody .status").all_inner_texts()) == {"failed"}
+
+
+def test_the_edges_a_run_took_are_marked_on_the_graph(tab: Tab, served: Served):
+    page = open_run(tab, served, "run-1")
+    sync_api.expect(page.locator("#graph svg")).to_have_count(1, timeout=WAIT_MS)
+    api = served.api
+    api.emit("run-1", "node_started", node="fetch", step=1, attempt=1)
+    api.emit("run-1", "node_finished", node="fetch", step=1, duration_ms=5.0, updates={})
+    api.emit("run-1", "edge", **{"from": "fetch", "to": "each", "condition": None})
+    taken = page.locator("#graph path[data-taken]")
+    sync_api.expect(taken).to_have_count(2, timeout=WAIT_MS)
+    ids = [path.get_attribute("id") or "" for path in taken.all()]
+    assert sorted(i.split("-L_")[1] for i in ids) == ["n_fetch_n_each_0", "wfe_start_n_fetch_0"]

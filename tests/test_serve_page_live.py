@@ -156,7 +156,7 @@ def test_a_run_started_over_the_api_goes_from_running_to_done_live_on_the_page(
     release.touch()
     expect(node_status(page, "wait")).to_have_text("done", timeout=WAIT_MS)
     expect(node_status(page, "finish")).to_have_text("done", timeout=WAIT_MS)
-    expect(node_cell(page, "wait", 2)).to_have_text("1")
+    expect(node_cell(page, "wait", "Attempts")).to_have_text("1")
     expect(page.locator("#run-summary .status")).to_have_text("succeeded", timeout=WAIT_MS)
     expect(page.locator(f'#runs tr[data-run-id="{run_id}"] .status')).to_have_text(
         "succeeded", timeout=WAIT_MS)
@@ -191,7 +191,7 @@ def test_an_error_message_with_markup_is_shown_as_text(tab: Tab, live: Live):
     assert live.wait_until_finished(run_id)["status"] == "failed"
     page = open_run(tab, live, run_id)
     expected = f"ValueError: {MARKUP_ERROR}"
-    sync_api.expect(node_cell(page, "explode", 5)).to_have_text(expected, timeout=WAIT_MS)
+    sync_api.expect(node_cell(page, "explode", "Error")).to_have_text(expected, timeout=WAIT_MS)
     sync_api.expect(page.locator(".run-error")).to_contain_text(expected)
     page.goto(f"{live.server.url}/?token={TOKEN}&run={run_id}")  # the server-rendered view
     sync_api.expect(page.locator(".run-error")).to_contain_text(expected)

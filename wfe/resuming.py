@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from wfe.state import State
     from wfe.store import RunRecord, Store
 
-__all__ = ["ResumePoint", "load_stored_workflow", "opened_store", "resume_point"]
+__all__ = [
+    "RestartPoint",
+    "ResumePoint",
+    "load_stored_workflow",
+    "opened_store",
+    "restart_point",
+    "resume_point",
+]
 
 
 @contextmanager
@@ -71,3 +78,27 @@ def resume_point(workflow: Workflow, record: RunRecord, given: Mapping[str, Any]
     state = resumed_state(workflow.graph, record.state, given, os.environ)
     answers = split_resume_inputs(workflow.graph, record, given)
     return ResumePoint(state, cursor_of(record), answers)
+
+
+@dataclass(frozen=True)
+class RestartPoint:
+    """A new run from a node of an old one (`wfe resume --from NODE`): its state there with the
+    edits applied, its inputs and where it begins."""
+
+    state: State
+    inputs: dict[str, Any]
+    cursor: Cursor
+
+
+def restart_point(workflow: Workflow, store: Store, record: RunRecord, node: str,
+                  given: Mapping[str, Any]) -> RestartPoint:
+    """The state the old run had before `node`, edited by `given` (state keys or inputs)."""
+    from wfe.durable import resumed_state
+    from wfe.journal import Cursor
+
+    graph = workflow.graph
+    if node not in graph.nodes:
+        raise UsageError(f"--from {node}: no such node in {graph.file}")
+    stored, visits, step = store.state_before(record.run_id, node)
+    state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)
+    return RestartPoint(state, {**record.inputs, **given}, Cursor(node, visits, step, 0))

@@ -4,7 +4,6 @@ or (`--from NODE`) start a new run, linked to the old one, from that node with i
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,11 +12,9 @@ from wfe.api import Workflow
 from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.cluster import chosen_executor, cluster_for
-from wfe.durable import StoreJournal, new_run, resumed_state
-from wfe.errors import UsageError
+from wfe.durable import StoreJournal, new_run
 from wfe.ids import new_run_id
-from wfe.journal import Cursor
-from wfe.resuming import load_stored_workflow, resume_point
+from wfe.resuming import load_stored_workflow, restart_point, resume_point
 
 if TYPE_CHECKING:
     from wfe.store import RunRecord, Store
@@ -50,8 +47,8 @@ def resume_run(options: ResumeOptions) -> int:
                                  quiet=options.quiet, output=options.output,
                                  no_cache=options.no_cache)
         if options.start_from is not None:
-            return _restart_from(store, workflow, record.run_id, options.start_from, run_options,
-                                 record.inputs, given, executor)
+            return _restart_from(store, workflow, record, options.start_from, run_options, given,
+                                 executor)
         point = resume_point(workflow, record, given)
         with cluster_for(*executor, workflow.graph) as fanout:
             lease = store.claim(record.run_id)
@@ -64,27 +61,22 @@ def resume_run(options: ResumeOptions) -> int:
 def _restart_from(
     store: Store,
     workflow: Workflow,
-    old_run: str,
+    record: RunRecord,
     node: str,
     run_options: RunOptions,
-    inputs: dict[str, Any],
     given: dict[str, Any],
     executor: tuple[str, str],
 ) -> int:
     graph = workflow.graph
-    if node not in graph.nodes:
-        raise UsageError(f"--from {node}: no such node in {graph.file}")
-    stored, visits, step = store.state_before(old_run, node)
-    state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)
-    inputs = {**inputs, **given}
-    run_id, cursor = new_run_id(), Cursor(node, visits, step, 0)
+    point = restart_point(workflow, store, record, node, given)
+    run_id = new_run_id()
     with cluster_for(*executor, graph) as fanout:
-        lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run,
-                                         start=node, cursor=cursor))
+        lease = store.create_run(new_run(graph, run_id, point.inputs, point.state,
+                                         parent=record.run_id, start=node, cursor=point.cursor))
         journal = StoreJournal(store, lease, graph)
-        return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
-                       cursor=cursor, cache=store_cache(store, run_options.no_cache),
-                       fanout=fanout)
+        return execute(workflow, run_options, point.inputs, point.state, journal=journal,
+                       run_id=run_id, cursor=point.cursor,
+                       cache=store_cache(store, run_options.no_cache), fanout=fanout)
 
 
 def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:

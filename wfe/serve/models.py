@@ -48,6 +48,18 @@ class ResumeRun(Request):
                         description="Resume even though the workflow file changed since.")
 
 
+class RerunRun(Request):
+    """Start a new run, linked to this one, from one of its nodes (`wfe resume --from`)."""
+
+    node: str = Field(description="The node the new run starts at.", min_length=1,
+                      max_length=256)
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="State keys to change before that node runs (`-i KEY=VALUE`).")
+    force: bool = Field(default=False,
+                        description="Start even though the workflow file changed since.")
+
+
 # --- responses -------------------------------------------------------------------------------
 
 
@@ -155,10 +167,23 @@ class GraphDocument(Response):
     edges: list[GraphEdge]
 
 
+class StateKeyDocument(Response):
+    """One key of a workflow's state schema: what a form to start it asks for."""
+
+    key: str
+    type: str
+    description: str
+    required: bool
+    default: Any = None
+    has_default: bool
+    secret: bool
+
+
 class WorkflowDocument(Response):
     name: str
     path: str
     description: str
+    state: list[StateKeyDocument]
     source: str
     graph: GraphDocument
     mermaid: str

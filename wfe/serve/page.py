@@ -19,7 +19,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from wfe.serve.page_api import ApiAnswer, api_get, path_segment
-from wfe.serve.page_render import PageView, SelectedRun, node_rows, render_page
+from wfe.serve.page_render import (
+    RUN_STATUSES,
+    PageView,
+    RunFilters,
+    SelectedRun,
+    node_rows,
+    render_page,
+)
 
 __all__ = ["MERMAID_JS", "page_asset", "router"]
 
@@ -28,6 +35,10 @@ router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(__file__).with_name("static")
 MERMAID_JS = STATIC_DIR / "mermaid.min.js"
 RUNS_SHOWN = 50
+RUNS_MOST = 1000  # the API's own limit
+#: Inlined in this order: each later one uses what the earlier ones define.
+SCRIPTS = ("run_events.js", "page_core.js", "page_detail.js", "page_actions.js", "page_graph.js",
+           "page.js")
 
 
 def _page_headers(nonce: str) -> dict[str, str]:
@@ -53,20 +64,34 @@ def page_asset(name: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def page(request: Request, run: str | None = None) -> HTMLResponse:
+async def page(request: Request, run: str | None = None, status: str = "", workflow: str = "",
+               limit: str = "") -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/") + "/"
     mermaid_src = f"{root}static/mermaid.min.js"
     nonce = secrets.token_urlsafe(18)
+    filters = RunFilters(status if status in RUN_STATUSES else "", workflow[:128],
+                         min(max(_whole(limit), RUNS_SHOWN), RUNS_MOST))
     view = PageView(root=root, mermaid_src=mermaid_src, style=page_asset("page.css"),
-                    scripts=(page_asset("run_events.js"), page_asset("page.js")), nonce=nonce)
-    runs = await api_get(request, "/runs", {"limit": RUNS_SHOWN})
+                    scripts=tuple(page_asset(name) for name in SCRIPTS), nonce=nonce,
+                    filters=filters)
+    query: dict[str, str | int] = {"limit": filters.limit, "status": filters.status,
+                                   "workflow": filters.workflow}
+    runs = await api_get(request, "/runs", {k: v for k, v in query.items() if v})
     if runs.ok and isinstance(runs.body, dict):
         view.runs = [r for r in runs.body.get("runs") or () if isinstance(r, dict)]
     else:
         view.runs_problem = runs.detail()
+    workflows = await api_get(request, "/workflows")
+    if workflows.ok and isinstance(workflows.body, dict):
+        view.workflows = [w for w in workflows.body.get("workflows") or () if isinstance(w, dict)]
     if run:
         view.selected = await _selected_run(request, run)
     return HTMLResponse(render_page(view), headers=_page_headers(nonce))
+
+
+def _whole(text: str) -> int:
+    """A `?limit=` as typed into the address bar: anything but a small number counts as 0."""
+    return int(text) if text.isdigit() and len(text) < 8 else 0
 
 
 async def _selected_run(request: Request, run_id: str) -> SelectedRun:

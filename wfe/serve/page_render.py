@@ -11,13 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
-from urllib.parse import quote
+from typing import Any, get_args
+from urllib.parse import quote, urlencode
 
+from wfe.events import RunStatus
 from wfe.render._format import format_duration, format_error
 
-RUN_COLUMNS = ("Run", "Workflow", "Status", "Started (UTC)", "Duration", "Steps")
-NODE_COLUMNS = ("Node", "Status", "Attempts", "Duration", "Items", "Error")
+RUN_COLUMNS = ("Run", "Workflow", "Status", "Started", "Duration", "Steps")
+#: How many more runs each "Older runs" shows.
+RUNS_PAGE = 50
+NODE_COLUMNS = ("Node", "Status", "Visits", "Attempts", "Duration", "Items", "Error")
+#: The statuses a run may be filtered by (SPEC section 3's `run_finished` ones, and running).
+RUN_STATUSES = get_args(RunStatus)
 
 
 @dataclass
@@ -25,6 +30,7 @@ class NodeRow:
     name: str
     status: str = "pending"
     attempts: int = 0
+    visits: int = 0
     duration_ms: float | None = None
     items: str = ""
     error: str = ""
@@ -41,6 +47,16 @@ class SelectedRun:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class RunFilters:
+    """The runs list's query: `?status=&workflow=&limit=` (kept in links, so it reads without
+    JavaScript too)."""
+
+    status: str = ""
+    workflow: str = ""
+    limit: int = 50
+
+
 @dataclass
 class PageView:
     root: str
@@ -51,6 +67,8 @@ class PageView:
     nonce: str = ""
     runs: Sequence[Mapping[str, Any]] = ()
     runs_problem: str | None = None
+    workflows: Sequence[Mapping[str, Any]] = ()
+    filters: RunFilters = field(default_factory=lambda: RunFilters())
     selected: SelectedRun | None = None
 
 
@@ -90,6 +108,9 @@ def node_rows(run: Mapping[str, Any], graph: Mapping[str, Any] | None) -> list[N
         row.status = "failed" if step.get("outcome") == "routed" else "done"
         row.error = format_error(step.get("error")) if step.get("error") else ""
         row.items = item_summary(step.get("items"))
+    for name, count in (run.get("visits") or {}).items():
+        if name in rows:
+            rows[name].visits = int(count)
     _mark_current_node(run, rows)
     return list(rows.values())
 
@@ -121,8 +142,10 @@ def item_summary(items: object) -> str:
     return " · ".join(f"{n} {status}" for status, n in sorted(counts.items()))
 
 
-def _cells(values: Iterable[str]) -> str:
-    return "".join(f"<td>{value}</td>" for value in values)
+def _cells(columns: Sequence[str], values: Iterable[str]) -> str:
+    """Cells labelled with their column (a phone shows the label beside each value)."""
+    return "".join(f'<td data-label="{escape(label)}">{value}</td>'
+                   for label, value in zip(columns, values, strict=True))
 
 
 def _header(columns: Iterable[str]) -> str:
@@ -134,22 +157,63 @@ def status_badge(status: object) -> str:
     return f'<span class="status" data-status="{text}">{text}</span>'
 
 
+def time_tag(text: object) -> str:
+    """UTC on the server; the page's script shows it in local time, UTC on hover."""
+    shown = utc_time(text)
+    if shown == "-":
+        return "-"
+    return f'<time datetime="{escape(str(text))}" title="{shown} UTC">{shown} UTC</time>'
+
+
+def run_href(root: str, run_id: str) -> str:
+    return f'{root}?run={quote(run_id, safe="")}'
+
+
 def _run_row(root: str, run: Mapping[str, Any], selected: str | None) -> str:
     run_id = str(run.get("run_id", ""))
     current = ' aria-current="true"' if run_id == selected else ""
-    link = (f'<a class="run-link" href="{escape(root)}?run={escape(quote(run_id, safe=""))}" '
+    link = (f'<a class="run-link" href="{escape(run_href(root, run_id))}" '
             f'data-run-id="{escape(run_id)}"><code>{escape(run_id)}</code></a>')
     cells = (link, escape(str(run.get("workflow", ""))), status_badge(run.get("status")),
-             escape(utc_time(run.get("created_at"))), escape(run_duration(run)),
+             time_tag(run.get("created_at")), escape(run_duration(run)),
              escape(str(run.get("steps", ""))))
-    return f'<tr data-run-id="{escape(run_id)}"{current}>{_cells(cells)}</tr>'
+    return f'<tr data-run-id="{escape(run_id)}"{current}>{_cells(RUN_COLUMNS, cells)}</tr>'
 
 
 def _node_row(row: NodeRow) -> str:
     duration = format_duration(row.duration_ms) if row.duration_ms is not None else ""
-    cells = (escape(row.name), status_badge(row.status), str(row.attempts or ""),
+    name = f'<a class="node-link" href="#node={escape(quote(row.name, safe=""))}">' \
+           f"{escape(row.name)}</a>"
+    cells = (name, status_badge(row.status), str(row.visits or ""), str(row.attempts or ""),
              escape(duration), escape(row.items), escape(row.error))
-    return f'<tr data-node="{escape(row.name)}">{_cells(cells)}</tr>'
+    return (f'<tr data-node="{escape(row.name)}">{_cells(NODE_COLUMNS, cells)}</tr>'
+            .replace('<td data-label="Error">', '<td data-label="Error" class="error">'))
+
+
+def _options(values: Iterable[str], chosen: str, everything: str) -> str:
+    options = [f'<option value="">{escape(everything)}</option>']
+    options += [f'<option{" selected" if v == chosen else ""}>{escape(v)}</option>'
+                for v in values]
+    return "".join(options)
+
+
+def _filters(view: PageView) -> str:
+    """A GET form: filtering works without JavaScript; the script applies it in place."""
+    names = [str(w.get("name", "")) for w in view.workflows]
+    statuses = _options(RUN_STATUSES, view.filters.status, "any")
+    workflows = _options(names, view.filters.workflow, "any")
+    return f"""<form class="filters" id="filters" method="get" action="{escape(view.root)}">
+<label>Status <select name="status">{statuses}</select></label>
+<label>Workflow <select name="workflow">{workflows}</select></label>
+<noscript><button type="submit">Filter</button></noscript></form>"""
+
+
+def _more_link(view: PageView) -> str:
+    query = {"status": view.filters.status, "workflow": view.filters.workflow,
+             "limit": str(view.filters.limit + RUNS_PAGE)}
+    href = view.root + "?" + urlencode({k: v for k, v in query.items() if v})
+    hidden = "" if len(view.runs) >= view.filters.limit else " hidden"
+    return f'<p><a id="runs-more" href="{escape(href)}"{hidden}>Older runs</a></p>'
 
 
 def _runs_section(view: PageView) -> str:
@@ -159,10 +223,20 @@ def _runs_section(view: PageView) -> str:
                f"{escape(view.runs_problem)}</p>" if view.runs_problem else "")
     hidden = " hidden" if view.runs or view.runs_problem else ""
     return f"""<section class="runs" aria-labelledby="runs-heading">
-<h2 id="runs-heading">Runs</h2>{problem}
+<h2 id="runs-heading">Runs</h2>{problem}{_filters(view)}
 <table id="runs"><thead>{_header(RUN_COLUMNS)}</thead>
 <tbody>{rows}</tbody></table>
-<p id="runs-empty"{hidden}>No runs in this store yet.</p>
+<p id="runs-empty"{hidden}>No runs in this store yet.</p>{_more_link(view)}
+</section>"""
+
+
+def _workflows_section(view: PageView) -> str:
+    items = "".join(
+        f'<li data-workflow="{escape(str(w.get("name", "")))}"><strong>'
+        f'{escape(str(w.get("name", "")))}</strong> <span class="hint">'
+        f'{escape(str(w.get("description", "")))}</span></li>' for w in view.workflows)
+    return f"""<section class="workflows" aria-labelledby="workflows-heading">
+<h2 id="workflows-heading">Workflows</h2><ul id="workflows">{items}</ul>
 </section>"""
 
 
@@ -171,12 +245,22 @@ def _run_summary(run: SelectedRun) -> str:
     if document is None:
         return f'<p class="problem" role="alert">{escape(run.problem or "not found")}</p>'
     parts = [escape(str(document.get("workflow", ""))), status_badge(document.get("status")),
-             f"started {escape(utc_time(document.get('created_at')))} UTC",
+             f"started {time_tag(document.get('created_at'))}",
              f"{escape(str(document.get('step', 0)))} steps"]
     error = document.get("error")
     detail = (f'<p class="run-error">{escape(format_error(error))}</p>'
               if isinstance(error, Mapping) else "")
-    return f'<p id="run-summary">{" · ".join(parts)}</p>{detail}'
+    return f'<p id="run-summary">{" · ".join(parts)}</p>{detail}{_waiting(document)}'
+
+
+def _waiting(document: Mapping[str, Any]) -> str:
+    waiting = document.get("waiting")
+    if document.get("status") != "waiting" or not isinstance(waiting, Mapping):
+        return ""
+    expects = ", ".join(f"{k} ({v})" for k, v in (waiting.get("expects") or {}).items())
+    return (f'<p class="waiting-message" data-status="waiting">'
+            f'{escape(str(waiting.get("message") or "waiting"))}'
+            f'{" · expects " + escape(expects) if expects else ""}</p>')
 
 
 def _run_section(view: PageView) -> str:
@@ -187,14 +271,27 @@ def _run_section(view: PageView) -> str:
     graph = escape(run.mermaid) if run and run.mermaid else ""
     hidden = "" if run else " hidden"
     return f"""<section class="run" id="run" aria-labelledby="run-heading"{hidden}>
+<a class="back" id="back" href="{escape(view.root)}">&larr; All runs</a>
 <h2 id="run-heading">Run <code id="run-id">{run_id}</code></h2>
 <div id="run-status" aria-live="polite">{summary}</div>
+<div id="run-actions" class="actions"></div>
 <h3 id="nodes-heading">Nodes</h3>
 <table id="nodes" aria-labelledby="nodes-heading"><thead>{_header(NODE_COLUMNS)}</thead>
 <tbody>{rows}</tbody></table>
+<section id="step-panel" aria-labelledby="step-heading" hidden></section>
+<h3 id="timeline-heading">Timeline</h3>
+<div id="timeline" class="timeline" aria-labelledby="timeline-heading"></div>
 <h3 id="graph-heading">Graph</h3>
 <figure id="graph" aria-labelledby="graph-heading"><pre id="graph-text">{graph}</pre></figure>
 </section>"""
+
+
+def page_title(view: PageView) -> str:
+    """The tab says how the selected run is doing."""
+    run = view.selected
+    if run is None or run.document is None:
+        return "wfe runs"
+    return f"{run.document.get('status', '?')} · {run.run_id} · wfe"
 
 
 def render_page(view: PageView) -> str:
@@ -202,20 +299,25 @@ def render_page(view: PageView) -> str:
     selected = escape(view.selected.run_id) if view.selected else ""
     nonce = escape(view.nonce)
     scripts = "\n".join(f'<script nonce="{nonce}">{script}</script>' for script in view.scripts)
+    body_class = ' class="detail-open"' if view.selected else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>wfe runs</title>
+<title>{escape(page_title(view))}</title>
 <link rel="icon" href="data:,">
 <style>{view.style}</style>
 </head>
-<body data-root="{root}" data-mermaid-src="{escape(view.mermaid_src)}" data-run="{selected}">
+<body data-root="{root}" data-mermaid-src="{escape(view.mermaid_src)}" data-run="{selected}"
+ data-limit="{view.filters.limit}"{body_class}>
 <header class="top"><h1>wfe</h1>
 <p id="notice" role="status" aria-live="polite"></p></header>
 <main>
+<div class="lists">
+{_workflows_section(view)}
 {_runs_section(view)}
+</div>
 {_run_section(view)}
 </main>
 {scripts}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Query
 from wfe.events import RunStatus
 from wfe.run_documents import run_document, run_summary
 from wfe.serve.models import (
+    RerunRun,
     ResumeRun,
     RunAccepted,
     RunDocument,
@@ -30,11 +31,13 @@ RunIdPath = Annotated[str, Path(description="A run id, or any unique prefix of o
 async def list_runs(
     services: ServicesDep,
     status: Annotated[RunStatus | None, Query(description="Only runs with this status.")] = None,
+    workflow: Annotated[str | None, Query(description="Only runs of this workflow.",
+                                          max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many runs.")] = 20,
 ) -> dict[str, Any]:
     """Runs in the store, newest first: those started here, with `wfe run`, or anywhere."""
-    records = await services.reader.run(lambda store: store.list_runs(status=status,
-                                                                       limit=limit))
+    records = await services.reader.run(lambda store: store.list_runs(
+        status=status, workflow=workflow, limit=limit))
     return {"runs": [run_summary(record) for record in records]}
 
 
@@ -77,3 +80,14 @@ async def resume_run(
     given = request if request is not None else ResumeRun()
     resumed = await services.manager.resume(run_id, given.inputs, given.force)
     return {"run_id": resumed}
+
+
+@router.post("/runs/{run_id}/rerun", status_code=202, response_model=RunAccepted,
+             responses=error_responses(400, 403, 404, 408, 409, 413, 415, 422, 503))
+async def rerun_run(run_id: RunIdPath, request: RerunRun, services: ServicesDep,
+                    ) -> dict[str, Any]:
+    """Start a new run, linked to this one (`parent_run_id`), from `node` with the state the
+    old run had there, edited by `inputs` (as `wfe resume --from NODE -i ...`); its id comes
+    back at once."""
+    return {"run_id": await services.manager.rerun(run_id, request.node, request.inputs,
+                                                   request.force)}

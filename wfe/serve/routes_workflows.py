@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from fastapi.encoders import jsonable_encoder
 
 from wfe.diagram import to_json, to_mermaid
+from wfe.graph import Graph
 from wfe.serve import posting
 from wfe.serve.catalog import Entry
 from wfe.serve.errors import problem_document
@@ -39,6 +41,15 @@ def _summary(entry: Entry) -> dict[str, Any]:
             "nodes": list(graph.nodes)}
 
 
+def state_keys(graph: Graph) -> list[dict[str, Any]]:
+    """The state schema as a form needs it; a secret key's default is never shown."""
+    return [{"key": key, "type": field.type, "description": field.description,
+             "required": field.required, "has_default": field.has_default,
+             "default": None if field.secret else jsonable_encoder(field.default),
+             "secret": field.secret}
+            for key, field in graph.schema.fields.items()]
+
+
 @router.get("/workflows", response_model=WorkflowList, responses=error_responses())
 async def list_workflows(services: ServicesDep) -> dict[str, Any]:
     """The workflows that can run here (invalid files are left out, and logged)."""
@@ -57,6 +68,7 @@ async def show_workflow(name: NamePath, services: ServicesDep) -> dict[str, Any]
         "name": entry.name,
         "path": entry.shown,
         "description": entry.description,
+        "state": state_keys(graph),
         "source": graph.loaded.source.decode("utf-8", errors="replace"),
         "graph": to_json(graph),
         "mermaid": to_mermaid(graph),

@@ -40,6 +40,7 @@ from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor
 from wfe.registry import ToolDef
+from wfe.resuming import restart_point
 from wfe.serve.catalog import Catalog
 from wfe.serve.errors import ChangedWorkflow, ShuttingDown, WorkflowNotServed
 from wfe.serve.hub import RunHub
@@ -147,6 +148,24 @@ class RunManager:
         self._launch(_Launch(workflow, lease, record.inputs, state, cursor_of(record), answers,
                              record.last_seq))
         return record.run_id
+
+    async def rerun(self, run: str, node: str, given: dict[str, Any], force: bool) -> str:
+        """A new run, linked to `run`, from `node` with its state there edited by `given`
+        (as `wfe resume --from NODE -i ...`)."""
+        self._refuse_when_closing()
+        record = await self.reader.run(lambda store: store.get_run(store.resolve(run)))
+        workflow = await self.reader.call(lambda: self._resumable_workflow(record))
+        try:
+            check_unchanged(workflow.graph, record, force)
+        except UsageError as error:
+            raise ChangedWorkflow(str(error).replace("--force", '"force": true')) from None
+        point = await self.reader.run(
+            lambda store: restart_point(workflow, store, record, node, given))
+        lease = self.store.create_run(new_run(workflow.graph, new_run_id(), point.inputs,
+                                              point.state, parent=record.run_id, start=node,
+                                              cursor=point.cursor))
+        self._launch(_Launch(workflow, lease, point.inputs, point.state, point.cursor))
+        return lease.run_id
 
     async def cancel(self, run: str) -> str:
         """Stop a running run: at once when this server runs it, else at its next step."""

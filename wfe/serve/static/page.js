@@ -1,110 +1,24 @@
-// The live part of wfe's page: the runs table refreshed, a run's nodes followed from its event
-// stream, its graph drawn with mermaid.js. Only the JSON API is used. Every value from the
-// server is user data and reaches the page through textContent, never as HTML (mermaid's own
-// sanitised SVG aside).
+// The live part of wfe's page: the runs table kept up to date in place, a run's nodes followed
+// from its event stream, its graph drawn with mermaid.js, its step panel and timeline. Only the
+// JSON API is used. Every value from the server is user data and reaches the page through
+// textContent, never as HTML (mermaid's own sanitised SVG aside).
 "use strict";
 
 (() => {
   const body = document.body;
-  const root = body.dataset.root || "/";
-  const TOKEN_KEY = "wfe-token";
-  const RUNS_LIMIT = 50;
+  const { root, $, headers, getJson, segment, setNotice, element, timeTag,
+    localiseTimes, formatDuration, runDuration, statusBadge, fill, labelledRow } = wfePage;
+  const { nodeRow, applyEvent, itemSummary, readEvents, formatError } = wfeRunEvents;
+  const RUN_LABELS = ["Run", "Workflow", "Status", "Started", "Duration", "Steps"];
+  const NODE_LABELS = ["Node", "Status", "Visits", "Attempts", "Duration", "Items", "Error"];
+  const RUNS_PAGE = 50;
   const RUNS_REFRESH_MS = 3000;
   const STATUS_POLL_MS = 3000;
-  const $ = (selector) => document.querySelector(selector);
-  const { nodeRow, applyEvent, itemSummary, readEvents, formatError } = wfeRunEvents;
+  const TICK_MS = 1000;
+  let runsLimit = Number(body.dataset.limit) || RUNS_PAGE;
+  let current = null;
 
-  // ?token= is kept for this tab only and taken out of the address bar and history.
-  function takeToken() {
-    const url = new URL(location.href);
-    const fromUrl = url.searchParams.get("token");
-    if (fromUrl) {
-      sessionStorage.setItem(TOKEN_KEY, fromUrl);
-      url.searchParams.delete("token");
-      history.replaceState(history.state, "", url);
-    }
-    return sessionStorage.getItem(TOKEN_KEY);
-  }
-  const token = takeToken();
-
-  function headers(accept) {
-    const result = { Accept: accept };
-    if (token) result.Authorization = "Bearer " + token;
-    return result;
-  }
-
-  async function getJson(path) {
-    const response = await fetch(root + path,
-      { headers: headers("application/json"), cache: "no-store" });
-    const answer = await response.json().catch(() => null);
-    if (!response.ok) {
-      throw new Error(answer && typeof answer.detail === "string"
-        ? response.status + ": " + answer.detail : "HTTP " + response.status);
-    }
-    return answer;
-  }
-
-  const segment = (value) => encodeURIComponent(String(value));
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  function setNotice(text) {
-    $("#notice").textContent = text;
-  }
-
-  // --- formatting (the same texts as the server-rendered page) ---------------------------------
-
-  function element(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
-  }
-
-  function moment(text) {
-    const ms = typeof text === "string" ? Date.parse(text) : NaN;
-    return Number.isNaN(ms) ? null : ms;
-  }
-
-  function utcTime(text) {
-    const ms = moment(text);
-    if (ms === null) return "-";
-    return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
-  }
-
-  function formatDuration(ms) {
-    if (ms < 1000) return Math.round(ms) + " ms";
-    if (ms < 60000) return (ms / 1000).toFixed(2) + " s";
-    let minutes = Math.floor(Math.round(ms / 1000) / 60);
-    const seconds = Math.round(ms / 1000) % 60;
-    if (minutes < 60) return minutes + " min " + String(seconds).padStart(2, "0") + " s";
-    const hours = Math.floor(minutes / 60);
-    minutes %= 60;
-    return hours + " h " + String(minutes).padStart(2, "0") + " min";
-  }
-
-  function runDuration(run) {
-    const started = moment(run.created_at), finished = moment(run.finished_at);
-    if (started === null || finished === null) return "-";
-    return formatDuration(Math.max(0, finished - started));
-  }
-
-  function statusBadge(status) {
-    const badge = element("span", status || "unknown", "status");
-    badge.dataset.status = String(status || "unknown");
-    return badge;
-  }
-
-  function row(cells) {
-    const tr = document.createElement("tr");
-    for (const cell of cells) {
-      const td = document.createElement("td");
-      td.append(cell);
-      tr.append(td);
-    }
-    return tr;
-  }
-
-  // --- the runs table ---------------------------------------------------------------------------
+  // --- the runs table: rows updated in place, keyed by run id --------------------------------
 
   function runLink(runId) {
     const link = element("a", undefined, "run-link");
@@ -114,16 +28,34 @@
     return link;
   }
 
+  function runsQuery() {
+    const form = $("#filters");
+    const query = new URLSearchParams({ limit: String(runsLimit) });
+    for (const name of ["status", "workflow"]) {
+      const value = form.elements[name].value;
+      if (value) query.set(name, value);
+    }
+    return query;
+  }
+
   function renderRuns(runs) {
-    const rows = runs.map((run) => {
-      const tr = row([runLink(String(run.run_id)), String(run.workflow ?? ""),
-        statusBadge(run.status), utcTime(run.created_at), runDuration(run),
-        String(run.steps ?? "")]);
-      tr.dataset.runId = String(run.run_id);
-      return tr;
-    });
-    $("#runs tbody").replaceChildren(...rows);
+    const tbody = $("#runs tbody");
+    const existing = new Map([...tbody.rows].map((tr) => [tr.dataset.runId, tr]));
+    let before = tbody.firstElementChild;
+    for (const run of runs) {
+      const runId = String(run.run_id);
+      const tr = existing.get(runId) || labelledRow(RUN_LABELS, runId, "runId");
+      existing.delete(runId);
+      const cells = [runLink(runId), String(run.workflow ?? ""), statusBadge(run.status),
+        timeTag(run.created_at), runDuration(run), String(run.steps ?? "")];
+      cells.forEach((cell, i) => fill(tr.cells[i], cell));
+      tr.dataset.status = String(run.status);
+      if (tr !== before) tbody.insertBefore(tr, before);
+      before = tr.nextElementSibling;
+    }
+    for (const stale of existing.values()) stale.remove();
     $("#runs-empty").hidden = runs.length > 0;
+    $("#runs-more").hidden = runs.length < runsLimit;
     markSelectedRun();
   }
 
@@ -136,7 +68,7 @@
 
   async function refreshRuns() {
     try {
-      const answer = await getJson("runs?limit=" + RUNS_LIMIT);
+      const answer = await getJson("runs?" + runsQuery());
       renderRuns(Array.isArray(answer.runs) ? answer.runs : []);
       setNotice("");
     } catch (error) {
@@ -144,22 +76,33 @@
     }
   }
 
-  // --- one run's nodes ------------------------------------------------------------------------
-
-  let current = null;
+  // --- one run's nodes, summary and title ----------------------------------------------------
 
   function renderNodes(view) {
     if (view !== current) return;
-    const rows = [...view.nodes.values()].map((node) => {
-      const tr = row([node.name, statusBadge(node.status),
+    const tbody = $("#nodes tbody");
+    const existing = new Map([...tbody.rows].map((tr) => [tr.dataset.node, tr]));
+    let before = tbody.firstElementChild;
+    for (const node of view.nodes.values()) {
+      const tr = existing.get(node.name) || labelledRow(NODE_LABELS, node.name, "node");
+      existing.delete(node.name);
+      const link = element("a", node.name, "node-link");
+      link.href = "#node=" + segment(node.name);
+      const visits = view.run && view.run.visits ? view.run.visits[node.name] : undefined;
+      const live = node.status === "running" && node.startedAt ? Date.now() - node.startedAt : null;
+      const duration = live ?? node.durationMs;
+      const cells = [link, statusBadge(node.status), visits ? String(visits) : "",
         node.attempts ? String(node.attempts) : "",
-        node.durationMs === null ? "" : formatDuration(node.durationMs),
-        itemSummary(node.items), node.error]);
-      tr.dataset.node = node.name;
-      return tr;
-    });
-    $("#nodes tbody").replaceChildren(...rows);
-    colourGraph(view);
+        duration === null || duration === undefined ? "" : formatDuration(duration),
+        itemSummary(node.items), node.error];
+      cells.forEach((cell, i) => fill(tr.cells[i], cell));
+      if (tr !== before) tbody.insertBefore(tr, before);
+      before = tr.nextElementSibling;
+    }
+    for (const stale of existing.values()) stale.remove();
+    wfeGraph.colourGraph(view);
+    wfeDetail.renderTimeline(view);
+    wfeDetail.renderStepPanel(view, view.panelNode, view.panelStep);
   }
 
   function scheduleRender(view) {
@@ -172,11 +115,13 @@
     const run = view.run;
     const summary = element("p");
     summary.id = "run-summary";
-    summary.append(String(run.workflow ?? ""), " · ", statusBadge(run.status),
-      " · started " + utcTime(run.created_at) + " UTC · " + String(run.step ?? 0) + " steps");
+    summary.append(String(run.workflow ?? ""), " · ", statusBadge(run.status), " · started ",
+      timeTag(run.created_at), " · " + runDuration(run) + " · " + String(run.step ?? 0) + " steps");
     const parts = [summary];
     if (run.error) parts.push(element("p", formatError(run.error), "run-error"));
+    document.title = String(run.status) + " · " + view.runId + " · wfe";
     $("#run-status").replaceChildren(...parts);
+    wfeActions.renderActions(view, { refresh: followAgain, started: (id) => selectRun(id, true) });
   }
 
   async function refreshSummary(view) {
@@ -184,6 +129,7 @@
     if (run && view === current) {
       view.run = run;
       renderSummary(view);
+      scheduleRender(view);
     }
     return run;
   }
@@ -202,107 +148,91 @@
       view.lastSeq = Number(id ?? event.seq ?? view.lastSeq);
       applyEvent(view, event);
       scheduleRender(view);
+      if (event.event === "node_finished" || event.event === "run_waiting") view.stale = true;
       if (event.event === "run_finished") finished = true;
     });
     return finished;
   }
 
   // The stream ends at run_finished, or early when the run waits or was interrupted: then look
-  // at its status now and then, and follow it again once it runs.
+  // at its status now and then (at once after Resume), and follow it again once it has moved.
   async function followEvents(view) {
-    while (view === current) {
-      let finished = false;
-      try {
-        finished = await streamOnce(view);
-      } catch (error) {
-        if (view.abort.signal.aborted) return;
-        setNotice("The run's events could not be read: " + error.message);
-      }
-      if (view !== current) return;
-      await refreshSummary(view);
-      refreshRuns();
-      if (finished) return;
-      do {
-        await sleep(STATUS_POLL_MS);
-        if (view !== current) return;
-      } while ((await refreshSummary(view) || {}).status !== "running");
-    }
-  }
-
-  // --- the graph ------------------------------------------------------------------------------
-
-  let mermaidLoading = null;
-  let graphCount = 0;
-  const nonce = document.currentScript ? document.currentScript.nonce : "";
-
-  // The page's CSP runs only scripts with its nonce: wfe's own copy of mermaid.js is fetched
-  // (with the token, like any request to this server) and run inline.
-  async function appendMermaidScript(source) {
-    const response = await fetch(source, { headers: headers("text/javascript") });
-    if (!response.ok) {
-      throw new Error("mermaid.js could not be loaded (HTTP " + response.status + ")");
-    }
-    const script = document.createElement("script");
-    script.nonce = nonce;
-    script.text = await response.text();
-    document.head.append(script);
-  }
-
-  function loadMermaid() {
-    mermaidLoading ??= appendMermaidScript(body.dataset.mermaidSrc).then(() => {
-      if (!window.mermaid) throw new Error("mermaid.js did not define mermaid");
-      window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "neutral" });
-      return window.mermaid;
-    });
-    return mermaidLoading;
-  }
-
-  async function showGraph(view, text) {
-    const figure = $("#graph");
-    const pre = element("pre", text || "No graph: the server does not serve this run's workflow.");
-    pre.id = "graph-text";
-    figure.replaceChildren(pre);
-    figure.dataset.rendered = "text";
-    if (!text) return;
+    if (view.following) return;
+    view.following = true;
     try {
-      const mermaid = await loadMermaid();
-      graphCount += 1;
-      const { svg } = await mermaid.render("wfe-graph-" + graphCount, text);
-      if (view !== current) return;
-      figure.innerHTML = svg;
-      figure.dataset.rendered = "svg";
-      colourGraph(view);
-    } catch (error) {
-      figure.append(element("p", "Showing the Mermaid text: " + error.message, "hint"));
-    }
-  }
-
-  // Plain node names are drawn as Mermaid ids `n_NAME`: give their boxes the node's status.
-  function colourGraph(view) {
-    if ($("#graph").dataset.rendered !== "svg") return;
-    for (const node of view.nodes.values()) {
-      if (!/^[A-Za-z0-9_]+$/.test(node.name)) continue;
-      for (const box of document.querySelectorAll('#graph g.node[id*="-n_' + node.name + '-"]')) {
-        box.dataset.status = node.status;
+      while (view === current) {
+        let finished = false;
+        try {
+          finished = await streamOnce(view);
+        } catch (error) {
+          if (view.abort.signal.aborted) return;
+          setNotice("The run's events could not be read: " + error.message);
+        }
+        if (view !== current) return;
+        await refreshSummary(view);
+        refreshRuns();
+        if (finished) return;
+        let run;
+        do {
+          await new Promise((wake) => { view.wake = wake; setTimeout(wake, STATUS_POLL_MS); });
+          if (view !== current) return;
+          run = await refreshSummary(view) || {};
+        } while (run.status !== "running" && !(Number(run.last_seq) > view.lastSeq));
       }
+    } finally {
+      view.following = false;
     }
   }
 
-  // --- choosing a run -------------------------------------------------------------------------
+  // After Resume or Cancel: the run's new status, and its events again.
+  async function followAgain(view) {
+    await refreshSummary(view);
+    refreshRuns();
+    if (view.wake) view.wake();
+    followEvents(view);
+  }
+
+  // --- choosing a run, a node, a step ----------------------------------------------------------
+
+  function readHash() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    return { node: hash.get("node"), step: hash.get("step") };
+  }
+
+  function openPanelFromHash(view) {
+    const { node, step } = readHash();
+    const stepped = step && view.run && (view.run.steps || []).find((s) => String(s.step) === step);
+    view.panelNode = stepped ? stepped.node : node;
+    view.panelStep = step;
+    wfeDetail.renderStepPanel(view, view.panelNode, view.panelStep);
+    if (view.panelNode) $("#step-panel").scrollIntoView({ block: "nearest" });
+  }
+
+  function showDetail() {
+    body.classList.add("detail-open");
+    const section = $("#run");
+    const box = section.getBoundingClientRect();
+    if (box.top < 0 || box.top > innerHeight) section.scrollIntoView({ block: "start" });
+  }
 
   async function selectRun(runId, push) {
     if (current) current.abort.abort();
     if (push) {
       const url = new URL(location.href);
       url.searchParams.set("run", runId);
+      url.hash = "";
       history.pushState(null, "", url);
     }
-    const view = { runId, nodes: new Map(), lastSeq: 0, status: "", run: null,
-      abort: new AbortController(), renderQueued: false };
+    const view = { runId, nodes: new Map(), spans: new Map(), logs: [], edges: new Set(),
+      lastSeq: 0, status: "", run: null, workflow: null, abort: new AbortController(),
+      renderQueued: false, panelNode: null, panelStep: null };
     current = view;
     $("#run").hidden = false;
     $("#run-id").textContent = runId;
+    $("#run-actions").replaceChildren();
+    $("#run-actions").dataset.key = "";
     markSelectedRun();
+    showDetail();
     try {
       view.run = await getJson("runs/" + segment(runId));
     } catch (error) {
@@ -310,20 +240,31 @@
       const problem = "Run " + runId + " could not be loaded: " + error.message;
       $("#run-status").replaceChildren(element("p", problem, "problem"));
       $("#nodes tbody").replaceChildren();
-      return showGraph(view, "");
+      return wfeGraph.showGraph(view, "", () => view === current);
     }
     if (view !== current) return;
     view.runId = String(view.run.run_id || runId); // the full id, when a prefix was given
     $("#run-id").textContent = view.runId;
     markSelectedRun();
-    renderSummary(view);
-    const workflow = await getJson("workflows/" + segment(view.run.workflow)).catch(() => null);
+    view.workflow = await getJson("workflows/" + segment(view.run.workflow)).catch(() => null);
     if (view !== current) return;
-    const graphNodes = (workflow && workflow.graph && workflow.graph.nodes) || [];
+    const graphNodes = (view.workflow && view.workflow.graph && view.workflow.graph.nodes) || [];
     for (const node of graphNodes) if (node.kind !== "end") nodeRow(view, String(node.id));
+    $("#nodes tbody").replaceChildren();
+    renderSummary(view);
     renderNodes(view);
-    showGraph(view, workflow && workflow.mermaid);
+    openPanelFromHash(view);
+    wfeGraph.showGraph(view, view.workflow && view.workflow.mermaid, () => view === current);
     followEvents(view);
+  }
+
+  function closeRun() {
+    if (current) current.abort.abort();
+    current = null;
+    $("#run").hidden = true;
+    body.classList.remove("detail-open");
+    document.title = "wfe runs";
+    markSelectedRun();
   }
 
   $("#runs").addEventListener("click", (event) => {
@@ -333,18 +274,54 @@
     selectRun(link.dataset.runId, true);
   });
 
-  window.addEventListener("popstate", () => {
-    const runId = new URL(location.href).searchParams.get("run");
-    if (runId) selectRun(runId, false);
-    else if (current) {
-      current.abort.abort();
-      current = null;
-      $("#run").hidden = true;
-      markSelectedRun();
-    }
+  $("#back").addEventListener("click", (event) => {
+    event.preventDefault();
+    const url = new URL(location.href);
+    url.searchParams.delete("run");
+    url.hash = "";
+    history.pushState(null, "", url);
+    closeRun();
   });
 
+  $("#step-panel").addEventListener("click", (event) => {
+    if (!event.target.closest('[data-action="close-panel"]')) return;
+    history.replaceState(null, "", location.pathname + location.search);
+    if (current) openPanelFromHash(current);
+  });
+
+  window.addEventListener("hashchange", () => { if (current) openPanelFromHash(current); });
+
+  window.addEventListener("popstate", () => {
+    const runId = new URL(location.href).searchParams.get("run");
+    if (runId && (!current || current.runId !== runId)) selectRun(runId, false);
+    else if (!runId) closeRun();
+  });
+
+  $("#filters").addEventListener("change", () => {
+    runsLimit = RUNS_PAGE;
+    refreshRuns();
+  });
+
+  $("#runs-more").addEventListener("click", (event) => {
+    event.preventDefault();
+    runsLimit = Math.min(runsLimit + RUNS_PAGE, 1000);
+    refreshRuns();
+  });
+
+  // Live counters: a running run's duration and its running nodes' time so far.
+  setInterval(() => {
+    if (document.hidden || !current || !current.run || current.run.status !== "running") return;
+    if (current.stale) {
+      current.stale = false;
+      refreshSummary(current); // the visits, steps and updates stored since
+    }
+    renderNodes(current);
+    renderSummary(current);
+  }, TICK_MS);
+
   setInterval(() => { if (!document.hidden) refreshRuns(); }, RUNS_REFRESH_MS);
+  localiseTimes(document);
+  wfeActions.decorateWorkflows((runId) => { refreshRuns(); selectRun(runId, true); });
   refreshRuns();
   if (body.dataset.run) selectRun(body.dataset.run, false);
 })();

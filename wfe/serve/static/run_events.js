@@ -54,6 +54,7 @@ const wfeRunEvents = (() => {
       node.attempts = Number(event.attempt || 1);
       if (node.attempts === 1) { node.error = ""; node.items = null; }
       node.status = node.attempts === 1 ? "running" : "retrying";
+      node.startedAt = Date.parse(event.ts);
     },
     node_finished(view, event) {
       const node = nodeRow(view, String(event.node));
@@ -65,6 +66,7 @@ const wfeRunEvents = (() => {
       node.status = "failed";
       node.error = formatError(event.error);
     },
+    node_skipped(view, event) { nodeRow(view, String(event.node)).status = "skipped"; },
     run_waiting(view, event) { nodeRow(view, String(event.node)).status = "waiting"; },
     run_finished(view, event) {
       view.status = String(event.status || "finished");
@@ -73,11 +75,45 @@ const wfeRunEvents = (() => {
           node.status = view.status === "failed" ? "failed" : "stopped";
         }
       }
+      for (const spans of (view.spans || new Map()).values()) {
+        const open = spans.at(-1);
+        if (open && open.end === null) { open.end = Date.parse(event.ts); open.status = "stopped"; }
+      }
+    },
+  };
+
+  // Each node's, item's and branch's time spans (the timeline's bars), log lines and the
+  // edges taken: what the step panel, timeline and graph show besides the rows.
+  function recordSpan(view, kind, event) {
+    if (!view.spans) return;
+    const name = String(event.node);
+    const at = Date.parse(event.ts);
+    if (Number.isNaN(at)) return;
+    if (!view.spans.has(name)) view.spans.set(name, []);
+    const spans = view.spans.get(name);
+    const open = spans.at(-1);
+    if (kind === "node_started") {
+      if (open && open.end === null) open.end = at;
+      spans.push({ start: at, end: null, status: "running" });
+    } else if (open && open.end === null) {
+      open.end = at;
+      open.status = kind === "node_finished" ? "done" : "failed";
+    }
+  }
+
+  const TRACKED = {
+    log(view, event) {
+      if (view.logs) view.logs.push({ node: String(event.node), message: event.message, ts: event.ts });
+    },
+    edge(view, event) {
+      if (view.edges) view.edges.add(String(event.from) + "\u0000" + String(event.to));
     },
   };
 
   function applyEvent(view, event) {
     const kind = String(event.event || "");
+    if (kind in ITEM_STATES) recordSpan(view, kind, event);
+    if (TRACKED[kind]) TRACKED[kind](view, event);
     const item = kind in ITEM_STATES ? splitItem(String(event.node)) : null;
     if (item) countItem(view, kind, item);
     else if (HANDLERS[kind]) HANDLERS[kind](view, event);
