@@ -338,6 +338,15 @@ def test_make_renderer_modes() -> None:
     assert isinstance(live, LiveRenderer)
 
 
+@pytest.mark.parametrize("mode", ["plain", "json", "quiet", "live"])
+def test_every_renderer_gives_the_terminal_back_and_takes_it_again(mode: Any) -> None:
+    """A prompt at an interrupt node calls `stop` then `start` on whichever renderer runs."""
+    renderer = make_renderer(mode, stream=io.StringIO(), console=pinned_console())
+    with renderer:
+        renderer.stop()
+        renderer.start()
+
+
 def test_importing_render_does_not_load_rich() -> None:
     code = (
         "import sys, wfe.render, wfe.render.plain, wfe.render.jsonl\n"

@@ -190,13 +190,10 @@ def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
         from wfe.cli.prompt import prompt_for
 
-        stop, start = getattr(renderer, "stop", None), getattr(renderer, "start", None)
-        if callable(stop):
-            stop()
+        renderer.stop()
         try:
             return prompt_for(node, message, expects)
         finally:
-            if callable(start):
-                start()
+            renderer.start()
 
     return ask

@@ -40,9 +40,17 @@ _LAZY = {
 
 
 class Renderer(Protocol):
-    """A Listener that is also a context manager: entered before the run, exited after it."""
+    """A Listener that is also a context manager: entered before the run, exited after it.
+
+    `stop` gives the terminal back for a moment (a prompt at an interrupt node) and `start`
+    takes it again; a renderer that draws nothing between events makes both no-ops.
+    """
 
     def __call__(self, event: Event) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Renderer: ...
 
@@ -58,6 +66,12 @@ class NullRenderer:
     """`--quiet`: shows nothing."""
 
     def __call__(self, event: Event) -> None:
+        return None
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
         return None
 
     def __enter__(self) -> NullRenderer:

@@ -28,6 +28,12 @@ class JsonLinesRenderer:
             self._stream.write(line + "\n")
             self._stream.flush()
 
+    def start(self) -> None:
+        return None  # nothing drawn between events: nothing to give back or take again
+
+    def stop(self) -> None:
+        return None
+
     def __enter__(self) -> JsonLinesRenderer:
         return self
 

@@ -73,6 +73,12 @@ class PlainRenderer:
             self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
 
+    def start(self) -> None:
+        return None  # nothing drawn between events: nothing to give back or take again
+
+    def stop(self) -> None:
+        return None
+
     def __enter__(self) -> PlainRenderer:
         return self
 
