@@ -12,7 +12,7 @@ import pytest
 
 from wfe import NodeFailed
 from wfe.context import StepInfo
-from wfe.executor import LocalExecutor
+from wfe.isolation import ProcessExecutor
 
 TOOLS = """
 import asyncio, os, pathlib, subprocess, threading, time
@@ -241,8 +241,8 @@ def test_an_argument_that_cannot_be_pickled_is_a_clear_error(make_workflow):
     wf = workflow(make_workflow, "  f: {tool: add, with: {a: 1, b: 2}, isolation: process}\n")
     tool = wf.graph.nodes["f"].tool
     assert tool is not None
-    call = LocalExecutor().call(tool, {"a": threading.Lock(), "b": 1}, None,
-                                StepInfo("r", None), isolation="process")
+    call = ProcessExecutor().call(tool, {"a": threading.Lock(), "b": 1}, None,
+                                  StepInfo("r", None))
     with pytest.raises(TypeError, match=r"^isolation: process: argument 'a' of tool 'add' "
                                         r"cannot be sent to a worker process: .*lock"):
         asyncio.run(call)
@@ -283,8 +283,8 @@ def test_cancelling_a_call_kills_its_process(make_workflow, tmp_path):
     pid_file = tmp_path / "pid"
 
     async def cancel_once_running() -> None:
-        call = asyncio.ensure_future(LocalExecutor().call(
-            tool, {"pid_file": str(pid_file)}, None, StepInfo("r", None), isolation="process"))
+        call = asyncio.ensure_future(ProcessExecutor().call(
+            tool, {"pid_file": str(pid_file)}, None, StepInfo("r", None)))
         while not pid_file.exists():
             await asyncio.sleep(0.01)
         call.cancel()

@@ -52,8 +52,19 @@ def handle(error: dict) -> dict:
 class WorkerPath:
     """What a cluster's worker does for a call (wfe.remote: packed, run, answered), run here."""
 
-    async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None, step: Any,
-                   *, isolation: str = "thread") -> Any:
+    allows_inline = False
+
+    def isolated(self) -> WorkerPath:
+        return self
+
+    def check(self, tools: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None,
+                   step: Any) -> Any:
         from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
         from wfe.remote.worker import run_call
 

@@ -5,7 +5,7 @@ the machine; `dask://HOST:PORT` connects to a running Dask scheduler. Options fo
 `dask?workers=4&threads=1`, `dask://HOST:PORT?no_workers_timeout=30`.
 
 Adding a cluster kind (Ray, say) is one module with `open_executor(address, options, origin)`
-returning a ClusterExecutor (wfe.executor), plus one line in SCHEMES below.
+returning a Executor (wfe.executor), plus one line in SCHEMES below.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from wfe.errors import UsageError
 
 if TYPE_CHECKING:
-    from wfe.executor import ClusterExecutor
+    from wfe.executor import Executor
     from wfe.graph import Graph
     from wfe.registry import ToolDef
 
@@ -102,7 +102,7 @@ def _missing(url: ExecutorURL, origin: str, why: str = "") -> UsageError:
                       f"pip install 'wfe[{SCHEMES[url.scheme].extra}]'{why}")
 
 
-def open_executor(text: str, origin: str = "--executor") -> ClusterExecutor | None:
+def open_executor(text: str, origin: str = "--executor") -> Executor | None:
     """Open the cluster an executor URL names (None for `local`); the caller closes it."""
     url = parse_executor(text, origin)
     if url is None:
@@ -112,13 +112,13 @@ def open_executor(text: str, origin: str = "--executor") -> ClusterExecutor | No
         module = importlib.import_module(SCHEMES[url.scheme].module)
     except ImportError as error:  # installed, but broken or incomplete
         raise _missing(url, origin, f" ({type(error).__name__}: {error})") from None
-    opener: Callable[[str | None, dict[str, str], str], ClusterExecutor]
+    opener: Callable[[str | None, dict[str, str], str], Executor]
     opener = module.open_executor
     return opener(url.address, url.options, origin)
 
 
 @contextmanager
-def cluster_for(text: str, origin: str, graph: Graph) -> Iterator[ClusterExecutor | None]:
+def cluster_for(text: str, origin: str, graph: Graph) -> Iterator[Executor | None]:
     """The executor a run's fan-out goes to, its tools checked on the workers; closed after.
     A workflow with nothing to fan out runs here without reaching the cluster at all."""
     tools = remote_tools(graph)

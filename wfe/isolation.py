@@ -1,4 +1,4 @@
-"""`isolation: process`: run one tool call in a worker process that can be killed.
+"""ProcessExecutor (`isolation: process`): each tool call in a worker process that can be killed.
 
 A thread cannot be stopped, so `isolation: thread` makes a timeout soft. Here every call gets a
 fresh process; when the timeout passes, or the call is cancelled (Ctrl-C, a failed sibling, a
@@ -10,7 +10,7 @@ returned too (wfe.process_group): nothing a call started outlives it.
 The process comes from multiprocessing's "forkserver" context: a server process, started once and
 preloaded with this module, forks a clean child per call. Forking the engine itself is unsafe (it
 has threads), and "spawn" starts a new interpreter each time. Measured per-call overhead on a
-2-CPU Linux box (Python 3.11, a trivial sync tool, end to end through `LocalExecutor.call`):
+2-CPU Linux box (Python 3.11, a trivial sync tool, end to end through `ProcessExecutor.call`):
 forkserver ~12 ms (about 2.5 ms of it on the event loop, while the server forks; plus ~0.15 s
 once, to start the server; ~15 ms a step under `wfe run`), spawn ~120 ms, a worker thread
 ~0.15 ms. Like any multiprocessing child, a worker first re-runs the program's main script, so a
@@ -41,7 +41,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +84,34 @@ class Job:
 
 
 # --- the parent side ---------------------------------------------------------------------------
+
+class ProcessExecutor:
+    """A fresh worker process per call (see the module docstring); an `Executor`."""
+
+    allows_inline = False
+
+    def isolated(self) -> ProcessExecutor:
+        return self
+
+    async def call(
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
+    ) -> Any:
+        return await call_in_process(tool, kwargs, timeout, step)
+
+    def check(self, tools: Collection[ToolDef]) -> None:
+        return None  # a worker imports with this process's sys.path: what imports here does there
+
+    def close(self) -> None:
+        return None  # every worker ends with its call
+
+
+_process_executor = ProcessExecutor()
+
+
+def process_executor() -> ProcessExecutor:
+    """The process executor the local one hands `isolation: process` nodes to."""
+    return _process_executor
+
 
 async def call_in_process(
     tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo

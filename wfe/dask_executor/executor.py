@@ -96,12 +96,17 @@ class DaskExecutor:
 
     # --- one call ------------------------------------------------------------------------------
 
+    #: Every call goes to the cluster, a sync tool's too.
+    allows_inline = False
+
+    def isolated(self) -> DaskExecutor:
+        """Itself: a call already runs in a worker process, apart from wfe."""
+        return self
+
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
-        *, isolation: str = "thread",
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any:
-        """Run the call as a Dask task. `isolation` makes no difference here: the call already
-        runs in a worker process, apart from wfe."""
+        """Run the call as a Dask task."""
         function = self._functions.get(tool)
         if function is None:
             function = self._functions[tool] = pickled_function(tool)
