@@ -1,19 +1,26 @@
 """Executors behind one Protocol: the engine asks them what they allow instead of knowing their
-classes, and `isolation: process` is an executor of its own."""
+classes, `isolation: process` is an executor of its own, and executors come from installed
+packages' `wfe.executors` entry points, picked by the scheme of `--executor`."""
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from wfe import Workflow
+from wfe import UsageError, Workflow, cluster
+from wfe.cli import app
 from wfe.context import StepInfo
 from wfe.executor import Executor, LocalExecutor
 from wfe.isolation import ProcessExecutor
 from wfe.registry import ToolDef
+
+runner = CliRunner()
 
 TOOLS = """
 import os, threading
@@ -79,6 +86,88 @@ def test_process_isolation_is_the_local_executors_isolated_executor():
     assert isinstance(process, ProcessExecutor)
     assert process.isolated() is process
     assert not process.allows_inline
+
+
+# --- executors from installed packages ---------------------------------------------------------
+
+PLUGIN = """
+from wfe.executor import LocalExecutor
+
+OPENED = []
+
+class Remote(LocalExecutor):
+    allows_inline = False
+    def __init__(self, address, options):
+        self.address, self.options, self.closed = address, options, False
+    def close(self):
+        self.closed = True
+
+def open_executor(address, options, origin):
+    opened = Remote(address, options)
+    OPENED.append(opened)
+    return opened
+
+broken = 42
+"""
+
+
+@pytest.fixture
+def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An installed distribution declaring the `far` and `odd` executors."""
+    (tmp_path / "far_executor.py").write_text(PLUGIN)
+    info = tmp_path / "far-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: far\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[wfe.executors]\nfar = far_executor:open_executor\nodd = far_executor:broken\n"
+        "dask = far_executor:open_executor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "far_executor", raising=False)
+    cluster.plugin_schemes.cache_clear()
+    import far_executor  # type: ignore[import-not-found]
+
+    yield far_executor
+    cluster.plugin_schemes.cache_clear()
+
+
+def test_the_scheme_of_an_executor_url_picks_an_installed_executor(plugin):
+    opened = cluster.open_executor("far://anything/at:all?region=eu&size=2", "--executor")
+    assert opened is plugin.OPENED[0]
+    assert (opened.address, opened.options) == ("anything/at:all", {"region": "eu", "size": "2"})
+
+
+def test_a_run_sends_its_fan_out_to_an_installed_executor_and_closes_it(plugin, write_workflow):
+    path = write_workflow(MAP, TOOLS)
+    result = runner.invoke(app, ["run", str(path), "--no-store", "--executor", "far"])
+    assert result.exit_code == 0, result.output
+    assert plugin.OPENED[0].address is None and plugin.OPENED[0].closed
+
+
+def test_a_built_in_scheme_cannot_be_taken_over(plugin):
+    assert "dask" not in cluster.plugin_schemes()
+    assert not cluster.parse_executor("dask").plugin  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("odd", "entry point odd = far_executor:broken is not a function"),
+    ("nowhere://x", "unknown executor 'nowhere://x'; use local, dask, dask://HOST:PORT, "
+                    "far://..., odd://..."),
+    ("far://", "nothing after 'far://'"),
+    ("far?flag", "unknown or empty option 'flag'"),
+])
+def test_a_bad_installed_executor_is_a_usage_error(plugin, text, says):
+    with pytest.raises(UsageError, match="^--executor: .*" + says.replace("?", r"\?")
+                       .replace(".", r"\.").replace("/", "/")):
+        cluster.open_executor(text, "--executor")
+
+
+def test_built_in_schemes_read_no_entry_points(monkeypatch: pytest.MonkeyPatch):
+    def scan() -> dict[str, str]:
+        raise AssertionError("entry points read for a built-in scheme")
+
+    monkeypatch.setattr(cluster, "plugin_schemes", scan)
+    assert cluster.parse_executor("local") is None
+    assert cluster.parse_executor("dask://h:1") == cluster.ExecutorURL("dask", "h:1")
 
 
 def test_a_workflow_runs_the_same_with_the_executor_given_as_an_object(make_workflow):

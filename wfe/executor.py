@@ -12,7 +12,8 @@ Every executor meets one Protocol, `Executor`, and the engine knows none by name
   own: its timeout, and cancelling it, kill that process. It is `LocalExecutor.isolated()`.
 - A cluster's executor (wfe.dask_executor: Dask) runs calls on other processes or machines. The
   engine gives it the calls of `map:` items and `parallel:` branches only; wfe.cluster opens one
-  from an executor URL (`--executor dask://HOST:PORT`).
+  from an executor URL (`--executor dask://HOST:PORT`), found by its scheme among the built-in
+  ones and the `wfe.executors` entry points of installed packages.
 
 The process executor and a cluster's bring a tool's exception back the same way
 (wfe.remote_error).
