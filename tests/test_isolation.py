@@ -243,16 +243,17 @@ def test_an_argument_that_cannot_be_pickled_is_a_clear_error(make_workflow):
     assert tool is not None
     call = ProcessExecutor().call(tool, {"a": threading.Lock(), "b": 1}, None,
                                   StepInfo("r", None))
-    with pytest.raises(TypeError, match=r"^isolation: process: argument 'a' of tool 'add' "
-                                        r"cannot be sent to a worker process: .*lock"):
+    with pytest.raises(TypeError, match=r"^node '': argument 'a' of tool 'add' "
+                                        r"cannot be serialised for a worker process: .*lock"):
         asyncio.run(call)
 
 
 def test_a_result_that_cannot_be_pickled_is_a_clear_error(make_workflow):
     result = workflow(make_workflow, "  f: {tool: lock, isolation: process}\n").run()
     assert isinstance(result.error, NodeFailed)
-    assert result.error.error_type == "TypeError"
-    assert "the result of tool 'lock' cannot be sent back" in result.error.message
+    assert result.error.error_type == "SerialisationError"  # a TypeError, as on a cluster
+    assert ("node 'f': the result key 'where' of tool 'lock' cannot be serialised to send it "
+            "back from the worker process (pid ") in result.error.message
 
 
 def test_a_process_that_dies_without_a_result_is_an_error(make_workflow):

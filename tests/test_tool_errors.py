@@ -68,7 +68,8 @@ class WorkerPath:
         from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
         from wfe.remote.worker import run_call
 
-        packed = pack_call(tool, pickled_function(tool), kwargs, step)
+        function = pickled_function(tool, "the cluster", main_by_value=True)
+        packed = pack_call(tool, function, kwargs, step, "the cluster")
         return unpack_outcome(run_call(packed), kwargs, step)
 
 

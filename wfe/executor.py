@@ -15,8 +15,9 @@ Every executor meets one Protocol, `Executor`, and the engine knows none by name
   from an executor URL (`--executor dask://HOST:PORT`), found by its scheme among the built-in
   ones and the `wfe.executors` entry points of installed packages.
 
-The process executor and a cluster's bring a tool's exception back the same way
-(wfe.remote_error).
+The process executor and a cluster's carry a call with one codec (wfe.remote.payload), run it
+with the same code (wfe.remote.worker) and bring a tool's exception back as one remote-error
+type (wfe.remote_error).
 """
 
 from __future__ import annotations

@@ -109,8 +109,9 @@ class DaskExecutor:
         """Run the call as a Dask task."""
         function = self._functions.get(tool)
         if function is None:
-            function = self._functions[tool] = pickled_function(tool)
-        payload = pack_call(tool, function, kwargs, step)
+            function = pickled_function(tool, "the cluster", main_by_value=True)
+            self._functions[tool] = function
+        payload = pack_call(tool, function, kwargs, step, "the cluster")
         future = self.client.submit(run_call, payload, pure=False,
                                     key=f"wfe-{tool.name}-{uuid.uuid4().hex}")
         try:
