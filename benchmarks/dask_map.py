@@ -140,6 +140,8 @@ def main() -> None:
               f"(target >= 1.8x)")
         print(f"  floor: 1 bare process {one:.2f} s, a Pool of 2 {two:.2f} s: speed-up "
               f"{one / two:.2f}x (the parallelism this machine gives now)")
+        print(f"  dask's speed-up is {local / remote / (one / two):.0%} of the Pool's "
+              f"(target >= 95%)")
         print(f"  LocalCluster start-up          {start_up:8.2f} s (once per `wfe run`)")
         print(f"per-item overhead of the Dask path ({args.items} no-op items):")
         for concurrency in (64, 1):

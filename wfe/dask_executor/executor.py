@@ -23,6 +23,7 @@ from tornado.platform.asyncio import BaseAsyncIOLoop
 
 from wfe.context import StepInfo
 from wfe.dask_executor.connect import Health, wait_for_workers
+from wfe.dask_executor.gather import BatchedGather
 from wfe.dask_executor.plugin import SysPath
 from wfe.errors import ExecutorError
 from wfe.registry import ToolDef
@@ -61,6 +62,7 @@ class DaskExecutor:
         self._checked: set[tuple[str, str]] = set()
         self._shared_path: list[str] = []
         self._health = Health(client, address, no_workers_timeout)
+        self._gather = BatchedGather(client, self._dask_loop)
 
     # --- before runs ---------------------------------------------------------------------------
 
@@ -127,8 +129,7 @@ class DaskExecutor:
         return unpack_outcome(packed, kwargs, step)
 
     async def _result(self, future: Future[bytes], timeout: float | None) -> bytes:
-        gathering = self.client.gather([future], asynchronous=True)
-        done = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(gathering, self._dask_loop))
+        done = asyncio.wrap_future(self._gather.result_of(future))
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         try:
@@ -138,7 +139,7 @@ class DaskExecutor:
                     wait = min(wait, max(deadline - loop.time(), 0.0))
                 finished, _ = await asyncio.wait({done}, timeout=wait)
                 if finished:
-                    return done.result()[0]  # type: ignore[no-any-return]
+                    return done.result()  # type: ignore[no-any-return]
                 if deadline is not None and loop.time() >= deadline:
                     raise TimeoutError(f"timed out after {timeout:g} s; its Dask task was "
                                        "cancelled")
