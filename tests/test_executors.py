@@ -4,6 +4,7 @@ packages' `wfe.executors` entry points, picked by the scheme of `--executor`."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from collections.abc import Collection, Iterator
@@ -173,3 +174,31 @@ def test_built_in_schemes_read_no_entry_points(monkeypatch: pytest.MonkeyPatch):
 def test_a_workflow_runs_the_same_with_the_executor_given_as_an_object(make_workflow):
     wf: Workflow = make_workflow(MAP, TOOLS)
     assert wf.run({}, executor=LocalExecutor()).state == wf.run({}).state
+
+
+# --- one codec for every call run elsewhere ----------------------------------------------------
+
+def _through_a_cluster_worker(tool: ToolDef, kwargs: dict[str, Any], step: StepInfo) -> Any:
+    from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
+    from wfe.remote.worker import run_call
+
+    function = pickled_function(tool, "the cluster", main_by_value=True)
+    return unpack_outcome(run_call(pack_call(tool, function, kwargs, step, "the cluster")),
+                          kwargs, step)
+
+
+@pytest.mark.parametrize("where", ["a worker process", "the cluster"])
+def test_an_argument_that_cannot_travel_is_the_same_error_wherever_it_goes(make_workflow, where):
+    from wfe.remote.payload import SerialisationError
+
+    tool = make_workflow(MAP, TOOLS).graph.nodes["each"].tool
+    step = StepInfo("r", None)
+    step.node = "each[0]"
+    kwargs = {"item": threading.Lock()}
+    with pytest.raises(SerialisationError, match=(
+            rf"^node 'each\[0\]': argument 'item' of tool 'where' cannot be serialised for "
+            rf"{where}: TypeError: cannot pickle '_thread.lock' object$")):
+        if where == "the cluster":
+            _through_a_cluster_worker(tool, kwargs, step)
+        else:
+            asyncio.run(ProcessExecutor().call(tool, kwargs, None, step))
