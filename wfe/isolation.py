@@ -343,3 +343,9 @@ def _run(job: Job, channel: _Channel) -> bytes:
     finally:
         end_output(printing, step)
     return pack_outcome(call, outcome, where)
+
+
+if TYPE_CHECKING:  # mypy checks here that ProcessExecutor meets the whole Executor Protocol
+    from wfe.executor import Executor
+
+    _meets_the_protocol: type[Executor] = ProcessExecutor

@@ -16,7 +16,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distributed import Client, Future
 from tornado.platform.asyncio import BaseAsyncIOLoop
@@ -26,6 +26,7 @@ from wfe.dask_executor.connect import Health, wait_for_workers
 from wfe.dask_executor.gather import BatchedGather
 from wfe.dask_executor.plugin import SysPath
 from wfe.errors import ExecutorError
+from wfe.executor import Executor
 from wfe.registry import ToolDef
 from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
 from wfe.remote.worker import check_imports, run_call
@@ -176,3 +177,7 @@ def _by_reference(tool: ToolDef) -> bool:
     function of an importable module); anything else travels by value."""
     qualname = _qualname(tool)
     return tool.module not in ("__main__", "?") and bool(qualname) and "<" not in qualname
+
+
+if TYPE_CHECKING:  # mypy checks here that DaskExecutor meets the whole Executor Protocol
+    _meets_the_protocol: type[Executor] = DaskExecutor
