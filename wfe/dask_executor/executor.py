@@ -11,6 +11,7 @@ worker (Dask cannot stop a running thread) and its result is dropped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sys
@@ -18,18 +19,19 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from distributed import Client, Future
+from distributed import Client
 from tornado.platform.asyncio import BaseAsyncIOLoop
 
 from wfe.context import StepInfo
 from wfe.dask_executor.connect import Health, wait_for_workers
 from wfe.dask_executor.gather import BatchedGather
 from wfe.dask_executor.plugin import SysPath
+from wfe.dask_executor.submit import BatchedSubmit
 from wfe.errors import ExecutorError
 from wfe.executor import Executor
 from wfe.registry import ToolDef
 from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
-from wfe.remote.worker import check_imports, run_call
+from wfe.remote.worker import check_imports
 
 #: Default seconds a cluster may have no workers (or no reachable scheduler) before calls fail.
 NO_WORKERS_TIMEOUT = 60.0
@@ -63,7 +65,7 @@ class DaskExecutor:
         self._checked: set[tuple[str, str]] = set()
         self._shared_path: list[str] = []
         self._health = Health(client, address, no_workers_timeout)
-        self._gather = BatchedGather(client, self._dask_loop)
+        self._submit = BatchedSubmit(client, BatchedGather(client, self._dask_loop))
 
     # --- before runs ---------------------------------------------------------------------------
 
@@ -115,22 +117,24 @@ class DaskExecutor:
             function = pickled_function(tool, "the cluster", main_by_value=True)
             self._functions[tool] = function
         payload = pack_call(tool, function, kwargs, step, "the cluster")
-        future = self.client.submit(run_call, payload, pure=False,
-                                    key=f"wfe-{tool.name}-{uuid.uuid4().hex}")
+        sent = self._submit.add(f"wfe-{tool.name}-{uuid.uuid4().hex}", payload)
         try:
-            packed = await self._result(future, timeout)
+            packed = await self._result(sent.answer, timeout)
         except BaseException:
-            with contextlib.suppress(Exception):  # the cluster may be gone already
-                self.client.cancel([future])
+            if sent.future is not None:
+                with contextlib.suppress(Exception):  # the cluster may be gone already
+                    self.client.cancel([sent.future])
             raise
         finally:
             # At once: a tool's exception keeps this frame (and so the future) alive for as
             # long as the run's error is kept, and the scheduler keeps a wanted result.
-            future.release()
+            if sent.future is not None:
+                sent.future.release()
         return unpack_outcome(packed, kwargs, step)
 
-    async def _result(self, future: Future[bytes], timeout: float | None) -> bytes:
-        done = asyncio.wrap_future(self._gather.result_of(future))
+    async def _result(self, answer: concurrent.futures.Future[bytes],
+                      timeout: float | None) -> bytes:
+        done = asyncio.wrap_future(answer)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         try:
@@ -140,7 +144,7 @@ class DaskExecutor:
                     wait = min(wait, max(deadline - loop.time(), 0.0))
                 finished, _ = await asyncio.wait({done}, timeout=wait)
                 if finished:
-                    return done.result()  # type: ignore[no-any-return]
+                    return done.result()
                 if deadline is not None and loop.time() >= deadline:
                     raise TimeoutError(f"timed out after {timeout:g} s; its Dask task was "
                                        "cancelled")

@@ -17,17 +17,16 @@ from distributed import Client, Future
 
 
 class BatchedGather:
-    """`result_of(future)`: a concurrent future of the task's result, set from Dask's loop."""
+    """Hands each watched task's result to a concurrent future, from Dask's loop."""
 
     def __init__(self, client: Client, dask_loop: asyncio.AbstractEventLoop) -> None:
         self.client = client
         self.loop = dask_loop
         self._finished: list[tuple[Future[Any], concurrent.futures.Future[Any]]] = []
 
-    def result_of(self, future: Future[Any]) -> concurrent.futures.Future[Any]:
-        answer: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    def watch(self, future: Future[Any], answer: concurrent.futures.Future[Any]) -> None:
+        """Set `answer` to the task's result (or its error) once it has finished."""
         self.loop.call_soon_threadsafe(self._watch, future, answer)
-        return answer
 
     def _watch(self, future: Future[Any], answer: concurrent.futures.Future[Any]) -> None:
         self.loop.create_task(self._when_done(future, answer))
