@@ -103,7 +103,7 @@ def bare_dask(client, items: list[int], in_flight: int) -> float:
 
     began = time.perf_counter()
     waiting = as_completed([client.submit(noop, item, pure=False)
-                            for item in items[:in_flight]], with_results=True)
+                            for item in items[:in_flight]], with_results=True, loop=client.loop)
     rest = iter(items[in_flight:])
     for _done in waiting:
         item = next(rest, None)
