@@ -286,7 +286,7 @@ def test_cancelling_a_call_kills_its_process(make_workflow, tmp_path):
     async def cancel_once_running() -> None:
         call = asyncio.ensure_future(ProcessExecutor().call(
             tool, {"pid_file": str(pid_file)}, None, StepInfo("r", None)))
-        while not pid_file.exists():
+        while not (pid_file.exists() and pid_file.read_text()):  # written, not just created
             await asyncio.sleep(0.01)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
