@@ -1,4 +1,6 @@
-"""DaskExecutor: each fan-out tool call is one Dask task (`client.submit(..., pure=False)`).
+"""DaskExecutor: each fan-out tool call is one Dask task (`pure=False`); the calls made in one
+turn of the run's loop are sent together (wfe.dask_executor.submit) and the results of those that
+finish together are fetched together (wfe.dask_executor.gather).
 
 The engine, its state, its events and its store stay in the wfe process; only the call travels.
 Waiting happens on the engine's loop: the result is gathered on Dask's own loop and handed over
