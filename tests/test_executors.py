@@ -109,6 +109,9 @@ def open_executor(address, options, origin):
     return opened
 
 broken = 42
+
+def refuses(address, options, origin):
+    raise ConnectionError("no head node at " + str(address))
 """
 
 
@@ -121,7 +124,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: far\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
         "[wfe.executors]\nfar = far_executor:open_executor\nodd = far_executor:broken\n"
-        "dask = far_executor:open_executor\n")
+        "dask = far_executor:open_executor\nshy = far_executor:refuses\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "far_executor", raising=False)
     cluster.plugin_schemes.cache_clear()
@@ -152,7 +155,8 @@ def test_a_built_in_scheme_cannot_be_taken_over(plugin):
 @pytest.mark.parametrize(("text", "says"), [
     ("odd", "entry point odd = far_executor:broken is not a function"),
     ("nowhere://x", "unknown executor 'nowhere://x'; use local, dask, dask://HOST:PORT, "
-                    "far://..., odd://..."),
+                    "far://..., odd://..., shy://..."),
+    ("shy://h:1", "the shy executor cannot open 'shy://h:1': ConnectionError: no head node at h:1"),
     ("far://", "nothing after 'far://'"),
     ("far?flag", "unknown or empty option 'flag'"),
 ])

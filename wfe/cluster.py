@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from wfe.errors import UsageError
+from wfe.errors import ExecutorError, UsageError, WfeError
 
 if TYPE_CHECKING:
     from wfe.executor import Executor
@@ -140,8 +140,16 @@ def open_executor(text: str, origin: str = "--executor") -> Executor | None:
     if url is None:
         return None
     require_extra(url, origin)
-    opener = _plugin_opener(url, origin) if url.plugin else _builtin_opener(url, origin)
-    return opener(url.address, url.options, origin)
+    if not url.plugin:
+        return _builtin_opener(url, origin)(url.address, url.options, origin)
+    opener = _plugin_opener(url, origin)
+    try:
+        return opener(url.address, url.options, origin)
+    except WfeError:
+        raise
+    except Exception as error:  # another package's code: its failure is still one line
+        raise ExecutorError(f"{origin}: the {url.scheme} executor cannot open {text!r}: "
+                            f"{type(error).__name__}: {error}") from None
 
 
 def _builtin_opener(url: ExecutorURL, origin: str) -> Opener:
