@@ -23,9 +23,13 @@ import typer
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-import crash_campaign_tools as tools  # noqa: E402
-
+from wfe.discovery import import_module  # noqa: E402
+from wfe.errors import Location  # noqa: E402
 from wfe.store import Store, writes  # noqa: E402
+
+# Imported as `--import` would: then the campaign's workflow, which lives in a scratch folder
+# outside this project, may name it.
+tools = import_module("crash_campaign_tools", HERE, Location(str(HERE)))
 
 
 def _arm(plan: list[str]) -> None:

@@ -58,13 +58,7 @@ from crash_attempt import child_main, cli  # noqa: E402
 from crash_checks import IN_FLIGHT, ITEMS, Attempt, Reference, Slot, verify  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.discovery import import_module  # noqa: E402
-from wfe.errors import Location  # noqa: E402
 from wfe.store import Store  # noqa: E402
-
-# Imported as `--import` would: then the campaign's workflow, which lives in a scratch folder
-# outside this project, may name it.
-tools = import_module("crash_campaign_tools", HERE, Location(str(HERE)))
 
 WORKFLOW = """
 imports: [crash_campaign_tools]

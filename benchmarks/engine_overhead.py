@@ -2,8 +2,10 @@
 
 W1 of ../shared/research/peer-timings.md: a 2-node loop (inc -> check -> inc ... while i < n) of
 sync tools, no store, no listeners. Printed next to a plain-Python floor measured in the same run
-(compare ratios: the machine is shared and noisy). Targets: <= 3 us per node execution; cold
-start < 0.2 s. Nothing here asserts a timing.
+(compare ratios: the machine is shared and noisy). Also the same loop through the code path of
+`wfe run -q --no-store` (its front end, signal handling and report, timed in this process so that
+start-up does not count). Targets: <= 3 us per node execution; the CLI path <= 1.5x the engine
+alone; cold start < 0.2 s. Nothing here asserts a timing.
 
     python benchmarks/engine_overhead.py [--steps 10000] [--repeat 5]
 """
@@ -82,6 +84,18 @@ def floor(n: int) -> None:
             break
 
 
+def cli_quiet(workflow: Workflow, file: Path, n: int) -> None:
+    """What `wfe run FILE -q --no-store -i n=N` does once the file is loaded."""
+    from wfe.cli.run_command import RunOptions, execute
+    from wfe.ids import new_run_id
+
+    options = RunOptions(file, quiet=True, no_store=True)
+    inputs = {"n": n}
+    code = execute(workflow, options, inputs, workflow.initial_state(inputs), journal=None,
+                   run_id=new_run_id())
+    assert code == 0, code
+
+
 def timed(fn: object, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -121,6 +135,8 @@ def main() -> None:
         assert result.ok and result.state["i"] == n, result
 
         engine_times = timed(lambda: workflow.run({"n": n}), args.repeat)
+        file = Path(folder, "loop.yaml")
+        cli_times = timed(lambda: cli_quiet(workflow, file, n), args.repeat)
     floor_times = timed(lambda: floor(n), args.repeat)
 
     per_engine = statistics.median(engine_times) / executions * 1e6
@@ -129,6 +145,9 @@ def main() -> None:
     print(f"  floor (plain Python)     {per_floor:8.2f} us/node")
     print(f"  wfe engine               {per_engine:8.2f} us/node   (target <= 3 us)")
     print(f"  wfe overhead over floor  {per_engine - per_floor:8.2f} us/node")
+    per_cli = statistics.median(cli_times) / executions * 1e6
+    print(f"  `wfe run -q --no-store`  {per_cli:8.2f} us/node   "
+          f"({per_cli / per_engine:.2f}x the engine; target <= 1.5x)")
     print("  peers on this workload (peer-timings.md): burr ~31 us, langgraph ~170 us")
 
     starts = cold_start(args.repeat)

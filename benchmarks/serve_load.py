@@ -72,7 +72,8 @@ def prepare(folder: Path) -> Path:
 
 def start_server(folder: Path, store: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "wfe", "serve", str(folder), "--port", "0", "--store", str(store)],
+        [sys.executable, "-m", "wfe", "serve", str(folder), "--port", "0", "--store", str(store),
+         "--no-token"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         cwd=folder)
     assert process.stderr is not None

@@ -7,13 +7,11 @@ interface is aborted (and recorded), so the tests never reach the network.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
@@ -26,17 +24,6 @@ LAUNCH_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-r
                 "--disable-sync"]
 OFF_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
 WAIT_MS = 20_000  # a hang guard for what the page does live, never a speed requirement
-
-
-def _local_mermaid() -> Path | None:
-    modules = os.environ.get("WFE_MERMAID_NODE_MODULES")
-    candidates = [os.environ.get("WFE_MERMAID_JS"),
-                  modules and str(Path(modules) / "mermaid" / "dist" / "mermaid.min.js")]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-
-
-#: Found at import, before any test hides the configuration from a server.
-LOCAL_MERMAID = _local_mermaid()
 
 
 @contextmanager

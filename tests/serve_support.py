@@ -33,8 +33,11 @@ from wfe import tool
 
 @tool
 async def tick(i: int, delay: float, ctx, pad: int = 0) -> dict:
-    """Count one up after a pause, logging on the way (`pad` makes the log line longer)."""
-    ctx.log(f"tick {i} " + "." * pad)
+    """Count one up after a pause, logging on the way (`pad` more characters of log, in lines of
+    at most 4,000: a log message is cut past 4 KB)."""
+    ctx.log(f"tick {i} " + "." * min(pad, 4000))
+    for start in range(4000, pad, 4000):
+        ctx.log("." * min(4000, pad - start))
     await asyncio.sleep(delay)
     return {"i": i + 1}
 
@@ -196,7 +199,7 @@ def ws_events(base: str, run_id: str, after: int = 0,
 
 @dataclass
 class ServerProcess:
-    """`wfe serve --port 0` in a subprocess; `url` once it listens."""
+    """`wfe serve --port 0` in a subprocess; `url` once it listens; `log()` all it printed."""
 
     process: subprocess.Popen[str]
     url: str
@@ -215,19 +218,23 @@ class ServerProcess:
         return "".join(self.output)
 
 
-def start_server(cwd: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
-    """Start `wfe serve --port 0 ARGS` in `cwd` and wait until it prints where it listens."""
+def start_server(cwd: Path, *args: str, env: dict[str, str] | None = None,
+                 own_token: bool = False) -> ServerProcess:
+    """Start `wfe serve --port 0 ARGS` in `cwd` and wait until it prints where it listens.
+    Without `--token` or WFE_TOKEN it gets `--no-token`, unless `own_token` (its made-up one)."""
+    given = "--token" in args or "--no-token" in args or "WFE_TOKEN" in (env or {})
+    opt_out = () if given or own_token else ("--no-token",)
     process = subprocess.Popen(
-        [sys.executable, "-m", "wfe", "serve", "--port", "0", *args], cwd=cwd,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "wfe", "serve", "--port", "0", *opt_out, *args], cwd=cwd,
+        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)  # the log is both: uvicorn's access log is stdout
     output: list[str] = []
     found = threading.Event()
     address: list[str] = []
 
     def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
+        assert process.stdout is not None
+        for line in process.stdout:
             output.append(line)
             match = re.search(r"listening on (http://\S+)", line)
             if match and not found.is_set():

@@ -76,6 +76,46 @@ def test_run_quiet_prints_nothing(flow):
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
 
 
+@pytest.mark.parametrize(("options", "kinds_built"), [
+    # nothing shows them, nothing stores them: only `log` events, for annotations in CI
+    (["--quiet", "--no-store"], {"log"}),
+    (["--quiet"], {"run_started", "node_started", "log", "node_finished", "run_finished"}),
+    (["--no-store"], {"run_started", "node_started", "log", "node_finished", "run_finished"}),
+], ids=["quiet-unstored", "quiet-stored", "plain-unstored"])
+def test_run_builds_events_only_for_a_reader(flow, monkeypatch, options, kinds_built):
+    from wfe.events import EventBus
+
+    built: list[str] = []
+    emit = EventBus.emit
+
+    def counting(bus: EventBus, kind, fields) -> None:
+        if bus.listeners:
+            built.append(kind)
+        emit(bus, kind, fields)
+
+    monkeypatch.setattr(EventBus, "emit", counting)
+    monkeypatch.chdir(flow.parent)
+    assert invoke("run", flow, *options).exit_code == 0
+    assert set(built) - {"edge"} == kinds_built
+
+
+@pytest.mark.parametrize(("options", "shows_state"), [
+    (["--quiet"], False),
+    (["--quiet", "--output", "out.json"], True),
+    ([], True),
+], ids=["quiet", "quiet-output", "plain"])
+def test_run_masks_the_final_state_only_to_show_it(flow, monkeypatch, options, shows_state):
+    import wfe.cli.run_command as run_command
+
+    masked: list[object] = []
+    mask = run_command.mask_value
+    monkeypatch.setattr(run_command, "mask_value", lambda value: masked.append(value) or
+                        mask(value))
+    monkeypatch.chdir(flow.parent)
+    assert invoke("run", flow, "--no-store", *options).exit_code == 0
+    assert bool(masked) is shows_state
+
+
 def test_run_output_writes_the_final_state(flow, tmp_path):
     target = tmp_path / "out.json"
     result = invoke("run", flow, "--output", target, "-i", "n=1")

@@ -30,6 +30,7 @@ if importlib.util.find_spec("wfe") is None:  # the tools import `wfe`; use the c
 from code_review_tools import finish  # noqa: E402
 from code_review_tools._summary import print_summary  # noqa: E402
 
+import wfe.context  # noqa: E402
 from wfe import Workflow  # noqa: E402
 
 FIXABLE = "import os\nimport sys\n\n\nclass Shop(object):\n    pass\n\n\nprint(sys.argv)  # TODO\n"
@@ -184,16 +185,33 @@ def test_fail_under_exits_1_from_the_command_line(tmp_path):
     assert "is below fail_under 9" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_sarif_and_annotations(tmp_path, monkeypatch, capsys):
+def test_sarif_and_annotations(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "src/m.py", FIXABLE)
-    review(path="src", threshold=0.0, sarif="out/review.sarif", annotations=True)
+    events: list[dict] = []
+    result = Workflow.load(WORKFLOWS / "code_review.yaml").run(
+        {"path": "src", "threshold": 0.0, "sarif": "out/review.sarif", "annotations": True},
+        listeners=[events.append])
+    assert result.ok, result.error
     results = json.loads((tmp_path / "out" / "review.sarif").read_text())["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["F401", "UP004", "T201", "FIX002"]
     uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "src/m.py"
-    out = capsys.readouterr().out.splitlines()
-    assert "::warning file=src/m.py,line=1,col=8,title=F401::F401 `os` imported but unused" in out
+    annotations = [(e["annotation"], e["message"]) for e in events if "annotation" in e]
+    assert ({"level": "warning", "file": "src/m.py", "line": 1, "col": 8, "title": "F401"},
+            "F401 `os` imported but unused") in annotations
+
+
+def test_annotations_reach_ci_as_workflow_commands_on_stderr(tmp_path):
+    write(tmp_path, "src/m.py", FIXABLE)
+    done = subprocess.run(
+        [sys.executable, "-m", "wfe", "run", str(WORKFLOWS / "code_review.yaml"), "--no-store",
+         "-q", "-i", "path=src", "-i", "annotations=true", "-i", "threshold=0"],
+        capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert ("::warning file=src/m.py,line=1,col=8,title=F401::F401 `os` imported but unused"
+            in done.stderr.splitlines())
+    assert "::" not in done.stdout
 
 
 def test_since_reviews_only_changed_lines(tmp_path):
@@ -282,6 +300,16 @@ def test_the_summary_is_printed_only_on_a_terminal(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", terminal)
     finish.report_review(**args)
     assert "process_orders" in terminal.getvalue()
+
+
+def test_the_summary_goes_through_the_live_view_during_a_run(monkeypatch, capsys):
+    state = review()
+    args = {k: state[k] for k in ("root", "reviews", "quality_score", "threshold")}
+    console = Console(file=io.StringIO(), force_terminal=True, width=120, color_system=None)
+    monkeypatch.setattr(wfe.context, "_tool_console", lambda: console)
+    finish.report_review(**args)
+    assert "process_orders" in console.file.getvalue()
+    assert "Worst function" not in capsys.readouterr().err
 
 
 def test_the_one_file_subgraph_gives_the_same_review(tmp_path):

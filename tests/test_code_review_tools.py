@@ -250,21 +250,12 @@ def test_sarif_validates_against_the_shape_github_documents(tmp_path):
     jsonschema.validate(_ci.sarif(str(tmp_path), REVIEWS), schema)
 
 
-def test_annotations_are_escaped_so_a_message_cannot_inject_a_command(tmp_path, monkeypatch):
+def test_each_issue_is_an_annotation_at_its_place_on_disk(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    lines = _ci.annotation_lines(str(tmp_path), REVIEWS)
-    assert lines == [
-        "::warning file=pkg/m.py,line=2,col=5,title=F401::F401 `os` imported but unused",
-        "::error file=pkg/m.py,line=9,col=1,title=CR015::CR015 cannot be read: 100%25%0D%0A"
-        "::error::injected",
+    assert [tuple(a) for a in _ci.annotations_of(str(tmp_path), REVIEWS)] == [
+        ("warning", "F401 `os` imported but unused", "pkg/m.py", 2, 5, "F401"),
+        ("error", "CR015 cannot be read: 100%\r\n::error::injected", "pkg/m.py", 9, 1, "CR015"),
     ]
-    assert all("\n" not in line and "\r" not in line for line in lines)
-
-
-@pytest.mark.parametrize(("text", "escaped"), [
-    ("a:b,c", "a%3Ab%2Cc"), ("100%", "100%25"), ("x\ny\rz", "x%0Ay%0Dz")])
-def test_a_property_value_is_escaped(text, escaped):
-    assert _ci.escape_property(text) == escaped
 
 
 # --- which files, which lines ---------------------------------------------------------------------

@@ -53,7 +53,7 @@ def clean_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test imports its modules afresh and leaves sys.modules and sys.path as they were."""
     before = set(sys.modules)
     monkeypatch.setattr(sys, "path", sys.path[:])
-    monkeypatch.setattr(import_rule, "_FROM_WORKFLOWS", {})
+    monkeypatch.setattr(import_rule, "_FROM_WORKFLOWS", set())
     discovery._declared_modules.cache_clear()
     yield
     discovery._declared_modules.cache_clear()

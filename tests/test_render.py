@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -18,7 +19,9 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.table import Table
 
+import wfe
 from wfe.events import Event
 from wfe.render import NullRenderer, make_renderer
 from wfe.render.jsonl import JsonLinesRenderer
@@ -198,19 +201,19 @@ class FakeClock:
         return self.now
 
 
-def pinned_console() -> Console:
+def pinned_console(width: int = 80) -> Console:
     return Console(
         file=io.StringIO(),
         force_terminal=True,
         color_system=None,
-        width=80,
+        width=width,
         legacy_windows=False,
         _environ={},
     )
 
 
 def render_frame(renderer: LiveRenderer) -> str:
-    console = pinned_console()
+    console = pinned_console(renderer._console.width)
     console.print(renderer.renderable())
     assert isinstance(console.file, io.StringIO)
     return console.file.getvalue()
@@ -324,9 +327,10 @@ def test_live_model_under_concurrent_emit_and_render() -> None:
         frames += 1
     emitter.join()
     assert errors == []
-    frame = render_frame(renderer)
-    assert f"line {rounds - 1}" in frame
-    assert f"· step {rounds} ·" in frame
+    assert f"· step {rounds} ·" in render_frame(renderer)
+    renderer.print_logs()
+    assert isinstance(renderer._console.file, io.StringIO)
+    assert f"line {rounds - 1}" in renderer._console.file.getvalue()
 
 
 def test_make_renderer_modes() -> None:
@@ -340,11 +344,11 @@ def test_make_renderer_modes() -> None:
 
 @pytest.mark.parametrize("mode", ["plain", "json", "quiet", "live"])
 def test_every_renderer_gives_the_terminal_back_and_takes_it_again(mode: Any) -> None:
-    """A prompt at an interrupt node calls `stop` then `start` on whichever renderer runs."""
+    """A prompt at an interrupt node pauses whichever renderer runs, then resumes it."""
     renderer = make_renderer(mode, stream=io.StringIO(), console=pinned_console())
     with renderer:
-        renderer.stop()
-        renderer.start()
+        renderer.prompt_begins("ask")
+        renderer.prompt_ends("ask")
 
 
 def test_importing_render_does_not_load_rich() -> None:
@@ -437,3 +441,181 @@ def test_live_child_rows_sit_under_their_parent() -> None:
         renderer({"event": "node_started", "node": node, "step": 1, "attempt": 1})
     rows = [line.split()[1:3] for line in render_frame(renderer).splitlines()[2:]]
     assert rows == [["fan", "1"], ["└", "a"], ["└", "b"], ["└", "c"], ["after", "1"]]
+
+
+LONG_NODES = ["fetch_pull_request", "evaluate_quality", "post_review_comment"]
+LONG_ERROR = (
+    "ConnectionError: HTTPSConnectionPool(host='api.github.com', port=443): Max retries exceeded "
+    "with url: /repos/acme/widgets/pulls/42/comments (Caused by NewConnectionError: Failed to "
+    "establish a new connection: [Errno 111] Connection refused)"
+)
+
+
+def long_error_run() -> list[Event]:
+    """A node fails with a long error, is retried, fails again and ends the run."""
+    kind, message = LONG_ERROR.split(": ", 1)
+    error = {"node": "post_review_comment", "type": kind, "message": message}
+    return make_events(
+        "01jd3xr5lng",
+        [
+            (0, "run_started", {"workflow": "pull_request_review", "inputs": {}}),
+            (1, *started("fetch_pull_request", 1)),
+            (120, *finished("fetch_pull_request", 1, 119)),
+            (121, *started("evaluate_quality", 2)),
+            (900, *finished("evaluate_quality", 2, 779)),
+            (901, *started("post_review_comment", 3)),
+            (1400, *failed("post_review_comment", 3, 1, kind, message)),
+            (2400, *started("post_review_comment", 3, attempt=2)),
+            (2900, *failed("post_review_comment", 3, 2, kind, message)),
+            (2901, "run_finished", {"status": "failed", "duration_ms": 2901, "error": error}),
+        ],
+    )
+
+
+@pytest.mark.parametrize("width", [120, 80, 40])
+@pytest.mark.parametrize(("moment", "count"), [("node_started", 4), ("run_finished", 1)])
+def test_live_long_error_keeps_the_rows(width: int, moment: str, count: int) -> None:
+    """A long error goes on its own line under its row, cut to the width; the rows keep
+    their names, visits and durations (at 120 columns they used to collapse to `n… v… l…`)."""
+    clock = FakeClock()
+    renderer = LiveRenderer(LONG_NODES, "pull_request_review", pinned_console(width),
+                            get_time=clock)
+    feed_until(renderer, clock, long_error_run(), moment, count)
+    frame = golden_frame(renderer)
+    state = "retrying" if moment == "node_started" else "failed"
+    check_golden(f"live_long_error_{state}_{width}.txt", frame)
+    lines = frame.splitlines()
+    assert all(len(line) <= width for line in lines)
+    assert ("· running" if state == "retrying" else "· failed") in lines[0]
+    assert [line.split()[1:5] for line in lines[2:4]] == [
+        ["fetch_pull_request", "1", "119", "ms"], ["evaluate_quality", "1", "779", "ms"]]
+    assert lines[4].split()[1:3] == ["post_review_comment", "1"]
+    assert lines[5].lstrip().startswith("after ConnectionError" if state == "retrying"
+                                        else "ConnectionError")
+    assert lines[5].endswith("…")
+
+
+def screen(output: str) -> str:
+    """What a terminal shows after `output`: replays the few controls Rich's Live writes
+    (carriage return, erase line, cursor up, cursor shown or hidden)."""
+    lines, row = [""], 0
+    for token in re.findall(r"\x1b\[\?25[lh]|\x1b\[2K|\x1b\[1A|\r|\n|[^\x1b\r\n]+", output):
+        if token == "\n":
+            row += 1
+            if row == len(lines):
+                lines.append("")
+        elif token == "\x1b[1A":
+            row -= 1
+        elif token == "\x1b[2K":
+            lines[row] = ""
+        elif token not in ("\r", "\x1b[?25l", "\x1b[?25h"):
+            lines[row] += token  # Live always writes a line whole, after erasing it
+    return "".join(line.rstrip() + "\n" for line in lines).rstrip("\n") + "\n"
+
+
+def summary_table() -> Table:
+    table = Table("File", "Score", title="Code review", title_justify="left")
+    table.add_row("src/wfe/engine.py", "6.50")
+    table.add_row("src/wfe/render/live.py", "9.25")
+    return table
+
+
+def test_live_tool_output_goes_above_and_the_final_frame_is_the_finished_state() -> None:
+    """Log lines and what a tool prints on `wfe.console()` stay above the live area, in order,
+    and the last frame under them is the finished run (not a stale `running` one)."""
+    console = pinned_console()
+    clock = FakeClock()
+    renderer = LiveRenderer(NODES, "code_review", console, refresh_per_second=50, get_time=clock)
+    events = succeeded_run()
+    with renderer:
+        feed_until(renderer, clock, events, "log", count=2)
+        tool_console = wfe.console()
+        assert tool_console is console
+        tool_console.print(summary_table())
+        feed_until(renderer, clock, events[events.index(_next_log(events)) + 1:], "run_finished")
+    assert wfe.console() is None
+    assert isinstance(console.file, io.StringIO)
+    shown = screen(console.file.getvalue())
+    check_golden("live_tool_output.txt", shown)
+    assert shown.endswith(golden_frame(renderer))
+    assert "running" not in shown
+    assert shown.index("improve: see the diff") < shown.index("Code review")
+
+
+def _next_log(events: list[Event]) -> Event:
+    return [event for event in events if event["event"] == "log"][1]
+
+
+def test_live_prints_what_a_tool_prints_above_the_view(write_workflow: Any) -> None:
+    path = write_workflow(
+        """
+        imports: [TOOLS]
+        state: {n: {type: int, default: 0}}
+        nodes:
+          shout: {tool: shout}
+        """,
+        """
+        import sys
+        import wfe
+
+        @tool
+        def shout(n: int) -> dict:
+            print("printed by the tool")
+            sys.stderr.write("and on stderr\\n")
+            wfe.console().print("[bold]a rich line[/bold]")
+            return {"n": n + 1}
+        """,
+    )
+    workflow = wfe.Workflow.load(path, entry_points=False)
+    console = pinned_console()
+    renderer = LiveRenderer(["shout"], workflow.name, console, get_time=FakeClock())
+    with renderer:
+        workflow.run(listeners=[renderer])
+    assert isinstance(console.file, io.StringIO)
+    shown = screen(console.file.getvalue()).splitlines()
+    assert shown[:3] == ["shout: printed by the tool", "shout: and on stderr", "a rich line"]
+    assert shown[3].endswith("succeeded")
+
+
+def test_live_shows_waiting_while_the_inline_prompt_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frame left above the prompt says `waiting` and marks the node, not `running`/`·`."""
+    from wfe.cli import prompt, run_command
+
+    console = pinned_console()
+    renderer = LiveRenderer(["approve", "ship"], "release", console, get_time=FakeClock())
+    frames: list[str] = []
+
+    def fake_prompt(node: str, message: str, expects: dict[str, str]) -> dict[str, Any]:
+        frames.append(golden_frame(renderer))
+        return {"approved": True}
+
+    monkeypatch.setattr(prompt, "prompt_for", fake_prompt)
+    renderer({"event": "run_started", "run_id": "01jd3xt1ask", "workflow": "release"})
+    ask = run_command._terminal_asker(renderer)
+    with renderer:
+        assert ask("approve", "Ship it?", {"approved": "bool"}) == {"approved": True}
+        after = golden_frame(renderer)
+    check_golden("live_prompt_waiting.txt", frames[0])
+    header, _, approve, _ = frames[0].splitlines()
+    assert header.endswith("· waiting")
+    assert approve.startswith("⏸  approve")
+    assert after.splitlines()[0].endswith("· running")
+    assert after.splitlines()[2].startswith("·  approve")
+
+
+def test_live_log_backlog_is_bounded_between_redraws() -> None:
+    """A tool printing in a tight loop between two redraws: the newest lines are printed, the
+    oldest counted, and what is held stays bounded."""
+    from wfe.render._model import LOG_BACKLOG
+
+    console = pinned_console()
+    renderer = LiveRenderer(NODES, "code_review", console, get_time=FakeClock())
+    for n in range(LOG_BACKLOG + 500):
+        renderer({"event": "log", "node": "read", "message": f"line {n}"})
+    assert renderer.print_logs()
+    assert isinstance(console.file, io.StringIO)
+    printed = console.file.getvalue().splitlines()
+    assert printed[0] == "(500 log lines left out here; `wfe logs` has them)"
+    assert printed[1] == "read: line 500"
+    assert len(printed) == 1 + LOG_BACKLOG
+    assert not renderer.print_logs()

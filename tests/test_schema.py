@@ -69,12 +69,26 @@ def test_every_file_the_loader_accepts_follows_the_schema(validator):
         "nodes: {a: {tool: t, isolation: fiber}}\n",
         "wfe: 2\nnodes: {a: {tool: t}}\n",
         "state: {2fast: int}\nnodes: {a: {tool: t}}\n",
+        "schedule: {cron: '0 6 * * *', overlap: wait}\nnodes: {a: {tool: t}}\n",
+        "schedule: [{timezone: UTC}]\nnodes: {a: {tool: t}}\n",
+        "nodes: {a: {tool: t, pool: [github]}}\n",
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, text):
     with pytest.raises(SpecError):
         load_spec_bytes(text.encode(), "wf.yaml")
     assert schema_errors(validator, text)
+
+
+@pytest.mark.parametrize("text", [
+    "nodes: {a: {tool: t, pool: github}}\n",
+    "schedule: {cron: '0 6 * * 1-5'}\nnodes: {a: {tool: t}}\n",
+    "state: {p: str}\nschedule:\n  - {cron: '0 6 * * *', timezone: Europe/Paris, inputs: {p: x},"
+    " overlap: queue, catch_up: true}\n  - {cron: '*/5 * * * *'}\nnodes: {a: {tool: t}}\n",
+])
+def test_pools_and_schedules_follow_the_schema(validator, text):
+    load_spec_bytes(text.encode(), "wf.yaml")
+    assert schema_errors(validator, text) == []
 
 
 def test_durations_may_be_written_with_a_unit(validator):

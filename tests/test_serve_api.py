@@ -26,7 +26,7 @@ TOKEN = "s3cret-token"
 def make_client(root: Path, **settings: object) -> TestClient:
     served = write_served(root)
     config = ServeConfig(paths=(served,), store=root / ".wfe" / "wfe.db", **settings)
-    return TestClient(create_app(config))
+    return TestClient(create_app(config), base_url="http://127.0.0.1:8321")
 
 
 @pytest.fixture

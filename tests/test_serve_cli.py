@@ -6,12 +6,17 @@ import importlib.util
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
 from wfe.cli import app
+
+if TYPE_CHECKING:
+    from serve_support import ServerProcess
 
 runner = CliRunner()
 
@@ -62,16 +67,68 @@ def test_a_taken_port_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_non_loopback_host_without_a_token_is_warned_about(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("args", "message"), [
+    (["--host", "0.0.0.0", "--no-token"], "--no-token is only allowed on a loopback --host"),
+    (["--host", "192.0.2.1", "--no-token"], "--no-token is only allowed on a loopback --host"),
+    (["--no-token", "--token", "x"], "--no-token and --token (or WFE_TOKEN) contradict"),
+    (["--token", ""], "--token (or WFE_TOKEN) is empty"),
+])
+def test_no_token_is_refused_off_loopback_and_beside_a_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
+    pytest.importorskip("fastapi")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "workflows").mkdir()
+    result = runner.invoke(app, ["serve", "workflows", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def printed_address(server: ServerProcess) -> str:
+    """The page's address in the line after "listening on" (it may still be on its way)."""
+    from serve_support import HANG_GUARD
+
+    deadline = time.monotonic() + HANG_GUARD
+    while "wfe serve: open " not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.01)
+    return server.log().split("wfe serve: open ", 1)[1].split()[0]
+
+
+def test_by_default_a_new_token_is_required_and_printed_once_in_the_pages_address(
+        tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    import httpx
+    from serve_support import start_server
+
+    (tmp_path / "workflows").mkdir()
+    tokens = []
+    for _ in range(2):
+        server = start_server(tmp_path, "workflows", own_token=True)
+        try:
+            opened = printed_address(server)
+            assert opened.startswith(f"{server.url}/?token=")
+            token = opened.split("=", 1)[1]
+            assert len(token) >= 32
+            assert httpx.get(f"{server.url}/runs").status_code == 401
+            assert httpx.get(f"{server.url}/runs", headers={
+                "Authorization": f"Bearer {token}"}).status_code == 200
+            assert httpx.get(opened).status_code == 200
+        finally:
+            server.stop()
+        assert server.log().count(token) == 1  # the printed address, never a log line
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+
+@pytest.mark.parametrize("args", [["--no-token"], ["--token", "given-token"]])
+def test_a_token_given_or_refused_is_never_printed(tmp_path: Path, args: list[str]) -> None:
     pytest.importorskip("uvicorn")
     from serve_support import start_server
 
     (tmp_path / "workflows").mkdir()
-    server = start_server(tmp_path, "workflows", "--host", "0.0.0.0")
-    try:
-        assert "listening on 0.0.0.0 without a token" in server.log()
-    finally:
-        server.stop()
+    server = start_server(tmp_path, "workflows", *args)
+    server.stop()
+    assert "token=" not in server.log() and "given-token" not in server.log()
 
 
 @pytest.mark.parametrize(("table", "expected"), [

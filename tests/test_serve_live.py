@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -225,6 +226,19 @@ def test_cancelling_a_run_of_another_process_stops_it_at_its_next_step(
     assert document["state"]["i"] < 100000
 
 
+@pytest.mark.parametrize("workflow", ["blocking", "counter"])
+def test_an_idle_server_stops_without_waiting_for_tool_threads(
+        server: ServerProcess, root: Path, workflow: str) -> None:
+    release = root / "release"
+    release.touch()
+    with server.client() as client:
+        run_id = start(client, workflow, **({"release": str(release)} if workflow == "blocking"
+                                            else {}))
+        assert wait_for_status(client, run_id)["status"] == "succeeded"
+    assert server.stop(signal.SIGINT) in (130, -signal.SIGINT)
+    assert "waiting up to" not in server.log()  # said when it waits for a tool's thread
+
+
 def test_the_server_listens_on_loopback_unless_told_otherwise(server: ServerProcess) -> None:
     assert server.url.startswith("http://127.0.0.1:")
 
@@ -232,12 +246,13 @@ def test_the_server_listens_on_loopback_unless_told_otherwise(server: ServerProc
 @pytest.fixture
 def guarded(root: Path) -> Iterator[ServerProcess]:
     process = start_server(root, "workflows", "--max-body", "4096",
-                           env={"WFE_TOKEN": TOKEN})
+                           "--allow-host", "proxy.example", env={"WFE_TOKEN": TOKEN})
     yield process
     process.stop()
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+YAML = {**AUTH, "Content-Type": "application/yaml"}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "headers", "status", "needle"), [
@@ -246,8 +261,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
     ("POST", "/runs", {"workflow": "counter", "inputs": {"x": "y" * 5000}}, AUTH, 413,
      "larger than 4096"),
     ("POST", "/runs", {"workflow": "counter", "inputs": {"n": "3"}}, AUTH, 422, "n"),
-    ("POST", "/workflows", "name: p\nimports: [socket]\nnodes: {a: {tool: x}}\n", AUTH, 422,
+    ("POST", "/workflows", "name: p\nimports: [socket]\nnodes: {a: {tool: x}}\n", YAML, 422,
      "tool module 'socket' is not allowed"),
+    ("POST", "/workflows", "name: p\nnodes: {a: {tool: tick}}\n",
+     {**AUTH, "Content-Type": "text/plain"}, 415, "YAML"),
+    ("POST", "/runs", {"workflow": "counter"}, {**AUTH, "Origin": "http://evil.example"}, 403,
+     "cross-origin"),
+    ("GET", "/runs", None, {**AUTH, "Host": "evil.example"}, 400, "Host"),
+    ("GET", "/runs", None, {**AUTH, "Host": "proxy.example"}, 200, ""),
     ("GET", "/runs", None, AUTH, 200, ""),
 ])
 def test_the_guards_of_a_real_server(guarded: ServerProcess, method: str, path: str,
@@ -272,7 +293,27 @@ def test_a_websocket_without_the_token_is_refused_and_with_it_streams(
         ws_events(guarded.url, run_id)
     assert refused.value.response.status_code == 401
     assert seqs(ws_events(guarded.url, run_id, headers=AUTH)) == stored_seqs(run_id)
+    with pytest.raises(InvalidStatus) as foreign:
+        ws_events(guarded.url, run_id, headers={**AUTH, "Origin": "http://evil.example"})
+    assert foreign.value.response.status_code == 403
     with httpx.stream("GET", f"{guarded.url}/runs/{run_id}/events",
                       params={"token": TOKEN}, timeout=HANG_GUARD) as response:
         assert response.status_code == 200
     assert TOKEN not in guarded.log()
+
+
+@pytest.mark.parametrize("query", ["token=T", "%74oken=T", "tok%65n=T", "%74%6F%6B%65%6E=T",
+                                   "after=0&token=T", "token=%6C%69%76%65-token"])
+def test_a_token_in_the_query_is_never_logged_however_it_is_spelled(
+        guarded: ServerProcess, query: str) -> None:
+    with guarded.client(TOKEN) as client:
+        run_id = start(client, n=1)
+        wait_for_status(client, run_id)
+    url = f"{guarded.url}/runs/{run_id}/events?{query.replace('=T', '=' + TOKEN)}"
+    with httpx.stream("GET", url, timeout=HANG_GUARD) as response:
+        assert response.status_code == 200  # accepted as the token...
+        response.read()
+    guarded.stop()
+    log = guarded.log()
+    assert f"/runs/{run_id}/events?" in log  # ...and logged, but never in clear
+    assert TOKEN not in log and "%6C%69%76%65" not in log

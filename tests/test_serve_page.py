@@ -1,10 +1,11 @@
 """`GET /` of `wfe serve` as HTML: rendered on the server from the JSON API, escaped, with
-mermaid.js served from a local file when one is configured. (The browser tests are in
+the copy of mermaid.js that ships with wfe and nothing from elsewhere. (The browser tests are in
 test_serve_page_browser.py and test_serve_page_live.py.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -28,9 +29,7 @@ ESCAPED_MARKUP = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    monkeypatch.delenv("WFE_MERMAID_JS", raising=False)
-    monkeypatch.delenv("WFE_MERMAID_NODE_MODULES", raising=False)
+def api() -> FakeApi:
     fake = FakeApi()
     fake.add_run(run_document("run-old", status="succeeded",
                               finished_at="2023-11-14T22:13:22.500Z"))
@@ -152,27 +151,27 @@ def test_the_page_scripts_parse(script: str):
     assert checked.returncode == 0, checked.stderr
 
 
-@pytest.mark.parametrize("setting", ["WFE_MERMAID_JS", "WFE_MERMAID_NODE_MODULES"])
-def test_a_local_mermaid_js_is_served_and_used(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, setting: str):
-    script = tmp_path / "mermaid" / "dist" / "mermaid.min.js"
-    script.parent.mkdir(parents=True)
-    script.write_text("window.mermaid = {};")
-    monkeypatch.setenv(setting, str(script if setting == "WFE_MERMAID_JS" else tmp_path))
-    assert 'data-mermaid-src="/static/mermaid.min.js"' in client.get("/").text
+def test_the_page_loads_mermaid_from_the_server_and_nothing_from_elsewhere(
+        client: TestClient):
+    answer = client.get("/")
+    assert 'data-mermaid-src="/static/mermaid.min.js"' in answer.text
+    assert re.findall(r"https?://[^\s\"'<>]*", answer.text) == []
     served = client.get("/static/mermaid.min.js")
     assert served.status_code == 200
-    assert served.text == "window.mermaid = {};"
+    assert served.content == page.MERMAID_JS.read_bytes()
     assert served.headers["content-type"].startswith("text/javascript")
 
 
-@pytest.mark.parametrize("configured", [None, "/nonexistent/mermaid.min.js"])
-def test_without_a_local_mermaid_js_the_page_names_the_cdn(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch, configured: str | None):
-    if configured:
-        monkeypatch.setenv("WFE_MERMAID_JS", configured)
-    assert f'data-mermaid-src="{page.MERMAID_CDN_URL}"' in client.get("/").text
-    assert client.get("/static/mermaid.min.js").status_code == 404
+def test_the_vendored_mermaid_js_is_the_one_the_readme_records():
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    recorded = re.search(r"mermaid (\d+\.\d+\.\d+) \(npm `mermaid`, `dist/mermaid\.min\.js`, "
+                         r"MIT licence[^)]*\), sha256 `([0-9a-f]{64})`", readme)
+    assert recorded is not None, "README: the vendored mermaid's version and sha256"
+    version, digest = recorded.groups()
+    shipped = page.MERMAID_JS.read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == digest
+    assert f'"{version}"'.encode() in shipped or version.encode() in shipped
+    assert "MIT License" in (page.STATIC_DIR / "mermaid.LICENSE").read_text()
 
 
 GRAPH = {"nodes": [{"id": "a", "kind": "tool"}, {"id": "m", "kind": "map"},

@@ -21,7 +21,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from serve_page_fake_api import FakeApi, ServerThread, run_document  # noqa: E402
 from serve_page_support import (  # noqa: E402
     CHROMIUM,
-    LOCAL_MERMAID,
     WAIT_MS,
     Tab,
     launched_chromium,
@@ -51,12 +50,6 @@ def tab(browser: Any) -> Iterator[Tab]:
     assert opened.errors == [], "the page's script raised"
 
 
-@pytest.fixture
-def no_local_mermaid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WFE_MERMAID_JS", raising=False)
-    monkeypatch.delenv("WFE_MERMAID_NODE_MODULES", raising=False)
-
-
 @dataclass
 class Served:
     api: FakeApi
@@ -70,7 +63,7 @@ def serve(api: FakeApi) -> Iterator[Served]:
 
 
 @pytest.fixture
-def served(no_local_mermaid: None) -> Iterator[Served]:
+def served() -> Iterator[Served]:
     api = FakeApi()
     api.add_run(run_document("run-old", status="succeeded",
                               finished_at="2023-11-14T22:13:22.500Z"))
@@ -158,7 +151,7 @@ def test_branch_rows_follow_their_parent_node(tab: Tab, served: Served):
     assert names == ["fetch", "each", "each/lint", "each/types", "report"]
 
 
-def test_user_data_with_markup_is_shown_as_text(tab: Tab, no_local_mermaid: None):
+def test_user_data_with_markup_is_shown_as_text(tab: Tab):
     api = FakeApi()
     api.add_run(run_document(XSS_RUN, error={"node": XSS_NODE, "type": "ValueError",
                                              "message": XSS_ERROR}))
@@ -181,29 +174,26 @@ def test_user_data_with_markup_is_shown_as_text(tab: Tab, no_local_mermaid: None
 
 def test_the_graph_falls_back_to_the_mermaid_text_when_mermaid_js_cannot_load(
         tab: Tab, served: Served):
+    tab.page.route("**/static/mermaid.min.js", lambda route: route.fulfill(status=404))
     page = open_run(tab, served, "run-1")
     graph = page.locator("#graph")
     sync_api.expect(graph.locator(".hint")).to_contain_text("Mermaid text", timeout=WAIT_MS)
     sync_api.expect(graph.locator("pre")).to_contain_text("n_fetch --> n_each")
     assert graph.get_attribute("data-rendered") == "text"
-    assert any("cdn.jsdelivr.net" in url for url in tab.aborted)
 
 
-def test_the_graph_is_drawn_as_svg_with_a_local_mermaid_js(
-        tab: Tab, served: Served, monkeypatch: pytest.MonkeyPatch):
-    if LOCAL_MERMAID is None:
-        pytest.skip("no local mermaid.js (set WFE_MERMAID_JS or WFE_MERMAID_NODE_MODULES)")
-    monkeypatch.setenv("WFE_MERMAID_JS", str(LOCAL_MERMAID))
+def test_the_graph_is_drawn_as_svg_by_the_mermaid_js_that_ships_with_wfe_offline(
+        tab: Tab, served: Served):
     page = open_run(tab, served, "run-1")
     sync_api.expect(page.locator("#graph svg")).to_have_count(1, timeout=WAIT_MS)
     sync_api.expect(page.locator("#graph svg")).to_contain_text("report")
     served.api.emit("run-1", "node_started", node="fetch", step=1, attempt=1)
     sync_api.expect(page.locator('#graph g.node[data-status="running"]')).to_have_count(
         1, timeout=WAIT_MS)
-    assert tab.aborted == []
+    assert tab.aborted == []  # nothing was asked of any other host
 
 
-def test_with_a_token_the_page_works_when_opened_with_it(tab: Tab, no_local_mermaid: None):
+def test_with_a_token_the_page_works_when_opened_with_it(tab: Tab):
     api = FakeApi(token="s3cret")
     api.add_run(run_document("run-1"))
     with serve(api) as served:
@@ -221,7 +211,7 @@ def test_with_a_token_the_page_works_when_opened_with_it(tab: Tab, no_local_merm
 
 
 def test_the_page_says_so_when_the_api_stops_accepting_its_token(
-        tab: Tab, no_local_mermaid: None):
+        tab: Tab):
     api = FakeApi(token="s3cret")
     api.add_run(run_document("run-1"))
     with serve(api) as served:

@@ -19,7 +19,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 from serve_page_support import (  # noqa: E402
     CHROMIUM,
-    LOCAL_MERMAID,
     WAIT_MS,
     Tab,
     launched_chromium,
@@ -162,15 +161,11 @@ def test_a_run_started_over_the_api_goes_from_running_to_done_live_on_the_page(
     expect(page.locator(f'#runs tr[data-run-id="{run_id}"] .status')).to_have_text(
         "succeeded", timeout=WAIT_MS)
     graph = page.locator("#graph")
-    if LOCAL_MERMAID is not None:
-        expect(graph.locator("svg")).to_have_count(1, timeout=WAIT_MS)
-        expect(graph.locator('g.node[data-status="done"]')).to_have_count(3, timeout=WAIT_MS)
-    else:
-        expect(graph.locator(".hint")).to_contain_text("Mermaid text", timeout=WAIT_MS)
-        expect(graph.locator("pre")).to_contain_text("n_prepare --> n_wait")
+    expect(graph.locator("svg")).to_have_count(1, timeout=WAIT_MS)
+    expect(graph.locator('g.node[data-status="done"]')).to_have_count(3, timeout=WAIT_MS)
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
     assert (tmp_path / "page.png").stat().st_size > 0
-    assert not [url for url in tab.aborted if "mermaid" not in url]
+    assert tab.aborted == []
 
 
 def test_the_page_keeps_the_token_for_its_own_requests_and_out_of_the_address_bar(

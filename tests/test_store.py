@@ -35,6 +35,7 @@ from wfe.store import (
 )
 from wfe.store import flusher as flusher_module
 from wfe.store.config import durability_setting, store_path
+from wfe.store.schema import current_version
 
 DURABILITIES = ["normal", "full"]
 SOURCE = b"name: demo\nnodes: {}\n"
@@ -549,7 +550,7 @@ def _corrupt_store(path: Path) -> None:
     (_foreign_db, "another program (tables: users)"),
     (lambda p: p.write_bytes(b"this is not a database\n" * 200), "not an SQLite database"),
     (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 10), "not an SQLite database"),
-    (_newer_store, "newer wfe (store version 99; this wfe reads up to 4)"),
+    (_newer_store, f"newer wfe (store version 99; this wfe reads up to {current_version()})"),
     (_corrupt_store, "cannot be read as a wfe store"),
 ])
 def test_file_that_is_not_a_usable_store_is_refused_and_left_untouched(

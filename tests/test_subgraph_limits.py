@@ -10,6 +10,7 @@ import pytest
 from subgraph_shapes import SHAPES, fan, write
 from typer.testing import CliRunner
 
+import wfe.compiler
 import wfe.spec.load
 from wfe import subgraph
 from wfe.cli import app
@@ -44,7 +45,7 @@ def test_a_file_referenced_many_times_is_loaded_and_compiled_once(
         loads.append(Path(path).name)
         return real_load(path, display_path)
 
-    monkeypatch.setattr(wfe.spec.load, "load_spec_file", counting_load)
+    monkeypatch.setattr(wfe.compiler, "load_spec_file", counting_load)  # where subgraphs load
     graph = compile_file(top)
     assert sorted(loads) == [f"f{n}.yaml" for n in range(1, 6)]
     children = {id(node.subgraph) for node in graph.nodes.values()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wfe.context import ToolContext, log
+from wfe.context import ToolContext, annotate, console, log
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -36,6 +36,8 @@ __all__ = [
     "UsageError",
     "WfeError",
     "Workflow",
+    "annotate",
+    "console",
     "log",
     "tool",
 ]

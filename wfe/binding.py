@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
@@ -10,6 +9,7 @@ from wfe.errors import ExpressionError, RunError
 from wfe.graph import GraphNode, Source
 from wfe.registry import STATE_PARAM
 from wfe.state import State, describe_value
+from wfe.state_view import StateView
 from wfe.template import MAX_CALL_TEXT
 
 
@@ -95,7 +95,7 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
                                           f"would build over {MAX_CALL_TEXT} characters",
                                           node=node.name)
         elif source is Source.WHOLE_STATE:
-            kwargs[binding.param] = copy.deepcopy(state)
+            kwargs[binding.param] = StateView(state)
         elif source is Source.ITEM:
             kwargs[binding.param] = item
     return kwargs
@@ -103,12 +103,17 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
 
 def updates_of(node: GraphNode, kwargs: dict[str, Any], state: State, result: Any) -> Any:
     """The state updates a tool's return value stands for."""
+    if node.wants_state and isinstance(result, StateView):
+        result = result.copy()  # `return state`: every key, as the tool's copy had
     if node.out is not None:
         return {node.out: result}
     if type(result) is dict and not node.wants_state:
         return result
     whole = kwargs.get(STATE_PARAM) if node.wants_state else None
-    changes = _changes(state, whole) if isinstance(whole, dict) else {}
+    if isinstance(whole, StateView):
+        changes = whole.changes(state)
+    else:  # the tool ran in another process, on a plain copy it sent back
+        changes = _changes(state, whole) if isinstance(whole, dict) else {}
     if result is None:
         return changes
     if isinstance(result, dict):

@@ -18,19 +18,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from wfe.binding import updates_of
 from wfe.graph import GraphNode
 from wfe.redact import KNOWN, mask_value
 from wfe.registry import CONTEXT_PARAM, ToolDef
+from wfe.state_view import StateView
 
 if TYPE_CHECKING:
-    from wfe.context import StepInfo
-    from wfe.engine import Engine
     from wfe.store import Store
 
-__all__ = ["Cache", "Lookup", "StoreCache", "cache_key", "call_item", "execute_cached"]
-
-HIT_MESSAGE = "cache hit"
+__all__ = ["Cache", "Lookup", "StoreCache", "cache_key"]
 
 
 class Lookup(NamedTuple):
@@ -59,10 +55,18 @@ def cache_key(tool: ToolDef, kwargs: Mapping[str, Any]) -> str | None:
     arguments = {name: value for name, value in kwargs.items() if name != CONTEXT_PARAM}
     try:
         text = json.dumps({"tool": tool.name, "version": tool.version, "args": arguments},
-                          sort_keys=True, separators=(",", ":"), allow_nan=False)
+                          sort_keys=True, separators=(",", ":"), allow_nan=False,
+                          default=_held)
     except (TypeError, ValueError, RecursionError):
         return None
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _held(value: object) -> dict[str, Any]:
+    """A `state` argument's keys and values, as JSON encodes a dict."""
+    if isinstance(value, StateView):
+        return value.snapshot()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 class StoreCache:
@@ -89,51 +93,3 @@ class StoreCache:
         with contextlib.suppress(ValueError):
             self.store.cache_put(key, tool.name, tool.version, value, node.cache_ttl,
                                  now=self.clock())
-
-
-# --- the engine's side -----------------------------------------------------------------------
-
-async def execute_cached(engine: Engine, node: GraphNode, cache: Cache, kwargs: dict[str, Any],
-                         inline: bool) -> tuple[int, dict[str, Any]]:
-    """A `tool:` step of a node with `cache:`: (attempts, the updates written).
-
-    A hit still reports `node_started` and `node_finished` (with a `log` "cache hit" between),
-    so every start has its finish. A result is kept only once its updates were applied.
-    """
-    info = engine.info
-    found = cache.lookup(node, kwargs)
-    if found.hit:
-        engine.report_started(node.name)
-        info.log(HIT_MESSAGE)
-        return 1, _apply(engine, node, kwargs, found.value, time.monotonic())[1]
-    attempt, result, began = await engine.call(node, node.name, kwargs, info, inline)
-    updates, written = _apply(engine, node, kwargs, result, began)
-    if found.key is not None and not (engine.graph.schema.secret_keys & updates.keys()):
-        # A tool that changes its copy of `state` has updates its return value lacks.
-        kept = updates if node.wants_state and node.out is None else result
-        cache.remember(node, found.key, kept)
-    return attempt, written
-
-
-def _apply(engine: Engine, node: GraphNode, kwargs: dict[str, Any], result: Any,
-           began: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the updates of `result`, those written) once applied and reported."""
-    updates = updates_of(node, kwargs, engine.state, result)
-    written = engine.graph.schema.apply(engine.state, updates, node.name) if updates else {}
-    engine.report_finished(node.name, written, began)
-    return updates, written
-
-
-async def call_item(engine: Engine, node: GraphNode, label: str, kwargs: dict[str, Any],
-                    info: StepInfo, inline: bool) -> tuple[int, Any]:
-    """One item of a `map:` node with `cache:`: (attempts, the tool's result)."""
-    assert engine.cache is not None
-    found = engine.cache.lookup(node, kwargs)
-    if found.hit:
-        engine.report_started(label)
-        info.log(HIT_MESSAGE)
-        return 1, found.value
-    attempt, result, _ = await engine.call(node, label, kwargs, info, inline, fanout=True)
-    if found.key is not None and node.collect not in engine.graph.schema.secret_keys:
-        engine.cache.remember(node, found.key, result)
-    return attempt, result

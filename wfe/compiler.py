@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from wfe.compile_context import SubgraphSession
+from wfe.discovery import build_registry
 from wfe.errors import Problem, SpecError, did_you_mean
 from wfe.expr import (
     RESERVED_NAMES,
@@ -17,7 +19,6 @@ from wfe.expr import (
     printable,
 )
 from wfe.expr_static import Facts, load_time_problems
-from wfe.fanout_compile import compile_map, compile_parallel
 from wfe.graph import (
     Binding,
     Edge,
@@ -27,17 +28,17 @@ from wfe.graph import (
     RetryPolicy,
     Source,
 )
+from wfe.nodes import kind_of
+from wfe.operations_compile import check_schedule_inputs, pool_size
+from wfe.reach import dead_ends
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, Registry, ToolDef
-from wfe.spec.load import LoadedSpec
+from wfe.spec.load import LoadedSpec, load_spec_file
 from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
 from wfe.spec.rules import shortened
 from wfe.state import Reducer, StateSchema
 from wfe.template import Template, compile_template
 from wfe.types import TypeSyntaxError, TypeTree, fits, parse_type
 from wfe.yamlsafe import YamlPath
-
-if TYPE_CHECKING:
-    from wfe.subgraph import SubgraphSession
 
 __all__ = ["Checked", "check_graph", "compile_graph"]
 
@@ -57,6 +58,8 @@ class _Compiler:
         self.facts = Facts({key: field.type for key, field in self.fields.items()},
                            self.spec.nodes)
         self.state_keys = set(self.fields)
+        #: `[tool.wfe.pools]`, read at the first node with a `pool:` (wfe.operations_compile).
+        self.pools: dict[str, int] | None = None
         #: Names bound while compiling one node (a `map:` node's item).
         self.local_names: frozenset[str] = frozenset()
 
@@ -76,9 +79,8 @@ class _Compiler:
         schema = self._schema()
         nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
         self._check_targets()
+        check_schedule_inputs(self)
         if not self.has_errors():
-            from wfe.reach import dead_ends
-
             self.problems += dead_ends(nodes, self.spec.start_node)
         problems = sorted(self.problems, key=Problem.sort_key)
         if self.has_errors() or schema is None:
@@ -160,10 +162,14 @@ class _Compiler:
             max_visits=node.max_visits if node.max_visits is not None else defaults.max_visits,
             on_exhausted=node.on_exhausted,
             edges=self._edges(name, node, path),
+            guard=(self.expression(node.if_, (*path, "if"), condition=True)
+                   if node.if_ is not None else None),
             on_error=self._error_routes(node),
             description=node.description,
             cache_ttl=_cache_ttl(node),
             isolation=node.isolation or "thread",
+            pool=node.pool,
+            pool_size=pool_size(self, node.pool, (*path, "pool")),
         )
         if node.out is not None and node.out not in self.state_keys:
             self.undeclared(node.out, (*path, "out"))
@@ -172,30 +178,7 @@ class _Compiler:
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
         if not self._one_kind(name, node, path):
             return compiled
-        if node.interrupt is not None:
-            compiled.message = node.interrupt.message
-            compiled.expects = self._expects(node.interrupt.expects, (*path, "interrupt"))
-            return compiled.finish()
-        if node.parallel is not None:
-            return compile_parallel(self, compiled, node, path)
-        if node.map is not None:
-            compile_map(self, compiled, node, path)
-        if node.workflow is not None:
-            from wfe.subgraph import compile_subgraph
-            from wfe.subgraph_pause import check_item_pauses
-
-            compile_subgraph(self, compiled, node, path)
-            check_item_pauses(self, compiled, node, path)
-            self.local_names = frozenset()
-            return compiled.finish()
-        if node.tool is None:
-            self.local_names = frozenset()
-            return compiled
-        compiled.tool = self.tool_def(node.tool, (*path, "tool"))
-        if compiled.tool is not None:
-            compiled.bindings = self.bindings(compiled.tool, node.with_, path)
-        self.local_names = frozenset()
-        return compiled.finish()
+        return kind_of(node.kind).compile(self, compiled, node, path)
 
     def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
         """Whether the node has exactly one kind; reports its keys that other kinds take."""
@@ -209,7 +192,7 @@ class _Compiler:
             self.problem("WFE024", text, (*path, key), at_key=True)
         return True
 
-    def _expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
+    def expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
             where: YamlPath = (*path, "expects", key)
             if key not in self.state_keys:
@@ -219,6 +202,10 @@ class _Compiler:
             except TypeSyntaxError as error:
                 self.problem("WFE050", str(error), where)
         return dict(expects)
+
+    def compile_file(self, path: Path, shown: str, stack: tuple[Path, ...]) -> Graph:
+        loaded = load_spec_file(path, shown)
+        return compile_graph(loaded, build_registry(loaded), stack, self.subgraphs)
 
     def undeclared(self, key: str, path: YamlPath) -> None:
         hint = did_you_mean(key, self.state_keys)
@@ -265,12 +252,12 @@ class _Compiler:
 
     def _with_value(self, param: str, value: Any, path: YamlPath) -> Binding:
         if isinstance(value, str):
-            template = self._template(value, (*path, "with", param))
+            template = self.template(value, (*path, "with", param))
             if template is not None:
                 return Binding(param, Source.TEMPLATE, template)
         return Binding(param, Source.CONSTANT, value)
 
-    def _template(self, text: str, path: YamlPath) -> Template | None:
+    def template(self, text: str, path: YamlPath) -> Template | None:
         try:
             template = compile_template(text)
         except ExpressionRejected as error:

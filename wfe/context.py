@@ -1,5 +1,5 @@
-"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; and where
-what it prints goes.
+"""What a running tool can know about its step: the `ctx` parameter and `wfe.log`; where what
+it prints goes; and the live view's console for its rich output (`wfe.console()`).
 
 The engine keeps one mutable StepInfo per line of execution and updates it in place per step (no
 allocation on the hot path); a tool that asks for `ctx` gets an immutable ToolContext snapshot.
@@ -21,9 +21,21 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
-LogSink = Callable[[str, str], None]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from wfe.annotations import Annotation
+
+
+class LogSink(Protocol):
+    """Where a step's log lines (and annotations) go: the engine's `log` events."""
+
+    def __call__(self, node: str, message: str, annotation: Annotation | None = None) -> None:
+        ...
+
+
 #: What is kept of a line a tool prints; the rest of a longer line is cut and the line says how
 #: much, within the cap of any log message (`wfe.redact.MAX_MESSAGE`, 4096), so it is cut once.
 MAX_PRINTED_LINE = 4000
@@ -44,6 +56,14 @@ class ToolContext:
         """Emit a `log` event tied to this node."""
         if self._sink is not None:
             _outside_tool(self._sink, self.node, str(message))
+
+    def annotate(self, level: str, message: str, *, file: str | None = None,
+                 line: int | None = None, col: int | None = None, end_line: int | None = None,
+                 title: str | None = None) -> None:
+        """Emit a `log` event that also places a finding on a file's line (see wfe.annotate)."""
+        if self._sink is not None:
+            _outside_tool(self._sink, self.node, str(message),
+                          _annotation(level, file, line, col, end_line, title))
 
 
 class StepInfo:
@@ -73,9 +93,9 @@ class StepInfo:
         key = f"{self.run_id}:{self.node}:{self.visit}"
         return ToolContext(self.run_id, self.node, self.step, self.attempt, key, self.sink)
 
-    def log(self, message: str) -> None:
+    def log(self, message: str, annotation: Annotation | None = None) -> None:
         if self.sink is not None:
-            _outside_tool(self.sink, self.node, str(message))
+            _outside_tool(self.sink, self.node, str(message), annotation)
 
     def printed(self, text: str) -> None:
         """Text the running tool wrote to stdout or stderr: a `log` event per complete line. Of
@@ -134,6 +154,44 @@ def log(message: str) -> None:
         info.log(message)
 
 
+def annotate(level: str, message: str, *, file: str | None = None, line: int | None = None,
+             col: int | None = None, end_line: int | None = None,
+             title: str | None = None) -> None:
+    """Emit a `log` event from inside a tool that also places a finding on a line of a file:
+    `level` is `notice`, `warning` or `error`. Where wfe writes plain lines (CI), it is also
+    written as a GitHub Actions workflow command, escaped (wfe.annotations). Outside a run it
+    does nothing; a bad level or line number raises ValueError."""
+    annotation = _annotation(level, file, line, col, end_line, title)
+    info = _printing.get() or _current.get()
+    if info is not None:
+        info.log(message, annotation)
+
+
+def _annotation(level: str, file: str | None, line: int | None, col: int | None,
+                end_line: int | None, title: str | None) -> Annotation:
+    from wfe.annotations import make_annotation  # only tools that annotate need it
+
+    return make_annotation(level, file=file, line=line, col=col, end_line=end_line, title=title)
+
+
+_tool_console: Callable[[], Console] | None = None
+
+
+def console() -> Console | None:
+    """The Rich console of the live view showing this run, for a tool's rich output (a table,
+    a panel): what it prints goes above the live area, after the run's earlier log lines. None
+    when no live view shows the run (plain lines in CI, `--json`, `--quiet`, the API, another
+    process): print nothing then, or `log` lines. Take it when you print, not before."""
+    get = _tool_console
+    return None if get is None else get()
+
+
+def show_tool_output_on(get_console: Callable[[], Console] | None) -> None:
+    """Set (or clear, with None) where `console()` points: the live view that is drawing."""
+    global _tool_console
+    _tool_console = get_console
+
+
 def set_step(info: StepInfo | None) -> object:
     """Make info current in this task or thread; returns a token for `reset_step`."""
     if info is not None:
@@ -167,11 +225,15 @@ def call_tool(fn: Callable[..., Any], kwargs: dict[str, Any], info: StepInfo) ->
             info.end_output()
 
 
-def _outside_tool(sink: LogSink, node: str, message: str) -> None:
+def _outside_tool(sink: LogSink, node: str, message: str,
+                  annotation: Annotation | None = None) -> None:
     # The sink emits an event; a listener that prints it must reach the real stream.
     token = _printing.set(None)
     try:
-        sink(node, message)
+        if annotation is None:
+            sink(node, message)
+        else:
+            sink(node, message, annotation)
     finally:
         _printing.reset(token)
 
@@ -215,6 +277,16 @@ class ToolOutput(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+def terminal_stream(stream: TextIO) -> TextIO:
+    """The stream under the proxies wrapped around it (ours, rich's Live redirect)."""
+    while True:
+        inner = stream.stream if isinstance(stream, ToolOutput) else getattr(
+            stream, "rich_proxied_file", None)
+        if inner is None:
+            return stream
+        stream = inner
 
 
 def capture_output() -> None:

@@ -7,7 +7,7 @@ read again (from the environment or `-i`) when a run resumes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wfe.errors import InputError, UsageError
@@ -87,6 +87,14 @@ class StoreJournal:
     def committed(self) -> Committed:
         record = self.store.get_run(self.lease.run_id)
         return Committed(record.state, record.visits, record.step)
+
+    def take_slot(self, pool: str, size: int, node: str) -> Callable[[], None] | None:
+        """A slot of `pool` held in the store (wfe.pools), or None while the pool is full."""
+        run_id = self.lease.run_id
+        slot = self.store.take_pool_slot(pool, size, run_id, node)
+        if slot is None:
+            return None
+        return lambda: self.store.release_pool_slot(pool, slot, run_id)
 
     def cancel_requested(self) -> bool:
         """`wfe cancel` was asked for; the engine looks while a cluster runs a fan-out step."""

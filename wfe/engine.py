@@ -12,11 +12,12 @@ import asyncio
 import random as random_module
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from wfe.binding import Scope, bind_arguments, updates_of
-from wfe.cache import Cache, execute_cached
+from wfe.cache import Cache
+from wfe.cached_call import execute_cached
 from wfe.context import StepInfo, call_tool, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
@@ -25,22 +26,28 @@ from wfe.errors import (
     RunTimeout,
     StepLimitExceeded,
 )
-from wfe.events import EventBus, Listener, RunStatus
+from wfe.events import EventBus, EventKind, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
+from wfe.expr import Expression
 from wfe.graph import END, Graph, GraphNode
-from wfe.interrupts import Stop, answer, interrupt_values
+from wfe.interrupts import Stop
 from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.loop_guard import run_deadline
+from wfe.nodes import KINDS
+from wfe.pools import take_slot
 from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
+from wfe.run_context import Asker, ChildRun, Sleep
 from wfe.state import State
+from wfe.subgraph_pause import public_waiting
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
+
+if TYPE_CHECKING:
+    from wfe.annotations import Annotation
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
-Sleep = Callable[[float], Awaitable[None]]
-#: Asks a person for an interrupt node's values (node, message, expects) -> values, or None.
-Asker = Callable[[str, str, dict[str, str]], dict[str, Any] | None]
 
 
 class Engine:
@@ -75,8 +82,9 @@ class Engine:
         #: Where map items and parallel branches call tools (a cluster, say; see wfe.cluster).
         self.fanout: Executor = fanout or self.executor
         self.inline_fanout = self.inline_sync and self.fanout.allows_inline
-        self.cancel_requested: Callable[[], bool] | None = getattr(
-            journal, "cancel_requested", None) if self.fanout is not self.executor else None
+        self.cancel_requested: Callable[[], bool] | None = (
+            journal.cancel_requested
+            if journal is not None and self.fanout is not self.executor else None)
         self.journal = journal
         self.ask = ask
         #: Results of `cache:` nodes; None: no caching. A subgraph shares its parent's.
@@ -128,8 +136,9 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         began = time.monotonic()
-        self._emit("run_started", {"workflow": self.graph.name,
-                                   "inputs": self.graph.schema.mask(self.inputs)})
+        if self.bus.active:
+            self._emit("run_started", {"workflow": self.graph.name,
+                                       "inputs": self.graph.schema.mask(self.inputs)})
         status: RunStatus = "succeeded"
         error: RunError | None = None
         waiting: dict[str, Any] | None = None
@@ -158,9 +167,7 @@ class Engine:
     ) -> RunResult:
         duration_ms = round((time.monotonic() - began) * 1000, 3)
         error_fields = _error_fields(error) if error is not None else None
-        if waiting is not None:
-            from wfe.subgraph_pause import public_waiting
-
+        if waiting is not None and self.bus.active:
             self._emit("run_waiting", public_waiting(waiting))
         if self.bus.active:
             fields: dict[str, Any] = {
@@ -181,18 +188,26 @@ class Engine:
 
     async def _run_with_deadline(self, start: str, began: float) -> None:
         timeout = self.graph.timeout
+        # For wfe.loop_guard: an async tool that blocks the loop past it is stopped.
+        outer = run_deadline.set(began + timeout)
         try:
             async with asyncio.timeout(timeout):
                 await self._walk(start, began + timeout)
         except TimeoutError:
             raise RunTimeout(f"the run took longer than limits.timeout ({timeout:g} s)") from None
+        finally:
+            run_deadline.reset(outer)
 
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
+        kinds = KINDS
         max_steps = self.graph.max_steps
         detours = 0  # on_exhausted routes taken since the last step
         while name != END:
             node = nodes[name]
+            if node.guard is not None and not self._holds(node, node.guard):
+                name = self._skip(node)
+                continue
             visits = self.visits.get(name, 0)
             if node.max_visits is not None and visits >= node.max_visits:
                 detours += 1
@@ -206,31 +221,56 @@ class Engine:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
-            values = interrupt_values(self, node) if node.kind == "interrupt" else None
             self.items = None
             self.step += 1
             self.visits[name] = visits + 1
             journal = self.journal
             self._uncommitted = journal is not None
             began = self.clock() if journal is not None else 0.0
+            release = await take_slot(self, node) if node.pool is not None else None
             try:
-                if values is not None:
-                    attempt, written = 1, answer(self, node, values)
-                elif node.kind == "tool":
-                    attempt, written = await self._execute(node)
-                else:
-                    from wfe.fanout import run_compound  # parallel, map and workflow
-
-                    attempt, written = await run_compound(self, node)
+                attempt, written = await kinds[node.kind].run(self, node)
             except ToolFailure as failure:
                 name = self._recover(node, failure, began)
                 continue
+            except Stop as stop:
+                if stop.before_step:  # nothing ran: the step is not counted
+                    self.step -= 1
+                    self.visits[name] = visits
+                    self._uncommitted = False
+                raise
+            finally:
+                if release is not None:
+                    release()
             name = self._next(node)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
                                 round((self.clock() - began) * 1000, 3), "succeeded",
                                 self._shown(written), None, name, self.items)
                 self._journal(done)
+
+    def _holds(self, node: GraphNode, guard: Expression) -> bool:
+        try:
+            return guard.evaluate_condition(self.scope)
+        except ExpressionError as error:
+            raise ExpressionError(f"if `{guard.source}`: {error}", node=node.name) from None
+
+    def _skip(self, node: GraphNode) -> str:
+        """A node whose `if:` is false: a step (it counts towards max_steps and is committed)
+        but not a visit; its `next` is followed as usual."""
+        if self.step >= self.graph.max_steps:
+            raise StepLimitExceeded(
+                f"the run took more than limits.max_steps ({self.graph.max_steps})")
+        self.step += 1
+        began = self.clock()
+        if self.bus.active:
+            self._emit("node_skipped", {"node": node.name, "step": self.step})
+        target = self._next(node)
+        if self.journal is not None:
+            self._uncommitted = True
+            self._journal(StepDone(self.step, node.name, 0, began, 0.0, "skipped", {}, None,
+                                   target))
+        return target
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
@@ -242,10 +282,9 @@ class Engine:
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
         commit: the state and counters as committed; the step runs again on resume."""
-        committed = getattr(self.journal, "committed", None)
-        if self._uncommitted and committed is not None:
+        if self._uncommitted and self.journal is not None:
             self._uncommitted = False
-            self.state, self.visits, self.step = committed().position(
+            self.state, self.visits, self.step = self.journal.committed().position(
                 self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:
@@ -293,7 +332,8 @@ class Engine:
 
     # --- one tool call, with retries ------------------------------------------------------
 
-    async def _execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    async def execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
+        """Run a `tool:` node's call: (attempts made, the updates written)."""
         kwargs = bind_arguments(node, self.state, self.scope)
         info = self.info
         info.node, info.step, info.visit = node.name, self.step, self.visits[node.name]
@@ -373,6 +413,14 @@ class Engine:
 
     # --- events ---------------------------------------------------------------------------
 
+    def child(self, graph: Graph, *, inputs: Mapping[str, Any], prefix: str,
+              in_item: bool, ask: Asker | None) -> ChildRun:
+        """A subgraph's run in this step: a map item's makes every call on the fan-out
+        executor."""
+        return Engine(graph, run_id=self.run_id, inputs=inputs,
+                      executor=self.fanout if in_item else self.executor, fanout=self.fanout,
+                      parent=self, prefix=prefix, sleep=self.sleep, random=self.random, ask=ask)
+
     def report_started(self, label: str) -> None:
         if self.bus.active:
             self._emit("node_started", {"node": label, "step": self.step, "attempt": 1})
@@ -390,7 +438,7 @@ class Engine:
         """`node_failed` of a fan-out step; `item`: the map item that failed (`m[12]`)."""
         self._emit_failed(label, self.step, 1, error, item)
 
-    def _emit(self, kind: Any, fields: dict[str, Any]) -> None:
+    def _emit(self, kind: EventKind, fields: dict[str, Any]) -> None:
         if self.prefix:
             if kind in _RUN_EVENTS:
                 return
@@ -412,15 +460,19 @@ class Engine:
             self._emit("node_failed", {"node": label, "step": step, "attempt": attempt,
                                        "error": fields})
 
-    def _log(self, node: str, message: str) -> None:
-        fields = {"node": node, "message": cut(message)}
+    def _log(self, node: str, message: str, annotation: Annotation | None = None) -> None:
+        if not self.bus.logging:
+            return
+        fields: dict[str, Any] = {"node": node, "message": cut(message)}
+        if annotation is not None:
+            fields["annotation"] = annotation
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._emit("log", fields)
         else:
             self._loop.call_soon_threadsafe(self._emit, "log", fields)
 
 
-_RUN_EVENTS = frozenset({"run_started", "run_finished", "run_waiting"})
+_RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

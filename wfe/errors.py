@@ -11,7 +11,8 @@
         ├── ExpressionError        an expression could not be evaluated at run time
         ├── LoopLimitExceeded      a node's max_visits was exceeded
         ├── StepLimitExceeded      limits.max_steps was exceeded
-        └── RunTimeout             limits.timeout passed
+        ├── RunTimeout             limits.timeout passed
+        └── DeliberateFailure      a `fail:` node ended the run
 
 Every user-facing error carries where it came from: a Location (file, line, column, key path)
 for load-time problems, the node name for run-time ones.
@@ -59,6 +60,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE062": "a `next:` list without a default branch: the run ends when no `when` holds",
     "WFE070": "subgraph file missing, invalid or recursive",
     "WFE071": "a map item's workflow with an interrupt node",
+    "WFE080": "a pool that [tool.wfe.pools] does not declare",
 }
 
 
@@ -217,3 +219,7 @@ class StepLimitExceeded(RunError):
 
 class RunTimeout(RunError):
     """The run took longer than limits.timeout."""
+
+
+class DeliberateFailure(RunError):
+    """A `fail:` node ended the run."""

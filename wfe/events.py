@@ -22,6 +22,7 @@ EventKind = Literal[
     "log",
     "node_finished",
     "node_failed",
+    "node_skipped",
     "edge",
     "run_waiting",
     "run_finished",
@@ -43,18 +44,34 @@ def iso_timestamp(epoch_seconds: float) -> str:
     return f"{prefix}{micros // 1000:03d}Z"
 
 
+class LogListener:
+    """A listener that wants `log` events only (their annotations, say): with no other listener
+    the engine builds no other event at all."""
+
+    __slots__ = ("listener",)
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+
+    def __call__(self, event: Event) -> None:
+        if event["event"] == "log":
+            self.listener(event)
+
+
 class EventBus:
     """Numbers events without gaps and hands them to every listener, in order."""
 
-    __slots__ = ("_clock", "_seq", "active", "listeners", "run_id")
+    __slots__ = ("_clock", "_seq", "active", "listeners", "logging", "run_id")
 
     def __init__(self, run_id: str, listeners: list[Listener], clock: Clock, seq: int = 0) -> None:
         self.run_id = run_id
         self.listeners = listeners
         self._clock = clock
         self._seq = seq
-        #: False when nobody listens: the engine then skips building events at all.
-        self.active = bool(listeners)
+        #: False when nobody listens to every event: the engine then skips building them.
+        self.active = any(not isinstance(listener, LogListener) for listener in listeners)
+        #: Whether `log` events are wanted (by every listener, or a LogListener).
+        self.logging = bool(listeners)
 
     @property
     def seq(self) -> int:

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wfe.context import StepInfo, begin_output, call_tool, end_output, reset_step, set_step
-from wfe.loop_guard import watch
+from wfe.loop_guard import NO_TIMEOUT, calling, watch
 from wfe.registry import ToolDef
 
 if TYPE_CHECKING:
@@ -86,12 +87,15 @@ class LocalExecutor:
             # Watched: a tool that never awaits would hold the loop past any timeout.
             watched = watch(asyncio.get_running_loop())
             token = begin_output(step)
+            call = calling.set(NO_TIMEOUT if timeout is None
+                               else (timeout, time.monotonic() + timeout))
             try:
                 if timeout is None:
                     return await tool.fn(**kwargs)
-                async with asyncio.timeout(timeout) as scope:  # noqa: F841 (wfe.loop_guard)
+                async with asyncio.timeout(timeout):
                     return await tool.fn(**kwargs)
             finally:
+                calling.reset(call)
                 end_output(token, step)
                 if watched is not None:
                     watched.in_flight -= 1

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import Any
 
 from wfe.binding import ItemScope, bind_arguments, updates_of
-from wfe.cache import call_item
+from wfe.cached_call import call_item
+from wfe.cluster import stop_on_cancel
 from wfe.errors import ExpressionError, StateError
 from wfe.graph import GraphNode
 from wfe.journal import ItemDone
+from wfe.run_context import RunContext
 from wfe.subgraph import run_subgraph
 from wfe.tool_failure import ToolFailure
 
-if TYPE_CHECKING:
-    from wfe.engine import Engine
+#: The body of a compound step (`run_parallel`, `run_map`, `run_workflow`).
+Body = Callable[[RunContext, GraphNode], Coroutine[Any, Any, tuple[int, dict[str, Any]]]]
 
 
-async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    """Run a parallel, map or workflow node as one step: (attempts, the updates written)."""
+async def run_compound(engine: RunContext, node: GraphNode,
+                       body: Body) -> tuple[int, dict[str, Any]]:
+    """Run a parallel, map or workflow node's `body` as one step: (attempts, the updates
+    written), reported as a node of its own and stopped at once by `wfe cancel`."""
     # Branches and items copy this: their ctx.step is this step and their idempotency key
     # this node's visit (the same after a resume), not those of the last tool node that ran.
     info = engine.info
@@ -37,12 +41,10 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
     engine.report_started(node.name)
     try:
         if engine.cancel_requested is not None:
-            from wfe.cluster import stop_on_cancel
-
-            attempts, written = await stop_on_cancel(_compound(engine, node),
+            attempts, written = await stop_on_cancel(body(engine, node),
                                                      engine.cancel_requested)
         else:
-            attempts, written = await _compound(engine, node)
+            attempts, written = await body(engine, node)
     except ToolFailure as failure:
         engine.report_failed(node.name, failure.error, failure.item)
         raise
@@ -50,18 +52,15 @@ async def run_compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, 
     return attempts, written
 
 
-async def _compound(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
-    if node.kind == "parallel":
-        return await _parallel(engine, node)
-    if node.kind == "map":
-        return await _map(engine, node)
+async def run_workflow(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, Any]]:
+    """A `workflow:` node's child run, its outputs applied to the state."""
     updates = await run_subgraph(engine, node, engine.scope, f"{node.name}/")
     return 1, engine.graph.schema.apply(engine.state, updates, node.name)
 
 
 # --- parallel --------------------------------------------------------------------------------
 
-async def _branch(engine: Engine, node: GraphNode, position: int,
+async def _branch(engine: RunContext, node: GraphNode, position: int,
                   branch: GraphNode) -> tuple[int, dict[str, Any]]:
     info = engine.info.copy()
     info.node = branch.name
@@ -78,7 +77,7 @@ async def _branch(engine: Engine, node: GraphNode, position: int,
     return attempt, updates
 
 
-async def _parallel(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+async def run_parallel(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, Any]]:
     earlier = engine.finished.earlier(engine.step, node.name)
     results = {b.name: (earlier[i].attempts, earlier[i].value)
                for i, b in enumerate(node.branches) if i in earlier}
@@ -124,7 +123,7 @@ async def _first(needed: int, branches: list[GraphNode],
     return done
 
 
-def _apply_once(engine: Engine, node: GraphNode,
+def _apply_once(engine: RunContext, node: GraphNode,
                 results: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Apply each branch's updates; two branches replacing one key is an error naming both."""
     schema = engine.graph.schema
@@ -169,7 +168,7 @@ def _combined(reduce: str, now: Any, before: Any, value: Any, appended: list[Any
 
 # --- map -------------------------------------------------------------------------------------
 
-def _items_of(engine: Engine, node: GraphNode) -> list[Any]:
+def _items_of(engine: RunContext, node: GraphNode) -> list[Any]:
     assert node.items is not None
     try:
         items = node.items.evaluate(engine.scope)
@@ -181,7 +180,7 @@ def _items_of(engine: Engine, node: GraphNode) -> list[Any]:
     return items
 
 
-async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
+async def run_map(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, Any]]:
     items = _items_of(engine, node)
     results: list[Any] = [None] * len(items)
     records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]
@@ -212,7 +211,7 @@ async def _map(engine: Engine, node: GraphNode) -> tuple[int, dict[str, Any]]:
     return max(attempts[0], 1), written
 
 
-def _reuse(engine: Engine, node: GraphNode, results: list[Any],
+def _reuse(engine: RunContext, node: GraphNode, results: list[Any],
            records: list[dict[str, Any]]) -> int:
     """Take the items an earlier process finished of this step; the most attempts they took."""
     most = 0
@@ -225,7 +224,7 @@ def _reuse(engine: Engine, node: GraphNode, results: list[Any],
     return most
 
 
-async def _item(engine: Engine, node: GraphNode, index: int, item: Any,
+async def _item(engine: RunContext, node: GraphNode, index: int, item: Any,
                 record: dict[str, Any]) -> tuple[Any, int]:
     label = f"{node.name}[{index}]"
     info = engine.info.copy()

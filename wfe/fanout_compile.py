@@ -3,22 +3,18 @@ must succeed, which state keys they may share, and a map's items, item name and 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from wfe.compile_context import Compiling
 from wfe.expr import RESERVED_NAMES
 from wfe.graph import GraphNode, RetryPolicy
 from wfe.spec.models import Node, Retry
 from wfe.types import is_list_type
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-
 #: Items of a `map:` node in flight at once when `concurrency:` is not given.
 DEFAULT_CONCURRENCY = 8
 
 
-def compile_parallel(compiler: _Compiler, compiled: GraphNode, node: Node,
+def compile_parallel(compiler: Compiling, compiled: GraphNode, node: Node,
                      path: YamlPath) -> GraphNode:
     """The branches of a `parallel:` node, and how many of them must succeed."""
     assert node.parallel is not None
@@ -44,7 +40,7 @@ def compile_parallel(compiler: _Compiler, compiled: GraphNode, node: Node,
     return compiled.finish()
 
 
-def _needed(compiler: _Compiler, node: Node, count: int, path: YamlPath) -> int:
+def _needed(compiler: Compiling, node: Node, count: int, path: YamlPath) -> int:
     if node.join is None or node.join == "all":
         return count
     if node.join == "any":
@@ -56,7 +52,7 @@ def _needed(compiler: _Compiler, node: Node, count: int, path: YamlPath) -> int:
     return min(node.join.at_least, count)
 
 
-def _check_shared_write(compiler: _Compiler, key: str, branch: str, writers: dict[str, str],
+def _check_shared_write(compiler: Compiling, key: str, branch: str, writers: dict[str, str],
                         path: YamlPath) -> None:
     if key not in compiler.state_keys:
         compiler.undeclared(key, path)
@@ -67,7 +63,7 @@ def _check_shared_write(compiler: _Compiler, key: str, branch: str, writers: dic
     writers.setdefault(key, branch)
 
 
-def compile_map(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def compile_map(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
     """A `map:` node's items, item name, concurrency and `collect:` key; the item name is bound
     while the rest of the node compiles."""
     assert node.map is not None

@@ -16,6 +16,7 @@ from wfe.registry import Registry, ToolDef
 from wfe.spec.load import LoadedSpec
 from wfe.spec.models import END, Retry
 from wfe.state import StateSchema
+from wfe.template import Template
 
 __all__ = [
     "END", "Binding", "Edge", "ErrorRoute", "Graph", "GraphNode", "RetryPolicy", "Source",
@@ -101,6 +102,8 @@ class GraphNode:
     max_visits: int | None = None
     on_exhausted: str | None = None
     edges: tuple[Edge, ...] = ()
+    #: `if:` the node runs only when this holds; otherwise it is skipped.
+    guard: Expression | None = None
     description: str = ""
     message: str = ""
     expects: dict[str, str] = field(default_factory=dict)
@@ -117,10 +120,18 @@ class GraphNode:
     subgraph: Graph | None = None
     sub_inputs: tuple[tuple[str, Expression | None, Any], ...] = ()
     sub_outputs: dict[str, str] = field(default_factory=dict)
+    #: `wait:` the seconds, or the template giving them; `fail:` the message's template (its
+    #: text, without one, is `message`). `summary`: what a diagram shows of such a node.
+    seconds: float = 0.0
+    template: Template | None = None
+    summary: str = ""
     #: `cache:` reuse results for this many seconds (inf: no expiry); None: no caching.
     cache_ttl: float | None = None
     #: `isolation:` where a sync tool runs: "thread" or "process" (a hard timeout).
     isolation: str = "thread"
+    #: `pool:` the pool whose slot the node holds while it runs, and the pool's size.
+    pool: str | None = None
+    pool_size: int = 0
     #: Derived once at compile time, for the engine's hot path.
     wants_context: bool = False
     wants_state: bool = False

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from wfe.errors import Location, Problem, SpecError
 
-#: Module names imported by wfe from a workflow's folder or project, and the file each came from:
-#: such a module may be replaced by another workflow's module of the same name.
-_FROM_WORKFLOWS: dict[str, str] = {}
+#: The files (resolved) of the modules wfe imported from a workflow's folder or project: such a
+#: module may be replaced by another workflow's module of the same name.
+_FROM_WORKFLOWS: set[str] = set()
 _PROJECT_MARKERS = ("pyproject.toml", ".git")
 
 
@@ -59,7 +59,7 @@ def check_not_shadowing(name: str, file: Path, where: Location) -> None:
         if loaded is None:
             continue
         loaded_file = getattr(loaded, "__file__", None)
-        if loaded_file is None or _FROM_WORKFLOWS.get(loaded_name) == loaded_file:
+        if loaded_file is None or _resolved(loaded_file) in _FROM_WORKFLOWS:
             continue  # a namespace package, or another workflow's module: replaced as before
         if loaded_name == name and same_file(loaded_file, file):
             continue
@@ -78,11 +78,15 @@ def same_file(loaded_file: str | None, file: Path) -> bool:
 
 
 def note_imported(name: str, file: Path) -> None:
-    _FROM_WORKFLOWS[name] = str(file)
+    _FROM_WORKFLOWS.add(_resolved(file))
     top = name.split(".")[0]
-    module = sys.modules.get(top)
-    if top != name and module is not None and getattr(module, "__file__", None):
-        _FROM_WORKFLOWS[top] = str(module.__file__)
+    top_file = getattr(sys.modules.get(top), "__file__", None)
+    if top != name and top_file:
+        _FROM_WORKFLOWS.add(_resolved(top_file))
+
+
+def _resolved(file: str | Path) -> str:
+    return str(Path(file).resolve())
 
 
 def imported_for_a_workflow(name: str) -> bool:
@@ -91,7 +95,7 @@ def imported_for_a_workflow(name: str) -> bool:
     workflows that use the tool modules of the served files this way)."""
     module = sys.modules.get(name)
     file = getattr(module, "__file__", None) if module is not None else None
-    return file is not None and _FROM_WORKFLOWS.get(name) == file
+    return file is not None and _resolved(file) in _FROM_WORKFLOWS
 
 
 def check_outside_module(name: str, folder: Path, where: Location) -> None:

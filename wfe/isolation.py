@@ -191,7 +191,7 @@ async def _exchange(
                 raise RuntimeError(f"isolation: process: the worker process of tool "
                                    f"'{tool.name}' {_ending(process)} without a result") from None
             if kind == "log":
-                step.log(body[0])
+                step.log(*body)
             else:
                 return body[0]  # type: ignore[no-any-return]
     finally:
@@ -336,7 +336,7 @@ def _run(job: Job, channel: _Channel) -> bytes:
         call, fn, kwargs = load_call(job.call, where)
     except Refused as refused:
         return pickle.dumps(Outcome([], unsendable=str(refused)), _PROTOCOL)
-    step = StepInfo(call.step[0], lambda _node, message: channel.send("log", message))
+    step = StepInfo(call.step[0], lambda _node, *line: channel.send("log", *line))
     printing = begin_output(step)
     try:
         outcome = run_loaded(call, fn, kwargs, step)

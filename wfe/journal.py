@@ -2,9 +2,7 @@
 
 The engine calls a Journal directly, not through events: a completed step must be committed
 before the next one starts, and the journal needs the whole state, which events never carry.
-A journal may also have (the engine looks for them): `committed()`, the position of the last
-commit, taken back when a step is cut short before its commit; `attempt_started` and
-`attempts_made` (retries, see Attempts); `item_done` and `items_done` (see FinishedItems).
+Two journals implement it: the store's (wfe.durable) and an in-memory one (wfe.memory_journal).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ class StepDone(NamedTuple):
     attempt: int
     started_at: float
     duration_ms: float
-    outcome: Literal["succeeded", "routed"]
+    outcome: Literal["succeeded", "routed", "skipped"]
     updates: dict[str, Any]
     error: dict[str, Any] | None
     next_node: str
@@ -61,6 +59,30 @@ class Journal(Protocol):
         waiting: dict[str, Any] | None,
     ) -> None: ...
 
+    def committed(self) -> Committed:
+        """The position of the last commit, taken back when a step is cut short before it."""
+        ...
+
+    def attempt_started(self, step: int, attempt: int) -> None:
+        """A retry of `step` begins (a first attempt is not recorded: see Attempts)."""
+        ...
+
+    def attempts_made(self, step: int) -> int:
+        """How many attempts of `step` began before the run was resumed (0: none known)."""
+        ...
+
+    def item_done(self, step: int, item: ItemDone) -> None:
+        """Commit a finished map item or parallel branch of the step in flight."""
+        ...
+
+    def items_done(self, step: int) -> list[ItemDone]:
+        """The items of `step` committed before the run was resumed."""
+        ...
+
+    def cancel_requested(self) -> bool:
+        """Whether `wfe cancel` asked the run to stop."""
+        ...
+
 
 class AttemptCutShort(Exception):
     """A resumed step whose last allowed attempt began before the process stopped."""
@@ -77,11 +99,10 @@ class Attempts:
     __slots__ = ("_record", "_resumed")
 
     def __init__(self, journal: Journal | None, cursor: Cursor | None) -> None:
-        self._record = getattr(journal, "attempt_started", None)
-        made = getattr(journal, "attempts_made", None)
+        self._record = journal.attempt_started if journal is not None else None
         self._resumed: tuple[int, int] | None = (
-            (cursor.step + 1, int(made(cursor.step + 1)))
-            if cursor is not None and made is not None else None)
+            (cursor.step + 1, journal.attempts_made(cursor.step + 1))
+            if cursor is not None and journal is not None else None)
 
     def first(self, step: int) -> int:
         """The number of the step's next attempt: 1, unless a resumed run had begun more."""
@@ -108,13 +129,13 @@ class ItemDone(NamedTuple):
 
 class FinishedItems:
     """Map items and parallel branches committed one by one as they finish, so that a resumed
-    step re-runs only those that were in flight (journals with `item_done`/`items_done`)."""
+    step re-runs only those that were in flight."""
 
     __slots__ = ("_load", "_record", "_resumed")
 
     def __init__(self, journal: Journal | None, cursor: Cursor | None) -> None:
-        self._record = getattr(journal, "item_done", None)
-        self._load = getattr(journal, "items_done", None)
+        self._record = journal.item_done if journal is not None else None
+        self._load = journal.items_done if journal is not None else None
         #: The one step that an earlier process may have begun: the first after the cursor.
         self._resumed = cursor.step + 1 if cursor is not None and self._load else None
 

@@ -9,9 +9,11 @@ thread hop, and a tool that keeps a client bound to its loop across calls would 
 So the loop is watched instead. While async tools are in flight, a daemon thread pings each
 loop they run on every PERIOD seconds; a loop that leaves a ping unanswered that long is blocked,
 and the thread signals the loop's thread (the main thread: Python runs signal handlers there
-only). The handler runs inside whatever blocks, Python code or a sleep alike, and raises
-TimeoutError there only if that is an async tool's call (found on the stack) whose own deadline,
-or whose run's, has passed; otherwise it returns and the code goes on. The node then fails with
+only). The handler runs inside whatever blocks, Python code or a sleep alike, in the context of
+the task that blocks, and raises TimeoutError there only if that task is inside an async tool's
+call (the context variable `calling`, set by the executor around the call) whose own deadline, or
+whose run's (`run_deadline`, set by the engine), has passed; otherwise it returns and the code
+goes on. The node then fails with
 that TimeoutError, as with any timeout: retried, routed by `on_error`, or failing the run.
 
 The signal is a real-time one the process does not use (SIGUSR2 where there are none); if
@@ -28,7 +30,8 @@ import signal
 import threading
 import time
 import weakref
-from types import CodeType, FrameType
+from contextvars import ContextVar
+from types import FrameType
 
 #: Seconds between pings, and how long an unanswered ping means a blocked loop.
 PERIOD = 0.1
@@ -56,10 +59,13 @@ _last: _Watched | None = None
 _lock = threading.Lock()
 _watcher: threading.Thread | None = None
 _handler_installed = False
-#: The code of the executor's call (its `scope` local is the call's asyncio.Timeout) and of the
-#: engine's walk (its `deadline` local is the run's, on the monotonic clock), read at first use.
-_call_code: CodeType | None = None
-_walk_code: CodeType | None = None
+#: Inside an async tool's call: its timeout in seconds and its deadline on the monotonic clock
+#: (None for no timeout of its own).
+calling: ContextVar[tuple[float, float] | None] = ContextVar("wfe_async_call", default=None)
+#: The deadline of the run's `limits.timeout` on the monotonic clock, set by the engine.
+run_deadline: ContextVar[float | None] = ContextVar("wfe_run_deadline", default=None)
+#: A call's value of `calling` when it has no timeout of its own.
+NO_TIMEOUT = (0.0, float("inf"))
 
 
 def watch(loop: asyncio.AbstractEventLoop) -> _Watched | None:
@@ -89,12 +95,8 @@ def _record(loop: asyncio.AbstractEventLoop) -> _Watched | None:
 
 
 def _install_handler() -> bool:
-    global _handler_installed, _call_code, _walk_code
+    global _handler_installed
     if not _handler_installed:
-        from wfe.engine import Engine  # both import this module; they are loaded by now
-        from wfe.executor import LocalExecutor
-
-        _call_code, _walk_code = LocalExecutor.call.__code__, Engine._walk.__code__
         if signal.getsignal(SIGNAL) not in (signal.SIG_DFL, None):
             return False
         signal.signal(SIGNAL, _on_signal)
@@ -139,29 +141,23 @@ def _answer(watched: _Watched) -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    reason = _expired(frame)
+    reason = _expired()
     if reason is not None:
         raise TimeoutError(reason)
 
 
-def _expired(frame: FrameType | None) -> str | None:
-    """Why the async tool running in `frame`'s stack must stop now, or None."""
-    call: FrameType | None = None
+def _expired() -> str | None:
+    """Why the async tool running here must stop now, or None (not in a tool, or in time)."""
+    call = calling.get()
+    if call is None:
+        return None
     now = time.monotonic()
-    while frame is not None:
-        code = frame.f_code
-        if code is _call_code and call is None:
-            call = frame
-            scope = frame.f_locals.get("scope")
-            when = scope.when() if isinstance(scope, asyncio.Timeout) else None
-            if when is not None and now >= when:
-                timeout = frame.f_locals.get("timeout")
-                return (f"timed out after {timeout:g} s; the tool blocked the event loop (an "
-                        "async tool must await)")
-        elif code is _walk_code and call is not None:
-            deadline = frame.f_locals.get("deadline")
-            if isinstance(deadline, float) and now >= deadline:
-                return ("the run's limits.timeout passed while the tool blocked the event loop "
-                        "(an async tool must await)")
-        frame = frame.f_back
+    timeout, deadline = call
+    if now >= deadline:
+        return (f"timed out after {timeout:g} s; the tool blocked the event loop (an async tool "
+                "must await)")
+    run_ends = run_deadline.get()
+    if run_ends is not None and now >= run_ends:
+        return ("the run's limits.timeout passed while the tool blocked the event loop (an "
+                "async tool must await)")
     return None

@@ -12,21 +12,18 @@ and a resume continues the child where it stopped (wfe.subgraph_pause).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wfe.compile_context import Compiling, SubgraphSession
 from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
 from wfe.graph import Graph, GraphNode
 from wfe.interrupts import Stop
+from wfe.run_context import Asker, RunContext
 from wfe.spec.models import Node
+from wfe.subgraph_pause import PausedChild, parent_waiting
 from wfe.tool_failure import ToolFailure
 from wfe.yamlsafe import YamlPath
-
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
-    from wfe.engine import Asker, Engine
-
 
 #: Levels of `workflow:` nesting, the top file being level 1: beyond it, compiling and running
 #: would recurse past Python's stack.
@@ -37,20 +34,7 @@ MAX_SUBGRAPH_DEPTH = 32
 MAX_EXPANDED_NODES = 100_000
 
 
-@dataclass
-class SubgraphSession:
-    """What one compilation shares with the compilations of its subgraphs, so that a file
-    referenced many times is loaded and compiled once (by resolved path)."""
-
-    #: Each child file's compiled graph, or the error that compiling it raised.
-    compiled: dict[Path, Graph | SpecError] = field(default_factory=dict)
-    #: Each file's node count with its subgraphs expanded, as counted so far.
-    expanded: dict[Path, int] = field(default_factory=dict)
-    #: Each file's levels of nesting, itself included.
-    height: dict[Path, int] = field(default_factory=dict)
-
-
-def compile_subgraph(compiler: _Compiler, compiled: GraphNode, node: Node,
+def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: Node,
                      path: YamlPath) -> None:
     """Load and compile the child workflow into `compiled.subgraph`; report every problem."""
     assert node.workflow is not None
@@ -85,23 +69,17 @@ def compile_subgraph(compiler: _Compiler, compiled: GraphNode, node: Node,
     _bind_outputs(compiler, compiled, node, path)
 
 
-def _compile_child(compiler: _Compiler, node: Node, child_path: Path,
+def _compile_child(compiler: Compiling, node: Node, child_path: Path,
                    chain: list[Path]) -> Graph | SpecError:
-    from wfe.compiler import compile_graph
-    from wfe.discovery import build_registry
-    from wfe.spec.load import load_spec_file
-
     assert node.workflow is not None
     shown = str(Path(compiler.loaded.display_path).parent / node.workflow)
     try:
-        loaded = load_spec_file(child_path, shown)
-        return compile_graph(loaded, build_registry(loaded), stack=tuple(chain),
-                             subgraphs=compiler.subgraphs)
+        return compiler.compile_file(child_path, shown, tuple(chain))
     except SpecError as error:
         return error
 
 
-def _report_invalid(compiler: _Compiler, node: Node, error: SpecError, where: YamlPath, *,
+def _report_invalid(compiler: Compiling, node: Node, error: SpecError, where: YamlPath, *,
                     first: bool) -> None:
     """The reference to an invalid child; the child's own problems are added at its first."""
     unreadable = [p for p in error.errors if p.code == "WFE001"]
@@ -115,7 +93,7 @@ def _report_invalid(compiler: _Compiler, node: Node, error: SpecError, where: Ya
         compiler.problems.extend(error.problems)
 
 
-def _count_into_parent(compiler: _Compiler, node: Node, child: Graph, parent: Path,
+def _count_into_parent(compiler: Compiling, node: Node, child: Graph, parent: Path,
                        child_path: Path, where: YamlPath) -> None:
     """Count the child's nodes and levels into the parent's; report the reference that crosses
     a bound."""
@@ -135,7 +113,7 @@ def _count_into_parent(compiler: _Compiler, node: Node, child: Graph, parent: Pa
                          f"workflow has more than {MAX_EXPANDED_NODES} nodes", where)
 
 
-def _bind_inputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def _bind_inputs(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
     assert compiled.subgraph is not None
     child_keys = compiled.subgraph.schema.fields
     bound = []
@@ -150,7 +128,7 @@ def _bind_inputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: Yam
     compiled.sub_inputs = tuple(bound)
 
 
-def _bind_outputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def _bind_outputs(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
     assert compiled.subgraph is not None
     for parent_key, child_key in (node.outputs or {}).items():
         where: YamlPath = (*path, "outputs", parent_key)
@@ -161,15 +139,12 @@ def _bind_outputs(compiler: _Compiler, compiled: GraphNode, node: Node, path: Ya
     compiled.sub_outputs = dict(node.outputs or {})
 
 
-async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any],
+async def run_subgraph(engine: RunContext, node: GraphNode, scope: Mapping[str, Any],
                        prefix: str, *, in_item: bool = False) -> dict[str, Any]:
     """Run the child to its end; its outputs, keyed by the parent's keys.
 
     A map item's child (`in_item`) makes every call on the parent's fan-out executor.
     """
-    from wfe.engine import Engine
-    from wfe.subgraph_pause import PausedChild, parent_waiting
-
     child = node.subgraph
     assert child is not None
     inputs = _evaluate_inputs(node, scope)
@@ -185,10 +160,8 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
                            f"node '{paused.cursor.node}' to go on from", node=node.name)
         state.update(paused.state)
         cursor, answers = paused.cursor, paused.answers
-    run = Engine(child, run_id=engine.run_id, inputs=inputs,
-                 executor=engine.fanout if in_item else engine.executor, fanout=engine.fanout,
-                 parent=engine, prefix=prefix, sleep=engine.sleep, random=engine.random,
-                 ask=_prefixed(engine, prefix) if not in_item else None)
+    run = engine.child(child, inputs=inputs, prefix=prefix, in_item=in_item,
+                       ask=_prefixed(engine, prefix) if not in_item else None)
     result = await run.run(state, cursor, answers)
     if result.status == "waiting":
         if in_item:  # refused when the file is loaded; a map's items cannot wait one by one
@@ -202,7 +175,7 @@ async def run_subgraph(engine: Engine, node: GraphNode, scope: Mapping[str, Any]
     return {parent: result.state[child_key] for parent, child_key in node.sub_outputs.items()}
 
 
-def _prefixed(engine: Engine, prefix: str) -> Asker | None:
+def _prefixed(engine: RunContext, prefix: str) -> Asker | None:
     """The parent's way of asking a person, for the child's interrupts (named as events are)."""
     ask = engine.ask
     if ask is None:

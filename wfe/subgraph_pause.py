@@ -12,16 +12,14 @@ Subgraphs nest: `within` holds the grandchild's own `within`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wfe.compile_context import Compiling
 from wfe.graph import Graph, GraphNode
 from wfe.journal import Cursor
 from wfe.result import RunResult
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
-
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
 
 #: The key of a `waiting` entry that says where a paused subgraph stopped.
 WITHIN = "within"
@@ -78,7 +76,7 @@ def pauses(graph: Graph) -> bool:
                for node in graph.nodes.values())
 
 
-def check_item_pauses(compiler: _Compiler, compiled: GraphNode, node: Node,
+def check_item_pauses(compiler: Compiling, compiled: GraphNode, node: Node,
                       path: YamlPath) -> None:
     """A map's items cannot wait one by one: refuse a map of a workflow that can wait."""
     if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):

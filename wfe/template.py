@@ -91,6 +91,11 @@ def _to_text(value: Any) -> str:
         raise ExpressionError(f"cannot put {ops.describe(value)} into text: {exc}") from exc
 
 
+def text_of(value: Any) -> str:
+    """A value as a template puts it into text (`true`, JSON for lists and mappings)."""
+    return _to_text(value)
+
+
 def has_template(text: str) -> bool:
     """Whether a string holds a "${" and so must go through compile_template."""
     return "${" in text

@@ -3,7 +3,7 @@ failing with the node named."""
 
 from __future__ import annotations
 
-from wfe.errors import NodeFailed
+from wfe.errors import NodeFailed, RunError
 from wfe.graph import GraphNode
 from wfe.redact import cut
 from wfe.remote_error import RemoteToolError
@@ -42,7 +42,10 @@ def retryable(error: BaseException, on: frozenset[str] | None) -> bool:
 
 
 def error_message(error: BaseException) -> str:
-    """The message of a tool's exception as it is shown and stored: at most 4 KB."""
+    """The message of a tool's exception as it is shown and stored: at most 4 KB (a RunError's
+    without the node its event names already)."""
+    if isinstance(error, RunError):
+        return cut(error.message)
     return cut(str(error) or type(error).__name__)
 
 

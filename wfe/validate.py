@@ -164,6 +164,10 @@ def _unused_keys(graph: Compiled) -> list[Problem]:
                 read.update(edge.condition.names)
         if node.items is not None:
             read.update(node.items.names)
+        if node.guard is not None:
+            read.update(node.guard.names)
+        if node.template is not None:  # `wait:` or `fail:` "${ }"
+            read.update(*(e.names for e in node.template.expressions))
         for _, expression, _ in node.sub_inputs:
             read.update(expression.names if expression is not None else ())
         written.update(node.sub_outputs if node.kind == "workflow" else ())
@@ -179,7 +183,7 @@ def _unused_keys(graph: Compiled) -> list[Problem]:
 
 def _calls_known(node: GraphNode) -> bool:
     """Whether what the node runs compiled (its tool or its subgraph, and its branches')."""
-    if node.kind == "interrupt":
+    if node.kind in ("interrupt", "wait", "fail"):
         return True
     if node.kind == "parallel":
         return all(branch.tool is not None for branch in node.branches)

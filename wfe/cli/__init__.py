@@ -174,19 +174,43 @@ def resume(
     raise typer.Exit(code)
 
 
-@app.command()
+runs_app = typer.Typer(name="runs", invoke_without_command=True)
+app.add_typer(runs_app)
+
+
+@runs_app.callback()
 def runs(
+    context: typer.Context,
     status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.",
                                                show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many runs.")] = 20,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Past and current runs, newest first."""
+    """Past and current runs, newest first (`wfe runs prune` deletes old ones)."""
+    if context.invoked_subcommand is not None:
+        return
     from wfe.cli.runs_command import list_runs
 
     with handle_errors():
         list_runs(status, limit, as_json, store)
+
+
+@runs_app.command("prune")
+def runs_prune(
+    older_than: Annotated[str, typer.Option(
+        "--older-than", help="Delete runs that ended longer ago than this: 30d, 12h, 2w.",
+        show_default=False)],
+    status: Annotated[list[str] | None, typer.Option(
+        "--status", help="Only runs with this status (repeatable; default: every finished "
+        "one: succeeded, failed, cancelled, interrupted).", show_default=False)] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Delete finished runs, their steps and events; the store file shrinks."""
+    from wfe.cli.prune_command import prune_runs
+
+    with handle_errors():
+        prune_runs(older_than, status or [], store)
 
 
 @app.command()
@@ -299,6 +323,25 @@ def schema() -> None:
 
 
 @app.command()
+def schedule(
+    targets: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files or folders (default: workflows/).",
+                       show_default=False),
+    ] = None,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Start what is due now and exit (for cron, timers or CI).")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Start every workflow that has `schedule:` when it is due; SIGTERM stops it."""
+    from wfe.cli.schedule_command import schedule as run_schedules
+
+    with handle_errors():
+        code = run_schedules(targets or [], once, store)
+    raise typer.Exit(code)
+
+
+@app.command()
 def serve(
     paths: Annotated[
         list[Path] | None,
@@ -309,17 +352,27 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="The port (0: any free one).")] = 8321,
     token: Annotated[str | None, typer.Option(
         "--token", envvar="WFE_TOKEN", show_envvar=False, show_default=False,
-        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN).")] = None,
+        help="Require `Authorization: Bearer TOKEN` (default: WFE_TOKEN, else a new random "
+             "one, printed at start).")] = None,
+    no_token: Annotated[bool, typer.Option(
+        "--no-token", help="No token at all (only on a loopback --host).")] = False,
+    allow_hosts: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Also accept this name in the Host header, e.g. a reverse proxy's "
+                             "(repeatable).", show_default=False)] = None,
     store: StoreOpt = None,
     imports: ImportOpt = None,
     max_body: Annotated[int, typer.Option(
         "--max-body", help="The largest request body, in bytes.")] = 1_048_576,
+    schedule: Annotated[bool, typer.Option(
+        "--schedule", help="Also start the workflows' `schedule:` slots, as `wfe schedule` "
+        "does.")] = False,
 ) -> None:
     """Serve workflows and their runs over HTTP and WebSocket (pip install 'wfe[serve]')."""
     from wfe.cli.serve_command import ServeOptions, serve_workflows
 
     options = ServeOptions(paths=paths or [], host=host, port=port, token=token, store=store,
-                           imports=imports or [], max_body=max_body)
+                           imports=imports or [], max_body=max_body, no_token=no_token,
+                           allow_hosts=allow_hosts or [], schedule=schedule)
     with handle_errors():
         code = serve_workflows(options)
     raise typer.Exit(code)

@@ -49,23 +49,32 @@ def detach(options: RunOptions, workflow: Workflow, inputs: dict[str, Any],
     if options.no_store:
         raise UsageError("--detach needs the store to report on the run; drop --no-store")
     from wfe.cli.run_command import open_store
-    from wfe.durable import new_run
     from wfe.ids import new_run_id
 
     with open_store(options.store, options.durability) as store:
-        run_id, token = new_run_id(), secrets.token_hex(16)
-        log = store.path.parent / "logs" / f"{run_id}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "wb") as stream:
-            child = subprocess.Popen(
-                _child_arguments(options, run_id, store),
-                stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
-                start_new_session=True, env={**os.environ, TOKEN_VARIABLE: token},
-            )
-        store.create_run(new_run(workflow.graph, run_id, inputs, state),
-                         owner_pid=child.pid, token=token)
+        run_id = new_run_id()
+        start_detached(options, workflow, inputs, state, store, run_id)
     sys.stdout.write(run_id + "\n")
     return 0
+
+
+def start_detached(options: RunOptions, workflow: Workflow, inputs: dict[str, Any],
+                   state: dict[str, Any], store: Store, run_id: str) -> None:
+    """Start run `run_id` in its own background process, recorded in `store` (its output goes
+    to `logs/RUN_ID.log` beside the store); `wfe schedule` starts its runs this way too."""
+    from wfe.durable import new_run
+
+    token = secrets.token_hex(16)
+    log = store.path.parent / "logs" / f"{run_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as stream:
+        child = subprocess.Popen(
+            _child_arguments(options, run_id, store),
+            stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
+            start_new_session=True, env={**os.environ, TOKEN_VARIABLE: token},
+        )
+    store.create_run(new_run(workflow.graph, run_id, inputs, state),
+                     owner_pid=child.pid, token=token)
 
 
 def attached_lease(store: Store, run_id: str) -> Lease:

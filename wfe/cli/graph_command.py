@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,13 +47,16 @@ def run_annotations(run: str, store_path: Path | None,
     with open_store(store_path, None) as store:
         record = store.get_run(store.resolve(run))
         _check_same_workflow(record, graph)
-        last: dict[str, str] = {s.node: s.outcome for s in store.steps(record.run_id)}
+        steps = store.steps(record.run_id)
+    last: dict[str, str] = {s.node: s.outcome for s in steps if s.outcome != "skipped"}
+    skipped = Counter(s.node for s in steps if s.outcome == "skipped")
     failed_at = (record.error or {}).get("node")
     if failed_at:
         last[failed_at] = "failed"
     if record.waiting:
         last[record.waiting["node"]] = "waiting"
-    return {node: NodeAnnotation(visits, last.get(node)) for node, visits in record.visits.items()}
+    return {node: NodeAnnotation(record.visits.get(node, 0), last.get(node), skipped[node])
+            for node in {**record.visits, **skipped}}
 
 
 def _check_same_workflow(record: RunRecord, graph: Graph) -> None:

@@ -52,10 +52,5 @@ def write_output(path: Path, state: dict[str, Any]) -> None:
 
 
 def print_state(state: dict[str, Any]) -> None:
-    text = json.dumps(state, indent=2, ensure_ascii=False)
-    if sys.stdout.isatty():
-        from rich.console import Console
-
-        Console().print_json(text)
-    else:
-        sys.stdout.write(text + "\n")
+    """The whole state as JSON, for a program reading stdout (a terminal gets a short result)."""
+    sys.stdout.write(json.dumps(state, indent=2, ensure_ascii=False) + "\n")

@@ -6,14 +6,16 @@ import json
 from typing import Any
 
 from wfe.graph import Graph
+from wfe.nodes import kind_of
 
 
 def plan_text(graph: Graph, state: dict[str, Any]) -> str:
     """The nodes in order, their tools, bindings and edges, and the initial state."""
     lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}", "nodes:"]
     for node in graph.nodes.values():
-        what = node.tool.name if node.tool is not None else (node.message or "a person's input")
-        lines.append(f"  {node.name}: {node.kind} {what}")
+        lines.append(f"  {node.name}: {kind_of(node.kind).describe(node)}")
+        if node.guard is not None:
+            lines.append(f"    if {node.guard.source}")
         lines.extend(f"    {b.param} <- {b.source.value}" for b in node.bindings)
         lines.extend(f"    expects {key}: {type_text}" for key, type_text in node.expects.items())
         for edge in node.edges:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,11 +14,12 @@ from wfe.cli.inputs import load_inputs_file, parse_assignments
 from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
 from wfe.cli.signals import exit_code_for, run_until_done, stop_on_signals
 from wfe.errors import WfeError
+from wfe.events import LogListener
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor, Journal
 from wfe.redact import mask_value
-from wfe.render import Renderer, RenderMode, make_renderer
+from wfe.render import NullRenderer, Renderer, RenderMode, make_renderer
 from wfe.result import RunResult
 
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
@@ -124,10 +126,16 @@ def execute(
 
     `fanout`: where map items and parallel branches run (None: in this process)."""
     renderer = _renderer(options, workflow.graph)
+    # A renderer that shows nothing does not listen (one that shows annotations only listens to
+    # `log` events): with no store either, the engine then builds no other events at all.
     listeners: list[Callable[[dict[str, Any]], None]] = [renderer]
+    if isinstance(renderer, NullRenderer):
+        listeners = [LogListener(renderer)] if renderer.shows_annotations else []
     if journal is not None:
         listeners.append(journal)  # type: ignore[arg-type]
     ask = _terminal_asker(renderer) if _interactive(options) else None
+    # The engine updates the state in place; the short result compares the end with this.
+    before = copy.deepcopy(state) if _short_result_wanted(options) else {}
     try:
         with renderer, stop_on_signals():
             result = run_until_done(workflow.arun(
@@ -143,7 +151,7 @@ def execute(
         sys.stderr.write(f"interrupted: run {run_id} can be resumed with `wfe resume {run_id}`\n"
                          if journal is not None else "interrupted\n")
         return exit_code_for(interrupt)
-    _report(result, options, workflow.graph, stored=journal is not None)
+    _report(result, options, workflow.graph, before=before, stored=journal is not None)
     return exit_code(result)
 
 
@@ -157,16 +165,33 @@ def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
                       f"written again (`wfe resume {run_id}`)")
 
 
-def _report(result: RunResult, options: RunOptions, graph: Graph, *, stored: bool) -> None:
-    shown = mask_value(graph.schema.mask(result.state))
-    if options.output is not None:
-        from wfe.cli.outcome import write_output
+def _report(result: RunResult, options: RunOptions, graph: Graph, *, before: dict[str, Any],
+            stored: bool) -> None:
+    """The final state to --output, or else to stdout when it is not a terminal; on a terminal
+    a short result instead (SPEC section 2); then what went wrong, on stderr. The state is
+    masked only to be shown (a quiet run without --output shows none)."""
+    short = _short_result_wanted(options)
+    if options.output is not None or short or not (options.json_lines or options.quiet):
+        shown = mask_value(graph.schema.mask(result.state))
+        if options.output is not None:
+            from wfe.cli.outcome import write_output
 
-        write_output(options.output, shown)
-    elif not options.json_lines and not options.quiet:
-        print_state(shown)
+            write_output(options.output, shown)
+        if short:
+            from wfe.cli.short_result import short_result, where_to_see
+
+            show = where_to_see(result.run_id, stored=stored, store=options.store,
+                                output=options.output)
+            before_shown = mask_value(graph.schema.mask(before))
+            sys.stdout.write(short_result(result, before_shown, shown, show=show))
+        elif options.output is None:
+            print_state(shown)
     if not options.json_lines:
         report(result, stored=stored)
+
+
+def _short_result_wanted(options: RunOptions) -> bool:
+    return not options.json_lines and not options.quiet and sys.stdout.isatty()
 
 
 def _mode(options: RunOptions) -> RenderMode:
@@ -190,10 +215,11 @@ def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
         from wfe.cli.prompt import prompt_for
 
-        renderer.stop()
+        renderer.prompt_begins(node)
         try:
             return prompt_for(node, message, expects)
         finally:
-            renderer.start()
+            renderer.prompt_ends(node)
 
     return ask
+

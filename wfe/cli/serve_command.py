@@ -4,6 +4,7 @@ here, and only when the `serve` extra is installed)."""
 from __future__ import annotations
 
 import importlib.util
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,9 @@ class ServeOptions:
     store: Path | None = None
     imports: list[str] = field(default_factory=list)
     max_body: int = 1_048_576
+    no_token: bool = False
+    allow_hosts: list[str] = field(default_factory=list)
+    schedule: bool = False
 
 
 def require_extra() -> None:
@@ -44,14 +48,41 @@ def serve_workflows(options: ServeOptions) -> int:
         raise UsageError(f"--port {options.port}: not a port (0 to 65535; 0 picks a free one)")
     if options.max_body < 1:
         raise UsageError("--max-body must be at least 1 byte")
-    if options.token is not None and not options.token.strip():
-        raise UsageError("--token (or WFE_TOKEN) is empty")
+    token, made_up = _token(options)
     store = store_path(options.store)
     Store.open(store).close()  # a store that cannot be used is a usage error here, not later
     config = ServeConfig(
         paths=paths, store=store, durability=durability_setting(None),
-        host=options.host, port=options.port, token=options.token,
+        host=options.host, port=options.port, token=token, show_token=made_up,
         imports=tuple(dict.fromkeys([*options.imports, *configured_imports()])),
-        max_body=options.max_body,
+        max_body=options.max_body, allowed_hosts=tuple(options.allow_hosts),
     )
-    return run_server(config)
+    if not options.schedule:
+        return run_server(config)
+    import sys
+
+    from wfe.scheduler import in_background, stamped
+    from wfe.store.config import configured_keep
+
+    configured_keep()  # a `keep` that does not parse is a usage error now
+    with in_background(paths, store, stamped(sys.stderr.write)):
+        return run_server(config)
+
+
+def _token(options: ServeOptions) -> tuple[str | None, bool]:
+    """The token and whether it was made up here: the one given, none with --no-token (on a
+    loopback host only), else a new random one, as Jupyter does."""
+    from wfe.serve.config import is_loopback
+
+    if options.no_token:
+        if options.token is not None:
+            raise UsageError("--no-token and --token (or WFE_TOKEN) contradict each other")
+        if not is_loopback(options.host):
+            raise UsageError(f"--no-token is only allowed on a loopback --host, not "
+                             f"{options.host}: anyone who can reach it could run workflows")
+        return None, False
+    if options.token is not None:
+        if not options.token.strip():
+            raise UsageError("--token (or WFE_TOKEN) is empty; --no-token serves without one")
+        return options.token, False
+    return secrets.token_hex(24), True

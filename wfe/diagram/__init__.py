@@ -96,6 +96,8 @@ def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> d
         annotation = annotations.get(name, NodeAnnotation(0))
         item["visits"] = annotation.visits
         item["status"] = annotation.status
+        if annotation.skipped:
+            item["skipped"] = annotation.skipped
     return item
 
 

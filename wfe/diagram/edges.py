@@ -21,6 +21,8 @@ class NodeAnnotation:
 
     visits: int
     status: str | None = None
+    #: How often its `if:` was false (a skip is not a visit).
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,8 @@ def edge_caption(edge: DiagramEdge) -> str | None:
 def annotation_text(annotation: NodeAnnotation) -> str:
     """The visit count after a multiplication sign, then the status; 0 for a node never run."""
     text = f"\N{MULTIPLICATION SIGN}{annotation.visits}"
+    if annotation.skipped:
+        text += f" · {annotation.skipped} skipped"
     return f"{text} · {annotation.status}" if annotation.status else text
 
 
@@ -205,6 +209,8 @@ def node_detail(node: GraphNode) -> str:
         return "parallel: " + ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
     if node.kind == "map" and node.items is not None:
         return f"map {node.items.source}: {runs}"
+    if runs is None and node.summary:  # `wait: 5 s`, `fail: the message`
+        runs = node.summary
     return f"{node.kind}: {runs}" if runs is not None else node.kind
 
 
@@ -217,6 +223,8 @@ def node_lines(
     """
     name = node.name if name is None else name
     lines = [name, node_detail(node)]
+    if node.guard is not None:
+        lines.append(f"if: {node.guard.source}")
     if node.max_visits is not None:
         lines.append(f"max_visits: {node.max_visits}")
     if annotations is not None:

@@ -52,7 +52,7 @@ class Outcome:
     took one), an exception, or why the call or its answer could not travel. `logs`: the lines
     the tool logged, when they were not sent as they came."""
 
-    logs: list[str]
+    logs: list[tuple[Any, ...]]
     result: Any = None
     state: dict[str, Any] | None = None
     error: ErrorReport | None = None
@@ -113,7 +113,7 @@ def unpack_outcome(packed: bytes, kwargs: dict[str, Any], step: StepInfo) -> Any
             f"node '{step.node}': the result cannot be loaded in the wfe process: "
             f"{type(error).__name__}: {error}") from None
     for line in outcome.logs:
-        step.log(line)
+        step.log(*line)
     if outcome.unsendable:
         raise SerialisationError(outcome.unsendable)
     if outcome.error is not None:

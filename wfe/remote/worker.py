@@ -30,13 +30,13 @@ def run_call(payload: bytes) -> bytes:
     """One tool call, run as a cluster's task: always an Outcome, pickled here so that an answer
     that cannot travel is reported by key rather than by the cluster's own error. Log lines are
     kept and travel with the answer."""
-    logs: list[str] = []
+    logs: list[tuple[Any, ...]] = []  # each a log line: (message,) or (message, annotation)
     where = worker_name()
     try:
         call, fn, kwargs = load_call(payload, where)
     except Refused as refused:
         return _pack(Outcome(logs, unsendable=str(refused)))
-    step = StepInfo(call.step[0], lambda _node, message: logs.append(message))
+    step = StepInfo(call.step[0], lambda _node, *line: logs.append(line))
     outcome = run_loaded(call, fn, kwargs, step)
     return pack_outcome(call, Outcome(logs, outcome.result, outcome.state, outcome.error), where)
 

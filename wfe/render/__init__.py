@@ -40,17 +40,18 @@ _LAZY = {
 
 
 class Renderer(Protocol):
-    """A Listener that is also a context manager: entered before the run, exited after it.
-
-    `stop` gives the terminal back for a moment (a prompt at an interrupt node) and `start`
-    takes it again; a renderer that draws nothing between events makes both no-ops.
-    """
+    """A Listener that is also a context manager: entered before the run, exited after it."""
 
     def __call__(self, event: Event) -> None: ...
 
-    def start(self) -> None: ...
+    def prompt_begins(self, node: str) -> None:
+        """A person is asked for node's values at the terminal: show the run waiting there and
+        stop drawing until `prompt_ends`."""
+        ...
 
-    def stop(self) -> None: ...
+    def prompt_ends(self, node: str) -> None:
+        """The person answered: the run goes on, and so does the drawing."""
+        ...
 
     def __enter__(self) -> Renderer: ...
 
@@ -63,15 +64,32 @@ class Renderer(Protocol):
 
 
 class NullRenderer:
-    """`--quiet`: shows nothing."""
+    """`--quiet`: shows nothing but the annotations a tool makes (wfe.annotate), written as
+    workflow commands to `annotations` when given (stderr that is not a terminal: CI)."""
+
+    def __init__(self, annotations: TextIO | None = None) -> None:
+        self._annotations = annotations
+
+    @property
+    def shows_annotations(self) -> bool:
+        """Whether it writes anything at all (then it listens to `log` events only)."""
+        return self._annotations is not None
 
     def __call__(self, event: Event) -> None:
+        if self._annotations is None or event.get("event") != "log":
+            return
+        annotation = event.get("annotation")
+        if isinstance(annotation, dict):
+            from wfe.render._format import workflow_command
+
+            line = workflow_command(annotation, str(event.get("message", "")))
+            self._annotations.write(line + "\n")
+            self._annotations.flush()
+
+    def prompt_begins(self, node: str) -> None:
         return None
 
-    def start(self) -> None:
-        return None
-
-    def stop(self) -> None:
+    def prompt_ends(self, node: str) -> None:
         return None
 
     def __enter__(self) -> NullRenderer:
@@ -98,7 +116,8 @@ def make_renderer(
     """The renderer for an output mode.
 
     `stream` defaults to stderr for `plain` and stdout for `json`; `live` draws on `console`
-    (default: a Console on stderr, so stdout keeps only the final state).
+    (default: a Console on stderr, so stdout keeps only the final state); `quiet` writes only
+    annotations there, and only when it is not a terminal.
     """
     if mode == "json":
         from wfe.render.jsonl import JsonLinesRenderer
@@ -110,7 +129,8 @@ def make_renderer(
         return PlainRenderer(stream if stream is not None else sys.stderr)
     if mode == "live":
         return _make_live(nodes, workflow, console, get_time)
-    return NullRenderer()
+    shown = stream if stream is not None else sys.stderr
+    return NullRenderer(None if shown.isatty() else shown)
 
 
 def _make_live(
@@ -121,10 +141,13 @@ def _make_live(
 ) -> Renderer:
     from rich.console import Console
 
+    from wfe.context import terminal_stream
     from wfe.render.live import LiveRenderer
 
     if console is None:
-        console = Console(stderr=True)
+        # The terminal itself, not the proxy that turns a tool's text into log lines: a tool
+        # prints rich output on this console (`wfe.console()`).
+        console = Console(file=terminal_stream(sys.stderr))
     if get_time is None:
         return LiveRenderer(nodes, workflow, console)
     return LiveRenderer(nodes, workflow, console, get_time=get_time)

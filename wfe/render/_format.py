@@ -143,3 +143,27 @@ class ItemCounts:
         if self.running:
             text += f", {self.running} unfinished"
         return text
+
+
+def workflow_command(annotation: dict[str, Any], message: str) -> str:
+    """An annotation as a GitHub Actions workflow command, `::warning file=...,line=...::text`,
+    each part made safe to show and escaped as GitHub's runner unescapes it (`%25`, `%0D`, `%0A`;
+    in a property also `%3A` and `%2C`), so its text can never start a command of its own."""
+    level = annotation.get("level")
+    command = level if level in ("notice", "warning", "error") else "notice"
+    properties = ",".join(f"{name}={safe_text(_escape_property(str(annotation[key])))}"
+                          for key, name in _COMMAND_PROPERTIES if annotation.get(key) is not None)
+    text = safe_text(_escape_data(message))
+    return f"::{command}{' ' + properties if properties else ''}::{text}"
+
+
+_COMMAND_PROPERTIES = (("file", "file"), ("line", "line"), ("end_line", "endLine"),
+                       ("col", "col"), ("title", "title"))
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

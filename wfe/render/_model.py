@@ -10,9 +10,12 @@ from typing import Any, Literal
 from wfe.events import Event
 from wfe.render._format import ItemCounts, format_error, split_item
 
-NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped"]
+NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped",
+                     "skipped"]
 
-LOG_LINES = 3
+#: Log lines held until the next redraw prints them above the live area; past that many (a tool
+#: printing in a tight loop) the oldest are counted instead, so memory stays bounded.
+LOG_BACKLOG = 1000
 
 
 @dataclass(slots=True)
@@ -42,7 +45,9 @@ class RunModel:
     duration_ms: float | None = None
     error: dict[str, Any] | None = None
     waiting: Event | None = None
-    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    #: Log lines not yet printed above the live area, and how many were dropped from it.
+    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=LOG_BACKLOG))
+    logs_dropped: int = 0
 
     @classmethod
     def for_nodes(cls, workflow: str, names: Sequence[str]) -> RunModel:
@@ -99,6 +104,17 @@ class RunModel:
         rows = {**self.nodes, view.name: view}
         self.nodes = {name: rows[name] for name in names}
 
+    def prompting(self, node: str) -> None:
+        """A person is being asked at a terminal for node's values; the run waits meanwhile."""
+        self.status = "waiting"
+        self.node(node).status = "waiting"
+
+    def prompted(self, node: str) -> None:
+        self.status = "running"
+        view = self.node(node)
+        if view.status == "waiting":
+            view.status = "pending"
+
     def elapsed(self, now: float) -> float:
         if self.duration_ms is not None:
             return self.duration_ms / 1000
@@ -136,7 +152,14 @@ def _node_failed(model: RunModel, event: Event, now: float) -> None:
     view.last_error = format_error(event.get("error"))
 
 
+def _node_skipped(model: RunModel, event: Event, now: float) -> None:
+    model.node(event.get("node")).status = "skipped"
+    model.step = int(event.get("step") or model.step)
+
+
 def _log(model: RunModel, event: Event, now: float) -> None:
+    if len(model.logs) == LOG_BACKLOG:
+        model.logs_dropped += 1
     model.logs.append((str(event.get("node") or ""), str(event.get("message", ""))))
 
 
@@ -161,6 +184,7 @@ _HANDLERS: dict[str, Callable[[RunModel, Event, float], None]] = {
     "node_started": _node_started,
     "node_finished": _node_finished,
     "node_failed": _node_failed,
+    "node_skipped": _node_skipped,
     "log": _log,
     "run_waiting": _run_waiting,
     "run_finished": _run_finished,

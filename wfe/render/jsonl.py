@@ -28,11 +28,11 @@ class JsonLinesRenderer:
             self._stream.write(line + "\n")
             self._stream.flush()
 
-    def start(self) -> None:
-        return None  # nothing drawn between events: nothing to give back or take again
+    def prompt_begins(self, node: str) -> None:
+        """Nothing to pause: it writes each event as it comes."""
 
-    def stop(self) -> None:
-        return None
+    def prompt_ends(self, node: str) -> None:
+        """Nothing to draw again."""
 
     def __enter__(self) -> JsonLinesRenderer:
         return self

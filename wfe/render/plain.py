@@ -19,6 +19,7 @@ from wfe.render._format import (
     format_error,
     safe_text,
     split_item,
+    workflow_command,
 )
 
 #: Lines about the items of a map node are printed for its first items only (failures always).
@@ -53,6 +54,7 @@ class PlainRenderer:
             "log": self._log,
             "node_finished": self._node_finished,
             "node_failed": self._node_failed,
+            "node_skipped": self._node_skipped,
             "edge": self._edge,
             "run_waiting": self._run_waiting,
             "run_finished": self._run_finished,
@@ -65,6 +67,12 @@ class PlainRenderer:
         with self._lock:
             if not self._counts_item(event):
                 return
+            annotation = event.get("annotation")
+            if isinstance(annotation, dict):  # a finding: CI shows it on the file's line
+                self._stream.write(workflow_command(annotation, str(event.get("message", ""))))
+                self._stream.write("\n")
+                self._stream.flush()
+                return
             text = handler(event)
             if text is None:
                 return
@@ -73,11 +81,11 @@ class PlainRenderer:
             self._stream.write("".join(f"{stamp} {line}\n" for line in lines))
             self._stream.flush()
 
-    def start(self) -> None:
-        return None  # nothing drawn between events: nothing to give back or take again
+    def prompt_begins(self, node: str) -> None:
+        """Nothing to pause: it writes each event as it comes."""
 
-    def stop(self) -> None:
-        return None
+    def prompt_ends(self, node: str) -> None:
+        """Nothing to draw again."""
 
     def __enter__(self) -> PlainRenderer:
         return self
@@ -134,6 +142,9 @@ class PlainRenderer:
         took = format_duration(float(event.get("duration_ms") or 0))
         details = [f"step {event.get('step')}", *self._visit_note(node)]
         return f"  {node} done in {took} ({', '.join(details)})"
+
+    def _node_skipped(self, event: Event) -> str:
+        return f"  {event.get('node')} skipped, its `if` is false (step {event.get('step')})"
 
     def _node_failed(self, event: Event) -> str:
         node = event.get("node")

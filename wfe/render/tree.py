@@ -116,6 +116,8 @@ def _node_label(
     label.append(f" · {detail}", style="cyan")
     if node.max_visits is not None:
         label.append(f" · max_visits {node.max_visits}", style=_LOOP_STYLE)
+    if node.guard is not None:
+        label.append(f" · if {node.guard.source}", style="cyan")
     if not reachable:
         label.append("  (unreachable from start)", style=_ERROR_STYLE)
     if annotations is not None:
@@ -127,7 +129,7 @@ def _node_label(
 
 
 def _annotation(annotation: NodeAnnotation) -> Text:
-    if annotation.visits == 0 and annotation.status is None:
+    if annotation.visits == 0 and annotation.status is None and not annotation.skipped:
         return Text("not run", style="dim")
     return Text(annotation_text(annotation), style=_STATUS_STYLES.get(annotation.status or "", ""))
 

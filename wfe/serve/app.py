@@ -18,12 +18,14 @@ from fastapi.responses import JSONResponse
 
 from wfe import __version__
 from wfe.errors import WfeError
+from wfe.executor import release_tool_threads
 from wfe.serve import page, routes_events, routes_runs, routes_workflows
 from wfe.serve.catalog import Catalog
 from wfe.serve.config import ServeConfig
 from wfe.serve.errors import error_body, status_of
 from wfe.serve.guard import Guard
 from wfe.serve.models import EventDocument
+from wfe.serve.origins import HostRule
 from wfe.serve.reader import StoreReader
 from wfe.serve.runs import RunManager
 from wfe.serve.services import Services
@@ -61,7 +63,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
     app.openapi = lambda: _openapi(app, config)  # type: ignore[method-assign]
-    app.add_middleware(Guard, token=config.token, max_body=config.max_body)
+    app.add_middleware(Guard, token=config.token, max_body=config.max_body,
+                       hosts=HostRule.for_bind(config.host, config.allowed_hosts),
+                       body_seconds=config.body_seconds)
     return app
 
 
@@ -80,8 +84,12 @@ async def _start(config: ServeConfig, catalog: Catalog) -> Services:
 
 
 async def stop(services: Services) -> None:
-    """Runs in flight are stored as interrupted; then the store closes. Safe to call twice."""
+    """Runs in flight are stored as interrupted; then the store closes. Safe to call twice.
+
+    The sync tools' idle threads are let go: the process would otherwise wait for them at exit
+    as for a tool still running (`wfe.cli.signals.leave_tool_threads`, up to 5 s)."""
     await services.manager.shutdown()
+    release_tool_threads()
     services.reader.close()
     services.store.close()
 

@@ -3,9 +3,10 @@ the folder where `POST /workflows` keeps what it accepts.
 
 Each file is loaded and compiled the way `wfe run` does it, once per version of the file (its
 modification time and size), so a file edited while the server runs is served as it is now. A
-workflow's name is its `name:`, else its file's stem; when two files share a name the first one
-found wins (PATHS in order, then the posted folder) and the other is logged. Files in hidden
-folders are skipped.
+workflow's name is its `name:`, else its file's stem; when two files share a name a valid file
+wins over an invalid one (which cannot run, and must not hide one that can), then the first one
+found (PATHS in order, then the posted folder), and the other is logged. Files in hidden folders
+are skipped.
 """
 
 from __future__ import annotations
@@ -89,12 +90,12 @@ class Catalog:
 
     def scan(self) -> dict[str, Entry]:
         """Every served workflow by name, each file loaded again only if it changed."""
-        found: dict[str, Entry] = {}
         with self._lock:
-            for path, posted in self.files():
-                entry = self._entry(path, posted)
-                if entry is None:
-                    continue
+            loaded = [entry for path, posted in self.files()
+                      if (entry := self._entry(path, posted)) is not None]
+            found: dict[str, Entry] = {}
+            # Valid files first: an invalid file cannot take a name a valid one declares.
+            for entry in sorted(loaded, key=lambda e: e.workflow is None):
                 if entry.name in found:
                     self._log_duplicate(entry, found[entry.name])
                     continue

@@ -195,8 +195,10 @@ _DESCRIPTIONS: dict[int, str] = {
     401: "Missing or wrong bearer token",
     403: "Not allowed on this server",
     404: "No such run or workflow",
+    408: "Request body not received within 30 s",
     409: "Conflicts with the run's or workflow's current state",
     413: "Request body larger than --max-body",
+    415: "Body not of the route's type (YAML for POST /workflows, else application/json)",
     422: "Invalid request, input or workflow",
     503: "The store stayed locked by other processes",
 }

@@ -3,29 +3,30 @@
 The HTML is rendered on the server from the JSON API (so it reads without JavaScript);
 `static/page.js` then keeps it live through the same API. Script and style are inlined, because
 the page may be opened with `?token=` and a `<script src>` could not send that token on.
-mermaid.js draws the graph when it can be loaded: from a local file when one is configured (the
-machine may have no internet), else from the CDN; without it the page shows the Mermaid text.
+mermaid.js draws the graph. It ships inside wfe (`static/mermaid.min.js`, its version and sha256
+in the README) and is served by wfe itself: the page loads nothing from anywhere else, works
+offline, and runs no script a CDN could change. Should it fail to load, the page shows the
+Mermaid text.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from wfe.serve.page_api import ApiAnswer, api_get, path_segment
 from wfe.serve.page_render import PageView, SelectedRun, node_rows, render_page
 
-__all__ = ["MERMAID_CDN_URL", "local_mermaid_js", "page_asset", "router"]
+__all__ = ["MERMAID_JS", "page_asset", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 STATIC_DIR = Path(__file__).with_name("static")
-MERMAID_CDN_URL = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js"
+MERMAID_JS = STATIC_DIR / "mermaid.min.js"
 RUNS_SHOWN = 50
 
 
@@ -51,21 +52,10 @@ def page_asset(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
-def local_mermaid_js() -> Path | None:
-    """mermaid.min.js from `WFE_MERMAID_JS`, else under `WFE_MERMAID_NODE_MODULES`, if present."""
-    candidates = []
-    if os.environ.get("WFE_MERMAID_JS"):
-        candidates.append(Path(os.environ["WFE_MERMAID_JS"]))
-    if os.environ.get("WFE_MERMAID_NODE_MODULES"):
-        modules = Path(os.environ["WFE_MERMAID_NODE_MODULES"])
-        candidates.append(modules / "mermaid" / "dist" / "mermaid.min.js")
-    return next((path for path in candidates if path.is_file()), None)
-
-
 @router.get("/", response_class=HTMLResponse)
 async def page(request: Request, run: str | None = None) -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/") + "/"
-    mermaid_src = f"{root}static/mermaid.min.js" if local_mermaid_js() else MERMAID_CDN_URL
+    mermaid_src = f"{root}static/mermaid.min.js"
     nonce = secrets.token_urlsafe(18)
     view = PageView(root=root, mermaid_src=mermaid_src, style=page_asset("page.css"),
                     scripts=(page_asset("run_events.js"), page_asset("page.js")), nonce=nonce)
@@ -103,9 +93,6 @@ async def _workflow(request: Request, name: str) -> ApiAnswer:
 
 @router.get("/static/mermaid.min.js")
 async def mermaid_js() -> FileResponse:
-    """The local copy of mermaid.js, when one is configured; the page loads it for the graph."""
-    mermaid = local_mermaid_js()
-    if mermaid is None:
-        raise HTTPException(404, "no local mermaid.js: set WFE_MERMAID_JS")
-    return FileResponse(mermaid, media_type="text/javascript",
+    """The copy of mermaid.js that ships with wfe; the page loads it for the graph."""
+    return FileResponse(MERMAID_JS, media_type="text/javascript",
                         headers={"Cache-Control": "max-age=86400"})

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from wfe.errors import WfeError
 from wfe.events import Event
-from wfe.serve.errors import error_body, status_of
+from wfe.serve.errors import status_of
 from wfe.serve.models import json_error_responses
 from wfe.serve.routes_runs import RunIdPath
 from wfe.serve.services import Services, ServicesDep, services
@@ -34,6 +34,11 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
     },
     **json_error_responses(400, 404, 422, 503),
 }
+
+
+#: A close reason names no run: an ambiguous prefix's message lists the runs it matches.
+_CLOSE_REASONS = {400: "ambiguous run id: give more of it", 404: "no such run",
+                  503: "the store is busy; try again"}
 
 
 class EventStreamResponse(StreamingResponse):
@@ -73,14 +78,14 @@ async def stream_events(
 @router.websocket("/runs/{run_id}/events")
 async def websocket_events(websocket: WebSocket, run_id: RunIdPath, after: AfterQuery = 0) -> None:
     """The same events as text frames (one EventDocument each), then a normal close. An unknown
-    run closes with code 4404 (4000 + the HTTP status) and the error as the reason."""
+    run closes with code 4404 (4000 + the HTTP status) and a reason that names no run."""
     found: Services = services(websocket)
     await websocket.accept()
     try:
         full_id = await found.reader.run(lambda store: store.resolve(run_id))
     except WfeError as error:
-        reason = error_body(error)["detail"][:120]
-        await websocket.close(code=4000 + status_of(error), reason=reason)
+        status = status_of(error)
+        await websocket.close(code=4000 + status, reason=_CLOSE_REASONS.get(status, "error"))
         return
     try:
         async for event in run_events(full_id, after, found.manager, found.reader):

@@ -51,14 +51,14 @@ async def show_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/runs", status_code=202, response_model=RunAccepted,
-             responses=error_responses(404, 413, 422, 503))
+             responses=error_responses(404, 408, 413, 415, 422, 503))
 async def start_run(request: StartRun, services: ServicesDep) -> dict[str, Any]:
     """Start a run of a served workflow in the background; its id comes back at once."""
     return {"run_id": await services.manager.start(request.workflow, request.inputs)}
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunAccepted,
-             responses=error_responses(400, 404, 409, 413, 422, 503))
+             responses=error_responses(400, 404, 408, 409, 413, 415, 422, 503))
 async def cancel_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
     """Stop a running run: at once when this server runs it, else at its next step boundary
     (as `wfe cancel`)."""
@@ -66,7 +66,7 @@ async def cancel_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]
 
 
 @router.post("/runs/{run_id}/resume", status_code=202, response_model=RunAccepted,
-             responses=error_responses(400, 403, 404, 409, 413, 422, 503))
+             responses=error_responses(400, 403, 404, 408, 409, 413, 415, 422, 503))
 async def resume_run(
     run_id: RunIdPath,
     services: ServicesDep,

@@ -64,7 +64,7 @@ async def show_workflow(name: NamePath, services: ServicesDep) -> dict[str, Any]
 
 
 @router.post("/workflows", status_code=201, response_model=WorkflowAdded,
-             responses=error_responses(409, 413, 422), openapi_extra=_YAML_BODY)
+             responses=error_responses(408, 409, 413, 415, 422), openapi_extra=_YAML_BODY)
 async def add_workflow(request: Request, services: ServicesDep) -> dict[str, Any]:
     """Add a workflow: validated like `wfe validate` (a 422 lists every problem), importing
     only allowed tool modules, kept beside the store as NAME.yaml (a name in use is a 409)."""

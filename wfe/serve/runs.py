@@ -185,10 +185,12 @@ class RunManager:
         self.active[run_id] = _Active(task, journal)
 
     async def _execute(self, launch: _Launch, journal: ServerJournal) -> None:
+        from wfe.telemetry import listeners as traced
+
         run_id = launch.lease.run_id
         # The engine itself, not Workflow.arun: its `executor` is where every tool call goes.
         engine = Engine(launch.workflow.graph, run_id=run_id, inputs=launch.inputs,
-                        listeners=[journal], executor=self.executor, journal=journal,
+                        listeners=[journal, *traced()], executor=self.executor, journal=journal,
                         cache=self.cache)
         try:
             await engine.run(launch.state, launch.cursor, launch.answers)

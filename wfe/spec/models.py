@@ -7,7 +7,7 @@ expression names) are checked when the spec is compiled into a graph (`wfe.compi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from wfe.spec.record import Record, Section, field
 from wfe.spec.rules import (
@@ -27,6 +27,7 @@ from wfe.spec.rules import (
     Text,
     Whole,
 )
+from wfe.spec.schedule import SCHEDULES, Schedule
 from wfe.yamlsafe import YamlPath
 
 END = "end"
@@ -34,19 +35,22 @@ NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 STATE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
-#: The kind keys; `map` takes its per-item `tool` beside it.
-NODE_KINDS = ("tool", "parallel", "map", "workflow", "interrupt")
+#: The kind keys; `map` takes its per-item `tool` beside it. Each is a module of wfe.nodes.
+KindName = Literal["tool", "parallel", "map", "workflow", "interrupt", "wait", "fail"]
+NODE_KINDS: tuple[KindName, ...] = get_args(KindName)
 #: Which node keys belong to which kind: the one table a node's keys are checked against.
 #: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
 #: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
-COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted"})
-KIND_KEYS: dict[str, frozenset[str]] = {
+COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted", "if", "pool"})
+KIND_KEYS: dict[KindName, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
     "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation"}),
     "map": frozenset({"map", "as", "concurrency", "collect", "on_error"}),
     "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
     "interrupt": frozenset({"interrupt"}),
+    "wait": frozenset({"wait"}),
+    "fail": frozenset({"fail"}),
 }
 _MAP_ITEM_KEYS = (KIND_KEYS["tool"] | KIND_KEYS["workflow"]) - {"out"}
 
@@ -70,6 +74,12 @@ def _module_name(value: str) -> str:
     return value
 
 
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a fail node needs a message saying why the run fails")
+    return value
+
+
 def _file_name(value: str) -> str:
     if "\x00" in value:
         raise ValueError("a file name cannot contain a NUL character")
@@ -88,6 +98,15 @@ class FormatVersion(Rule):
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"const": FORMAT_VERSION}
+
+
+def _is_expression(value: Any) -> bool:
+    return type(value) is str and value.lstrip().startswith("${")
+
+
+#: `wait:` seconds (`10`, `5m`), or a `"${ expr }"` giving them when the node runs.
+WAIT = Either(lambda value: TEXT if _is_expression(value) else Duration(ge=0, le=MAX_DURATION),
+              [Duration(ge=0, le=MAX_DURATION), TEXT])
 
 
 def _short_or_long(short: Rule, long: Rule, long_type: type) -> Either:
@@ -199,8 +218,8 @@ CACHE = _short_or_long(Flag(), Section(CacheSpec), dict)
 
 
 class Node(Record):
-    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow` or
-    `interrupt`)."""
+    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow`,
+    `interrupt`, `wait` or `fail`)."""
 
     tool: str | None = field(TEXT, default=None)
     interrupt: Interrupt | None = field(Section(Interrupt), default=None)
@@ -214,7 +233,13 @@ class Node(Record):
     workflow: str | None = field(Text(refine=_file_name), default=None)
     inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
     outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
+    wait: float | str | None = field(WAIT, default=None,
+                                     doc="seconds, or a \"${ expr }\" giving them")
+    fail: str | None = field(Text(refine=_reason), default=None,
+                             doc="end the run failed with this message (\"${ }\" allowed)")
     description: str = field(TEXT, default="")
+    if_: str | None = field(TEXT, default=None, key="if",
+                            doc="an expression: when it is false the node is skipped")
     next: str | list[Branch] | None = field(NEXT, default=None)
     with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
                                   key="with")
@@ -226,15 +251,18 @@ class Node(Record):
     on_exhausted: str | None = field(NODE_NAME, default=None)
     cache: bool | CacheSpec | None = field(CACHE, default=None)
     isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
+    pool: str | None = field(TEXT, default=None,
+                             doc="a pool declared in [tool.wfe.pools] of pyproject.toml: at most "
+                                 "its size of nodes in it run at once")
 
     @property
-    def kinds(self) -> list[str]:
+    def kinds(self) -> list[KindName]:
         kinds = [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
         # A map runs its per-item `tool:` or `workflow:`; it is the node's one kind.
         return [k for k in kinds if k not in ("tool", "workflow")] if "map" in kinds else kinds
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> KindName:
         kinds = self.kinds
         return kinds[0] if kinds else "tool"
 
@@ -245,7 +273,7 @@ class Node(Record):
         allowed = COMMON_NODE_KEYS | KIND_KEYS[kind]
         what = f"{'an' if kind == 'interrupt' else 'a'} {kind} node"
         if kind == "map":
-            item = "workflow" if self.workflow is not None else "tool"
+            item: KindName = "workflow" if self.workflow is not None else "tool"
             allowed |= KIND_KEYS[item] - {"out"}
             what = f"a map node that runs a {item} per item"
         foreign = []
@@ -286,6 +314,9 @@ class WorkflowSpec(Record):
     limits: Limits = field(Section(Limits), default_factory=Limits)
     defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
     nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
+    schedule: Schedule | list[Schedule] | None = field(
+        SCHEDULES, default=None, doc="when `wfe schedule` and `wfe serve --schedule` start "
+                                     "this workflow: one schedule or a list")
 
     @classmethod
     def check_whole(cls, values: dict[str, Any], path: YamlPath, report: Report) -> bool:

@@ -65,6 +65,28 @@ def configured_imports(*, cwd: Path | None = None) -> list[str]:
     return list(value)
 
 
+def configured_pools(*, cwd: Path | None = None) -> dict[str, int]:
+    """`[tool.wfe.pools]`: each pool's size (`github = 2`), checked."""
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    pools = table.get("pools", {})
+    if not isinstance(pools, dict):
+        raise UsageError(f"{pyproject}: [tool.wfe.pools] must be a table of sizes (github = 2)")
+    for name, size in pools.items():
+        if type(size) is not int or size < 1:
+            raise UsageError(f"{pyproject}: [tool.wfe.pools] {name} must be a whole number of "
+                             f"slots, at least 1, not {size!r}")
+    return dict(pools)
+
+
+def configured_keep(*, cwd: Path | None = None) -> float | None:
+    """`[tool.wfe] keep`: how long finished runs are kept (seconds), or None: for ever."""
+    from wfe.store.prune import parse_age
+
+    table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
+    value = table.get("keep")
+    return None if value is None else parse_age(value, f"{pyproject}: [tool.wfe] keep")
+
+
 def executor_setting(explicit: str | None, *, cwd: Path | None = None,
                      environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """(the executor URL, where it was set): `--executor`, then WFE_EXECUTOR, then

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from wfe.store.connection import configure, connect, transaction
+from wfe.store.connection import ReadOnlyConnection, configure, connect, transaction
 from wfe.store.errors import NotAStore
 from wfe.store.records import Durability
 
@@ -134,8 +134,33 @@ def _v4(conn: sqlite3.Connection) -> None:
     ) WITHOUT ROWID""")
 
 
+def _operations(conn: sqlite3.Connection) -> None:
+    # Pool slots (wfe.store.pools): one row per slot taken, by the run and process holding it;
+    # a slot whose holder died is taken back by the next process that wants one.
+    conn.execute("""CREATE TABLE pool_slots (
+        pool TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        node TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        taken_at REAL NOT NULL,
+        PRIMARY KEY (pool, slot)
+    ) WITHOUT ROWID""")
+    # Schedule slots (wfe.schedule): a slot is inserted before its run starts, so that two
+    # schedulers sharing the store start it once. `outcome`: started, skipped or queued.
+    conn.execute("""CREATE TABLE schedule_slots (
+        schedule TEXT NOT NULL,
+        slot REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        run_id TEXT,
+        recorded_at REAL NOT NULL,
+        PRIMARY KEY (schedule, slot)
+    ) WITHOUT ROWID""")
+
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _operations]
 
 
 def current_version() -> int:
@@ -211,6 +236,10 @@ def open_connection(path: str, durability: Durability) -> sqlite3.Connection:
     conn = connect(path)
     try:
         version = check_file(conn, path)
+        if version == 0 and not isinstance(conn, ReadOnlyConnection):
+            # Only an empty file, before WAL, takes it: `wfe runs prune` then gives pages back
+            # without rewriting the whole file (wfe.store.prune converts older stores once).
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         configure(conn, path, durability)
         if version != current_version():
             migrate(conn, path)

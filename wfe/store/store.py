@@ -24,11 +24,16 @@ from wfe.events import Event, RunStatus
 from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
+from wfe.store import pools as pool_slots
+from wfe.store import prune as pruning
 from wfe.store import reads, writes
+from wfe.store import schedule_slots as slot_table
+from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
 from wfe.store.liveness import owner_dead
 from wfe.store.outbox import Outbox
+from wfe.store.prune import FINISHED, Pruned
 from wfe.store.records import (
     Checkpoint,
     Durability,
@@ -82,7 +87,11 @@ class Store:
             raise UsageError(f"durability must be 'normal' or 'full', not {durability!r}")
         path = Path(path).expanduser()
         try:
+            created = not path.parent.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
+            if created and path.parent.name == DEFAULT_STORE.parent.name:
+                # A store (and the logs of detached runs) never belongs in the user's commits.
+                (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         except OSError as error:
             raise StoreError(f"{path}: cannot create its folder: {error.strerror}") from None
         try:
@@ -246,6 +255,34 @@ class Store:
     def retry_started(self, run_id: str) -> tuple[int, int] | None:
         """(step, attempt) of the run's latest retry that began, if any."""
         return reads.retry_started(self._conn, run_id)
+
+    @_guarded
+    def take_pool_slot(self, pool: str, size: int, run_id: str, node: str) -> int | None:
+        """A slot of `pool` for a node of the run; None while `size` others hold one."""
+        with self._write_lock:
+            return pool_slots.take(self._conn, self._name, pool, size, run_id, node, time.time())
+
+    @_guarded
+    def release_pool_slot(self, pool: str, slot: int, run_id: str) -> None:
+        with self._write_lock:
+            pool_slots.give_back(self._conn, self._name, pool, slot, run_id)
+
+    @_guarded
+    def prune(self, older_than: float, statuses: tuple[str, ...] = FINISHED) -> Pruned:
+        """Delete finished runs that ended more than `older_than` seconds ago; the file shrinks.
+        Runs whose owner died are settled (as interrupted) first."""
+        self.list_runs(status="running", limit=1_000_000)
+        with self._write_lock:
+            pruned = pruning.prune(self._conn, self._name, time.time() - older_than, statuses)
+        for run_id in pruned.run_ids:  # the output of detached and scheduled runs
+            with contextlib.suppress(OSError):
+                (self.path.parent / "logs" / f"{run_id}.log").unlink(missing_ok=True)
+        return pruned
+
+    @property
+    def schedule_slots(self) -> slot_table.SlotBook:
+        """The slots of schedules (wfe.scheduler), on this store's connection."""
+        return slot_table.SlotBook(self._conn, self._name)
 
     # --- anybody -----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._issues import CODES
 from ._source import display_path
@@ -18,6 +18,17 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 Review = Mapping[str, Any]
+
+
+class Annotation(NamedTuple):
+    """A finding as CI shows it beside the code."""
+
+    level: str
+    message: str
+    file: str
+    line: int
+    col: int
+    title: str
 
 
 def _located(root: str, reviews: Sequence[Review]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -55,23 +66,9 @@ def write_sarif(target: Path, root: str, reviews: Sequence[Review]) -> None:
     target.write_text(json.dumps(sarif(root, reviews), indent=1) + "\n", "utf-8")
 
 
-def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as GitHub's runner unescapes it."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (file=, title=...): data escapes, plus `:` and `,`."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def annotation_lines(root: str, reviews: Sequence[Review]) -> list[str]:
-    """One `::warning file=...,line=...,col=...,title=...::message` line per issue."""
-    lines = []
-    for where, issue in _located(root, reviews):
-        properties = ",".join([
-            f"file={escape_property(where)}", f"line={int(issue['line'])}",
-            f"col={int(issue['col'])}", f"title={escape_property(str(issue['code']))}"])
-        lines.append(f"::{_COMMANDS[issue['severity']]} {properties}::"
-                     f"{escape_data(str(issue['code']) + ' ' + str(issue['message']))}")
-    return lines
+def annotations_of(root: str, reviews: Sequence[Review]) -> list[Annotation]:
+    """One annotation per issue: its level, place and text, for `wfe.annotate` (which escapes
+    it into a workflow command, so a message can never inject one of its own)."""
+    return [Annotation(_COMMANDS[issue["severity"]], f"{issue['code']} {issue['message']}",
+                       where, int(issue["line"]), int(issue["col"]), str(issue["code"]))
+            for where, issue in _located(root, reviews)]

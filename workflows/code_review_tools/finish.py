@@ -10,14 +10,18 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wfe import log, tool
+from wfe import annotate, log, tool
+from wfe import console as live_console
 
-from ._ci import annotation_lines, write_sarif
+from ._ci import annotations_of, write_sarif
 from ._diff import apply_diff
 from ._markdown import render_markdown
 from ._source import decode_source
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class QualityBelowThreshold(RuntimeError):
@@ -47,26 +51,27 @@ def report_review(
         write_sarif(Path(sarif).expanduser(), root, reviews)
         log(f"SARIF written to {sarif}")
     if annotations:
-        print_annotations(annotation_lines(root, reviews))
-    if sys.stderr.isatty():
-        # Imported here: rich's import costs `wfe validate` ~30 ms, and only a terminal needs it.
-        from rich.console import Console
-
+        for found in annotations_of(root, reviews):
+            annotate(found.level, found.message, file=found.file, line=found.line,
+                     col=found.col, title=found.title)
+    console = summary_console()
+    if console is not None:
         from ._summary import print_summary
 
-        print_summary(Console(stderr=True), reviews, quality_score, threshold)
+        print_summary(console, reviews, quality_score, threshold)
     return {"applied": applied}
 
 
-def print_annotations(lines: Sequence[str]) -> None:
-    """The workflow commands on stdout, where GitHub's runner reads them; a reader that goes
-    away (`| head`) ends them quietly."""
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        log("annotations: stdout was closed; the rest were not printed")
+def summary_console() -> Console | None:
+    """Where the summary goes: during `wfe run` on a terminal, the live view's console (above
+    the view, never overwritten by it); called outside a run, stderr if it is a terminal."""
+    console = live_console()
+    if console is None and sys.stderr.isatty():
+        # Imported here: rich's import costs `wfe validate` ~30 ms, and only a terminal needs it.
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    return console
 
 
 @tool

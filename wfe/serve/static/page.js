@@ -235,26 +235,17 @@
   let graphCount = 0;
   const nonce = document.currentScript ? document.currentScript.nonce : "";
 
-  // The page's CSP runs only scripts with its nonce. A local copy is fetched (with the token,
-  // like any request to this server) and run inline; the CDN copy is loaded by URL.
+  // The page's CSP runs only scripts with its nonce: wfe's own copy of mermaid.js is fetched
+  // (with the token, like any request to this server) and run inline.
   async function appendMermaidScript(source) {
+    const response = await fetch(source, { headers: headers("text/javascript") });
+    if (!response.ok) {
+      throw new Error("mermaid.js could not be loaded (HTTP " + response.status + ")");
+    }
     const script = document.createElement("script");
     script.nonce = nonce;
-    if (new URL(source, location.href).origin === location.origin) {
-      const response = await fetch(source, { headers: headers("text/javascript") });
-      if (!response.ok) {
-        throw new Error("mermaid.js could not be loaded (HTTP " + response.status + ")");
-      }
-      script.text = await response.text();
-      document.head.append(script);
-      return;
-    }
-    await new Promise((resolve, reject) => {
-      script.src = source;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error("mermaid.js could not be loaded"));
-      document.head.append(script);
-    });
+    script.text = await response.text();
+    document.head.append(script);
   }
 
   function loadMermaid() {

@@ -1,0 +1,67 @@
+"""How wfe's modules import each other: the engine, the compiler and the node kinds in no cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "wfe"
+
+#: Modules that must be in no import cycle, counting imports inside functions and under
+#: TYPE_CHECKING.
+CORE = ("wfe.engine", "wfe.compiler", "wfe.fanout", "wfe.fanout_compile", "wfe.subgraph",
+        "wfe.subgraph_pause", "wfe.interrupts", "wfe.cache", "wfe.cached_call",
+        "wfe.run_context", "wfe.compile_context", "wfe.nodes")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Each module's imports of other wfe modules, wherever in the file they are."""
+    def known(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}"
+                               in modules else node.module for alias in node.names)
+        graph[name] = {t for t in map(known, targets) if t is not None and t != name}
+    return graph
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), list(graph.get(start, ()))
+    while todo:
+        name = todo.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return False
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_engine_core_is_in_no_import_cycle(module: str) -> None:
+    modules = _modules()
+    graph = _imports(modules)
+    family = [name for name in modules if name == module or name.startswith(module + ".")]
+    assert family
+    for name in family:
+        cycle = [other for other in graph[name] if _reaches(graph, other, name)]
+        assert not cycle, f"{name} imports {cycle}, which import it back"

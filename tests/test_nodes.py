@@ -1,0 +1,63 @@
+"""Node kinds: one module each, one table, and what the rest of wfe asks of them."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from wfe.cli import app
+from wfe.nodes import KINDS
+from wfe.spec.models import KIND_KEYS, NODE_KINDS
+
+runner = CliRunner()
+
+TOOLS = """
+@tool
+def lint() -> dict:
+    return {}
+
+@tool
+def test() -> dict:
+    return {}
+
+@tool
+def one(item: int) -> int:
+    return item
+"""
+
+
+def test_every_kind_of_the_file_format_has_a_module_and_keys():
+    assert list(KINDS) == list(NODE_KINDS) == list(KIND_KEYS)
+    assert all(kind.name == name for name, kind in KINDS.items())
+
+
+@pytest.mark.parametrize(("node", "described"), [
+    ("{tool: lint}", "check: tool lint"),
+    ("{parallel: {a: {tool: lint}, b: {tool: test}}}",
+     "check: parallel 2 branches (a, b), join all"),
+    ("{parallel: {a: {tool: lint}, b: {tool: test}}, join: any}",
+     "check: parallel 2 branches (a, b), join any"),
+    ("{map: '[1, 2]', tool: one, concurrency: 2}",
+     "check: map over `[1, 2]` as item, tool one per item, 2 at once"),
+    ("{interrupt: {message: Go on?}}", "check: interrupt Go on?"),
+    ("{interrupt: {}}", "check: interrupt a person's input"),
+    ("{wait: 90s}", "check: wait 90 s"),
+    ("{wait: '${ 2 * 3 }'}", "check: wait ${ 2 * 3 }"),
+    ("{fail: 'too low: ${ 1 + 1 }'}", "check: fail too low: ${ 1 + 1 }"),
+])
+def test_dry_run_describes_each_kind(write_workflow, node, described):
+    path = write_workflow(f"imports: [TOOLS]\nnodes:\n  check: {node}\n", TOOLS)
+    result = runner.invoke(app, ["run", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"  {described}\n" in result.stdout
+
+
+@pytest.mark.parametrize(("fmt", "shown"), [
+    ("tree", "check · wait: 90 s"), ("mermaid", "check<br>wait: 90 s"),
+    ("dot", "wait: 90 s"), ("json", '"kind": "wait"'),
+])
+def test_graph_shows_what_a_wait_node_does(write_workflow, fmt, shown):
+    path = write_workflow("nodes:\n  check: {wait: 90s}\n")
+    result = runner.invoke(app, ["graph", str(path), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout

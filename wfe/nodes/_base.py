@@ -1,0 +1,36 @@
+"""What every node kind provides: the interface the compiler, the engine and the dry run use."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from wfe.compile_context import Compiling
+from wfe.graph import GraphNode
+from wfe.run_context import RunContext
+from wfe.spec.models import KindName, Node
+from wfe.yamlsafe import YamlPath
+
+__all__ = ["NodeKind", "Outcome"]
+
+#: What running a node gives the engine: the attempts it took and the state updates written.
+Outcome = tuple[int, dict[str, Any]]
+
+
+class NodeKind(Protocol):
+    """One kind of node (`tool:`, `parallel:`, ...): how it compiles, runs and is described."""
+
+    @property
+    def name(self) -> KindName: ...
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        """Fill in `compiled` from the file's node, reporting problems to `compiler`."""
+        ...
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        """Run the node as one step of `run`."""
+        ...
+
+    def describe(self, node: GraphNode) -> str:
+        """What the node does, in a few words (`wfe run --dry-run`)."""
+        ...

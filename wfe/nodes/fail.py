@@ -1,0 +1,47 @@
+"""`fail: MESSAGE`: end the run as `failed` with this message (a quality gate, say)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.errors import DeliberateFailure, ExpressionError
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.template import text_of
+from wfe.yamlsafe import YamlPath
+
+
+class FailKind:
+    name: Literal["fail"] = "fail"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        assert node.fail is not None
+        compiled.message = compiled.summary = node.fail
+        compiled.template = compiler.template(node.fail, (*path, "fail"))
+        return compiled.finish()
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        run.report_started(node.name)
+        failure = DeliberateFailure(rendered(node, run), node=node.name)
+        run.report_failed(node.name, failure)
+        raise failure
+
+    def describe(self, node: GraphNode) -> str:
+        return f"fail {node.message}"
+
+
+def rendered(node: GraphNode, run: RunContext) -> str:
+    template = node.template
+    if template is None:
+        return node.message
+    try:
+        return text_of(template.render(run.scope))
+    except ExpressionError as error:
+        raise ExpressionError(f"fail `{node.message}`: {error}", node=node.name) from None
+
+
+KIND = FailKind()

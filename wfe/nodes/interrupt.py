@@ -1,0 +1,33 @@
+"""`interrupt:`: pause the run until a person gives the values the node expects."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.graph import GraphNode
+from wfe.interrupts import answer, interrupt_values
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+
+class InterruptKind:
+    name: Literal["interrupt"] = "interrupt"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        assert node.interrupt is not None
+        compiled.message = node.interrupt.message
+        compiled.expects = compiler.expects(node.interrupt.expects, (*path, "interrupt"))
+        return compiled.finish()
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return 1, answer(run, node, interrupt_values(run, node))
+
+    def describe(self, node: GraphNode) -> str:
+        return "interrupt " + (node.message or "a person's input")
+
+
+KIND = InterruptKind()

@@ -1,0 +1,35 @@
+"""`parallel:`: run named branches at once, each a tool call, joined by `join:`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.fanout import run_compound, run_parallel
+from wfe.fanout_compile import compile_parallel
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+
+class ParallelKind:
+    name: Literal["parallel"] = "parallel"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        return compile_parallel(compiler, compiled, node, path)
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run_compound(run, node, run_parallel)
+
+    def describe(self, node: GraphNode) -> str:
+        count = len(node.branches)
+        join = ("all" if node.needed == count else "any" if node.needed == 1
+                else f"at least {node.needed}")
+        names = ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
+        return f"parallel {count} branches ({names}), join {join}"
+
+
+KIND = ParallelKind()

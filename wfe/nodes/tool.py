@@ -1,0 +1,39 @@
+"""`tool: NAME`: call one tool with its retries, timeout and cache."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.yamlsafe import YamlPath
+
+
+class ToolKind:
+    name: Literal["tool"] = "tool"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        compile_call(compiler, compiled, node, path)
+        return compiled.finish()
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run.execute(node)
+
+    def describe(self, node: GraphNode) -> str:
+        return f"tool {node.tool.name}" if node.tool is not None else "tool"
+
+
+def compile_call(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    """The node's tool and where each of its arguments comes from (a `map:` item's too)."""
+    if node.tool is not None:
+        compiled.tool = compiler.tool_def(node.tool, (*path, "tool"))
+        if compiled.tool is not None:
+            compiled.bindings = compiler.bindings(compiled.tool, node.with_, path)
+    compiler.local_names = frozenset()
+
+
+KIND = ToolKind()

@@ -1,0 +1,104 @@
+"""`wait: DURATION` or `wait: "${ expr }"`: a durable timer.
+
+The deadline is committed before the wait begins (as the step's one finished item, which the
+journal keeps until the step commits), so a run stopped while waiting and resumed waits only for
+what remains. With a journal the wait looks for `wfe cancel` every CANCEL_POLL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.errors import ExpressionError
+from wfe.expr import printable
+from wfe.graph import GraphNode
+from wfe.interrupts import Stop
+from wfe.journal import ItemDone
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.spec.rules import MAX_DURATION
+from wfe.template import Template
+from wfe.yamlsafe import YamlPath
+
+CANCEL_POLL_SECONDS = 0.1
+
+
+class WaitKind:
+    name: Literal["wait"] = "wait"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        assert node.wait is not None
+        if isinstance(node.wait, str):
+            compiled.template = compiler.template(node.wait, (*path, "wait"))
+            compiled.summary = node.wait
+            _check_seconds(compiler, compiled.template, (*path, "wait"))
+        else:
+            compiled.seconds = node.wait
+            compiled.summary = f"{node.wait:g} s"
+        return compiled.finish()
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        began = time.monotonic()
+        run.report_started(node.name)
+        await _until(run, _deadline(run, node))
+        run.report_finished(node.name, {}, began)
+        return 1, {}
+
+    def describe(self, node: GraphNode) -> str:
+        return f"wait {node.summary}"
+
+
+def _check_seconds(compiler: Compiling, template: Template | None, path: YamlPath) -> None:
+    """A `wait:` text must be one "${ expr }" that can give a number."""
+    if template is None:
+        return  # reported by compiler.template
+    if template.builds_text:
+        compiler.problem("WFE042", f"`wait: {printable(template.source)}` must be one "
+                         "\"${ expr }\" giving seconds, or a duration such as 10s", path)
+        return
+    kind = compiler.facts.kind(template.expressions[0].tree)
+    if kind in ("str", "bool"):
+        compiler.problem("WFE042", f"`wait: {printable(template.source)}` gives a {kind}, not "
+                         "seconds", path)
+
+
+def _seconds(run: RunContext, node: GraphNode) -> float:
+    if node.template is None:
+        return node.seconds
+    try:
+        value = node.template.render(run.scope)
+    except ExpressionError as error:
+        raise ExpressionError(f"wait `{node.summary}`: {error}", node=node.name) from None
+    if type(value) not in (int, float) or not 0 <= value <= MAX_DURATION or math.isnan(value):
+        raise ExpressionError(f"wait `{node.summary}` must give seconds from 0 to "
+                              f"{MAX_DURATION:.0f}, got {value!r}", node=node.name)
+    return float(value)
+
+
+def _deadline(run: RunContext, node: GraphNode) -> float:
+    """When the wait ends: as committed by an earlier process for this step, or from now."""
+    earlier = run.finished.earlier(run.step, node.name).get(0)
+    if earlier is not None and isinstance(earlier.value, float | int):
+        return float(earlier.value)
+    deadline = run.clock() + _seconds(run, node)
+    run.finished.record(run.step, ItemDone(node.name, 0, 1, 0.0, deadline))
+    return deadline
+
+
+async def _until(run: RunContext, deadline: float) -> None:
+    journal = run.journal
+    while (left := deadline - run.clock()) > 0:
+        if journal is None:
+            await run.sleep(left)
+            return
+        if journal.cancel_requested():
+            raise Stop("cancelled", None)
+        await run.sleep(min(left, CANCEL_POLL_SECONDS))
+
+
+KIND = WaitKind()

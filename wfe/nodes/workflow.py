@@ -1,0 +1,40 @@
+"""`workflow: FILE`: run another workflow file as one step (a subgraph)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from wfe.compile_context import Compiling
+from wfe.fanout import run_compound, run_workflow
+from wfe.graph import GraphNode
+from wfe.nodes._base import Outcome
+from wfe.run_context import RunContext
+from wfe.spec.models import Node
+from wfe.subgraph import compile_subgraph
+from wfe.subgraph_pause import check_item_pauses
+from wfe.yamlsafe import YamlPath
+
+
+class WorkflowKind:
+    name: Literal["workflow"] = "workflow"
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+                path: YamlPath) -> GraphNode:
+        compile_child(compiler, compiled, node, path)
+        return compiled.finish()
+
+    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
+        return await run_compound(run, node, run_workflow)
+
+    def describe(self, node: GraphNode) -> str:
+        return f"workflow {node.subgraph.file}" if node.subgraph is not None else "workflow"
+
+
+def compile_child(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+    """The child graph, its inputs and outputs (a `map:` item's too)."""
+    compile_subgraph(compiler, compiled, node, path)
+    check_item_pauses(compiler, compiled, node, path)
+    compiler.local_names = frozenset()
+
+
+KIND = WorkflowKind()

@@ -1,0 +1,231 @@
+"""`wfe schedule` and `wfe serve --schedule`: start workflows when their `schedule:` says.
+
+Each tick does every duty of DUTIES in turn: start the slots that are due (a queued slot first,
+once the run before it has ended), and apply `[tool.wfe] keep`. Waking the waiting runs whose
+deadline has passed (interrupt timeouts, `wait:`) is one more duty for that list, with the same
+signature: it then runs under both commands.
+
+A slot is recorded in the store (`schedule_slots`, unique per schedule and slot time) before its
+run starts, so schedulers sharing a store start each slot at most once. Runs start as `wfe run
+--detach` starts them: a background process each, recorded at once, its output in `logs/`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from wfe.api import Workflow
+from wfe.errors import UsageError, WfeError
+from wfe.events import iso_timestamp
+from wfe.ids import new_run_id
+from wfe.schedule_times import due_slots, next_slot, slot_text
+from wfe.spec.schedule import Schedule, schedules_of
+from wfe.store import Store, UnknownRun
+from wfe.store.config import configured_keep
+from wfe.validate import workflow_files
+
+#: A schedule seen for the first time starts a slot that fell this recently (a restart at
+#: 06:00:30 still starts the 06:00 slot), but none older.
+GRACE_SECONDS = 60.0
+#: The longest wait between ticks (queued slots wait for a run to end; files change).
+IDLE_SECONDS = 5.0
+KEEP_EVERY_SECONDS = 3600.0
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One schedule of one workflow file; `key` names it in the store."""
+
+    key: str
+    workflow: Workflow
+    schedule: Schedule
+
+    @property
+    def name(self) -> str:
+        return self.workflow.name
+
+
+class Scheduler:
+    """The schedules of the workflow files under `targets`, run against one store."""
+
+    def __init__(self, targets: Sequence[Path], store: Store, say: Say, warn: Say) -> None:
+        self.targets = list(targets)
+        self.store = store
+        self.say, self.warn = say, warn
+        self.entries: list[Entry] = []
+        self.invalid = False
+        self._loaded: dict[Path, tuple[int, list[Entry]]] = {}
+        self.next_keep = 0.0
+
+    def load(self) -> list[Entry]:
+        """The schedules of the files as they are now (a file is read again when it changed;
+        an invalid one is reported once and left out)."""
+        entries: list[Entry] = []
+        self.invalid = False
+        for path in workflow_files(self.targets):
+            entries += self._entries_of(path.resolve())
+        self.entries = entries
+        return entries
+
+    def _entries_of(self, path: Path) -> list[Entry]:
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError as error:
+            self.warn(f"{path}: {error.strerror}")
+            self.invalid = True
+            return []
+        known = self._loaded.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        entries: list[Entry] = []
+        try:
+            workflow = Workflow.load(path)
+        except WfeError as error:
+            self.warn(str(error))
+            self.invalid = True
+        else:
+            entries = [Entry(f"{path}#{index}", workflow, schedule) for index, schedule
+                       in enumerate(schedules_of(workflow.graph.loaded.spec.schedule))]
+        self._loaded[path] = (stamp, entries)
+        return entries
+
+    def tick(self, now: float) -> None:
+        for duty in DUTIES:
+            duty(self, now)
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Tick until `stop` is set, sleeping until the next slot (or IDLE_SECONDS)."""
+        while not stop.is_set():
+            now = time.time()
+            try:
+                self.load()
+                self.tick(now)
+            except WfeError as error:  # a busy or full store, say: the next tick tries again
+                self.warn(f"{error} (trying again)")
+            soonest = min((next_slot(e.schedule, now) for e in self.entries),
+                          default=now + IDLE_SECONDS)
+            stop.wait(min(IDLE_SECONDS, max(0.0, soonest - time.time()) + 0.01))
+
+
+def start_due_slots(scheduler: Scheduler, now: float) -> None:
+    book = scheduler.store.schedule_slots
+    for entry in scheduler.entries:
+        _queued_turn(scheduler, entry)
+        latest = book.latest(entry.key)
+        since = now - GRACE_SECONDS if latest is None else latest
+        for slot in due_slots(entry.schedule, since, now):
+            _slot(scheduler, entry, slot)
+
+
+def _slot(scheduler: Scheduler, entry: Entry, slot: float) -> None:
+    book = scheduler.store.schedule_slots
+    when = f"{entry.name} slot {slot_text(entry.schedule, slot)}"
+    overlap = entry.schedule.overlap
+    previous = _still_running(scheduler.store, entry) if overlap != "allow" else None
+    if previous is not None or (overlap == "queue" and book.queued(entry.key)):
+        outcome = "skipped" if overlap == "skip" else "queued"
+        why = f"run {previous} is still running" if previous else "earlier slots are queued"
+        if book.record(entry.key, slot, outcome, None):
+            scheduler.say(f"{outcome} {when}: {why}")
+        return
+    run_id = new_run_id()
+    if book.record(entry.key, slot, "started", run_id):
+        _launch(scheduler, entry, slot, run_id, when)
+
+
+def _queued_turn(scheduler: Scheduler, entry: Entry) -> None:
+    """Start the oldest queued slot once the run before it has ended."""
+    book = scheduler.store.schedule_slots
+    waiting = book.queued(entry.key)
+    if not waiting or _still_running(scheduler.store, entry) is not None:
+        return
+    run_id = new_run_id()
+    if book.take_queued(entry.key, waiting[0], run_id):
+        _launch(scheduler, entry, waiting[0], run_id,
+                f"{entry.name} slot {slot_text(entry.schedule, waiting[0])} (queued)")
+
+
+def _still_running(store: Store, entry: Entry) -> str | None:
+    run_id = store.schedule_slots.last_run(entry.key)
+    if run_id is None:
+        return None
+    try:
+        return run_id if store.get_run(run_id).status == "running" else None
+    except UnknownRun:  # pruned
+        return None
+
+
+def _launch(scheduler: Scheduler, entry: Entry, slot: float, run_id: str, when: str) -> None:
+    from wfe.cli.detach import start_detached
+    from wfe.cli.run_command import RunOptions, gather_inputs
+
+    workflow = entry.workflow
+    assignments = [f"{key}={json.dumps(value)}" for key, value in entry.schedule.inputs.items()]
+    options = RunOptions(file=workflow.graph.loaded.path, assignments=assignments,
+                         store=scheduler.store.path)
+    try:
+        inputs = gather_inputs(options, workflow.graph)
+        start_detached(options, workflow, inputs, workflow.initial_state(inputs),
+                       scheduler.store, run_id)
+    except (WfeError, OSError) as error:
+        scheduler.store.schedule_slots.set_outcome(entry.key, slot, "failed")
+        scheduler.warn(f"{when}: the run could not start: {error}")
+        return
+    scheduler.say(f"started run {run_id} of {when}")
+
+
+def apply_retention(scheduler: Scheduler, now: float) -> None:
+    """`[tool.wfe] keep`: prune finished runs older than that, at start and then hourly."""
+    keep = configured_keep()
+    if keep is None or now < scheduler.next_keep:
+        return
+    scheduler.next_keep = now + KEEP_EVERY_SECONDS
+    pruned = scheduler.store.prune(keep)
+    if pruned.run_ids:
+        scheduler.say(f"pruned {len(pruned.run_ids)} finished runs older than [tool.wfe] keep")
+
+
+DUTIES: list[Callable[[Scheduler, float], None]] = [start_due_slots, apply_retention]
+
+
+def stamped(write: Callable[[str], object]) -> Say:
+    """A line writer that starts each line with the time, as service logs do."""
+    def say(text: str) -> None:
+        write(f"{iso_timestamp(time.time())} {text}\n")
+
+    return say
+
+
+def no_schedules(targets: Sequence[Path]) -> UsageError:
+    shown = ", ".join(str(t) for t in targets)
+    return UsageError(f"no workflow in {shown} has a `schedule:`")
+
+
+@contextmanager
+def in_background(targets: Sequence[Path], store_path: Path, say: Say) -> Iterator[None]:
+    """The scheduler on a thread of its own (with its own store connection) while the block
+    runs: `wfe serve --schedule`."""
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            with Store.open(store_path) as store:
+                Scheduler(targets, store, say, say).run_until(stop)
+        except WfeError as error:
+            say(f"the scheduler stopped: {error}")
+
+    thread = threading.Thread(target=work, name="wfe-schedule", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=IDLE_SECONDS * 2)
