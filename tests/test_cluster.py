@@ -150,10 +150,15 @@ class Recording:
         self.checked: list[str] = []
         self.closed = False
 
+    allows_inline = False
+
+    def isolated(self) -> Recording:
+        return self
+
     async def call(self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None,
-                   step: StepInfo, *, isolation: str = "thread") -> Any:
+                   step: StepInfo) -> Any:
         self.calls.append(tool.name)
-        return await self.local.call(tool, kwargs, timeout, step, isolation=isolation)
+        return await self.local.call(tool, kwargs, timeout, step)
 
     def check(self, tools: Collection[ToolDef]) -> None:
         self.checked = sorted(tool.name for tool in tools)

@@ -360,3 +360,44 @@ def test_bad_option_values_are_usage_errors(url, says):
 
     with pytest.raises(UsageError, match=says):
         open_executor(url)
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+class MapOnly:
+    """A client that records each `map` (the batch it was given) and returns stand-in futures."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def map(self, fn: Any, payloads: list[bytes], *, key: list[str], pure: bool) -> list[str]:
+        self.batches.append(list(key))
+        return [f"future-{name}" for name in key]
+
+
+class Watched:
+    def __init__(self) -> None:
+        self.futures: list[Any] = []
+
+    def watch(self, future: Any, answer: Any) -> None:
+        self.futures.append(future)
+
+
+def test_calls_made_in_one_turn_go_as_one_batch_and_a_cancelled_one_never_goes():
+    from wfe.dask_executor.submit import BatchedSubmit
+
+    client, gather = MapOnly(), Watched()
+    submit = BatchedSubmit(client, gather)  # type: ignore[arg-type]
+
+    async def turns() -> None:
+        first = [submit.add(f"k{i}", b"") for i in range(3)]
+        first[1].answer.cancel()  # its call stopped waiting before the batch left
+        await asyncio.sleep(0)
+        later = submit.add("k3", b"")
+        await asyncio.sleep(0)
+        assert [entry.future for entry in first] == ["future-k0", None, "future-k2"]
+        assert later.future == "future-k3"
+
+    asyncio.run(turns())
+    assert client.batches == [["k0", "k2"], ["k3"]]
+    assert gather.futures == ["future-k0", "future-k2", "future-k3"]

@@ -12,7 +12,7 @@ import pytest
 
 from wfe import NodeFailed
 from wfe.context import StepInfo
-from wfe.executor import LocalExecutor
+from wfe.isolation import ProcessExecutor
 
 TOOLS = """
 import asyncio, os, pathlib, subprocess, threading, time
@@ -241,18 +241,19 @@ def test_an_argument_that_cannot_be_pickled_is_a_clear_error(make_workflow):
     wf = workflow(make_workflow, "  f: {tool: add, with: {a: 1, b: 2}, isolation: process}\n")
     tool = wf.graph.nodes["f"].tool
     assert tool is not None
-    call = LocalExecutor().call(tool, {"a": threading.Lock(), "b": 1}, None,
-                                StepInfo("r", None), isolation="process")
-    with pytest.raises(TypeError, match=r"^isolation: process: argument 'a' of tool 'add' "
-                                        r"cannot be sent to a worker process: .*lock"):
+    call = ProcessExecutor().call(tool, {"a": threading.Lock(), "b": 1}, None,
+                                  StepInfo("r", None))
+    with pytest.raises(TypeError, match=r"^node '': argument 'a' of tool 'add' "
+                                        r"cannot be serialised for a worker process: .*lock"):
         asyncio.run(call)
 
 
 def test_a_result_that_cannot_be_pickled_is_a_clear_error(make_workflow):
     result = workflow(make_workflow, "  f: {tool: lock, isolation: process}\n").run()
     assert isinstance(result.error, NodeFailed)
-    assert result.error.error_type == "TypeError"
-    assert "the result of tool 'lock' cannot be sent back" in result.error.message
+    assert result.error.error_type == "SerialisationError"  # a TypeError, as on a cluster
+    assert ("node 'f': the result key 'where' of tool 'lock' cannot be serialised to send it "
+            "back from the worker process (pid ") in result.error.message
 
 
 def test_a_process_that_dies_without_a_result_is_an_error(make_workflow):
@@ -283,9 +284,9 @@ def test_cancelling_a_call_kills_its_process(make_workflow, tmp_path):
     pid_file = tmp_path / "pid"
 
     async def cancel_once_running() -> None:
-        call = asyncio.ensure_future(LocalExecutor().call(
-            tool, {"pid_file": str(pid_file)}, None, StepInfo("r", None), isolation="process"))
-        while not pid_file.exists():
+        call = asyncio.ensure_future(ProcessExecutor().call(
+            tool, {"pid_file": str(pid_file)}, None, StepInfo("r", None)))
+        while not (pid_file.exists() and pid_file.read_text()):  # written, not just created
             await asyncio.sleep(0.01)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):

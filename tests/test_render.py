@@ -342,6 +342,15 @@ def test_make_renderer_modes() -> None:
     assert isinstance(live, LiveRenderer)
 
 
+@pytest.mark.parametrize("mode", ["plain", "json", "quiet", "live"])
+def test_every_renderer_gives_the_terminal_back_and_takes_it_again(mode: Any) -> None:
+    """A prompt at an interrupt node pauses whichever renderer runs, then resumes it."""
+    renderer = make_renderer(mode, stream=io.StringIO(), console=pinned_console())
+    with renderer:
+        renderer.prompt_begins("ask")
+        renderer.prompt_ends("ask")
+
+
 def test_importing_render_does_not_load_rich() -> None:
     code = (
         "import sys, wfe.render, wfe.render.plain, wfe.render.jsonl\n"

@@ -52,12 +52,24 @@ def handle(error: dict) -> dict:
 class WorkerPath:
     """What a cluster's worker does for a call (wfe.remote: packed, run, answered), run here."""
 
-    async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None, step: Any,
-                   *, isolation: str = "thread") -> Any:
+    allows_inline = False
+
+    def isolated(self) -> WorkerPath:
+        return self
+
+    def check(self, tools: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None,
+                   step: Any) -> Any:
         from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
         from wfe.remote.worker import run_call
 
-        packed = pack_call(tool, pickled_function(tool), kwargs, step)
+        function = pickled_function(tool, "the cluster", main_by_value=True)
+        packed = pack_call(tool, function, kwargs, step, "the cluster")
         return unpack_outcome(run_call(packed), kwargs, step)
 
 

@@ -96,18 +96,18 @@ class Workflow:
             state = self.initial_state(inputs)
         opened = None
         if isinstance(executor, str):
-            opened = executor = await asyncio.to_thread(open_executor, executor, "executor")
+            opened = await asyncio.to_thread(open_executor, executor, "executor")
+        chosen = opened if isinstance(executor, str) else executor
         try:
-            check = getattr(executor, "check", None)
-            if check is not None:
-                await asyncio.to_thread(check, remote_tools(self.graph))
+            if chosen is not None:
+                await asyncio.to_thread(chosen.check, remote_tools(self.graph))
             with self._recorded(store, inputs, state, run_id) as recorded:
                 if recorded is not None:
                     journal, run_id = recorded, recorded.lease.run_id
                     listeners = [*listeners, recorded]
                 return await self._engine_run(
                     inputs, state, listeners=listeners, run_id=run_id or new_run_id(),
-                    executor=executor, journal=journal, ask=ask, cursor=cursor,
+                    executor=chosen, journal=journal, ask=ask, cursor=cursor,
                     answers=answers, cache=cache)
         finally:
             if opened is not None:

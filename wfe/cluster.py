@@ -1,15 +1,20 @@
-"""Where fan-out runs: executor URLs, the cluster executors they open, and what goes to a cluster.
+"""Where fan-out runs: executor URLs, the executors they open, and what goes to a cluster.
 
 `local` (the default) runs everything in this process. `dask` starts a Dask LocalCluster sized to
 the machine; `dask://HOST:PORT` connects to a running Dask scheduler. Options follow a `?`:
 `dask?workers=4&threads=1`, `dask://HOST:PORT?no_workers_timeout=30`.
 
-Adding a cluster kind (Ray, say) is one module with `open_executor(address, options, origin)`
-returning a ClusterExecutor (wfe.executor), plus one line in SCHEMES below.
+The scheme of a URL picks the executor: a built-in one (SCHEMES below), else the installed
+distribution that declares it in the `wfe.executors` entry-point group, as
+`ray = "wfe_ray:open_executor"`: a function `(address, options, origin) -> Executor`
+(wfe.executor), given the text after `://` (None without one) and the `?key=value` options,
+which it checks itself. Entry points are read only for a scheme that is not built in, and
+not at all when no installed distribution declares the group (wfe.discovery's cheap scan).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from collections.abc import Callable, Coroutine, Iterator
@@ -17,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from wfe.errors import UsageError
+from wfe.errors import ExecutorError, UsageError, WfeError
 
 if TYPE_CHECKING:
-    from wfe.executor import ClusterExecutor
+    from wfe.executor import Executor
     from wfe.graph import Graph
     from wfe.registry import ToolDef
 
@@ -28,12 +33,16 @@ T = TypeVar("T")
 
 #: How often a run on a cluster looks for `wfe cancel` while a fan-out step is in flight.
 CANCEL_POLL_SECONDS = 0.5
+#: The entry-point group through which installed packages add executors (by URL scheme).
+ENTRY_POINT_GROUP = "wfe.executors"
+
+Opener = Callable[[str | None, dict[str, str], str], "Executor"]
 
 
 @dataclass(frozen=True, slots=True)
 class Scheme:
-    """A kind of cluster: the module that opens it, the extra that installs it, the package
-    whose absence means the extra is missing, and the `?options` its URLs take."""
+    """A kind of cluster wfe knows itself: the module that opens it, the extra that installs
+    it, the package whose absence means the extra is missing, and the `?options` its URLs take."""
 
     module: str
     extra: str
@@ -49,11 +58,13 @@ SCHEMES: dict[str, Scheme] = {
 
 @dataclass(frozen=True, slots=True)
 class ExecutorURL:
-    """A parsed executor URL: `dask`, `dask://HOST:PORT`, each with `?key=value&...` options."""
+    """A parsed executor URL: `dask`, `dask://HOST:PORT`, each with `?key=value&...` options.
+    `plugin`: the scheme is an installed `wfe.executors` entry point's, not a built-in one."""
 
     scheme: str
     address: str | None
     options: dict[str, str] = field(default_factory=dict)
+    plugin: bool = False
 
 
 def parse_executor(text: str, origin: str = "--executor") -> ExecutorURL | None:
@@ -64,9 +75,14 @@ def parse_executor(text: str, origin: str = "--executor") -> ExecutorURL | None:
         return None
     scheme, separator, address = base.partition("://")
     known = SCHEMES.get(scheme)
+    if known is None and scheme and scheme in plugin_schemes():
+        if separator and not address:
+            raise UsageError(f"{origin}: {text!r}: nothing after '{scheme}://'")
+        return ExecutorURL(scheme, address or None, _options(query, None, text, origin), True)
     if known is None or (separator and not address):
         names = ", ".join(f"{name}, {name}://HOST:PORT" for name in SCHEMES)
-        raise UsageError(f"{origin}: unknown executor {text!r}; use local, {names}")
+        more = "".join(f", {name}://..." for name in plugin_schemes())
+        raise UsageError(f"{origin}: unknown executor {text!r}; use local, {names}{more}")
     if separator and ("/" in address or ":" not in address or not address.rpartition(":")[2]
                       .isdigit()):
         raise UsageError(f"{origin}: {text!r}: the address must be HOST:PORT "
@@ -74,12 +90,26 @@ def parse_executor(text: str, origin: str = "--executor") -> ExecutorURL | None:
     return ExecutorURL(scheme, address or None, _options(query, known, text, origin))
 
 
-def _options(query: str, scheme: Scheme, text: str, origin: str) -> dict[str, str]:
+@functools.cache
+def plugin_schemes() -> dict[str, str]:
+    """scheme -> `module:function` for every installed `wfe.executors` entry point (a built-in
+    scheme cannot be taken over)."""
+    from wfe.discovery import any_may_declare
+
+    if not any_may_declare(ENTRY_POINT_GROUP):
+        return {}
+    from importlib.metadata import entry_points
+
+    return {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)
+            if entry.name not in SCHEMES and entry.name != "local"}
+
+
+def _options(query: str, scheme: Scheme | None, text: str, origin: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for part in filter(None, query.split("&")):
         key, equals, value = part.partition("=")
-        if key not in scheme.options or not equals or not value:
-            allowed = ", ".join(sorted(scheme.options))
+        if not equals or not value or (scheme is not None and key not in scheme.options):
+            allowed = ", ".join(sorted(scheme.options)) if scheme is not None else "key=value"
             raise UsageError(f"{origin}: {text!r}: unknown or empty option {key!r} "
                              f"(options: {allowed})")
         options[key] = value
@@ -88,6 +118,8 @@ def _options(query: str, scheme: Scheme, text: str, origin: str) -> dict[str, st
 
 def require_extra(url: ExecutorURL, origin: str) -> None:
     """UsageError telling how to install the extra when its package is missing."""
+    if url.plugin:
+        return  # installed, since it declares its entry point
     scheme = SCHEMES[url.scheme]
     try:
         found = importlib.util.find_spec(scheme.requires) is not None
@@ -102,23 +134,51 @@ def _missing(url: ExecutorURL, origin: str, why: str = "") -> UsageError:
                       f"pip install 'wfe[{SCHEMES[url.scheme].extra}]'{why}")
 
 
-def open_executor(text: str, origin: str = "--executor") -> ClusterExecutor | None:
-    """Open the cluster an executor URL names (None for `local`); the caller closes it."""
+def open_executor(text: str, origin: str = "--executor") -> Executor | None:
+    """Open the executor an executor URL names (None for `local`); the caller closes it."""
     url = parse_executor(text, origin)
     if url is None:
         return None
     require_extra(url, origin)
+    if not url.plugin:
+        return _builtin_opener(url, origin)(url.address, url.options, origin)
+    opener = _plugin_opener(url, origin)
+    try:
+        return opener(url.address, url.options, origin)
+    except WfeError:
+        raise
+    except Exception as error:  # another package's code: its failure is still one line
+        raise ExecutorError(f"{origin}: the {url.scheme} executor cannot open {text!r}: "
+                            f"{type(error).__name__}: {error}") from None
+
+
+def _builtin_opener(url: ExecutorURL, origin: str) -> Opener:
     try:
         module = importlib.import_module(SCHEMES[url.scheme].module)
     except ImportError as error:  # installed, but broken or incomplete
         raise _missing(url, origin, f" ({type(error).__name__}: {error})") from None
-    opener: Callable[[str | None, dict[str, str], str], ClusterExecutor]
-    opener = module.open_executor
-    return opener(url.address, url.options, origin)
+    opener: Opener = module.open_executor
+    return opener
+
+
+def _plugin_opener(url: ExecutorURL, origin: str) -> Opener:
+    from importlib.metadata import EntryPoint
+
+    value = plugin_schemes()[url.scheme]
+    try:
+        found = EntryPoint(url.scheme, value, ENTRY_POINT_GROUP).load()
+    except Exception as error:
+        raise UsageError(f"{origin}: cannot load the {url.scheme} executor (entry point "
+                         f"{url.scheme} = {value}): {type(error).__name__}: {error}") from None
+    if not callable(found):
+        raise UsageError(f"{origin}: entry point {url.scheme} = {value} is not a function "
+                         "that opens an executor")
+    opener: Opener = found
+    return opener
 
 
 @contextmanager
-def cluster_for(text: str, origin: str, graph: Graph) -> Iterator[ClusterExecutor | None]:
+def cluster_for(text: str, origin: str, graph: Graph) -> Iterator[Executor | None]:
     """The executor a run's fan-out goes to, its tools checked on the workers; closed after.
     A workflow with nothing to fan out runs here without reaching the cluster at all."""
     tools = remote_tools(graph)

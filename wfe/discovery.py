@@ -123,7 +123,11 @@ def register_modules(
 
 
 def _any_may_declare_tools() -> bool:
-    """False when no installed distribution can declare `wfe.tools` entry points, from a look at
+    return any_may_declare(ENTRY_POINT_GROUP)
+
+
+def any_may_declare(group: str) -> bool:
+    """False when no installed distribution can declare entry points of `group`, from a look at
     the files importlib.metadata would read: in the usual case that spares its parsing every
     distribution's metadata (milliseconds at each start in a large environment). True if unsure."""
     for finder in sys.meta_path:
@@ -131,7 +135,7 @@ def _any_may_declare_tools() -> bool:
             return True  # distributions found some other way: only importlib.metadata knows them
     for entry in sys.path:
         files = _entry_point_files(entry)
-        if files is None or any(_mentions_group(file) for file in files):
+        if files is None or any(_mentions_group(file, group) for file in files):
             return True
     return False
 
@@ -152,10 +156,10 @@ def _entry_point_files(entry: object) -> list[str] | None:
     ]
 
 
-def _mentions_group(path: str) -> bool:
+def _mentions_group(path: str, group: str) -> bool:
     try:
         with open(path, "rb") as file:
-            return ENTRY_POINT_GROUP.encode() in file.read()
+            return group.encode() in file.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
         return False  # what importlib.metadata takes for "no entry points" too
     except OSError:

@@ -77,12 +77,11 @@ class Engine:
         self.inputs = graph.schema.mask(inputs or {})
         self.bus = EventBus(run_id, list(listeners or []), clock)
         self.executor: Executor = executor or LocalExecutor()
-        # Sync tools without a timeout run inline (no thread hop) unless another executor
-        # was asked for.
-        self.inline_sync = executor is None or isinstance(executor, LocalExecutor)
+        # Sync tools without a timeout run inline (no thread hop) where the executor allows it.
+        self.inline_sync = self.executor.allows_inline
         #: Where map items and parallel branches call tools (a cluster, say; see wfe.cluster).
         self.fanout: Executor = fanout or self.executor
-        self.inline_fanout = self.inline_sync and self.fanout is self.executor
+        self.inline_fanout = self.inline_sync and self.fanout.allows_inline
         self.cancel_requested: Callable[[], bool] | None = (
             journal.cancel_requested
             if journal is not None and self.fanout is not self.executor else None)
@@ -371,8 +370,9 @@ class Engine:
                     result = call_tool(tool.fn, kwargs, info)
                 else:
                     executor = self.fanout if fanout else self.executor
-                    result = await executor.call(tool, kwargs, node.timeout, info,
-                                                 isolation=node.isolation)
+                    if node.isolation == "process":
+                        executor = executor.isolated()
+                    result = await executor.call(tool, kwargs, node.timeout, info)
             except Exception as error:  # tools may raise anything
                 if isinstance(error, TimeoutError) and not str(error):
                     error = TimeoutError(f"timed out after {node.timeout:g} s")

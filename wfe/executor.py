@@ -1,17 +1,23 @@
 """How one tool call runs. The engine decides what to call; an executor decides where.
 
-`LocalExecutor` runs async tools on the event loop (watched by wfe.loop_guard, so that one that
-never awaits still meets its timeout), and sync tools in a worker thread. (The engine
-itself calls a sync tool inline, on its fast path, when the node has no timeout and the local
-executor is in use.) A thread cannot be killed, so a sync tool's timeout is soft: wfe stops
-waiting and the thread runs on to its end.
+Every executor meets one Protocol, `Executor`, and the engine knows none by name: it asks
+`allows_inline` (may it call a sync tool itself, on its fast path?) and, for a node with
+`isolation: process`, `isolated()` (the executor whose calls run in a process that can be killed).
 
-A node with `isolation: process` runs its tool, sync or async, in a worker process of its own
-instead (see wfe.isolation): its timeout, and cancelling it, kill that process.
+- `LocalExecutor` runs async tools on the event loop (watched by wfe.loop_guard, so that one that
+  never awaits still meets its timeout), and sync tools in a worker thread. The engine itself
+  calls a sync tool inline, on its fast path, when the node has no timeout. A thread cannot be
+  killed, so a sync tool's timeout is soft: wfe stops waiting and the thread runs on to its end.
+- `ProcessExecutor` (wfe.isolation) runs each call, sync or async, in a worker process of its
+  own: its timeout, and cancelling it, kill that process. It is `LocalExecutor.isolated()`.
+- A cluster's executor (wfe.dask_executor: Dask) runs calls on other processes or machines. The
+  engine gives it the calls of `map:` items and `parallel:` branches only; wfe.cluster opens one
+  from an executor URL (`--executor dask://HOST:PORT`), found by its scheme among the built-in
+  ones and the `wfe.executors` entry points of installed packages.
 
-A `ClusterExecutor` runs calls elsewhere (wfe.dask_executor: a Dask cluster). The engine gives it
-the calls of `map:` items and `parallel:` branches only; wfe.cluster opens one from an executor
-URL (`--executor dask://HOST:PORT`).
+The process executor and a cluster's carry a call with one codec (wfe.remote.payload), run it
+with the same code (wfe.remote.worker) and bring a tool's exception back as one remote-error
+type (wfe.remote_error).
 """
 
 from __future__ import annotations
@@ -21,34 +27,36 @@ import contextvars
 import time
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wfe.context import StepInfo, begin_output, call_tool, end_output, reset_step, set_step
 from wfe.loop_guard import NO_TIMEOUT, calling, watch
 from wfe.registry import ToolDef
 
-ISOLATIONS = ("thread", "process")
+if TYPE_CHECKING:
+    from wfe.isolation import ProcessExecutor
 
 
 class Executor(Protocol):
-    """Runs one tool call and returns what the tool returned (or raises what it raised).
+    """Where tool calls run. `call` returns what the tool returned (or raises what it raised).
 
-    `isolation` is the node's `isolation:` key: "thread" (the default) or "process".
+    `allows_inline`: the engine may call a sync tool of a node without a timeout itself, on its
+    own thread, instead of through `call` (only an executor that would run it in this process
+    anyway says yes). `isolated()`: the executor for a node with `isolation: process`; itself
+    when its calls already run apart from wfe. `check` is called before a run with the tools its
+    fan-out nodes call: it raises ExecutorError (naming the tool, its module and the worker) when
+    one cannot be imported where calls run. `close` releases what the executor holds (and stops a
+    cluster it started); calls still in flight end.
     """
+
+    @property
+    def allows_inline(self) -> bool: ...
+
+    def isolated(self) -> Executor: ...
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
-        *, isolation: str = "thread",
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any: ...
-
-
-class ClusterExecutor(Executor, Protocol):
-    """An executor whose calls run on other processes or machines, opened for one or more runs.
-
-    `check` is called before a run with the tools its fan-out nodes call: it raises
-    ExecutorError (naming the tool, its module and the worker) when one cannot be imported
-    there. `close` releases the cluster (and stops one it started); calls still in flight end.
-    """
 
     def check(self, tools: Collection[ToolDef]) -> None: ...
 
@@ -56,20 +64,25 @@ class ClusterExecutor(Executor, Protocol):
 
 
 class LocalExecutor:
-    """In this process: the event loop for async tools, a worker thread for sync ones; or, for
-    `isolation: process`, a worker process per call."""
+    """In this process: the event loop for async tools, a worker thread for sync ones."""
+
+    allows_inline = True
+
+    def isolated(self) -> ProcessExecutor:
+        # Imported here: multiprocessing loads only when a node asks for a process.
+        from wfe.isolation import process_executor
+
+        return process_executor()
+
+    def check(self, tools: Collection[ToolDef]) -> None:
+        return None  # this process imported them already
+
+    def close(self) -> None:
+        return None  # the tool threads are shared by every run: see release_tool_threads
 
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
-        *, isolation: str = "thread",
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any:
-        if isolation != "thread":
-            if isolation != "process":
-                raise ValueError(f"unknown isolation '{isolation}': use one of {ISOLATIONS}")
-            # Imported here: multiprocessing loads only when a node asks for a process.
-            from wfe.isolation import call_in_process
-
-            return await call_in_process(tool, kwargs, timeout, step)
         if tool.is_async:
             # Watched: a tool that never awaits would hold the loop past any timeout.
             watched = watch(asyncio.get_running_loop())

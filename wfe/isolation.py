@@ -1,4 +1,4 @@
-"""`isolation: process`: run one tool call in a worker process that can be killed.
+"""ProcessExecutor (`isolation: process`): each tool call in a worker process that can be killed.
 
 A thread cannot be stopped, so `isolation: thread` makes a timeout soft. Here every call gets a
 fresh process; when the timeout passes, or the call is cancelled (Ctrl-C, a failed sibling, a
@@ -10,20 +10,22 @@ returned too (wfe.process_group): nothing a call started outlives it.
 The process comes from multiprocessing's "forkserver" context: a server process, started once and
 preloaded with this module, forks a clean child per call. Forking the engine itself is unsafe (it
 has threads), and "spawn" starts a new interpreter each time. Measured per-call overhead on a
-2-CPU Linux box (Python 3.11, a trivial sync tool, end to end through `LocalExecutor.call`):
+2-CPU Linux box (Python 3.11, a trivial sync tool, end to end through `ProcessExecutor.call`):
 forkserver ~12 ms (about 2.5 ms of it on the event loop, while the server forks; plus ~0.15 s
 once, to start the server; ~15 ms a step under `wfe run`), spawn ~120 ms, a worker thread
 ~0.15 ms. Like any multiprocessing child, a worker first re-runs the program's main script, so a
 script that runs a workflow must guard that with `if __name__ == "__main__":`, and its top level
 costs time on every call.
 
-The child imports the tool by module and qualified name with the parent's sys.path (the tool
-module's own folder first), environment and working directory. Arguments, the result and
-exceptions travel by pickle over a socket pair, in frames; `wfe.log`/`ctx.log` calls in the child,
-and the lines the tool prints (see wfe.context), travel the same way and become `log` events as
-they arrive; what reaches the child's file descriptor 1 goes to its stderr, never the parent's
-stdout. A child whose parent dies sees its socket close and exits. POSIX only (process groups,
-signals, a selector event loop).
+The call travels as a cluster's does (wfe.remote.payload: the tool by reference, each argument
+pickled apart, the answer an Outcome, a tool's exception a wfe.remote_error report) and runs
+through the same code (wfe.remote.worker), over a socket pair, in frames. The child imports the
+tool with the parent's sys.path (the tool module's own folder first), environment and working
+directory. `wfe.log`/`ctx.log` calls in the child, and the lines the tool prints (see
+wfe.context), travel the same way and become `log` events as they arrive; what reaches the
+child's file descriptor 1 goes to its stderr, never the parent's stdout. A child whose parent
+dies sees its socket close and exits. POSIX only (process groups, signals, a selector event
+loop).
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
-import inspect
 import multiprocessing
 import os
 import pickle
@@ -41,15 +41,15 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Collection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfe.context import StepInfo, ToolContext, begin_output, end_output, reset_step, set_step
+from wfe.context import StepInfo, begin_output, end_output
 from wfe.process_group import end_group, kill_group
-from wfe.registry import STATE_PARAM
-from wfe.remote_error import rebuild, report
+from wfe.remote.payload import Outcome, pack_call, pickled_function, unpack_outcome
+from wfe.remote.worker import Refused, load_call, pack_outcome, run_loaded
 
 if TYPE_CHECKING:
     from wfe.registry import ToolDef
@@ -68,22 +68,49 @@ _context.set_forkserver_preload(
     [__name__, *(name for name in ("wfe.cli", "pytest") if name in sys.modules)])
 
 
+#: How the messages of errors name where a call runs.
+DESTINATION = "a worker process"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Job:
-    """What the child needs to make the call; `kwargs` is already pickled."""
+    """What the child needs besides the call itself (a packed wfe.remote.payload.RemoteCall)."""
 
-    tool: str
-    module: str
-    qualname: str
+    call: bytes
     root: str | None
     sys_path: list[str]
     environ: dict[str, str]
-    kwargs: bytes
-    is_async: bool
-    step: tuple[str, str, int, int, int]  # run_id, node, step, visit, attempt
 
 
 # --- the parent side ---------------------------------------------------------------------------
+
+class ProcessExecutor:
+    """A fresh worker process per call (see the module docstring); an `Executor`."""
+
+    allows_inline = False
+
+    def isolated(self) -> ProcessExecutor:
+        return self
+
+    async def call(
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
+    ) -> Any:
+        return await call_in_process(tool, kwargs, timeout, step)
+
+    def check(self, tools: Collection[ToolDef]) -> None:
+        return None  # a worker imports with this process's sys.path: what imports here does there
+
+    def close(self) -> None:
+        return None  # every worker ends with its call
+
+
+_process_executor = ProcessExecutor()
+
+
+def process_executor() -> ProcessExecutor:
+    """The process executor the local one hands `isolation: process` nodes to."""
+    return _process_executor
+
 
 async def call_in_process(
     tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
@@ -95,7 +122,7 @@ async def call_in_process(
     linger = 0.0  # how long the child may take to exit on its own: none unless it finished
     try:
         async with deadline:
-            ok, value = await _exchange(sock, job, tool, process, step.copy())
+            packed = await _exchange(sock, job, tool, process, step.copy())
         linger = GRACE
     except TimeoutError:
         if deadline.expired():
@@ -105,13 +132,7 @@ async def call_in_process(
     finally:
         sock.close()
         await stop(process, linger)
-    if not ok:
-        raise value
-    result, state = value
-    if isinstance(state, dict) and STATE_PARAM in kwargs:
-        # The tool changed its copy of the state over there: those changes are its updates.
-        kwargs[STATE_PARAM] = state
-    return result
+    return unpack_outcome(packed, kwargs, step)
 
 
 def _start(tool: ToolDef) -> tuple[BaseProcess, socket.socket]:
@@ -135,9 +156,9 @@ def make_job(tool: ToolDef, kwargs: dict[str, Any], step: StepInfo) -> Job:
     if not module or not qualname or "<" in qualname:
         raise TypeError(f"isolation: process: tool '{tool.name}' must be a module-level "
                         f"function for a worker process to import it (it is {qualname or '?'})")
-    return Job(tool.name, module, qualname, _root(module), list(sys.path), dict(os.environ),
-               _pickle_arguments(tool, kwargs), tool.is_async,
-               (step.run_id, step.node, step.step, step.visit, step.attempt))
+    function = pickled_function(tool, DESTINATION, main_by_value=False)
+    return Job(pack_call(tool, function, kwargs, step, DESTINATION), _root(module),
+               list(sys.path), dict(os.environ))
 
 
 def _root(module: str) -> str | None:
@@ -153,27 +174,10 @@ def _root(module: str) -> str | None:
     return str(stem.parents[len(parts) - 1])
 
 
-def _pickle_arguments(tool: ToolDef, kwargs: dict[str, Any]) -> bytes:
-    sendable = {name: dataclasses.replace(value, _sink=None)
-                if isinstance(value, ToolContext) else value for name, value in kwargs.items()}
-    try:
-        return pickle.dumps(sendable, _PROTOCOL)
-    except Exception as whole:
-        for name, value in sendable.items():
-            try:
-                pickle.dumps(value, _PROTOCOL)
-            except Exception as error:
-                raise TypeError(
-                    f"isolation: process: argument '{name}' of tool '{tool.name}' cannot be "
-                    f"sent to a worker process: {error}") from None
-        raise TypeError(f"isolation: process: the arguments of tool '{tool.name}' cannot be "
-                        f"sent to a worker process: {whole}") from None
-
-
 async def _exchange(
     sock: socket.socket, job: bytes, tool: ToolDef, process: BaseProcess, step: StepInfo
-) -> tuple[bool, Any]:
-    """Send the job and relay log frames: (True, the result) or (False, the exception)."""
+) -> bytes:
+    """Send the job and relay log frames until the packed Outcome comes."""
     reader, writer = await asyncio.open_connection(sock=sock)
     try:
         writer.write(_FRAME.pack(len(job)) + job)
@@ -188,10 +192,8 @@ async def _exchange(
                                    f"'{tool.name}' {_ending(process)} without a result") from None
             if kind == "log":
                 step.log(*body)
-            elif kind == "result":
-                return True, pickle.loads(body[0])
             else:
-                return False, rebuild(body[0])
+                return body[0]  # type: ignore[no-any-return]
     finally:
         writer.transport.abort()  # nothing left worth flushing; frees the socket at once
 
@@ -302,21 +304,10 @@ def child_main(sock: socket.socket) -> None:
     except (EOFError, OSError):
         return  # cancelled before it began
     threading.Thread(target=_exit_with_parent, args=(sock,), daemon=True).start()
-    try:
-        outcome: tuple[Any, ...] = ("result", _pickle_result(job, *_run(job, channel)))
-    except BaseException as error:
-        outcome = ("error", report(error))
+    outcome = _run(job, channel)
     _flush()
     with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
-        channel.send(*outcome)
-
-
-def _pickle_result(job: Job, result: Any, state: dict[str, Any] | None) -> bytes:
-    try:
-        return pickle.dumps((result, state), _PROTOCOL)
-    except Exception as error:
-        raise TypeError(f"isolation: process: the result of tool '{job.tool}' cannot be sent "
-                        f"back from its worker process: {error}") from None
+        channel.send("outcome", outcome)
 
 
 def _flush() -> None:
@@ -333,42 +324,28 @@ def _exit_with_parent(sock: socket.socket) -> None:
         os._exit(1)
 
 
-def _run(job: Job, channel: _Channel) -> tuple[Any, dict[str, Any] | None]:
-    """The tool's result, and its copy of the state (if it took one) as the tool left it."""
+def _run(job: Job, channel: _Channel) -> bytes:
+    """The packed Outcome of the call: its result, or why it failed or could not run."""
     os.environ.clear()
     os.environ.update(job.environ)
-    fn = _resolve(job)
-    run_id, node, step_number, visit, attempt = job.step
-    step = StepInfo(run_id, lambda _node, *line: channel.send("log", *line))
-    step.node, step.step, step.visit, step.attempt = node, step_number, visit, attempt
-    kwargs = {name: dataclasses.replace(value, _sink=step.sink)
-              if isinstance(value, ToolContext) else value
-              for name, value in pickle.loads(job.kwargs).items()}
-    token, printing = set_step(step), begin_output(step)
-    try:
-        if job.is_async or inspect.iscoroutinefunction(fn):
-            result = asyncio.run(fn(**kwargs))
-        else:
-            result = fn(**kwargs)
-    finally:
-        end_output(printing, step)
-        reset_step(token)
-    state = kwargs.get(STATE_PARAM)
-    return result, state if isinstance(state, dict) else None
-
-
-def _resolve(job: Job) -> Callable[..., Any]:
     sys.path[:] = job.sys_path
     if job.root is not None and sys.path[:1] != [job.root]:
         sys.path.insert(0, job.root)
+    where = f"the worker process (pid {os.getpid()})"
     try:
-        found: Any = importlib.import_module(job.module)
-        for part in job.qualname.split("."):
-            found = getattr(found, part)
-    except Exception as error:
-        raise RuntimeError(f"isolation: process: the worker process cannot import tool "
-                           f"'{job.tool}' ({job.module}.{job.qualname}): "
-                           f"{type(error).__name__}: {error}") from None
-    if not callable(found):
-        raise RuntimeError(f"isolation: process: {job.module}.{job.qualname} is not callable")
-    return found  # type: ignore[no-any-return]
+        call, fn, kwargs = load_call(job.call, where)
+    except Refused as refused:
+        return pickle.dumps(Outcome([], unsendable=str(refused)), _PROTOCOL)
+    step = StepInfo(call.step[0], lambda _node, *line: channel.send("log", *line))
+    printing = begin_output(step)
+    try:
+        outcome = run_loaded(call, fn, kwargs, step)
+    finally:
+        end_output(printing, step)
+    return pack_outcome(call, outcome, where)
+
+
+if TYPE_CHECKING:  # mypy checks here that ProcessExecutor meets the whole Executor Protocol
+    from wfe.executor import Executor
+
+    _meets_the_protocol: type[Executor] = ProcessExecutor

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 from wfe.interrupts import Stop
 
 if TYPE_CHECKING:
-    from wfe.run_context import RunContext
     from wfe.graph import GraphNode
+    from wfe.run_context import RunContext
 
 Release = Callable[[], None]
 FIRST_LOOK_SECONDS = 0.02

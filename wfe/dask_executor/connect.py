@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster
 
 from wfe.errors import ExecutorError
@@ -35,8 +36,13 @@ def connect(address: str, origin: str) -> Client:
 def start_local(workers: int | None, threads: int | None, origin: str) -> tuple[Client, Any]:
     """A LocalCluster of worker processes (sized to the machine unless told) and its client."""
     try:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR)
+        # No queuing on the scheduler: each worker holds its next tasks already, so a finished
+        # one is followed at once rather than after a round trip to the scheduler (which runs
+        # in this process and shares its CPU with the engine).
+        with dask.config.set({"distributed.scheduler.worker-saturation": "inf"}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=threads,
+                                   processes=True, dashboard_address=":0",
+                                   silence_logs=logging.ERROR)
     except Exception as error:
         raise ExecutorError(f"{origin}: cannot start a Dask LocalCluster: "
                             f"{type(error).__name__}: {error}") from None

@@ -1,4 +1,6 @@
-"""DaskExecutor: each fan-out tool call is one Dask task (`client.submit(..., pure=False)`).
+"""DaskExecutor: each fan-out tool call is one Dask task (`pure=False`); the calls made in one
+turn of the run's loop are sent together (wfe.dask_executor.submit) and the results of those that
+finish together are fetched together (wfe.dask_executor.gather).
 
 The engine, its state, its events and its store stay in the wfe process; only the call travels.
 Waiting happens on the engine's loop: the result is gathered on Dask's own loop and handed over
@@ -11,23 +13,27 @@ worker (Dask cannot stop a running thread) and its result is dropped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sys
 import uuid
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from distributed import Client, Future
+from distributed import Client
 from tornado.platform.asyncio import BaseAsyncIOLoop
 
 from wfe.context import StepInfo
 from wfe.dask_executor.connect import Health, wait_for_workers
+from wfe.dask_executor.gather import BatchedGather
 from wfe.dask_executor.plugin import SysPath
+from wfe.dask_executor.submit import BatchedSubmit
 from wfe.errors import ExecutorError
+from wfe.executor import Executor
 from wfe.registry import ToolDef
 from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
-from wfe.remote.worker import check_imports, run_call
+from wfe.remote.worker import check_imports
 
 #: Default seconds a cluster may have no workers (or no reachable scheduler) before calls fail.
 NO_WORKERS_TIMEOUT = 60.0
@@ -61,6 +67,7 @@ class DaskExecutor:
         self._checked: set[tuple[str, str]] = set()
         self._shared_path: list[str] = []
         self._health = Health(client, address, no_workers_timeout)
+        self._submit = BatchedSubmit(client, BatchedGather(client, self._dask_loop))
 
     # --- before runs ---------------------------------------------------------------------------
 
@@ -96,33 +103,40 @@ class DaskExecutor:
 
     # --- one call ------------------------------------------------------------------------------
 
+    #: Every call goes to the cluster, a sync tool's too.
+    allows_inline = False
+
+    def isolated(self) -> DaskExecutor:
+        """Itself: a call already runs in a worker process, apart from wfe."""
+        return self
+
     async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo,
-        *, isolation: str = "thread",
+        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
     ) -> Any:
-        """Run the call as a Dask task. `isolation` makes no difference here: the call already
-        runs in a worker process, apart from wfe."""
+        """Run the call as a Dask task."""
         function = self._functions.get(tool)
         if function is None:
-            function = self._functions[tool] = pickled_function(tool)
-        payload = pack_call(tool, function, kwargs, step)
-        future = self.client.submit(run_call, payload, pure=False,
-                                    key=f"wfe-{tool.name}-{uuid.uuid4().hex}")
+            function = pickled_function(tool, "the cluster", main_by_value=True)
+            self._functions[tool] = function
+        payload = pack_call(tool, function, kwargs, step, "the cluster")
+        sent = self._submit.add(f"wfe-{tool.name}-{uuid.uuid4().hex}", payload)
         try:
-            packed = await self._result(future, timeout)
+            packed = await self._result(sent.answer, timeout)
         except BaseException:
-            with contextlib.suppress(Exception):  # the cluster may be gone already
-                self.client.cancel([future])
+            if sent.future is not None:
+                with contextlib.suppress(Exception):  # the cluster may be gone already
+                    self.client.cancel([sent.future])
             raise
         finally:
             # At once: a tool's exception keeps this frame (and so the future) alive for as
             # long as the run's error is kept, and the scheduler keeps a wanted result.
-            future.release()
+            if sent.future is not None:
+                sent.future.release()
         return unpack_outcome(packed, kwargs, step)
 
-    async def _result(self, future: Future[bytes], timeout: float | None) -> bytes:
-        gathering = self.client.gather([future], asynchronous=True)
-        done = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(gathering, self._dask_loop))
+    async def _result(self, answer: concurrent.futures.Future[bytes],
+                      timeout: float | None) -> bytes:
+        done = asyncio.wrap_future(answer)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         try:
@@ -132,7 +146,7 @@ class DaskExecutor:
                     wait = min(wait, max(deadline - loop.time(), 0.0))
                 finished, _ = await asyncio.wait({done}, timeout=wait)
                 if finished:
-                    return done.result()[0]  # type: ignore[no-any-return]
+                    return done.result()
                 if deadline is not None and loop.time() >= deadline:
                     raise TimeoutError(f"timed out after {timeout:g} s; its Dask task was "
                                        "cancelled")
@@ -169,3 +183,7 @@ def _by_reference(tool: ToolDef) -> bool:
     function of an importable module); anything else travels by value."""
     qualname = _qualname(tool)
     return tool.module not in ("__main__", "?") and bool(qualname) and "<" not in qualname
+
+
+if TYPE_CHECKING:  # mypy checks here that DaskExecutor meets the whole Executor Protocol
+    _meets_the_protocol: type[Executor] = DaskExecutor

@@ -1,11 +1,15 @@
-"""What travels between wfe and a worker for one tool call, and how each side packs it.
+"""What travels between wfe and a worker for one tool call, and how each side packs it: the one
+codec of every executor that runs a call elsewhere (a worker process, a cluster's worker).
 
 wfe pickles each argument on its own (plain pickle first: state values are JSON and pickle them
-fastest; cloudpickle for anything else), so a value that cannot travel is named by its key at no
-extra cost. The tool's function travels as cloudpickle makes it: a reference (module and name)
-for an importable module, the code itself for a script's `__main__`. The worker answers with an
-Outcome, pickled by itself (wfe.remote.worker), so an answer that cannot travel back is
-reported by key too.
+fastest; cloudpickle, when installed, for anything else), so a value that cannot travel is named
+by its key at no extra cost. The tool travels by reference (its module and qualified name) when
+plain pickle can name it, else as cloudpickle makes it (the code itself, for a script's
+`__main__` sent to a cluster). `ctx` does not travel: the worker makes it again from the step.
+The worker answers with an Outcome, pickled by itself (wfe.remote.worker), so an answer that
+cannot travel back is reported by key too; a tool's exception travels as a
+wfe.remote_error.ErrorReport. Standard library only, apart from cloudpickle's fallback: worker
+processes import this module.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from typing import Any
-
-import cloudpickle
 
 from wfe.context import StepInfo
 from wfe.registry import CONTEXT_PARAM, STATE_PARAM, ToolDef
@@ -24,7 +26,7 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 class SerialisationError(TypeError):
-    """A tool's argument or result cannot be serialised to or from the cluster."""
+    """A tool's argument or result cannot be serialised to or from where the call runs."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,7 +49,8 @@ class RemoteCall:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """The worker's answer: a result (with the `state` argument as the tool left it, when it
-    took one), an exception, or why the call or its answer could not travel."""
+    took one), an exception, or why the call or its answer could not travel. `logs`: the lines
+    the tool logged, when they were not sent as they came."""
 
     logs: list[tuple[Any, ...]]
     result: Any = None
@@ -61,18 +64,30 @@ def dumps(value: Any) -> bytes:
     try:
         return pickle.dumps(value, PROTOCOL)
     except Exception:
+        try:
+            import cloudpickle  # the `dask` extra brings it; the core install does without
+        except ImportError:
+            raise
         return cloudpickle.dumps(value, PROTOCOL)  # type: ignore[no-any-return]
 
 
-def pickled_function(tool: ToolDef) -> bytes:
+def pickled_function(tool: ToolDef, destination: str, *, main_by_value: bool) -> bytes:
+    """The tool as it travels; SerialisationError naming it when it cannot. `main_by_value`:
+    the worker cannot import this program's `__main__` (a cluster's can't; a worker process
+    runs the main script again, so it can), so a tool defined there travels as code."""
     try:
-        return cloudpickle.dumps(tool.fn, PROTOCOL)  # type: ignore[no-any-return]
+        if main_by_value:
+            import cloudpickle
+
+            return cloudpickle.dumps(tool.fn, PROTOCOL)  # type: ignore[no-any-return]
+        return pickle.dumps(tool.fn, PROTOCOL)
     except Exception as error:
-        raise SerialisationError(f"tool '{tool.name}' cannot be sent to the cluster: "
+        raise SerialisationError(f"tool '{tool.name}' cannot be sent to {destination}: "
                                  f"{type(error).__name__}: {error}") from None
 
 
-def pack_call(tool: ToolDef, function: bytes, kwargs: dict[str, Any], step: StepInfo) -> bytes:
+def pack_call(tool: ToolDef, function: bytes, kwargs: dict[str, Any], step: StepInfo,
+              destination: str) -> bytes:
     """The call for the worker; SerialisationError naming the node and the argument at fault."""
     arguments: dict[str, bytes] = {}
     for name, value in kwargs.items():
@@ -83,7 +98,7 @@ def pack_call(tool: ToolDef, function: bytes, kwargs: dict[str, Any], step: Step
         except Exception as error:
             raise SerialisationError(
                 f"node '{step.node}': argument '{name}' of tool '{tool.name}' cannot be "
-                f"serialised for the cluster: {type(error).__name__}: {error}") from None
+                f"serialised for {destination}: {type(error).__name__}: {error}") from None
     call = RemoteCall(tool.name, tool.module, function, arguments, CONTEXT_PARAM in kwargs,
                       tool.is_async, (step.run_id, step.node, step.step, step.visit, step.attempt))
     return pickle.dumps(call, PROTOCOL)

@@ -23,7 +23,6 @@ from typing import Any
 
 from wfe.api import Workflow
 from wfe.cache import StoreCache
-from wfe.context import StepInfo
 from wfe.durable import (
     StoreJournal,
     check_unchanged,
@@ -39,7 +38,6 @@ from wfe.executor import LocalExecutor
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor
-from wfe.registry import ToolDef
 from wfe.resuming import restart_point
 from wfe.serve.catalog import Catalog
 from wfe.serve.errors import ChangedWorkflow, ShuttingDown, WorkflowNotServed
@@ -54,15 +52,10 @@ log = logging.getLogger("wfe.serve")
 SHUTDOWN_WAIT_SECONDS = 10.0
 
 
-class ThreadedExecutor:
+class ThreadedExecutor(LocalExecutor):
     """LocalExecutor's calls without the engine's inline fast path (see the module doc)."""
 
-    def __init__(self) -> None:
-        self._local = LocalExecutor()
-
-    async def call(self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None,
-                   step: StepInfo, *, isolation: str = "thread") -> Any:
-        return await self._local.call(tool, kwargs, timeout, step, isolation=isolation)
+    allows_inline = False
 
 
 class ServerJournal(StoreJournal):
