@@ -134,8 +134,33 @@ def _v4(conn: sqlite3.Connection) -> None:
     ) WITHOUT ROWID""")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    # A step keeps what it changed (`updates`, with `ops` where a reducer applied them), and
+    # the whole state and visits only now and then (wfe.store.replay): both become nullable,
+    # which SQLite cannot alter in place. Every step of an older store keeps its whole state.
+    conn.execute("ALTER TABLE steps RENAME TO steps_v4")
+    conn.execute("""CREATE TABLE steps (
+        key INTEGER PRIMARY KEY,
+        step INTEGER NOT NULL,
+        node TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        updates TEXT NOT NULL,
+        error TEXT,
+        state TEXT,
+        visits TEXT,
+        next_node TEXT NOT NULL,
+        items TEXT,
+        ops TEXT
+    )""")
+    conn.execute("INSERT INTO steps SELECT *, NULL FROM steps_v4")
+    conn.execute("DROP TABLE steps_v4")
+
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def current_version() -> int:
