@@ -175,9 +175,11 @@ class Store:
             whole = cp.state() if callable(cp.state) else cp.state
             state, visits = encode(whole, "state", rid), encode(cp.visits, "visits", rid)
             outbox.since_snapshot, outbox.snapshot_size = 0, len(state) + len(visits)
-        elif not cp.visits_derived:
-            visits = encode(cp.visits, "visits", rid)
-        outbox.since_snapshot += len(updates) + len(ops or "") + len(visits or "") + ROW_WEIGHT
+        else:
+            if not cp.visits_derived:
+                visits = encode(cp.visits, "visits", rid)
+            outbox.since_snapshot += (len(updates) + len(ops or "") + len(visits or "")
+                                      + ROW_WEIGHT)
         row: writes.StepRow = (
             cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome, updates,
             encode_optional(cp.error, "error", rid), state, visits, cp.next_node,
