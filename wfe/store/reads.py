@@ -61,8 +61,8 @@ def run_row(conn: sqlite3.Connection, run_id: str) -> tuple[Any, ...]:
 def completed(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[Any, ...]:
     """The row with its state and visits decoded, rebuilt from the latest snapshot and the steps
     after it where the latest step kept only what it changed."""
-    if row[6] is None or row[9] is None:
-        state, visits = replay.rebuild(conn, row[23], row[24])
+    if not row[6] or row[9] is None:  # NULL, or NOT_KEPT in the run row
+        state, visits = replay.rebuild(conn, row[23], (row[23] << KEY_BITS) + row[8])
     else:
         state, visits = decode(row[6]), decode(row[9])
     return (*row[:6], state, *row[7:9], visits, *row[10:])

@@ -62,6 +62,21 @@ def rebuild(conn: sqlite3.Connection, run_no: int,
     return state, visits
 
 
+def visits_at(conn: sqlite3.Connection, run_no: int, last: int) -> dict[str, int]:
+    """The visits after the step with key `last`: from the latest row that keeps them, counting
+    the nodes of the steps after it (their updates are not read)."""
+    low = run_no << KEY_BITS
+    row = conn.execute("SELECT key, visits FROM steps WHERE key BETWEEN ? AND ? AND visits IS NOT"
+                       " NULL ORDER BY key DESC LIMIT 1", (low, last)).fetchone()
+    if row is None:
+        row = (low, conn.execute(_INITIAL, (run_no,)).fetchone()[1])
+    visits: dict[str, int] = decode(row[1])
+    for (node,) in conn.execute("SELECT node FROM steps WHERE key > ? AND key <= ?",
+                                (row[0], last)):
+        visits[node] = visits.get(node, 0) + 1
+    return visits
+
+
 def _visits_after(visits: dict[str, int], node: str, stored: str | None) -> dict[str, int]:
     if stored is not None:
         return dict(decode(stored))

@@ -22,6 +22,12 @@ APP = "wfe"
 #: size (a composite (run_id, step) key needs a second b-tree, or stores big rows in an index).
 KEY_BITS = 32
 
+#: The `state` of a run row that does not keep it (from version 5, until the run ends or
+#: pauses): it is the initial state or rebuilt from the steps (wfe.store.replay). A big state in
+#: the run row would make every read of a later column, and every update of the row, cost as
+#: much as the state.
+NOT_KEPT = ""
+
 _V1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     f"INSERT INTO meta (key, value) VALUES ('app', '{APP}')",
@@ -157,6 +163,9 @@ def _v5(conn: sqlite3.Connection) -> None:
     )""")
     conn.execute("INSERT INTO steps SELECT *, NULL FROM steps_v4")
     conn.execute("DROP TABLE steps_v4")
+    # The fence of a step's INSERT reads the owner from here, not from the run's row, whose
+    # state (kept once the run pauses or ends) lies before it.
+    conn.execute("CREATE INDEX runs_owner ON runs (run_no, owner_token)")
 
 
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).

@@ -24,14 +24,14 @@ from wfe.store.errors import (
 from wfe.store.liveness import HOST, owner_dead
 from wfe.store.reads import run_row
 from wfe.store.records import EventBatch, Lease, NewRun, encode
-from wfe.store.schema import KEY_BITS
+from wfe.store.schema import KEY_BITS, NOT_KEPT
 
 _FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
 _OWNER = "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?"
 #: A step, fenced: written only while the lease's token still owns the run (rowcount 0: not).
 _INSERT_STEP_FENCED = (
     "INSERT INTO steps SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs"
-    " WHERE run_no = ? AND owner_token = ?"
+    " INDEXED BY runs_owner WHERE run_no = ? AND owner_token = ?"
 )
 _INSERT_EVENTS = "INSERT OR IGNORE INTO events (key, last_seq, body) VALUES (?, ?, ?)"
 _LATEST_STEP = ("SELECT step, visits, next_node, key FROM steps WHERE key BETWEEN ? AND ?"
@@ -91,7 +91,7 @@ def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid
                 " owner_pid, owner_host, owner_token, heartbeat_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rid, run.workflow, run.workflow_path, run.workflow_hash, run.status, run.start,
-                 run.start, state, visits, run.step, now, now, run.parent_run_id, pid, HOST,
+                 run.start, NOT_KEPT, visits, run.step, now, now, run.parent_run_id, pid, HOST,
                  token, now))
         except sqlite3.IntegrityError:
             raise StoreError(f"run {rid} already exists in {path}") from None
@@ -178,7 +178,7 @@ def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunS
         if latest is not None and latest[0] > step:
             visits = latest[1]
             if visits is None:
-                visits = encode(replay.rebuild(conn, run_no, latest[3])[1], "visits",
+                visits = encode(replay.visits_at(conn, run_no, latest[3]), "visits",
                                 lease.run_id)
             cursor = (latest[0], visits, latest[2])
         conn.execute(_FINISH, (status, *values, finished, now, *cursor, run_no))
