@@ -5,6 +5,7 @@ or (`--from NODE`) start a new run, linked to the old one, from that node with i
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,16 +76,73 @@ def _restart_from(
     if node not in graph.nodes:
         raise UsageError(f"--from {node}: no such node in {graph.file}")
     stored, visits, step = store.state_before(old_run, node)
+    return start_linked(store, workflow, old_run, Cursor(node, visits, step, 0), stored,
+                        run_options, inputs, given, executor)
+
+
+def start_linked(
+    store: Store,
+    workflow: Workflow,
+    old_run: str,
+    cursor: Cursor,
+    stored: dict[str, Any],
+    run_options: RunOptions,
+    inputs: dict[str, Any],
+    given: dict[str, Any],
+    executor: tuple[str, str],
+) -> int:
+    """A new run linked to `old_run`, from `cursor` with the stored state there edited by the
+    `-i` values (`resume --from` and `fork`); its id is printed on stderr, and it runs here."""
+    graph = workflow.graph
     state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)
     inputs = {**inputs, **given}
-    run_id, cursor = new_run_id(), Cursor(node, visits, step, 0)
+    run_id = new_run_id()
     with cluster_for(*executor, graph) as fanout:
         lease = store.create_run(new_run(graph, run_id, inputs, state, parent=old_run,
-                                         start=node, cursor=cursor))
+                                         start=cursor.node, cursor=cursor))
+        sys.stderr.write(f"run {run_id}: from run {old_run} after step {cursor.step}\n")
         journal = StoreJournal(store, lease, graph)
         return execute(workflow, run_options, inputs, state, journal=journal, run_id=run_id,
                        cursor=cursor, cache=store_cache(store, run_options.no_cache),
                        fanout=fanout)
+
+
+@dataclass
+class ForkOptions:
+    run: str
+    at: int
+    assignments: list[str] = field(default_factory=list)
+    force: bool = False
+    imports: list[str] = field(default_factory=list)
+    json_lines: bool = False
+    quiet: bool = False
+    output: Path | None = None
+    store: Path | None = None
+    durability: str | None = None
+    no_cache: bool = False
+    executor: str | None = None
+
+
+def fork_run(options: ForkOptions) -> int:
+    """`wfe fork RUN --at STEP`: a new linked run from the state after STEP, at the node that
+    followed it."""
+    executor = chosen_executor(options.executor)
+    with open_store(options.store, options.durability) as store:
+        record = store.get_run(store.resolve(options.run))
+        position = store.state_after(record.run_id, options.at)
+        if position is None:
+            steps = store.steps(record.run_id)
+            lowest = steps[0].step - 1 if steps else record.step
+            raise UsageError(f"--at {options.at}: run {record.run_id} has no step "
+                             f"{options.at} (its steps are {lowest} to {record.step})")
+        workflow = load_stored_workflow(record, options.imports, options.force)
+        given = parse_assignments(options.assignments, workflow.graph.schema.trees)
+        run_options = RunOptions(file=Path(record.workflow_path), json_lines=options.json_lines,
+                                 quiet=options.quiet, output=options.output,
+                                 no_cache=options.no_cache)
+        stored, visits, step, node = position
+        return start_linked(store, workflow, record.run_id, Cursor(node, visits, step, 0),
+                            stored, run_options, record.inputs, given, executor)
 
 
 def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:

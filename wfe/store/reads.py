@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from wfe.errors import UsageError
@@ -147,21 +149,39 @@ def resolve(conn: sqlite3.Connection, prefix: str) -> str:
 
 def steps(conn: sqlite3.Connection, run_id: str, states: bool) -> list[StepRecord]:
     """Every step with the visits after it, and with the state after it when `states`."""
+    return [
+        replace(record, state=copy.deepcopy(state) if states else None,
+                visits=dict(record.visits))
+        for record, state in history(conn, run_id)
+    ]
+
+
+def history(conn: sqlite3.Connection,
+            run_id: str) -> Iterator[tuple[StepRecord, dict[str, Any]]]:
+    """Every step with the state after it. The state is one dict changed in place from step
+    to step (and so are the visits of each record): copy what is kept."""
     low, high = _key_range(conn, run_id)
     rows = conn.execute(_STEP_SELECT + " WHERE key BETWEEN ? AND ? ORDER BY key",
                         (low, high)).fetchall()
     after = replay.walk(conn, low >> KEY_BITS)
     next(after)  # the initial state
-    found = []
     # strict=False: a step committed between the two reads is left out, as the first missed it
     for row, (state, visits) in zip(rows, after, strict=False):
-        found.append(StepRecord(
+        yield StepRecord(
             run_id=run_id, step=row[0], node=row[1], attempt=row[2], started_at=row[3],
             duration_ms=row[4], outcome=row[5], updates=decode(row[6]),
-            error=decode_optional(row[7]), state=copy.deepcopy(state) if states else None,
-            visits=dict(visits), next_node=row[8], items=decode_optional(row[9]),
-        ))
-    return found
+            error=decode_optional(row[7]), state=None, visits=visits, next_node=row[8],
+            items=decode_optional(row[9]),
+        ), state
+
+
+def start_of(conn: sqlite3.Connection, run_id: str) -> tuple[int, str, dict[str, Any]]:
+    """(initial step, start node, initial state) of the run."""
+    low, _ = _key_range(conn, run_id)
+    row = conn.execute("SELECT i.initial_step, r.start, i.initial_state FROM run_inputs AS i"
+                       " JOIN runs AS r ON r.run_no = i.run_no WHERE i.run_no = ?",
+                       (low >> KEY_BITS,)).fetchone()
+    return int(row[0]), str(row[1]), decode(row[2])
 
 
 def events(conn: sqlite3.Connection, run_id: str, after_seq: int,

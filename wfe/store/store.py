@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
@@ -335,6 +335,18 @@ class Store:
     def state_before(self, run_id: str, node: str) -> tuple[dict[str, Any], dict[str, int], int]:
         """(state, visits, step) just before the last execution of `node` (`resume --from`)."""
         return reads.state_before(self._conn, run_id, node)
+
+    def history(self, run_id: str) -> Iterator[tuple[StepRecord, dict[str, Any]]]:
+        """Every step with the state after it, one dict changed in place: copy what is kept."""
+        try:
+            yield from reads.history(self._conn, run_id)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: {error}") from error
+
+    @_guarded
+    def start_of(self, run_id: str) -> tuple[int, str, dict[str, Any]]:
+        """(initial step, start node, initial state) of the run."""
+        return reads.start_of(self._conn, run_id)
 
     @_guarded
     def state_after(self, run_id: str,
