@@ -58,7 +58,8 @@ class StoreJournal:
         ops = self._delta.ops(updates, state)
         if KNOWN:
             updates, error, items = mask_value(updates), mask_value(error), mask_value(items)
-            ops = mask_value(ops)
+            # The values only: a secret that reads "append" must not change how a key replays.
+            ops = {k: ["set", mask_value(v[1])] if type(v) is list else v for k, v in ops.items()}
         checkpoint = Checkpoint(done.step, done.node, done.attempt, done.started_at,
                                 done.duration_ms, done.outcome, updates, error,
                                 lambda: self.storable(state), visits, done.next_node, items,
