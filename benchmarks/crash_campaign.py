@@ -58,10 +58,16 @@ from crash_attempt import child_main, cli  # noqa: E402
 from crash_checks import IN_FLIGHT, ITEMS, Attempt, Reference, Slot, verify  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
+from wfe.discovery import import_module  # noqa: E402
+from wfe.errors import Location  # noqa: E402
 from wfe.store import Store  # noqa: E402
 
+# Imported as `--import` would (and named with --import by every attempt): the campaign's
+# workflow lives in a scratch folder outside this project, whose `imports:` may not name it.
+tools = import_module("crash_campaign_tools", HERE, Location(str(HERE)))
+IMPORTS = ["--import", "crash_campaign_tools"]
+
 WORKFLOW = """
-imports: [crash_campaign_tools]
 state:
   seed: {type: int, default: 1}
   steps: {type: int, default: 100}
@@ -111,12 +117,13 @@ class Campaign:
         self.signals: dict[str, list[str]] = {}  # by kind: the signals of its next plans
         self.by_signal: Counter[str] = Counter()  # kills that happened, by signal
         self.commit_plans = 0
-        Workflow.load(self.workflow, entry_points=False)  # imports warm for forked attempts
+        # Imports warm for forked attempts.
+        Workflow.load(self.workflow, imports=IMPORTS[1:], entry_points=False)
         cli()
 
     def launch(self, store: Path, ledger: Path, argv: list[str], plan: str) -> int:
         os.environ["WFE_CRASH_LEDGER"] = str(ledger)
-        argv = [*argv, "--quiet", "--store", str(store)]
+        argv = [*argv, *IMPORTS, "--quiet", "--store", str(store)]
         log = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             if self.args.spawn:

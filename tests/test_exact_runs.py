@@ -77,7 +77,7 @@ def test_a_step_cut_short_after_its_tool_returned_is_not_recorded_in_the_state(
     assert result.exit_code == 0, result.output
     with Store.open(os.environ["WFE_STORE"]) as store:
         assert store.get_run(run_id).state == {"i": 6}
-        assert [s.state["i"] for s in store.steps(run_id)] == [1, 2, 3, 4, 5, 6]
+        assert [s.state["i"] for s in store.steps(run_id, states=True)] == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_condition_that_fails_after_the_step_leaves_the_state_of_the_last_commit(

@@ -320,7 +320,7 @@ def test_resuming_from_every_checkpoint_ends_in_the_reference_state_and_trace(tm
     assert done.returncode == 0, done.stderr
     with Store.open(store_path) as store:
         [run] = store.list_runs()
-        steps = store.steps(run.run_id)
+        steps = store.steps(run.run_id, states=True)
         reference = store.get_run(run.run_id).state
     trail = [s.node for s in steps]
     assert len(steps) == 10 and {"count", "fan", "squares"} <= set(trail)

@@ -125,7 +125,7 @@ def test_create_checkpoint_finish_round_trip(store: Store) -> None:
     assert (record.visits, record.last_seq, record.owner_pid) == ({"a": 1, "b": 1}, 3, None)
     assert (record.inputs, record.initial_state, record.start) == ({"n": 3}, {"n": 3, "i": 0}, "a")
     assert record.finished_at is not None and record.finished_at >= record.created_at
-    assert [(s.step, s.node, s.state["i"], s.next_node) for s in store.steps(rid)] == [
+    assert [(s.step, s.node, s.state["i"], s.next_node) for s in store.steps(rid, states=True)] == [
         (1, "a", 1, "b"), (2, "b", 2, "end")]
     assert store.steps(rid)[1].items == [{"status": "succeeded", "duration_ms": 1.0}]
     assert store.events(rid) == emitted
@@ -165,7 +165,7 @@ def test_same_step_twice_is_refused(store: Store) -> None:
     store.checkpoint(lease, step(1, "a", {"i": 1}, "b"))
     with pytest.raises(StepConflict, match="step 1 of run 01aaaaaaaaaaaa is already recorded"):
         store.checkpoint(lease, step(1, "a", {"i": 9}, "b"))
-    assert [s.state for s in store.steps(lease.run_id)] == [{"i": 1}]
+    assert [s.state for s in store.steps(lease.run_id, states=True)] == [{"i": 1}]
 
 
 def test_value_that_is_not_json_is_refused_before_writing(store: Store) -> None:

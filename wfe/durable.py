@@ -16,6 +16,7 @@ from wfe.graph import Graph
 from wfe.journal import Committed, Cursor, ItemDone, StepDone
 from wfe.redact import KNOWN, mask_value
 from wfe.state import State
+from wfe.step_delta import StepDelta
 from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store, UnstorableValue
 from wfe.store.records import encode
 from wfe.subgraph_pause import resume_answers
@@ -30,6 +31,7 @@ class StoreJournal:
         self.lease = lease
         self.secret_keys = graph.schema.secret_keys
         self._queue = store.event_sink(lease)
+        self._delta = StepDelta(graph.schema)
         #: The step whose items were committed one by one (removed once the step is).
         self._items_of: int | None = None
 
@@ -53,11 +55,15 @@ class StoreJournal:
 
     def step_done(self, done: StepDone, state: State, visits: dict[str, int]) -> bool:
         updates, error, items = done.updates, done.error, done.items
+        ops = self._delta.ops(updates, state)
         if KNOWN:
             updates, error, items = mask_value(updates), mask_value(error), mask_value(items)
+            # The values only: a secret that reads "append" must not change how a key replays.
+            ops = {k: ["set", mask_value(v[1])] if type(v) is list else v for k, v in ops.items()}
         checkpoint = Checkpoint(done.step, done.node, done.attempt, done.started_at,
                                 done.duration_ms, done.outcome, updates, error,
-                                self.storable(state), visits, done.next_node, items)
+                                lambda: self.storable(state), visits, done.next_node, items,
+                                ops, self._delta.visits_derived(done.node, visits))
         cancelled = self.store.checkpoint(self.lease, checkpoint)
         if self._items_of is not None and self._items_of <= done.step:
             self.store.clear_items(self.lease, self._items_of)

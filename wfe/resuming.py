@@ -93,12 +93,22 @@ class RestartPoint:
 def restart_point(workflow: Workflow, store: Store, record: RunRecord, node: str,
                   given: Mapping[str, Any]) -> RestartPoint:
     """The state the old run had before `node`, edited by `given` (state keys or inputs)."""
-    from wfe.durable import resumed_state
-    from wfe.journal import Cursor
-
     graph = workflow.graph
     if node not in graph.nodes:
         raise UsageError(f"--from {node}: no such node in {graph.file}")
     stored, visits, step = store.state_before(record.run_id, node)
+    return edited_point(workflow, record, (stored, visits, step, node), given)
+
+
+def edited_point(workflow: Workflow, record: RunRecord,
+                 position: tuple[dict[str, Any], dict[str, int], int, str],
+                 given: Mapping[str, Any]) -> RestartPoint:
+    """The old run's stored state at `position` (state, visits, steps done, the next node),
+    edited by `given` (state keys or inputs): where `resume --from` and `fork` start."""
+    from wfe.durable import resumed_state
+    from wfe.journal import Cursor
+
+    stored, visits, step, node = position
+    graph = workflow.graph
     state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)
     return RestartPoint(state, {**record.inputs, **given}, Cursor(node, visits, step, 0))

@@ -397,6 +397,10 @@ def cache_clear(
         clear_cache(tool, store)
 
 
+# Registered on `app` when imported, after the options they share are defined.
+from wfe.cli import linked_commands  # noqa: E402, F401
+
+
 def main() -> None:
     """Console-script entry point."""
     from wfe.cli.signals import leave_tool_threads

@@ -4,6 +4,7 @@ or (`--from NODE`) start a new run, linked to the old one, from that node with i
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +14,15 @@ from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.cluster import chosen_executor, cluster_for
 from wfe.durable import StoreJournal, new_run
+from wfe.errors import UsageError
 from wfe.ids import new_run_id
-from wfe.resuming import load_stored_workflow, restart_point, resume_point
+from wfe.resuming import (
+    RestartPoint,
+    edited_point,
+    load_stored_workflow,
+    restart_point,
+    resume_point,
+)
 
 if TYPE_CHECKING:
     from wfe.store import RunRecord, Store
@@ -67,16 +75,68 @@ def _restart_from(
     given: dict[str, Any],
     executor: tuple[str, str],
 ) -> int:
-    graph = workflow.graph
     point = restart_point(workflow, store, record, node, given)
+    return start_linked(store, workflow, record.run_id, point, run_options, executor)
+
+
+def start_linked(
+    store: Store,
+    workflow: Workflow,
+    old_run: str,
+    point: RestartPoint,
+    run_options: RunOptions,
+    executor: tuple[str, str],
+) -> int:
+    """A new run linked to `old_run` from `point` (`resume --from` and `fork`); its id is
+    printed on stderr, and it runs here."""
+    graph = workflow.graph
     run_id = new_run_id()
     with cluster_for(*executor, graph) as fanout:
         lease = store.create_run(new_run(graph, run_id, point.inputs, point.state,
-                                         parent=record.run_id, start=node, cursor=point.cursor))
+                                         parent=old_run, start=point.cursor.node,
+                                         cursor=point.cursor))
+        sys.stderr.write(f"run {run_id}: from run {old_run} after step {point.cursor.step}\n")
         journal = StoreJournal(store, lease, graph)
         return execute(workflow, run_options, point.inputs, point.state, journal=journal,
                        run_id=run_id, cursor=point.cursor,
                        cache=store_cache(store, run_options.no_cache), fanout=fanout)
+
+
+@dataclass
+class ForkOptions:
+    run: str
+    at: int
+    assignments: list[str] = field(default_factory=list)
+    force: bool = False
+    imports: list[str] = field(default_factory=list)
+    json_lines: bool = False
+    quiet: bool = False
+    output: Path | None = None
+    store: Path | None = None
+    durability: str | None = None
+    no_cache: bool = False
+    executor: str | None = None
+
+
+def fork_run(options: ForkOptions) -> int:
+    """`wfe fork RUN --at STEP`: a new linked run from the state after STEP, at the node that
+    followed it."""
+    executor = chosen_executor(options.executor)
+    with open_store(options.store, options.durability) as store:
+        record = store.get_run(store.resolve(options.run))
+        position = store.state_after(record.run_id, options.at)
+        if position is None:
+            steps = store.steps(record.run_id)
+            lowest = steps[0].step - 1 if steps else record.step
+            raise UsageError(f"--at {options.at}: run {record.run_id} has no step "
+                             f"{options.at} (its steps are {lowest} to {record.step})")
+        workflow = load_stored_workflow(record, options.imports, options.force)
+        given = parse_assignments(options.assignments, workflow.graph.schema.trees)
+        run_options = RunOptions(file=Path(record.workflow_path), json_lines=options.json_lines,
+                                 quiet=options.quiet, output=options.output,
+                                 no_cache=options.no_cache)
+        point = edited_point(workflow, record, position, given)
+        return start_linked(store, workflow, record.run_id, point, run_options, executor)
 
 
 def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:

@@ -22,7 +22,7 @@ ItemRow = tuple[int, str, int, float, str]
 
 _INSERT_FENCED = (
     "INSERT OR REPLACE INTO fanout_items SELECT ?, ?, ?, ?, ?, ? FROM runs"
-    " WHERE run_no = ? AND owner_token = ?"
+    " INDEXED BY runs_owner WHERE run_no = ? AND owner_token = ?"
 )
 
 

@@ -24,7 +24,8 @@ def _seq(event: Event) -> Any:
 class Outbox:
     """Queued and sealed events of one run, and what the flusher learnt about it."""
 
-    __slots__ = ("cancelled", "chunks", "due", "lease", "noticed", "queue", "run_no", "sealed")
+    __slots__ = ("cancelled", "chunks", "due", "lease", "noticed", "queue", "run_no", "sealed",
+                 "since_snapshot", "snapshot_size")
 
     def __init__(self, lease: Lease) -> None:
         self.lease = lease
@@ -39,6 +40,10 @@ class Outbox:
         #: `wfe cancel` asked the run to stop, as last read by a write or by the flusher.
         self.cancelled = False
         self.run_no: int | None = None
+        #: The bytes of step rows since the last snapshot of the state, and its size (see
+        #: Store.checkpoint); the first step this process commits for the run is a snapshot.
+        self.since_snapshot = math.inf
+        self.snapshot_size = 0
 
     def seal(self, delay: float, updates: object = None, updates_text: str = "") -> None:
         """Encode the queued events into a chunk, freezing what they say now (write lock held).

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from wfe.errors import UsageError
 from wfe.events import Event, RunStatus
+from wfe.store import replay
 from wfe.store.errors import AmbiguousRun, UnknownNode, UnknownRun
 from wfe.store.records import RunRecord, StepRecord, decode, decode_optional
 from wfe.store.schema import KEY_BITS
@@ -15,23 +19,25 @@ _LAST = (1 << KEY_BITS) - 1
 _RANGE = f"BETWEEN r.run_no << {KEY_BITS} AND (r.run_no << {KEY_BITS}) + {_LAST}"
 
 #: A run with its current cursor: from its latest step when that is newer than the run row.
-#: The owner's host and heartbeat come last (for liveness).
+#: The owner's host and heartbeat, the run's number and the latest step's key come last. The
+#: state and visits are NULL when that step kept only what it changed (see `completed`).
 RUN_SELECT = (
     "SELECT r.run_id, r.workflow, r.workflow_path, r.workflow_hash, r.status, i.inputs,"
-    " coalesce(s.state, r.state), coalesce(s.next_node, r.next_node), coalesce(s.step, r.step),"
-    " coalesce(s.visits, r.visits),"
+    " CASE WHEN s.key IS NULL THEN r.state ELSE s.state END,"
+    " coalesce(s.next_node, r.next_node), coalesce(s.step, r.step),"
+    " CASE WHEN s.key IS NULL THEN r.visits ELSE s.visits END,"
     f" coalesce((SELECT e.last_seq FROM events AS e WHERE e.key {_RANGE}"
     " ORDER BY e.key DESC LIMIT 1), 0),"
     " r.created_at, max(r.updated_at, coalesce(s.started_at + s.duration_ms / 1000.0, 0)),"
     " r.finished_at, r.error, r.waiting, r.parent_run_id, r.owner_pid, r.cancel_requested,"
-    " i.initial_state, r.start, r.owner_host, r.heartbeat_at"
+    " i.initial_state, r.start, r.owner_host, r.heartbeat_at, r.run_no, s.key"
     " FROM runs AS r JOIN run_inputs AS i ON i.run_no = r.run_no"
     f" LEFT JOIN steps AS s ON s.key = (SELECT max(key) FROM steps WHERE key {_RANGE})"
     " AND s.step > r.step"
 )
 _STEP_SELECT = (
-    "SELECT step, node, attempt, started_at, duration_ms, outcome, updates, error, state,"
-    " visits, next_node, items FROM steps"
+    "SELECT step, node, attempt, started_at, duration_ms, outcome, updates, error, next_node,"
+    " items FROM steps"
 )
 _AMBIGUOUS_SHOWN = 5
 
@@ -46,11 +52,22 @@ def _key_range(conn: sqlite3.Connection, run_id: str) -> tuple[int, int]:
 
 
 def run_row(conn: sqlite3.Connection, run_id: str) -> tuple[Any, ...]:
+    """The run's row as RUN_SELECT reads it, its state and visits decoded (`completed`)."""
     row: tuple[Any, ...] | None = conn.execute(
         RUN_SELECT + " WHERE r.run_id = ?", (run_id,)).fetchone()
     if row is None:
         raise UnknownRun(run_id)
-    return row
+    return completed(conn, row)
+
+
+def completed(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with its state and visits decoded, rebuilt from the latest snapshot and the steps
+    after it where the latest step kept only what it changed."""
+    if not row[6] or row[9] is None:  # NULL, or NOT_KEPT in the run row
+        state, visits = replay.rebuild(conn, row[23], (row[23] << KEY_BITS) + row[8])
+    else:
+        state, visits = decode(row[6]), decode(row[9])
+    return (*row[:6], state, *row[7:9], visits, *row[10:])
 
 
 def retry_started(conn: sqlite3.Connection, run_id: str) -> tuple[int, int] | None:
@@ -85,7 +102,7 @@ def run_rows(conn: sqlite3.Connection, status: RunStatus | None, workflow: str |
         args.append(workflow)
     sql = RUN_SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY r.created_at DESC, r.run_no DESC LIMIT ?"
-    return conn.execute(sql, (*args, limit)).fetchall()
+    return [completed(conn, row) for row in conn.execute(sql, (*args, limit)).fetchall()]
 
 
 def running_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -95,12 +112,13 @@ def running_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
 
 
 def to_record(row: tuple[Any, ...], status: RunStatus | None = None) -> RunRecord:
-    """A RunRecord; `status` overrides the stored one (a dead owner seen on a read-only file)."""
+    """A RunRecord of a `completed` row; `status` overrides the stored one (a dead owner seen
+    on a read-only file)."""
     dead = status is not None
     return RunRecord(
         run_id=row[0], workflow=row[1], workflow_path=row[2], workflow_hash=row[3],
-        status=status or row[4], inputs=decode(row[5]), state=decode(row[6]),
-        next_node=row[7], step=row[8], visits=decode(row[9]), last_seq=row[10],
+        status=status or row[4], inputs=decode(row[5]), state=row[6],
+        next_node=row[7], step=row[8], visits=row[9], last_seq=row[10],
         created_at=row[11], updated_at=row[12], finished_at=row[13],
         error=decode_optional(row[14]), waiting=decode_optional(row[15]),
         parent_run_id=row[16], owner_pid=None if dead else row[17],
@@ -129,18 +147,41 @@ def resolve(conn: sqlite3.Connection, prefix: str) -> str:
     raise UnknownRun(prefix)
 
 
-def steps(conn: sqlite3.Connection, run_id: str) -> list[StepRecord]:
-    rows = conn.execute(_STEP_SELECT + " WHERE key BETWEEN ? AND ? ORDER BY key",
-                        _key_range(conn, run_id)).fetchall()
+def steps(conn: sqlite3.Connection, run_id: str, states: bool) -> list[StepRecord]:
+    """Every step with the visits after it, and with the state after it when `states`."""
     return [
-        StepRecord(
+        replace(record, state=copy.deepcopy(state) if states else None,
+                visits=dict(record.visits))
+        for record, state in history(conn, run_id)
+    ]
+
+
+def history(conn: sqlite3.Connection,
+            run_id: str) -> Iterator[tuple[StepRecord, dict[str, Any]]]:
+    """Every step with the state after it. The state is one dict changed in place from step
+    to step (and so are the visits of each record): copy what is kept."""
+    low, high = _key_range(conn, run_id)
+    rows = conn.execute(_STEP_SELECT + " WHERE key BETWEEN ? AND ? ORDER BY key",
+                        (low, high)).fetchall()
+    after = replay.walk(conn, low >> KEY_BITS)
+    next(after)  # the initial state
+    # strict=False: a step committed between the two reads is left out, as the first missed it
+    for row, (state, visits) in zip(rows, after, strict=False):
+        yield StepRecord(
             run_id=run_id, step=row[0], node=row[1], attempt=row[2], started_at=row[3],
             duration_ms=row[4], outcome=row[5], updates=decode(row[6]),
-            error=decode_optional(row[7]), state=decode(row[8]), visits=decode(row[9]),
-            next_node=row[10], items=decode_optional(row[11]),
-        )
-        for row in rows
-    ]
+            error=decode_optional(row[7]), state=None, visits=visits, next_node=row[8],
+            items=decode_optional(row[9]),
+        ), state
+
+
+def start_of(conn: sqlite3.Connection, run_id: str) -> tuple[int, str, dict[str, Any]]:
+    """(initial step, start node, initial state) of the run."""
+    low, _ = _key_range(conn, run_id)
+    row = conn.execute("SELECT i.initial_step, r.start, i.initial_state FROM run_inputs AS i"
+                       " JOIN runs AS r ON r.run_no = i.run_no WHERE i.run_no = ?",
+                       (low >> KEY_BITS,)).fetchone()
+    return int(row[0]), str(row[1]), decode(row[2])
 
 
 def events(conn: sqlite3.Connection, run_id: str, after_seq: int,
@@ -172,14 +213,38 @@ def state_before(conn: sqlite3.Connection, run_id: str,
                         (low, high, node)).fetchone()[0]
     if last is None:
         raise UnknownNode(node, run_id)
-    before = conn.execute(
-        "SELECT state, visits, step FROM steps WHERE key >= ? AND key < ?"
-        " ORDER BY key DESC LIMIT 1", (low, last)).fetchone()
-    if before is None:
-        before = conn.execute(
-            "SELECT initial_state, initial_visits, initial_step FROM run_inputs"
-            " WHERE run_no = ?", (low >> KEY_BITS,)).fetchone()
-    return decode(before[0]), decode(before[1]), int(before[2])
+    return _position(conn, low, last - 1)
+
+
+def state_after(conn: sqlite3.Connection, run_id: str,
+                step: int) -> tuple[dict[str, Any], dict[str, int], int, str] | None:
+    """(state, visits, step, next node) after `step` of the run (its initial step: where it
+    started); None when the run has no such step."""
+    low, high = _key_range(conn, run_id)
+    initial = conn.execute("SELECT i.initial_step, r.start FROM run_inputs AS i JOIN runs AS r"
+                           " ON r.run_no = i.run_no WHERE i.run_no = ?",
+                           (low >> KEY_BITS,)).fetchone()
+    if step == initial[0]:
+        state, visits, _ = _position(conn, low, low)
+        return state, visits, step, str(initial[1])
+    row = conn.execute("SELECT key, next_node FROM steps WHERE key BETWEEN ? AND ? AND step = ?",
+                       (low, high, step)).fetchone()
+    if row is None:
+        return None
+    state, visits, _ = _position(conn, low, row[0])
+    return state, visits, step, str(row[1])
+
+
+def _position(conn: sqlite3.Connection, low: int,
+              last: int) -> tuple[dict[str, Any], dict[str, int], int]:
+    """State, visits and step after the step of key `last` (the run's initial ones if none)."""
+    row = conn.execute("SELECT step FROM steps WHERE key BETWEEN ? AND ? ORDER BY key DESC"
+                       " LIMIT 1", (low, last)).fetchone()
+    if row is None:
+        row = conn.execute("SELECT initial_step FROM run_inputs WHERE run_no = ?",
+                           (low >> KEY_BITS,)).fetchone()
+    state, visits = replay.rebuild(conn, low >> KEY_BITS, last)
+    return state, visits, int(row[0])
 
 
 def source_of(conn: sqlite3.Connection, run_id: str) -> bytes:

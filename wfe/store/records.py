@@ -87,8 +87,19 @@ class Lease:
     token: str
 
 
+#: How a step's updates were applied, by key, where not as a plain replacement (see
+#: wfe.store.replay): "append", "extend", "merge", "skip" (not stored), or ["set", value].
+Ops = dict[str, Any]
+
+
 class Checkpoint(NamedTuple):
-    """One completed step, committed atomically with the events queued before it."""
+    """One completed step, committed atomically with the events queued before it.
+
+    `state` (or a function that gives it, called only when the row keeps a full snapshot) and
+    `visits` are the run's after the step. `ops` None: the updates do not say what changed,
+    so the row keeps the whole state; else the updates with `ops` give the state from the
+    previous step's. `visits_derived`: the visits are the previous step's with `node` once more.
+    """
 
     step: int
     node: str
@@ -98,10 +109,12 @@ class Checkpoint(NamedTuple):
     outcome: Literal["succeeded", "routed", "skipped"]
     updates: dict[str, Any]
     error: dict[str, Any] | None
-    state: dict[str, Any]
+    state: dict[str, Any] | Callable[[], dict[str, Any]]
     visits: dict[str, int]
     next_node: str
     items: list[dict[str, Any]] | None = None
+    ops: Ops | None = None
+    visits_derived: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +153,8 @@ class StepRecord:
     outcome: str
     updates: dict[str, Any]
     error: dict[str, Any] | None
-    state: dict[str, Any]
+    #: The state after the step: None unless asked for (`Store.steps(..., states=True)`).
+    state: dict[str, Any] | None
     visits: dict[str, int]
     next_node: str
     items: list[dict[str, Any]] | None

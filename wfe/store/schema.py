@@ -22,6 +22,12 @@ APP = "wfe"
 #: size (a composite (run_id, step) key needs a second b-tree, or stores big rows in an index).
 KEY_BITS = 32
 
+#: The `state` of a run row that does not keep it (from version 5, until the run ends or
+#: pauses): it is the initial state or rebuilt from the steps (wfe.store.replay). A big state in
+#: the run row would make every read of a later column, and every update of the row, cost as
+#: much as the state.
+NOT_KEPT = ""
+
 _V1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     f"INSERT INTO meta (key, value) VALUES ('app', '{APP}')",
@@ -134,6 +140,35 @@ def _v4(conn: sqlite3.Connection) -> None:
     ) WITHOUT ROWID""")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    # A step keeps what it changed (`updates`, with `ops` where a reducer applied them), and
+    # the whole state and visits only now and then (wfe.store.replay): both become nullable,
+    # which SQLite cannot alter in place. Every step of an older store keeps its whole state.
+    conn.execute("ALTER TABLE steps RENAME TO steps_v4")
+    conn.execute("""CREATE TABLE steps (
+        key INTEGER PRIMARY KEY,
+        step INTEGER NOT NULL,
+        node TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        updates TEXT NOT NULL,
+        error TEXT,
+        state TEXT,
+        visits TEXT,
+        next_node TEXT NOT NULL,
+        items TEXT,
+        ops TEXT
+    )""")
+    conn.execute("INSERT INTO steps SELECT *, NULL FROM steps_v4")
+    conn.execute("DROP TABLE steps_v4")
+    # The fence of a step's INSERT reads the owner from here, not from the run's row, whose
+    # state (kept once the run pauses or ends) lies before it.
+    conn.execute("CREATE INDEX runs_owner ON runs (run_no, owner_token)")
+
+
+
 def _operations(conn: sqlite3.Connection) -> None:
     # Pool slots (wfe.store.pools): one row per slot taken, by the run and process holding it;
     # a slot whose holder died is taken back by the next process that wants one.
@@ -159,8 +194,9 @@ def _operations(conn: sqlite3.Connection) -> None:
     ) WITHOUT ROWID""")
 
 
+
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _operations]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _operations]
 
 
 def current_version() -> int:

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
@@ -52,6 +52,8 @@ R = TypeVar("R")
 
 RESUMABLE: frozenset[RunStatus] = frozenset({"waiting", "interrupted", "failed"})
 _CANNOT_WRITE = (8, 13)  # SQLITE_READONLY, SQLITE_FULL
+#: What a step row costs a rebuild beyond its JSON, in bytes (see `Store.checkpoint`).
+ROW_WEIGHT = 256
 
 
 def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -134,9 +136,11 @@ class Store:
         """Insert the run, owned by this process (or by `owner_pid`, with `token`)."""
         lease = Lease(run.run_id, token or secrets.token_hex(16))
         pid = os.getpid() if owner_pid is None else owner_pid
-        writes.insert_run(self._conn, self._name, run, lease.token, pid, time.time())
+        size = writes.insert_run(self._conn, self._name, run, lease.token, pid, time.time())
         if pid == os.getpid() and run.status == "running":
-            self._flusher.outbox(lease)
+            # The initial state is a snapshot: the first step need not write another.
+            outbox = self._flusher.outbox(lease)
+            outbox.since_snapshot, outbox.snapshot_size = 0, size
         return lease
 
     @_guarded
@@ -162,24 +166,39 @@ class Store:
     def checkpoint(self, lease: Lease, checkpoint: Checkpoint) -> bool:
         """Commit a step with the events before it; True when `wfe cancel` asked to stop.
 
-        The step's events are sealed now and written once due, with a later write (one events
-        row per ~FLUSH_DELAY instead of a second page in every commit).
+        The row keeps the whole state (a snapshot) when the checkpoint has no ops, at the first
+        step this process commits for the run, and when the rows since the last snapshot weigh
+        as much as it: their JSON, each counted ROW_WEIGHT bytes more (what reading a row costs
+        a rebuild). A rebuild so reads at most about twice a snapshot's size, and a step's cost
+        does not grow with the state. The step's events are sealed now and written once due,
+        with a later write (one events row per ~FLUSH_DELAY instead of a second page in every
+        commit).
         """
         rid = lease.run_id
         cp = checkpoint
-        row: writes.StepRow = (
-            cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome,
-            encode(cp.updates, "updates", rid),
-            encode_optional(cp.error, "error", rid),
-            encode(cp.state, "state", rid), encode(cp.visits, "visits", rid), cp.next_node,
-            encode_optional(cp.items, "items", rid),
-        )
         outbox = self._flusher.outbox(lease)
+        updates = encode(cp.updates, "updates", rid)
+        ops = encode(cp.ops, "ops", rid) if cp.ops else None
+        state = visits = None
+        if cp.ops is None or outbox.since_snapshot >= outbox.snapshot_size:
+            whole = cp.state() if callable(cp.state) else cp.state
+            state, visits = encode(whole, "state", rid), encode(cp.visits, "visits", rid)
+            outbox.since_snapshot, outbox.snapshot_size = 0, len(state) + len(visits)
+        else:
+            if not cp.visits_derived:
+                visits = encode(cp.visits, "visits", rid)
+            outbox.since_snapshot += (len(updates) + len(ops or "") + len(visits or "")
+                                      + ROW_WEIGHT)
+        row: writes.StepRow = (
+            cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome, updates,
+            encode_optional(cp.error, "error", rid), state, visits, cp.next_node,
+            encode_optional(cp.items, "items", rid), ops,
+        )
         with self._write_lock:
             run_no = outbox.run_no
             if run_no is None:
                 run_no = outbox.run_no = writes.run_number(self._conn, rid)
-            outbox.seal(flushing.FLUSH_DELAY, cp.updates, row[6])
+            outbox.seal(flushing.FLUSH_DELAY, cp.updates, updates)
             if outbox.chunks and time.monotonic() >= outbox.due:
                 self._write_with_events(outbox, lambda events: writes.write_checkpoint(
                     self._conn, self._name, lease, run_no, row, events))
@@ -341,8 +360,9 @@ class Store:
         return True
 
     @_guarded
-    def steps(self, run_id: str) -> list[StepRecord]:
-        return reads.steps(self._conn, run_id)
+    def steps(self, run_id: str, *, states: bool = False) -> list[StepRecord]:
+        """Every step of the run with the visits after it (and the state, when `states`)."""
+        return reads.steps(self._conn, run_id, states)
 
     @_guarded
     def events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
@@ -352,6 +372,24 @@ class Store:
     def state_before(self, run_id: str, node: str) -> tuple[dict[str, Any], dict[str, int], int]:
         """(state, visits, step) just before the last execution of `node` (`resume --from`)."""
         return reads.state_before(self._conn, run_id, node)
+
+    def history(self, run_id: str) -> Iterator[tuple[StepRecord, dict[str, Any]]]:
+        """Every step with the state after it, one dict changed in place: copy what is kept."""
+        try:
+            yield from reads.history(self._conn, run_id)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: {error}") from error
+
+    @_guarded
+    def start_of(self, run_id: str) -> tuple[int, str, dict[str, Any]]:
+        """(initial step, start node, initial state) of the run."""
+        return reads.start_of(self._conn, run_id)
+
+    @_guarded
+    def state_after(self, run_id: str,
+                    step: int) -> tuple[dict[str, Any], dict[str, int], int, str] | None:
+        """(state, visits, step, next node) after `step` (`wfe fork`); None: no such step."""
+        return reads.state_after(self._conn, run_id, step)
 
     @_guarded
     def source_of(self, run_id: str) -> bytes:

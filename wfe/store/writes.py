@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from wfe.events import RunStatus, iso_timestamp
+from wfe.store import replay
 from wfe.store.connection import is_busy, rollback, transaction
 from wfe.store.errors import (
     LeaseLost,
@@ -22,18 +23,18 @@ from wfe.store.errors import (
 )
 from wfe.store.liveness import HOST, owner_dead
 from wfe.store.reads import run_row
-from wfe.store.records import EventBatch, Lease, NewRun, decode, encode
-from wfe.store.schema import KEY_BITS
+from wfe.store.records import EventBatch, Lease, NewRun, encode
+from wfe.store.schema import KEY_BITS, NOT_KEPT
 
 _FENCE = "SELECT run_no, owner_token, cancel_requested, step FROM runs WHERE run_id = ?"
 _OWNER = "SELECT status, owner_pid, owner_host, heartbeat_at FROM runs WHERE run_id = ?"
 #: A step, fenced: written only while the lease's token still owns the run (rowcount 0: not).
 _INSERT_STEP_FENCED = (
-    "INSERT INTO steps SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs"
-    " WHERE run_no = ? AND owner_token = ?"
+    "INSERT INTO steps SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM runs"
+    " INDEXED BY runs_owner WHERE run_no = ? AND owner_token = ?"
 )
 _INSERT_EVENTS = "INSERT OR IGNORE INTO events (key, last_seq, body) VALUES (?, ?, ?)"
-_LATEST_STEP = ("SELECT step, visits, next_node FROM steps WHERE key BETWEEN ? AND ?"
+_LATEST_STEP = ("SELECT step, visits, next_node, key FROM steps WHERE key BETWEEN ? AND ?"
                 " ORDER BY key DESC LIMIT 1")
 _FINISH = (
     "UPDATE runs SET status = ?, state = ?, error = ?, waiting = ?, finished_at = ?,"
@@ -46,8 +47,10 @@ _UNOWN = ("status = 'interrupted', updated_at = ?, owner_pid = NULL, owner_host 
 _MAX_NUMBER = (1 << KEY_BITS) - 1
 
 #: A step row without its key: step, node, attempt, started_at, duration_ms, outcome, then the
-#: JSON of updates, error, state, visits, then next_node and the JSON of items.
-StepRow = tuple[int, str, int, float, float, str, str, str | None, str, str, str, str | None]
+#: JSON of updates, error, state and visits (None: see wfe.store.replay), then next_node and the
+#: JSON of items and ops.
+StepRow = tuple[int, str, int, float, float, str, str, str | None, str | None, str | None, str,
+                str | None, str | None]
 
 
 def _fence(conn: sqlite3.Connection, lease: Lease) -> tuple[int, bool, int]:
@@ -73,7 +76,8 @@ def _insert_events(conn: sqlite3.Connection, base: int, batch: EventBatch, run_i
 
 
 def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid: int,
-               now: float) -> None:
+               now: float) -> int:
+    """Insert the run; the size of its initial state and visits as JSON."""
     rid = run.run_id
     state, visits = encode(run.state, "state", rid), encode(run.visits, "visits", rid)
     inputs = encode(run.inputs, "inputs", rid)
@@ -87,12 +91,13 @@ def insert_run(conn: sqlite3.Connection, path: str, run: NewRun, token: str, pid
                 " owner_pid, owner_host, owner_token, heartbeat_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rid, run.workflow, run.workflow_path, run.workflow_hash, run.status, run.start,
-                 run.start, state, visits, run.step, now, now, run.parent_run_id, pid, HOST,
+                 run.start, NOT_KEPT, visits, run.step, now, now, run.parent_run_id, pid, HOST,
                  token, now))
         except sqlite3.IntegrityError:
             raise StoreError(f"run {rid} already exists in {path}") from None
         conn.execute("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?)",
                      (cursor.lastrowid, inputs, state, visits, run.step))
+    return len(state) + len(visits)
 
 
 def claim_run(conn: sqlite3.Connection, path: str, run_id: str, allow: frozenset[RunStatus],
@@ -169,7 +174,13 @@ def write_finish(conn: sqlite3.Connection, path: str, lease: Lease, status: RunS
         base = run_no << KEY_BITS
         _insert_events(conn, base, events, lease.run_id)
         latest: Any = conn.execute(_LATEST_STEP, (base, base + _MAX_NUMBER)).fetchone()
-        cursor = latest if latest is not None and latest[0] > step else (None, None, None)
+        cursor: tuple[Any, ...] = (None, None, None)
+        if latest is not None and latest[0] > step:
+            visits = latest[1]
+            if visits is None:
+                visits = encode(replay.visits_at(conn, run_no, latest[3]), "visits",
+                                lease.run_id)
+            cursor = (latest[0], visits, latest[2])
         conn.execute(_FINISH, (status, *values, finished, now, *cursor, run_no))
 
 
@@ -215,7 +226,7 @@ def request_cancel(conn: sqlite3.Connection, path: str, run_id: str, now: float)
 
 def _cancel_paused(conn: sqlite3.Connection, run_id: str, now: float) -> None:
     row = run_row(conn, run_id)
-    state, last_seq = decode(row[6]), row[10]
+    state, last_seq = row[6], row[10]
     finished = {"event": "run_finished", "run_id": run_id, "ts": iso_timestamp(now),
                 "seq": last_seq + 1, "status": "cancelled", "state": state, "duration_ms": 0.0}
     run_no = run_number(conn, run_id)

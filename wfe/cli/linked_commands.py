@@ -1,0 +1,69 @@
+"""`wfe fork` and `wfe history`: a run's steps one by one, and new runs from any of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wfe.cli import (
+    DurabilityOpt,
+    ExecutorOpt,
+    ImportOpt,
+    NoCacheOpt,
+    StoreOpt,
+    app,
+)
+from wfe.cli.failures import handle_errors
+
+
+@app.command()
+def fork(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    at: Annotated[int, typer.Option("--at", help="The step whose state the new run starts from.",
+                                    show_default=False)],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="KEY=VALUE: written over that state."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Fork even though the workflow file changed.")
+    ] = False,
+    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the final state here as JSON.",
+                     show_default=False),
+    ] = None,
+    imports: ImportOpt = None,
+    store: StoreOpt = None,
+    durability: DurabilityOpt = None,
+    no_cache: NoCacheOpt = False,
+    executor: ExecutorOpt = None,
+) -> None:
+    """A new run, linked to the old, from the state after a step, edited by -i."""
+    from wfe.cli.resume_command import ForkOptions, fork_run
+
+    options = ForkOptions(
+        run=run_id, at=at, assignments=inputs or [], force=force, imports=imports or [],
+        json_lines=json_lines, quiet=quiet, output=output, store=store, durability=durability,
+        no_cache=no_cache, executor=executor,
+    )
+    with handle_errors():
+        code = fork_run(options)
+    raise typer.Exit(code)
+
+
+@app.command()
+def history(
+    run_id: Annotated[str, typer.Argument(help="The run (any unique prefix of its id).")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a step.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """The state after every step, with what each step changed."""
+    from wfe.cli.history_command import show_history
+
+    with handle_errors():
+        show_history(run_id, as_json, store)
