@@ -46,7 +46,7 @@ def test_every_route_answers_as_its_schema_says(live_server: ServerProcess) -> N
     # The schemathesis pytest plugin's lazy loading does not run on pytest 9: drive it directly.
     schema = schemathesis.openapi.from_url(f"{live_server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) >= 10  # every route of the API (a failed load would give none)
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -175,8 +175,10 @@ def test_a_version_4_store_is_migrated_with_its_steps(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     Store.open(path).close()
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TABLE steps")  # and the rest of version 5: as version 4 had it
+    conn.execute("DROP TABLE steps")  # and the rest of versions 5 and 6: as version 4 had it
     conn.execute("DROP INDEX runs_owner")
+    conn.execute("DROP TABLE pool_slots")
+    conn.execute("DROP TABLE schedule_slots")
     conn.execute("""CREATE TABLE steps (key INTEGER PRIMARY KEY, step INTEGER NOT NULL,
         node TEXT NOT NULL, attempt INTEGER NOT NULL, started_at REAL NOT NULL,
         duration_ms REAL NOT NULL, outcome TEXT NOT NULL, updates TEXT NOT NULL, error TEXT,
