@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from wfe.compile_context import Compiling
 from wfe.expr import RESERVED_NAMES
-from wfe.graph import GraphNode, RetryPolicy
+from wfe.graph import GraphNode, RetryPolicy, Tolerance
 from wfe.spec.models import Node, Retry
 from wfe.types import is_list_type
 from wfe.yamlsafe import YamlPath
@@ -37,7 +37,33 @@ def compile_parallel(compiler: Compiling, compiled: GraphNode, node: Node,
         branches.append(branch.finish())
     compiled.branches = tuple(branches)
     compiled.needed = _needed(compiler, node, len(branches), path)
+    compile_tolerance(compiler, compiled, node, path)
+    if compiled.tolerate is not None and compiled.needed < len(branches):
+        compiler.problem("WFE050", "`tolerate` needs `join: all`: with `join: any` or "
+                         "`at_least` the join already says how many branches may fail",
+                         (*path, "tolerate"))
     return compiled.finish()
+
+
+def compile_tolerance(compiler: Compiling, compiled: GraphNode, node: Node,
+                      path: YamlPath) -> None:
+    """`tolerate:` and `errors:` of a map or parallel node."""
+    if isinstance(node.tolerate, str):
+        compiled.tolerate = Tolerance(percent=float(node.tolerate[:-1]))
+    elif node.tolerate is not None:
+        compiled.tolerate = Tolerance(count=node.tolerate)
+    compiled.errors_key = node.errors
+    if node.errors is None:
+        return
+    if node.errors not in compiler.state_keys:
+        compiler.undeclared(node.errors, (*path, "errors"))
+    elif not is_list_type(compiler.fields[node.errors].type):
+        compiler.problem("WFE050", f"errors: state key '{node.errors}' must be a list",
+                         (*path, "errors"))
+    elif compiler.fields[node.errors].reduce not in ("replace", "append", "extend"):
+        compiler.problem("WFE050", f"errors: state key '{node.errors}' must have reduce "
+                         "replace, append or extend, to which the failures are appended",
+                         (*path, "errors"))
 
 
 def _needed(compiler: Compiling, node: Node, count: int, path: YamlPath) -> int:
@@ -77,6 +103,7 @@ def compile_map(compiler: Compiling, compiled: GraphNode, node: Node, path: Yaml
     compiled.items = compiler.expression(node.map, (*path, "map"))
     compiled.concurrency = node.concurrency or DEFAULT_CONCURRENCY
     compiled.collect = node.collect
+    compile_tolerance(compiler, compiled, node, path)
     if node.collect is not None:
         if node.collect not in compiler.state_keys:
             compiler.undeclared(node.collect, (*path, "collect"))
