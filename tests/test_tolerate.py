@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -175,3 +177,60 @@ def test_a_resume_keeps_a_tolerated_failure_and_does_not_run_it_again(
     assert final.state["out"] == [0, None, 20, 30]
     assert final.state["failures"] == [
         {"index": 1, "item": 1, "type": "RuntimeError", "message": "bad 1"}]
+
+
+KILLED = """imports: [TOOLS]
+state:
+  seen: {type: "list[str]", reduce: append}
+  failures: {type: list, reduce: extend, default: []}
+nodes:
+  fan:
+    parallel:
+      a: {tool: visit, with: {name: a}, out: seen}
+      b: {tool: visit, with: {name: b}, out: seen}
+      c: {tool: visit, with: {name: c}, out: seen}
+    tolerate: 1
+    errors: failures
+"""
+
+VISIT = """
+import os, pathlib, signal, time
+
+@tool
+def visit(name: str) -> str:
+    effects = pathlib.Path(os.environ["WFE_TEST_EFFECTS"])
+    with effects.open("a") as log:
+        log.write(name + "\\n")
+    if name == "a":
+        raise RuntimeError("a is broken")
+    killed = effects.with_suffix(".killed")
+    if name == "b" and not killed.exists():
+        killed.write_text("")
+        while effects.read_text().split().count("a") < 1:
+            time.sleep(0.01)
+        time.sleep(0.3)   # let a's failure be committed
+        os.kill(os.getpid(), signal.SIGKILL)
+    return name
+"""
+
+
+def test_a_branch_tolerated_before_a_kill_is_not_run_again_on_resume(write_workflow, tmp_path):
+    effects = tmp_path / "effects"
+    env = {**os.environ, "WFE_TEST_EFFECTS": str(effects)}
+    path = write_workflow(KILLED, VISIT)
+    run = [sys.executable, "-m", "wfe"]
+    killed = subprocess.run([*run, "run", str(path), "--quiet"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    before = effects.read_text().split()
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        [record] = store.list_runs()
+    resumed = subprocess.run([*run, "resume", record.run_id, "--quiet"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "a" not in effects.read_text().split()[len(before):]
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        final = store.get_run(record.run_id)
+    assert final.state["seen"] == ["b", "c"]
+    assert final.state["failures"] == [
+        {"branch": "a", "type": "RuntimeError", "message": "a is broken"}]
