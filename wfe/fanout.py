@@ -62,13 +62,19 @@ async def run_workflow(engine: RunContext, node: GraphNode) -> tuple[int, dict[s
 
 async def _branch(engine: RunContext, node: GraphNode, position: int,
                   branch: GraphNode) -> tuple[int, dict[str, Any]]:
-    info = engine.info.copy()
-    info.node = branch.name
-    kwargs = bind_arguments(branch, engine.state, engine.scope)
     began = time.monotonic()
-    attempt, result, _ = await engine.call(branch, branch.name, kwargs, info, inline=False,
-                                           fanout=True)
-    updates = updates_of(branch, kwargs, engine.state, result)
+    if branch.subgraph is not None:  # a sub-flow: its nodes are `node/branch/child`
+        attempt = 1
+        engine.report_started(branch.name)
+        updates = await run_subgraph(engine, branch, engine.scope, f"{branch.name}/",
+                                     in_item=True)
+    else:
+        info = engine.info.copy()
+        info.node = branch.name
+        kwargs = bind_arguments(branch, engine.state, engine.scope)
+        attempt, result, _ = await engine.call(branch, branch.name, kwargs, info,
+                                               inline=False, fanout=True)
+        updates = updates_of(branch, kwargs, engine.state, result)
     engine.report_finished(branch.name, updates, began)
     if engine.finished.recording and engine.graph.schema.secret_keys.isdisjoint(updates):
         duration = round((time.monotonic() - began) * 1000, 3)

@@ -6,35 +6,28 @@ from __future__ import annotations
 from wfe.compile_context import Compiling
 from wfe.expr import RESERVED_NAMES
 from wfe.graph import GraphNode, RetryPolicy, Tolerance
-from wfe.spec.models import Node, Retry
+from wfe.spec.models import Node, ParallelBranch, Retry
+from wfe.subgraph import compile_subgraph
+from wfe.subgraph_pause import pauses
 from wfe.types import is_list_type
 from wfe.yamlsafe import YamlPath
 
 #: Items of a `map:` node in flight at once when `concurrency:` is not given.
 DEFAULT_CONCURRENCY = 8
+#: The keys of a branch that calls a tool, and of one that runs a workflow (a sub-flow runs as
+#: one attempt, without a timeout of its own).
+_TOOL_BRANCH_KEYS = frozenset({"with_", "out", "retry", "timeout", "isolation"})
+_FLOW_BRANCH_KEYS = frozenset({"inputs", "outputs"})
 
 
 def compile_parallel(compiler: Compiling, compiled: GraphNode, node: Node,
                      path: YamlPath) -> GraphNode:
-    """The branches of a `parallel:` node, and how many of them must succeed."""
+    """The branches of a `parallel:` node (each a tool call or a sub-flow), and how many of
+    them must succeed."""
     assert node.parallel is not None
-    branches = []
     writers: dict[str, str] = {}
-    for name, spec in node.parallel.items():
-        where: YamlPath = (*path, "parallel", name)
-        retry = spec.retry or node.retry or compiler.spec.defaults.retry or Retry()
-        branch = GraphNode(
-            name=f"{compiled.name}/{name}", kind="tool",
-            location=compiler.loaded.location(where, at_key=True), out=spec.out,
-            retry=RetryPolicy.of(retry), timeout=spec.timeout or compiled.timeout,
-            description=spec.description, isolation=spec.isolation or compiled.isolation,
-        )
-        branch.tool = compiler.tool_def(spec.tool, (*where, "tool"))
-        if branch.tool is not None:
-            branch.bindings = compiler.bindings(branch.tool, spec.with_, where)
-        if spec.out is not None:
-            _check_shared_write(compiler, spec.out, name, writers, (*where, "out"))
-        branches.append(branch.finish())
+    branches = [_branch(compiler, compiled, node, name, spec, (*path, "parallel", name),
+                        writers) for name, spec in node.parallel.items()]
     compiled.branches = tuple(branches)
     compiled.needed = _needed(compiler, node, len(branches), path)
     compile_tolerance(compiler, compiled, node, path)
@@ -43,6 +36,49 @@ def compile_parallel(compiler: Compiling, compiled: GraphNode, node: Node,
                          "`at_least` the join already says how many branches may fail",
                          (*path, "tolerate"))
     return compiled.finish()
+
+
+def _branch(compiler: Compiling, compiled: GraphNode, node: Node, name: str,
+            spec: ParallelBranch, where: YamlPath, writers: dict[str, str]) -> GraphNode:
+    """One branch, named `node/branch`: a tool call, or a `workflow:` run as a sub-flow."""
+    retry = spec.retry or node.retry or compiler.spec.defaults.retry or Retry()
+    branch = GraphNode(
+        name=f"{compiled.name}/{name}", kind="tool" if spec.workflow is None else "workflow",
+        location=compiler.loaded.location(where, at_key=True), out=spec.out,
+        retry=RetryPolicy.of(retry), timeout=spec.timeout or compiled.timeout,
+        description=spec.description, isolation=spec.isolation or compiled.isolation,
+    )
+    if (spec.tool is None) == (spec.workflow is None):
+        compiler.problem("WFE022", f"branch '{name}' needs exactly one of `tool:` or "
+                         "`workflow:`", where, at_key=True)
+    elif spec.workflow is not None:
+        _branch_flow(compiler, branch, spec, where, writers)
+    else:
+        assert spec.tool is not None
+        branch.tool = compiler.tool_def(spec.tool, (*where, "tool"))
+        if branch.tool is not None:
+            branch.bindings = compiler.bindings(branch.tool, spec.with_, where)
+    foreign = _TOOL_BRANCH_KEYS if spec.workflow is not None else _FLOW_BRANCH_KEYS
+    for attribute in sorted(foreign & spec.given):
+        key = "with" if attribute == "with_" else attribute
+        what = "a workflow branch" if spec.workflow is not None else "a tool branch"
+        compiler.problem("WFE024", f"`{key}` does not belong to {what}", (*where, key),
+                         at_key=True)
+    if spec.out is not None:
+        _check_shared_write(compiler, spec.out, name, writers, (*where, "out"))
+    return branch.finish()
+
+
+def _branch_flow(compiler: Compiling, branch: GraphNode, spec: ParallelBranch,
+                 where: YamlPath, writers: dict[str, str]) -> None:
+    """A `workflow:` branch: its child, inputs and outputs; it cannot wait for a person."""
+    compile_subgraph(compiler, branch, spec, where)
+    if branch.subgraph is not None and pauses(branch.subgraph):
+        compiler.problem("WFE071", f"a parallel branch's workflow cannot wait for input, and "
+                         f"{spec.workflow} has an interrupt node", (*where, "workflow"))
+    for key in spec.outputs or {}:
+        _check_shared_write(compiler, key, branch.name.rsplit("/", 1)[-1], writers,
+                            (*where, "outputs", key))
 
 
 def compile_tolerance(compiler: Compiling, compiled: GraphNode, node: Node,

@@ -28,7 +28,9 @@ class ParallelKind:
         count = len(node.branches)
         join = ("all" if node.needed == count else "any" if node.needed == 1
                 else f"at least {node.needed}")
-        names = ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
+        names = ", ".join(b.name.rsplit("/", 1)[-1] + (
+            f": workflow {b.subgraph.file}" if b.subgraph is not None else "")
+            for b in node.branches)
         return f"parallel {count} branches ({names}), join {join}{tolerance(node)}"
 
 

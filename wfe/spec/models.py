@@ -194,9 +194,13 @@ class CacheSpec(Record):
 
 
 class ParallelBranch(Record):
-    """One branch of a `parallel:` node: a tool call of its own."""
+    """One branch of a `parallel:` node: a tool call of its own, or a whole sub-flow (a
+    `workflow:` with its `inputs` and `outputs`)."""
 
-    tool: str = field(TEXT)
+    tool: str | None = field(TEXT, default=None)
+    workflow: str | None = field(Text(refine=_file_name), default=None)
+    inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
+    outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
     with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
                                   key="with")
     out: str | None = field(TEXT, default=None)
