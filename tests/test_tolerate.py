@@ -131,6 +131,8 @@ def test_join_any_records_the_branches_that_failed_before_it_held(make_workflow)
     (("tolerate: TOLERATE", "tolerate: true"), "an integer"),
     (("errors: failures", "errors: nowhere"), "nowhere"),
     (("errors: failures", "errors: a"), "errors: state key 'a' must be a list"),
+    (("failures: {type: list,", 'failures: {type: "list[str]",'),
+     "errors: state key 'failures' must be a list that holds"),
     (("tolerate: TOLERATE", "tolerate: 1\n    join: any"), "`tolerate` needs `join: all`"),
 ])
 def test_bad_tolerate_and_errors_are_positioned_problems(make_workflow, change, message):

@@ -170,8 +170,8 @@ def _error_of(failure: ToolFailure) -> dict[str, Any]:
 
 def _tolerated(engine: RunContext, node: GraphNode, number: int, failure: ToolFailure,
                record: dict[str, Any]) -> None:
-    """A failure within `tolerate:`: reported, and committed so that a resume keeps it."""
-    engine.report_failed(failure.item or node.name, failure.error, failure.item)
+    """A failure within `tolerate:`, committed so that a resume keeps it (its `node_failed`
+    event is the tool call's, or the sub-flow's own)."""
     engine.finished.record(engine.step, ItemDone(node.name, number, failure.attempts, 0.0,
                                                  record, failed=True))
 

@@ -9,7 +9,7 @@ from wfe.graph import GraphNode, RetryPolicy, Tolerance
 from wfe.spec.models import Node, ParallelBranch, Retry
 from wfe.subgraph import compile_subgraph
 from wfe.subgraph_pause import pauses
-from wfe.types import is_list_type
+from wfe.types import fits, is_list_type, parse_type
 from wfe.yamlsafe import YamlPath
 
 #: Items of a `map:` node in flight at once when `concurrency:` is not given.
@@ -18,6 +18,8 @@ DEFAULT_CONCURRENCY = 8
 #: one attempt, without a timeout of its own).
 _TOOL_BRANCH_KEYS = frozenset({"with_", "out", "retry", "timeout", "isolation"})
 _FLOW_BRANCH_KEYS = frozenset({"inputs", "outputs"})
+#: A record of `errors:`, for checking that the key's type holds it.
+_A_FAILURE = {"index": 0, "item": None, "branch": "b", "type": "ValueError", "message": "m"}
 
 
 def compile_parallel(compiler: Compiling, compiled: GraphNode, node: Node,
@@ -93,9 +95,10 @@ def compile_tolerance(compiler: Compiling, compiled: GraphNode, node: Node,
         return
     if node.errors not in compiler.state_keys:
         compiler.undeclared(node.errors, (*path, "errors"))
-    elif not is_list_type(compiler.fields[node.errors].type):
-        compiler.problem("WFE050", f"errors: state key '{node.errors}' must be a list",
-                         (*path, "errors"))
+    elif not is_list_type(compiler.fields[node.errors].type) or not fits(
+            parse_type(compiler.fields[node.errors].type), [_A_FAILURE]):
+        compiler.problem("WFE050", f"errors: state key '{node.errors}' must be a list that "
+                         "holds the failures' records (list, or list[dict])", (*path, "errors"))
     elif compiler.fields[node.errors].reduce not in ("replace", "append", "extend"):
         compiler.problem("WFE050", f"errors: state key '{node.errors}' must have reduce "
                          "replace, append or extend, to which the failures are appended",
