@@ -91,8 +91,9 @@ def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, tex
     " overlap: queue, catch_up: true}\n  - {cron: '*/5 * * * *'}\nnodes: {a: {tool: t}}\n",
     "nodes: {a: {map: xs, tool: t, tolerate: 3, errors: e}}\n",
     "nodes: {a: {parallel: {b: {tool: t}}, tolerate: '12.5%'}}\n",
+    "nodes: {a: {parallel: {b: {workflow: c.yaml, inputs: {x: 1}, outputs: {y: z}}}}}\n",
 ])
-def test_pools_schedules_and_tolerate_follow_the_schema(validator, text):
+def test_pools_schedules_tolerate_and_flow_branches_follow_the_schema(validator, text):
     load_spec_bytes(text.encode(), "wf.yaml")
     assert schema_errors(validator, text) == []
 
