@@ -172,7 +172,8 @@ class SchemaGenerator:
         if kind == "map":
             return {"map": self.pick(["items", "[1, 2]"], ["1/0", "items.x"]),
                     "as": self.pick(["item", "file"], ["i", "step"]), "tool": tool,
-                    "concurrency": self.pick([1, 4], [0]), "collect": self.pick(["items"], ["x"])}
+                    "concurrency": self.pick([1, 4], [0]), "collect": self.pick(["items"], ["x"]),
+                    "tolerate": self.pick([0, 2, "10%"], [-1, "150%", "lots", True])}
         if kind == "workflow":
             return {"workflow": self.pick(["review_file.yaml"], SUBGRAPH_FILES),
                     "inputs": {"file": self.pick(["items", "{'path': 'a', 'source': ''}"],

@@ -690,6 +690,11 @@ nodes:
     inputs: {x: number}
     outputs: {out: y}
     collect: results
+    next: fan
+  fan:
+    parallel:
+      deep: {workflow: child.yaml, inputs: {x: n}, outputs: {result: y}}
+      wide: {workflow: child.yaml, inputs: {x: 2}, outputs: {n: y}}
 """
 
 
@@ -724,12 +729,16 @@ def test_expand_inlines_child_nodes_and_edges(parent_graph: Graph) -> None:
     document = to_json(parent_graph, expand=True)
     children = [(n["id"], n.get("parent")) for n in document["nodes"] if "/" in n["id"]]
     assert children == [("call/double", "call"), ("call/halve", "call"),
-                        ("each/double", "each"), ("each/halve", "each")]
+                        ("each/double", "each"), ("each/halve", "each"),
+                        ("fan/deep/double", "fan/deep"), ("fan/deep/halve", "fan/deep"),
+                        ("fan/wide/double", "fan/wide"), ("fan/wide/halve", "fan/wide")]
     inner = [(e["from"], e["to"], e["condition"]) for e in document["edges"] if "/" in e["from"]]
     assert inner == [("call/double", "call/halve", "y > 10"),
-                     ("each/double", "each/halve", "y > 10")]
+                     ("each/double", "each/halve", "y > 10"),
+                     ("fan/deep/double", "fan/deep/halve", "y > 10"),
+                     ("fan/wide/double", "fan/wide/halve", "y > 10")]
     mermaid = render_text(parent_graph, "mermaid", expand=True)
-    assert mermaid.count("subgraph sg_") == 2 and '"call/double' in mermaid
+    assert mermaid.count("subgraph sg_") == 4 and '"call/double' in mermaid
     dot = render_text(parent_graph, "dot", expand=True)
     assert 'subgraph "cluster_call" {' in dot and '"call/double" -> "call/halve"' in dot
 
@@ -748,4 +757,4 @@ def test_expanded_mermaid_parses(parent_graph: Graph) -> None:
     texts = [text for _, text in result["vertices"]]
     assert "call/double<br>tool: double" in texts and "each/halve<br>tool: halve" in texts
     inner = [(a, b, text) for a, b, text, _ in result["edges"] if text == "y > 10"]
-    assert len(inner) == 2
+    assert len(inner) == 4

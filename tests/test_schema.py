@@ -72,6 +72,10 @@ def test_every_file_the_loader_accepts_follows_the_schema(validator):
         "schedule: {cron: '0 6 * * *', overlap: wait}\nnodes: {a: {tool: t}}\n",
         "schedule: [{timezone: UTC}]\nnodes: {a: {tool: t}}\n",
         "nodes: {a: {tool: t, pool: [github]}}\n",
+        "nodes: {a: {map: xs, tool: t, tolerate: -1}}\n",
+        "nodes: {a: {map: xs, tool: t, tolerate: lots}}\n",
+        "nodes: {a: {map: xs, tool: t, tolerate: true}}\n",
+        "nodes: {a: {map: xs, tool: t, errors: [e]}}\n",
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, text):
@@ -85,8 +89,11 @@ def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, tex
     "schedule: {cron: '0 6 * * 1-5'}\nnodes: {a: {tool: t}}\n",
     "state: {p: str}\nschedule:\n  - {cron: '0 6 * * *', timezone: Europe/Paris, inputs: {p: x},"
     " overlap: queue, catch_up: true}\n  - {cron: '*/5 * * * *'}\nnodes: {a: {tool: t}}\n",
+    "nodes: {a: {map: xs, tool: t, tolerate: 3, errors: e}}\n",
+    "nodes: {a: {parallel: {b: {tool: t}}, tolerate: '12.5%'}}\n",
+    "nodes: {a: {parallel: {b: {workflow: c.yaml, inputs: {x: 1}, outputs: {y: z}}}}}\n",
 ])
-def test_pools_and_schedules_follow_the_schema(validator, text):
+def test_pools_schedules_tolerate_and_flow_branches_follow_the_schema(validator, text):
     load_spec_bytes(text.encode(), "wf.yaml")
     assert schema_errors(validator, text) == []
 

@@ -197,11 +197,14 @@ def cluster_for(text: str, origin: str, graph: Graph) -> Iterator[Executor | Non
 
 def remote_tools(graph: Graph, *, whole: bool = False) -> list[ToolDef]:
     """The tools a cluster executor may be asked to call in this graph: those of `parallel:`
-    branches and `map:` items, and every tool of a subgraph a map item runs (`whole`)."""
+    branches and `map:` items, and every tool of a subgraph a map item or a branch runs
+    (`whole`)."""
     found: dict[str, ToolDef] = {}
     for node in graph.nodes.values():
         if node.kind == "parallel":
             found.update((b.tool.name, b.tool) for b in node.branches if b.tool is not None)
+            for flow in (b.subgraph for b in node.branches if b.subgraph is not None):
+                found.update((tool.name, tool) for tool in remote_tools(flow, whole=True))
         elif node.tool is not None and (whole or node.kind == "map"):
             found[node.tool.name] = node.tool
         if node.subgraph is not None:

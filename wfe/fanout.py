@@ -23,7 +23,7 @@ from wfe.graph import GraphNode
 from wfe.journal import ItemDone
 from wfe.run_context import RunContext
 from wfe.subgraph import run_subgraph
-from wfe.tool_failure import ToolFailure
+from wfe.tool_failure import ToolFailure, error_message
 
 #: The body of a compound step (`run_parallel`, `run_map`, `run_workflow`).
 Body = Callable[[RunContext, GraphNode], Coroutine[Any, Any, tuple[int, dict[str, Any]]]]
@@ -62,13 +62,19 @@ async def run_workflow(engine: RunContext, node: GraphNode) -> tuple[int, dict[s
 
 async def _branch(engine: RunContext, node: GraphNode, position: int,
                   branch: GraphNode) -> tuple[int, dict[str, Any]]:
-    info = engine.info.copy()
-    info.node = branch.name
-    kwargs = bind_arguments(branch, engine.state, engine.scope)
     began = time.monotonic()
-    attempt, result, _ = await engine.call(branch, branch.name, kwargs, info, inline=False,
-                                           fanout=True)
-    updates = updates_of(branch, kwargs, engine.state, result)
+    if branch.subgraph is not None:  # a sub-flow: its nodes are `node/branch/child`
+        attempt = 1
+        engine.report_started(branch.name)
+        updates = await run_subgraph(engine, branch, engine.scope, f"{branch.name}/",
+                                     in_item=True)
+    else:
+        info = engine.info.copy()
+        info.node = branch.name
+        kwargs = bind_arguments(branch, engine.state, engine.scope)
+        attempt, result, _ = await engine.call(branch, branch.name, kwargs, info,
+                                               inline=False, fanout=True)
+        updates = updates_of(branch, kwargs, engine.state, result)
     engine.report_finished(branch.name, updates, began)
     if engine.finished.recording and engine.graph.schema.secret_keys.isdisjoint(updates):
         duration = round((time.monotonic() - began) * 1000, 3)
@@ -80,18 +86,21 @@ async def _branch(engine: RunContext, node: GraphNode, position: int,
 async def run_parallel(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, Any]]:
     earlier = engine.finished.earlier(engine.step, node.name)
     results = {b.name: (earlier[i].attempts, earlier[i].value)
-               for i, b in enumerate(node.branches) if i in earlier}
-    left = [(i, b) for i, b in enumerate(node.branches) if b.name not in results]
+               for i, b in enumerate(node.branches) if i in earlier and not earlier[i].failed}
+    failures = [earlier[i].value for i in sorted(earlier) if earlier[i].failed]
+    left = [(i, b) for i, b in enumerate(node.branches) if i not in earlier]
     tasks = [asyncio.ensure_future(_branch(engine, node, i, b)) for i, b in left]
     try:
-        if node.needed == len(node.branches):
+        if node.tolerate is not None:
+            results.update(await _settle(engine, node, left, tasks, failures))
+        elif node.needed == len(node.branches):
             # join: all. One gather, not a wait() per completion (which is quadratic in the
             # number of branches): the first failure raises here and the rest are cancelled.
             results.update(zip((b.name for _, b in left), await asyncio.gather(*tasks),
                                strict=True))
         elif len(results) < node.needed:
             results.update(await _first(node.needed - len(results), [b for _, b in left],
-                                        tasks))
+                                        tasks, failures))
     finally:
         pending = [task for task in tasks if not task.done()]
         for task in pending:
@@ -100,13 +109,15 @@ async def run_parallel(engine: RunContext, node: GraphNode) -> tuple[int, dict[s
             await asyncio.gather(*pending, return_exceptions=True)
     ordered = [(b.name, results[b.name]) for b in node.branches if b.name in results]
     written = _apply_once(engine, node, [(name, updates) for name, (_, updates) in ordered])
-    return max(attempt for _, (attempt, _) in ordered), written
+    written |= write_errors(engine, node, failures)
+    return max((attempt for _, (attempt, _) in ordered), default=1), written
 
 
 async def _first(needed: int, branches: list[GraphNode],
-                 tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]]
-                 ) -> dict[str, tuple[int, dict[str, Any]]]:
-    """join: any / at_least N: the first `needed` successes, or the failure that rules them out."""
+                 tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]],
+                 failed: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """join: any / at_least N: the first `needed` successes, or the failure that rules them out;
+    the branches that failed before are added to `failed`."""
     names = {task: branch.name for task, branch in zip(tasks, branches, strict=True)}
     done: dict[str, tuple[int, dict[str, Any]]] = {}
     failures: list[ToolFailure] = []
@@ -118,9 +129,69 @@ async def _first(needed: int, branches: list[GraphNode],
                 done[names[task]] = task.result()
             except ToolFailure as failure:
                 failures.append(failure)
+                failed.append(_branch_failure(names[task], failure))
         if len(tasks) - len(failures) < needed:
             raise failures[0]
     return done
+
+
+async def _settle(engine: RunContext, node: GraphNode, left: list[tuple[int, GraphNode]],
+                  tasks: Sequence[asyncio.Future[tuple[int, dict[str, Any]]]],
+                  failed: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """`tolerate:` every branch runs to its end; the node fails (naming the branch) at the
+    first failure past the tolerance. A tolerated failure is committed as finished."""
+    assert node.tolerate is not None
+    allowed = node.tolerate.allowed(len(node.branches))
+    of = {task: branch for task, branch in zip(tasks, left, strict=True)}
+    done: dict[str, tuple[int, dict[str, Any]]] = {}
+    pending = set(tasks)
+    while pending:
+        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            position, branch = of[task]
+            try:
+                done[branch.name] = task.result()
+            except ToolFailure as failure:
+                failure.item = branch.name
+                if len(failed) >= allowed:
+                    raise
+                failed.append(_branch_failure(branch.name, failure))
+                _tolerated(engine, node, position, failure, failed[-1])
+    return done
+
+
+def _branch_failure(name: str, failure: ToolFailure) -> dict[str, Any]:
+    return {"branch": name.rsplit("/", 1)[-1], **_error_of(failure)}
+
+
+def _error_of(failure: ToolFailure) -> dict[str, Any]:
+    return {"type": type(failure.error).__name__, "message": error_message(failure.error)}
+
+
+def _tolerated(engine: RunContext, node: GraphNode, number: int, failure: ToolFailure,
+               record: dict[str, Any]) -> None:
+    """A failure within `tolerate:`, committed so that a resume keeps it (its `node_failed`
+    event is the tool call's, or the sub-flow's own)."""
+    engine.finished.record(engine.step, ItemDone(node.name, number, failure.attempts, 0.0,
+                                                 record, failed=True))
+
+
+def write_errors(engine: RunContext, node: GraphNode,
+                 failures: list[dict[str, Any]]) -> dict[str, Any]:
+    """`errors: KEY`: the failures appended to the key, through its reducer."""
+    key = node.errors_key
+    if key is None or not failures:
+        return {}
+    schema = engine.graph.schema
+    reduce = schema.slots[key].reduce
+    if reduce == "append":
+        for failure in failures:
+            schema.apply(engine.state, {key: failure}, node.name)
+        return {key: failures}
+    if reduce == "extend":
+        return schema.apply(engine.state, {key: failures}, node.name)
+    return schema.apply(engine.state, {key: [*(engine.state.get(key) or []), *failures]},
+                        node.name)
 
 
 def _apply_once(engine: RunContext, node: GraphNode,
@@ -184,14 +255,24 @@ async def run_map(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, A
     items = _items_of(engine, node)
     results: list[Any] = [None] * len(items)
     records: list[dict[str, Any]] = [{"index": i, "status": "pending"} for i in range(len(items))]
-    attempts = [_reuse(engine, node, results, records)]
+    failures: dict[int, dict[str, Any]] = {}
+    attempts = [_reuse(engine, node, results, records, failures)]
     left = [i for i, record in enumerate(records) if record["status"] == "pending"]
     indexes: Iterator[int] = iter(left)
     keep = engine.finished.recording and node.collect not in engine.graph.schema.secret_keys
+    allowed = node.tolerate.allowed(len(items)) if node.tolerate is not None else -1
 
     async def worker() -> None:
         for index in indexes:
-            results[index], used = await _item(engine, node, index, items[index], records[index])
+            try:
+                results[index], used = await _item(engine, node, index, items[index],
+                                                   records[index])
+            except ToolFailure as failure:
+                if len(failures) >= allowed:
+                    raise
+                failures[index] = {"index": index, "item": items[index], **_error_of(failure)}
+                _tolerated(engine, node, index, failure, failures[index])
+                continue
             attempts[0] = max(attempts[0], used)
             if keep:
                 engine.finished.record(engine.step, ItemDone(
@@ -208,19 +289,27 @@ async def run_map(engine: RunContext, node: GraphNode) -> tuple[int, dict[str, A
         engine.items = records
     written = (engine.graph.schema.apply(engine.state, {node.collect: results}, node.name)
                if node.collect is not None else {})
+    written |= write_errors(engine, node, [failures[i] for i in sorted(failures)])
     return max(attempts[0], 1), written
 
 
 def _reuse(engine: RunContext, node: GraphNode, results: list[Any],
-           records: list[dict[str, Any]]) -> int:
-    """Take the items an earlier process finished of this step; the most attempts they took."""
+           records: list[dict[str, Any]], failures: dict[int, dict[str, Any]]) -> int:
+    """Take the items an earlier process finished of this step (a tolerated failure as failed);
+    the most attempts they took."""
     most = 0
     for number, done in engine.finished.earlier(engine.step, node.name).items():
-        if number < len(results):
+        if number >= len(results):
+            continue
+        records[number] = {"index": number, "status": "succeeded", "attempts": done.attempts,
+                           "duration_ms": done.duration_ms, "reused": True}
+        if done.failed:
+            failures[number] = done.value
+            records[number].update(status="failed", error={
+                "type": done.value["type"], "message": done.value["message"]})
+        else:
             results[number] = done.value
-            records[number] = {"index": number, "status": "succeeded", "attempts": done.attempts,
-                               "duration_ms": done.duration_ms, "reused": True}
-            most = max(most, done.attempts)
+        most = max(most, done.attempts)
     return most
 
 

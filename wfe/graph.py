@@ -56,6 +56,23 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
+class Tolerance:
+    """`tolerate:` of a fan-out node: a count of failures, or a percentage of its items."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def allowed(self, total: int) -> int:
+        """How many of `total` items or branches may fail without failing the node."""
+        if self.percent is not None:
+            return int(total * self.percent / 100)
+        return self.count or 0
+
+    def __str__(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else str(self.count)
+
+
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How often and how patiently a node's tool is retried (from `retry:`)."""
 
@@ -115,6 +132,9 @@ class GraphNode:
     item_name: str = "item"
     concurrency: int = 1
     collect: str | None = None
+    #: `tolerate:` the failures a map or parallel node survives; `errors:` the key they go to.
+    tolerate: Tolerance | None = None
+    errors_key: str | None = None
     #: `workflow:` the child graph, its inputs (key -> expression or constant), its outputs
     #: (parent key -> child key).
     subgraph: Graph | None = None

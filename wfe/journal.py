@@ -125,6 +125,13 @@ class ItemDone(NamedTuple):
     attempts: int
     duration_ms: float
     value: Any
+    #: A tolerated failure (`tolerate:`): `value` is its record for `errors:`, not a result.
+    failed: bool = False
+
+
+#: Marks a failed item in a journal, which keeps only (node, number, attempts, duration,
+#: value): a node name never holds it (wfe.spec.models.NODE_NAME_PATTERN).
+_FAILED = "!failed"
 
 
 class FinishedItems:
@@ -149,11 +156,15 @@ class FinishedItems:
             return {}
         self._resumed = None
         done: list[ItemDone] = self._load(step)
-        return {item.number: item for item in done if item.node == node}
+        failed = node + _FAILED
+        return {item.number: item for item in done if item.node == node} | {
+            item.number: item._replace(node=node, failed=True)
+            for item in done if item.node == failed}
 
     def record(self, step: int, item: ItemDone) -> None:
         if self._record is not None:
-            self._record(step, item)
+            self._record(step, item._replace(node=item.node + _FAILED, failed=False)
+                         if item.failed else item)
 
 
 @dataclass(frozen=True)

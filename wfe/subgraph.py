@@ -20,7 +20,7 @@ from wfe.errors import ExpressionError, InputError, Problem, RunError, SpecError
 from wfe.graph import Graph, GraphNode
 from wfe.interrupts import Stop
 from wfe.run_context import Asker, RunContext
-from wfe.spec.models import Node
+from wfe.spec.models import Node, ParallelBranch
 from wfe.subgraph_pause import PausedChild, parent_waiting
 from wfe.tool_failure import ToolFailure
 from wfe.yamlsafe import YamlPath
@@ -32,11 +32,14 @@ MAX_SUBGRAPH_DEPTH = 32
 #: files that each reference the next several times would otherwise run an exponential number of
 #: steps. The same bound as a YAML document's expansion.
 MAX_EXPANDED_NODES = 100_000
+#: What names a child workflow: a `workflow:` or `map:` node, or a branch of a `parallel:` one.
+ChildCall = Node | ParallelBranch
 
 
-def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: Node,
+def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: ChildCall,
                      path: YamlPath) -> None:
-    """Load and compile the child workflow into `compiled.subgraph`; report every problem."""
+    """Load and compile the child workflow of a node (or of a parallel branch) into
+    `compiled.subgraph`; report every problem."""
     assert node.workflow is not None
     parent = compiler.loaded.path.resolve()
     child_path = (compiler.loaded.path.parent / node.workflow).resolve()
@@ -69,7 +72,7 @@ def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: Node,
     _bind_outputs(compiler, compiled, node, path)
 
 
-def _compile_child(compiler: Compiling, node: Node, child_path: Path,
+def _compile_child(compiler: Compiling, node: ChildCall, child_path: Path,
                    chain: list[Path]) -> Graph | SpecError:
     assert node.workflow is not None
     shown = str(Path(compiler.loaded.display_path).parent / node.workflow)
@@ -79,7 +82,7 @@ def _compile_child(compiler: Compiling, node: Node, child_path: Path,
         return error
 
 
-def _report_invalid(compiler: Compiling, node: Node, error: SpecError, where: YamlPath, *,
+def _report_invalid(compiler: Compiling, node: ChildCall, error: SpecError, where: YamlPath, *,
                     first: bool) -> None:
     """The reference to an invalid child; the child's own problems are added at its first."""
     unreadable = [p for p in error.errors if p.code == "WFE001"]
@@ -93,7 +96,7 @@ def _report_invalid(compiler: Compiling, node: Node, error: SpecError, where: Ya
         compiler.problems.extend(error.problems)
 
 
-def _count_into_parent(compiler: Compiling, node: Node, child: Graph, parent: Path,
+def _count_into_parent(compiler: Compiling, node: ChildCall, child: Graph, parent: Path,
                        child_path: Path, where: YamlPath) -> None:
     """Count the child's nodes and levels into the parent's; report the reference that crosses
     a bound."""
@@ -113,7 +116,7 @@ def _count_into_parent(compiler: Compiling, node: Node, child: Graph, parent: Pa
                          f"workflow has more than {MAX_EXPANDED_NODES} nodes", where)
 
 
-def _bind_inputs(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def _bind_inputs(compiler: Compiling, compiled: GraphNode, node: ChildCall, path: YamlPath) -> None:
     assert compiled.subgraph is not None
     child_keys = compiled.subgraph.schema.fields
     bound = []
@@ -128,11 +131,12 @@ def _bind_inputs(compiler: Compiling, compiled: GraphNode, node: Node, path: Yam
     compiled.sub_inputs = tuple(bound)
 
 
-def _bind_outputs(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def _bind_outputs(compiler: Compiling, compiled: GraphNode, node: ChildCall,
+                  path: YamlPath) -> None:
     assert compiled.subgraph is not None
     for parent_key, child_key in (node.outputs or {}).items():
         where: YamlPath = (*path, "outputs", parent_key)
-        if parent_key not in compiler.state_keys and node.map is None:
+        if parent_key not in compiler.state_keys and compiled.kind != "map":
             compiler.undeclared(parent_key, where)
         if child_key not in compiled.subgraph.schema.fields:
             compiler.problem("WFE050", f"the subgraph has no state key '{child_key}'", where)

@@ -168,9 +168,10 @@ def _unused_keys(graph: Compiled) -> list[Problem]:
             read.update(node.guard.names)
         if node.template is not None:  # `wait:` or `fail:` "${ }"
             read.update(*(e.names for e in node.template.expressions))
-        for _, expression, _ in node.sub_inputs:
-            read.update(expression.names if expression is not None else ())
-        written.update(node.sub_outputs if node.kind == "workflow" else ())
+        for part in (node, *node.branches):  # a workflow node's child, or a branch's
+            for _, expression, _ in part.sub_inputs:
+                read.update(expression.names if expression is not None else ())
+            written.update(part.sub_outputs if part.kind == "workflow" else ())
         written.update(key for key in (node.collect, "error" if node.on_error else None) if key)
         written.update(node.expects)
     return [
@@ -186,7 +187,7 @@ def _calls_known(node: GraphNode) -> bool:
     if node.kind in ("interrupt", "wait", "fail"):
         return True
     if node.kind == "parallel":
-        return all(branch.tool is not None for branch in node.branches)
+        return all(b.tool is not None or b.subgraph is not None for b in node.branches)
     return node.tool is not None or node.subgraph is not None
 
 

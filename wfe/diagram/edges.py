@@ -148,31 +148,37 @@ def find_loops(graph: Graph) -> list[Loop]:
     return _analyse(graph)[1]
 
 
+def child_graphs(graph: Graph, prefix: str = "") -> list[tuple[str, Graph]]:
+    """The child graphs of `graph`'s nodes, each with the name it is run under: a `workflow:`
+    or `map:` node's (`call`), a parallel branch's sub-flow (`fan/deep`)."""
+    found = []
+    for name, node in graph.nodes.items():
+        if node.subgraph is not None:
+            found.append((prefix + name, node.subgraph))
+        found += [(prefix + b.name, b.subgraph) for b in node.branches if b.subgraph is not None]
+    return found
+
+
 def inlined_nodes(graph: Graph, prefix: str = "") -> list[Inlined]:
     """Every child graph's nodes, depth first, each right after its own parent's children."""
     found: list[Inlined] = []
-    for name, node in graph.nodes.items():
-        if node.subgraph is None:
-            continue
-        parent = prefix + name
-        for child_name, child in node.subgraph.nodes.items():
+    for parent, child_graph in child_graphs(graph, prefix):
+        for child_name, child in child_graph.nodes.items():
             found.append(Inlined(f"{parent}/{child_name}", child, parent))
-        found += inlined_nodes(node.subgraph, parent + "/")
+        found += inlined_nodes(child_graph, parent + "/")
     return found
 
 
 def inlined_edges(graph: Graph, prefix: str = "") -> list[DiagramEdge]:
     """The edges inside every child graph, renamed `parent/child`; a child's `end` left out."""
     found: list[DiagramEdge] = []
-    for name, node in graph.nodes.items():
-        if node.subgraph is None:
-            continue
-        inner = f"{prefix}{name}/"
+    for parent, child_graph in child_graphs(graph, prefix):
+        inner = parent + "/"
         found += [
             replace(edge, source=inner + edge.source, target=inner + edge.target)
-            for edge in graph_edges(node.subgraph) if edge.target != END
+            for edge in graph_edges(child_graph) if edge.target != END
         ]
-        found += inlined_edges(node.subgraph, inner)
+        found += inlined_edges(child_graph, inner)
     return found
 
 
@@ -206,12 +212,18 @@ def node_detail(node: GraphNode) -> str:
     if node.subgraph is not None:
         runs = node.subgraph.file
     if node.kind == "parallel":
-        return "parallel: " + ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
+        return "parallel: " + ", ".join(branch_text(b) for b in node.branches)
     if node.kind == "map" and node.items is not None:
         return f"map {node.items.source}: {runs}"
     if runs is None and node.summary:  # `wait: 5 s`, `fail: the message`
         runs = node.summary
     return f"{node.kind}: {runs}" if runs is not None else node.kind
+
+
+def branch_text(branch: GraphNode) -> str:
+    """A parallel branch in a few words: its name, and the file of a sub-flow (`deep (x.yaml)`)."""
+    name = branch.name.rsplit("/", 1)[-1]
+    return f"{name} ({branch.subgraph.file})" if branch.subgraph is not None else name
 
 
 def node_lines(

@@ -10,7 +10,7 @@ from wfe.run_context import RunContext
 from wfe.spec.models import KindName, Node
 from wfe.yamlsafe import YamlPath
 
-__all__ = ["NodeKind", "Outcome"]
+__all__ = ["NodeKind", "Outcome", "tolerance"]
 
 #: What running a node gives the engine: the attempts it took and the state updates written.
 Outcome = tuple[int, dict[str, Any]]
@@ -34,3 +34,9 @@ class NodeKind(Protocol):
     def describe(self, node: GraphNode) -> str:
         """What the node does, in a few words (`wfe run --dry-run`)."""
         ...
+
+
+def tolerance(node: GraphNode) -> str:
+    """`tolerate:` and `errors:` of a fan-out node, as its description ends."""
+    tolerated = f", tolerate {node.tolerate} failed" if node.tolerate is not None else ""
+    return tolerated + (f", failures to {node.errors_key}" if node.errors_key else "")

@@ -9,7 +9,7 @@ from wfe.fanout import run_compound, run_map
 from wfe.fanout_compile import compile_map
 from wfe.graph import GraphNode
 from wfe.nodes import tool, workflow
-from wfe.nodes._base import Outcome
+from wfe.nodes._base import Outcome, tolerance
 from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
@@ -38,7 +38,7 @@ class MapKind:
                 else f"tool {node.tool.name}" if node.tool is not None else "nothing")
         collect = f", collect {node.collect}" if node.collect is not None else ""
         return (f"map over `{source}` as {node.item_name}, {runs} per item, "
-                f"{node.concurrency} at once{collect}")
+                f"{node.concurrency} at once{collect}{tolerance(node)}")
 
 
 KIND = MapKind()

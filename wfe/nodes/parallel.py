@@ -8,7 +8,7 @@ from wfe.compile_context import Compiling
 from wfe.fanout import run_compound, run_parallel
 from wfe.fanout_compile import compile_parallel
 from wfe.graph import GraphNode
-from wfe.nodes._base import Outcome
+from wfe.nodes._base import Outcome, tolerance
 from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.yamlsafe import YamlPath
@@ -28,8 +28,10 @@ class ParallelKind:
         count = len(node.branches)
         join = ("all" if node.needed == count else "any" if node.needed == 1
                 else f"at least {node.needed}")
-        names = ", ".join(b.name.rsplit("/", 1)[-1] for b in node.branches)
-        return f"parallel {count} branches ({names}), join {join}"
+        names = ", ".join(b.name.rsplit("/", 1)[-1] + (
+            f": workflow {b.subgraph.file}" if b.subgraph is not None else "")
+            for b in node.branches)
+        return f"parallel {count} branches ({names}), join {join}{tolerance(node)}"
 
 
 KIND = ParallelKind()

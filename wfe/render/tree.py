@@ -76,6 +76,9 @@ def _add_inlined(
     for edge in inlined_edges(graph):
         outgoing.setdefault(edge.source, []).append(edge)
     for inlined in inlined_nodes(graph):
+        if inlined.parent not in branches:  # a parallel branch's sub-flow: under its node
+            owner = branches[inlined.parent.rsplit("/", 1)[0]]
+            branches[inlined.parent] = owner.add(Text(inlined.parent, style="bold"))
         label = _node_label(inlined.node, annotations, reachable=True, name=inlined.name)
         branch = branches[inlined.name] = branches[inlined.parent].add(label)
         for edge in outgoing.get(inlined.name, ()):

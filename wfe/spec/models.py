@@ -45,8 +45,9 @@ COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted
 KIND_KEYS: dict[KindName, frozenset[str]] = {
     "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
                        "isolation"}),
-    "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation"}),
-    "map": frozenset({"map", "as", "concurrency", "collect", "on_error"}),
+    "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation",
+                           "tolerate", "errors"}),
+    "map": frozenset({"map", "as", "concurrency", "collect", "on_error", "tolerate", "errors"}),
     "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
     "interrupt": frozenset({"interrupt"}),
     "wait": frozenset({"wait"}),
@@ -193,9 +194,13 @@ class CacheSpec(Record):
 
 
 class ParallelBranch(Record):
-    """One branch of a `parallel:` node: a tool call of its own."""
+    """One branch of a `parallel:` node: a tool call of its own, or a whole sub-flow (a
+    `workflow:` with its `inputs` and `outputs`)."""
 
-    tool: str = field(TEXT)
+    tool: str | None = field(TEXT, default=None)
+    workflow: str | None = field(Text(refine=_file_name), default=None)
+    inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
+    outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
     with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
                                   key="with")
     out: str | None = field(TEXT, default=None)
@@ -211,6 +216,17 @@ class JoinAtLeast(Record):
     at_least: int = field(Whole(ge=1))
 
 
+def _percent(value: str) -> str:
+    if not 0 <= float(value[:-1]) <= 100:
+        raise ValueError(f"tolerate: '{value}' is not a percentage from 0% to 100%")
+    return value
+
+
+PERCENT = Text(pattern=r"^[0-9]+(\.[0-9]+)?%$", name="tolerate",
+               shape="must be a count (3) or a percentage (\"10%\")", refine=_percent)
+#: `tolerate:` how many items or branches may fail: a count, or a percentage of them.
+TOLERATE = Either(lambda value: PERCENT if type(value) is str else Whole(ge=0),
+                  [Whole(ge=0), PERCENT])
 NEXT = _short_or_long(NODE_NAME, ListOf(Section(Branch)), list)
 ON_ERROR = _short_or_long(NODE_NAME, ListOf(Section(ErrorRoute)), list)
 JOIN = _short_or_long(Choice("all", "any"), Section(JoinAtLeast), dict)
@@ -230,6 +246,11 @@ class Node(Record):
     as_: str | None = field(STATE_KEY, default=None, key="as")
     concurrency: int | None = field(Whole(ge=1, le=100_000), default=None)
     collect: str | None = field(TEXT, default=None)
+    tolerate: int | str | None = field(
+        TOLERATE, default=None,
+        doc="how many items or branches may fail without failing the node: N or \"P%\"")
+    errors: str | None = field(TEXT, default=None,
+                               doc="a list state key the tolerated failures are appended to")
     workflow: str | None = field(Text(refine=_file_name), default=None)
     inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
     outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
