@@ -39,6 +39,7 @@ from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.run_context import Asker, ChildRun, Sleep
+from wfe.run_end import Ending, ended_mark, run_handlers
 from wfe.state import State
 from wfe.subgraph_pause import public_waiting
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
@@ -115,6 +116,8 @@ class Engine:
         self._uncommitted = False
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The `on_end:` handler phase (wfe.run_end) once the run has ended; None before.
+        self.ending: Ending | None = None
 
     async def run(
         self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
@@ -140,17 +143,17 @@ class Engine:
         if self.bus.active:
             self._emit("run_started", {"workflow": self.graph.name,
                                        "inputs": self.graph.schema.mask(self.inputs)})
-        status: RunStatus = "succeeded"
-        error: RunError | None = None
-        waiting: dict[str, Any] | None = None
+        start = cursor.node if cursor else self.graph.start
         token = set_step(self.info)
         try:
-            await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
-        except RunError as failure:
-            status, error = "failed", failure
-            self._back_to_committed()
-        except Stop as stop:
-            status, waiting = stop.status, stop.waiting
+            ended = ended_mark(start)
+            if ended is not None:  # resumed while its on_end handlers ran
+                status, error, waiting = ended[0], _stored_error(self.state, ended[0]), None
+                await run_handlers(self, status, error, ended[1:])
+            else:
+                status, error, waiting = await self._outcome(start, began)
+                if self.graph.on_end and waiting is None:
+                    await run_handlers(self, status, error)
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._back_to_committed()
             self._finish("interrupted", None, None, began)
@@ -158,6 +161,23 @@ class Engine:
         finally:
             reset_step(token)
         return self._finish(status, error, waiting, began)
+
+    async def _outcome(
+        self, start: str, began: float
+    ) -> tuple[RunStatus, RunError | None, dict[str, Any] | None]:
+        """Walk from `start`: the run's status, its error, and what it waits for."""
+        try:
+            await self._run_with_deadline(start, began)
+        except RunError as failure:
+            self._back_to_committed()
+            return "failed", failure, None
+        except Stop as stop:
+            return stop.status, None, stop.waiting
+        return "succeeded", None, None
+
+    async def walk(self, start: str) -> None:
+        """Walk from `start` to `end` with a run timeout of its own (an on_end handler)."""
+        await self._run_with_deadline(start, time.monotonic())
 
     def _finish(
         self,
@@ -275,10 +295,25 @@ class Engine:
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
+        ending = self.ending
+        if ending is not None:  # a handler's step: where a resumed run goes on, marked
+            done = done._replace(next_node=ending.mark(done.next_node))
         cancelled = self.journal.step_done(done, self.state, self.visits)
         self._uncommitted = False
-        if cancelled:
+        if cancelled and ending is None:
             raise Stop("cancelled", None)
+
+    def commit_step(self, done: StepDone) -> None:
+        self._uncommitted = True
+        self._journal(done)
+
+    def back_to_committed(self) -> None:
+        self._back_to_committed()
+
+    def report_handler_failed(self, node: str, error: dict[str, Any]) -> None:
+        if self.bus.active:
+            self._emit("node_failed", {"node": node, "step": self.step, "attempt": 1,
+                                       "error": error})
 
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
@@ -473,6 +508,16 @@ class Engine:
 
 
 _RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
+
+
+def _stored_error(state: State, status: RunStatus) -> RunError | None:
+    """A resumed failed run's error, as its handlers saw it in the state key `error`."""
+    if status != "failed":
+        return None
+    value = state.get("error")
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        return RunError(value["message"], node=value.get("node"))
+    return RunError("the run failed before it was resumed to finish its on_end handlers")
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

@@ -161,5 +161,7 @@ class Graph:
     timeout: float
     loaded: LoadedSpec
     registry: Registry
+    #: `on_end:` {which: node}, which is succeeded, failed, cancelled or always.
+    on_end: dict[str, str] = field(default_factory=dict)
     #: What compiling found worth a look but no reason to refuse the file (`wfe validate`).
     warnings: list[Problem] = field(default_factory=list)
