@@ -356,6 +356,8 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
+            if node.interrupt is not None and node.interrupt.on_timeout is not None:
+                check(node.interrupt.on_timeout, (*path, "interrupt", "on_timeout"))
         for which, target in self.spec.on_end.starts().items():
             if target == END:
                 self.problem("WFE020", f"on_end.{which} must name a node; '{END}' is where a "

@@ -118,6 +118,7 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The `on_end:` handler phase (wfe.run_end) once the run has ended; None before.
         self.ending: Ending | None = None
+        self.detour: tuple[str, str] | None = None
 
     async def run(
         self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
@@ -263,7 +264,11 @@ class Engine:
             finally:
                 if release is not None:
                     release()
-            name = self._next(node)
+            if self.detour is None:
+                name = self._next(node)
+            else:
+                (name, why), self.detour = self.detour, None
+                self._emit_edge(node.name, name, why)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
                                 round((self.clock() - began) * 1000, 3), "succeeded",

@@ -107,6 +107,9 @@ class GraphNode:
     description: str = ""
     message: str = ""
     expects: dict[str, str] = field(default_factory=dict)
+    #: `interrupt:` how long a person has to answer, and where the run goes after that.
+    answer_timeout: float | None = None
+    on_timeout: str | None = None
     #: `parallel:` branches (each a tool node named `node/branch`), and how many must succeed.
     branches: tuple[GraphNode, ...] = ()
     needed: int = 0

@@ -19,6 +19,8 @@ def successors(nodes: Nodes, name: str) -> set[str]:
     targets = {edge.target for edge in node.edges} | {route.target for route in node.on_error}
     if node.on_exhausted is not None:
         targets.add(node.on_exhausted)
+    if node.on_timeout is not None:
+        targets.add(node.on_timeout)
     return targets
 
 

@@ -200,6 +200,11 @@ class Interrupt(Record):
 
     message: str = field(TEXT, default="")
     expects: dict[str, str] = field(MapOf(STATE_KEY, TEXT), default_factory=dict)
+    timeout: float | None = field(POSITIVE_DURATION, default=None,
+                                  doc="how long to wait for the values")
+    on_timeout: str | None = field(NODE_NAME, default=None,
+                                   doc="where the run goes once `timeout` has passed "
+                                       "(without it, the run fails)")
 
 
 class CacheSpec(Record):
