@@ -109,6 +109,21 @@ nodes:
     assert [(s["node"], s["outcome"]) for s in shown["steps"]][-1] == ("broken", "failed")
 
 
+def test_a_run_stopped_by_its_step_limit_still_runs_its_handlers(write_workflow):
+    yaml = HEAD + """
+limits: {max_steps: 3}
+on_end: {failed: bad}
+nodes:
+  step:
+    tool: work
+    with: {n: "${ n }"}
+    next: [{when: "n > 100", then: end}, {then: step}]
+  bad: {tool: note, with: {what: "${ error.type }"}}
+"""
+    exit_code, state = run(write_workflow(yaml, TOOLS), "-i", "n=1")
+    assert (exit_code, state["log"]) == (1, ["StepLimitExceeded"])
+
+
 def test_run_finished_comes_after_the_handlers_steps(write_workflow):
     result = runner.invoke(app, ["run", str(write_workflow(HANDLERS, TOOLS)), "-i", "n=1",
                                  "--json"])

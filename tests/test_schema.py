@@ -74,6 +74,8 @@ def test_every_file_the_loader_accepts_follows_the_schema(validator):
         "nodes: {a: {tool: t, pool: [github]}}\n",
         "on_end: {finished: a}\nnodes: {a: {tool: t}}\n",
         "on_end: {failed: [a]}\nnodes: {a: {tool: t}}\n",
+        "nodes: {a: {interrupt: {timeout: soon}}}\n",
+        "nodes: {a: {interrupt: {timeout: 1m, on_timeout: 'b c'}}}\n",
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, text):
@@ -88,6 +90,7 @@ def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, tex
     "state: {p: str}\nschedule:\n  - {cron: '0 6 * * *', timezone: Europe/Paris, inputs: {p: x},"
     " overlap: queue, catch_up: true}\n  - {cron: '*/5 * * * *'}\nnodes: {a: {tool: t}}\n",
     "on_end: {succeeded: a, failed: a, cancelled: a, always: a}\nnodes: {a: {tool: t}}\n",
+    "nodes: {a: {interrupt: {message: m, timeout: 2h, on_timeout: b}}, b: {tool: t}}\n",
 ])
 def test_pools_and_schedules_follow_the_schema(validator, text):
     load_spec_bytes(text.encode(), "wf.yaml")

@@ -119,6 +119,8 @@ class Engine:
         #: The `on_end:` handler phase (wfe.run_end) once the run has ended; None before.
         self.ending: Ending | None = None
         self.detour: tuple[str, str] | None = None
+        #: Steps end at this number: limits.max_steps, and as many more for on_end handlers.
+        self.step_limit = graph.max_steps
 
     async def run(
         self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
@@ -223,7 +225,7 @@ class Engine:
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
         kinds = KINDS
-        max_steps = self.graph.max_steps
+        max_steps, step_limit = self.graph.max_steps, self.step_limit
         detours = 0  # on_exhausted routes taken since the last step
         while name != END:
             node = nodes[name]
@@ -239,7 +241,7 @@ class Engine:
                 name = self._exhausted(node)
                 continue
             detours = 0
-            if self.step >= max_steps:
+            if self.step >= step_limit:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
@@ -284,7 +286,7 @@ class Engine:
     def _skip(self, node: GraphNode) -> str:
         """A node whose `if:` is false: a step (it counts towards max_steps and is committed)
         but not a visit; its `next` is followed as usual."""
-        if self.step >= self.graph.max_steps:
+        if self.step >= self.step_limit:
             raise StepLimitExceeded(
                 f"the run took more than limits.max_steps ({self.graph.max_steps})")
         self.step += 1

@@ -79,6 +79,8 @@ async def run_handlers(engine: Engine, status: RunStatus, error: RunError | None
         if todo:
             starts[which] = node
     exposed = error if status == "failed" and resumed is None else None
+    # The handlers' own budget: a run that failed by its step limit still runs its handlers.
+    engine.step_limit = engine.step + engine.graph.max_steps
     _expose_error(engine, exposed)
     for which in todo:
         engine.ending = Ending(status, which, handlers)
