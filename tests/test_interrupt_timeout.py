@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
 import time
@@ -128,6 +129,28 @@ def test_wfe_schedule_leaves_a_run_that_is_not_due_waiting(write_workflow, tmp_p
     done = runner.invoke(app, ["schedule", str(yearly), "--once"])
     assert done.exit_code == 0 and run_id not in done.stdout
     assert only_run().status == "waiting"
+
+
+def test_wfe_serve_with_schedule_wakes_a_run_whose_timeout_passed(write_workflow, tmp_path):
+    pytest.importorskip("uvicorn")
+    path = flow(write_workflow)
+    run_id, _ = waiting_run(path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wfe", "serve", str(path.parent), "--schedule", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if f"resumed run {run_id}" in line:
+                break
+        for _ in range(600):
+            if only_run().status not in ("waiting", "running"):
+                break
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert shown(run_id)["state"]["log"] == ["late"]
 
 
 def test_the_terminal_prompt_gives_up_at_the_deadline_and_takes_on_timeout(write_workflow,
