@@ -193,3 +193,11 @@ def test_validate_places_a_wrong_timeout_at_its_key(write_workflow, interrupt, m
 def test_the_on_timeout_node_counts_as_reached(write_workflow):
     result = runner.invoke(app, ["validate", str(flow(write_workflow))])
     assert result.exit_code == 0 and "never reached" not in result.output
+
+
+def test_graph_and_dry_run_show_the_on_timeout_route(write_workflow):
+    path = flow(write_workflow, "2m")
+    mermaid = runner.invoke(app, ["graph", str(path), "--format", "mermaid"]).stdout
+    assert 'n_approve -.->|"on_timeout"| n_late' in mermaid
+    plan = runner.invoke(app, ["run", str(path), "--dry-run"]).stdout
+    assert "-> late on_timeout after 120 s" in plan

@@ -224,3 +224,11 @@ def started_run() -> str:
             return str(runs[0]["run_id"])
         time.sleep(0.05)
     raise AssertionError("the run never started")
+
+
+def test_graph_and_dry_run_show_the_handlers_as_reached(write_workflow):
+    path = write_workflow(HANDLERS, TOOLS)
+    tree = runner.invoke(app, ["graph", str(path)]).stdout
+    assert "on_end failed → bad" in tree and "unreachable" not in tree
+    plan = runner.invoke(app, ["run", str(path), "-i", "n=1", "--dry-run"]).stdout
+    assert "on_end always: cleanup" in plan
