@@ -232,3 +232,18 @@ def test_graph_and_dry_run_show_the_handlers_as_reached(write_workflow):
     assert "on_end failed → bad" in tree and "unreachable" not in tree
     plan = runner.invoke(app, ["run", str(path), "-i", "n=1", "--dry-run"]).stdout
     assert "on_end always: cleanup" in plan
+
+
+def test_a_sub_flows_own_handlers_run_when_it_ends_inside_the_parents_step(write_workflow,
+                                                                          tmp_path):
+    child = write_workflow(HEAD + """
+on_end: {always: bye}
+nodes:
+  hi: {tool: note, with: {what: hi}}
+  bye: {tool: note, with: {what: bye}}
+""", TOOLS)
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(f"state:\n  out: {{type: 'list[str]', default: []}}\nnodes:\n  sub: "
+                      f"{{workflow: {child.name}, inputs: {{n: 1}}, outputs: {{out: log}}}}\n")
+    exit_code, state = run(parent)
+    assert (exit_code, state["out"]) == (0, ["hi", "bye"])
