@@ -39,7 +39,7 @@ from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.run_context import Asker, ChildRun, Sleep
-from wfe.run_end import Ending, ended_mark, run_handlers
+from wfe.run_end import Ending, ended_mark, resume_handlers, run_handlers
 from wfe.state import State
 from wfe.subgraph_pause import public_waiting
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
@@ -151,8 +151,7 @@ class Engine:
         try:
             ended = ended_mark(start)
             if ended is not None:  # resumed while its on_end handlers ran
-                status, error, waiting = ended[0], _stored_error(self.state, ended[0]), None
-                await run_handlers(self, status, error, ended[1:])
+                status, error, waiting = *await resume_handlers(self, ended), None
             else:
                 status, error, waiting = await self._outcome(start, began)
                 if self.graph.on_end and waiting is None:
@@ -515,16 +514,6 @@ class Engine:
 
 
 _RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
-
-
-def _stored_error(state: State, status: RunStatus) -> RunError | None:
-    """A resumed failed run's error, as its handlers saw it in the state key `error`."""
-    if status != "failed":
-        return None
-    value = state.get("error")
-    if isinstance(value, dict) and isinstance(value.get("message"), str):
-        return RunError(value["message"], node=value.get("node"))
-    return RunError("the run failed before it was resumed to finish its on_end handlers")
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from wfe.journal import StepDone
 if TYPE_CHECKING:
     from wfe.engine import Engine
 
-__all__ = ["Ending", "ended_mark", "run_handlers"]
+__all__ = ["Ending", "ended_mark", "resume_handlers", "run_handlers"]
 
 ORDER = ("succeeded", "failed", "cancelled", "always")
 _PREFIX = "on_end."
@@ -60,6 +60,23 @@ def ended_mark(text: str) -> tuple[RunStatus, str, str] | None:
     if status not in ("succeeded", "failed", "cancelled"):
         return None
     return status, which, node  # type: ignore[return-value]
+
+
+async def resume_handlers(engine: Engine, mark: tuple[RunStatus, str, str]
+                          ) -> tuple[RunStatus, RunError | None]:
+    """Go on with the handlers a run was killed in, its outcome and error known again."""
+    status, which, node = mark
+    error = _stored_error(engine.state) if status == "failed" else None
+    await run_handlers(engine, status, error, (which, node))
+    return status, error
+
+
+def _stored_error(state: dict[str, Any]) -> RunError:
+    """A resumed failed run's error, as its handlers saw it in the state key `error`."""
+    value = state.get("error")
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        return RunError(value["message"], node=value.get("node"))
+    return RunError("the run failed before it was resumed to finish its on_end handlers")
 
 
 def chain(handlers: dict[str, str], status: RunStatus) -> list[str]:
