@@ -71,6 +71,8 @@ class Scheduler:
         self.next_keep = 0.0
         #: Runs this scheduler resumed because their timeout passed (each once).
         self.woken: set[str] = set()
+        #: The soonest interrupt deadline still ahead (inf: none), so a tick comes right then.
+        self.next_wake = float("inf")
 
     def load(self) -> list[Entry]:
         """The schedules of the files as they are now (a file is read again when it changed;
@@ -119,6 +121,7 @@ class Scheduler:
                 self.warn(f"{error} (trying again)")
             soonest = min((next_slot(e.schedule, now) for e in self.entries),
                           default=now + IDLE_SECONDS)
+            soonest = min(soonest, self.next_wake)
             stop.wait(min(IDLE_SECONDS, max(0.0, soonest - time.time()) + 0.01))
 
 
@@ -203,9 +206,13 @@ def apply_retention(scheduler: Scheduler, now: float) -> None:
 def wake_due_runs(scheduler: Scheduler, now: float) -> None:
     """Resume, each in a background process, the waiting runs whose interrupt's `timeout` has
     passed: their run then takes `on_timeout` (or fails), as `wfe resume RUN` would."""
+    scheduler.next_wake = float("inf")
     for record in scheduler.store.list_runs(status="waiting", limit=WAKE_BATCH):
         deadline = (record.waiting or {}).get("deadline")
-        if not isinstance(deadline, float | int) or deadline > now:
+        if not isinstance(deadline, float | int):
+            continue
+        if deadline > now:
+            scheduler.next_wake = min(scheduler.next_wake, deadline)
             continue
         if record.run_id in scheduler.woken:
             continue
