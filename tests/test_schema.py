@@ -76,6 +76,10 @@ def test_every_file_the_loader_accepts_follows_the_schema(validator):
         "nodes: {a: {map: xs, tool: t, tolerate: lots}}\n",
         "nodes: {a: {map: xs, tool: t, tolerate: true}}\n",
         "nodes: {a: {map: xs, tool: t, errors: [e]}}\n",
+        "on_end: {finished: a}\nnodes: {a: {tool: t}}\n",
+        "on_end: {failed: [a]}\nnodes: {a: {tool: t}}\n",
+        "nodes: {a: {interrupt: {timeout: soon}}}\n",
+        "nodes: {a: {interrupt: {timeout: 1m, on_timeout: 'b c'}}}\n",
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, text):
@@ -92,8 +96,10 @@ def test_the_schema_refuses_what_the_loader_refuses_for_its_shape(validator, tex
     "nodes: {a: {map: xs, tool: t, tolerate: 3, errors: e}}\n",
     "nodes: {a: {parallel: {b: {tool: t}}, tolerate: '12.5%'}}\n",
     "nodes: {a: {parallel: {b: {workflow: c.yaml, inputs: {x: 1}, outputs: {y: z}}}}}\n",
+    "on_end: {succeeded: a, failed: a, cancelled: a, always: a}\nnodes: {a: {tool: t}}\n",
+    "nodes: {a: {interrupt: {message: m, timeout: 2h, on_timeout: b}}, b: {tool: t}}\n",
 ])
-def test_pools_schedules_tolerate_and_flow_branches_follow_the_schema(validator, text):
+def test_the_new_keys_follow_the_schema(validator, text):
     load_spec_bytes(text.encode(), "wf.yaml")
     assert schema_errors(validator, text) == []
 

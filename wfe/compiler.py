@@ -81,7 +81,8 @@ class _Compiler:
         self._check_targets()
         check_schedule_inputs(self)
         if not self.has_errors():
-            self.problems += dead_ends(nodes, self.spec.start_node)
+            self.problems += dead_ends(nodes, self.spec.start_node,
+                                       *self.spec.on_end.starts().values())
         problems = sorted(self.problems, key=Problem.sort_key)
         if self.has_errors() or schema is None:
             return Checked(None, nodes, problems)
@@ -100,6 +101,7 @@ class _Compiler:
             timeout=self.spec.limits.timeout,
             loaded=self.loaded,
             registry=self.registry,
+            on_end=self.spec.on_end.starts(),
             warnings=sorted(warnings, key=Problem.sort_key),
         )
 
@@ -354,6 +356,14 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
+            if node.interrupt is not None and node.interrupt.on_timeout is not None:
+                check(node.interrupt.on_timeout, (*path, "interrupt", "on_timeout"))
+        for which, target in self.spec.on_end.starts().items():
+            if target == END:
+                self.problem("WFE020", f"on_end.{which} must name a node; '{END}' is where a "
+                             "run stops", ("on_end", which))
+            else:
+                check(target, ("on_end", which))
 
 
 def _cache_ttl(node: Node) -> float | None:

@@ -176,6 +176,8 @@ def split_resume_inputs(
         what = f"the keys it waits for ({', '.join(expects)})" if expects else "secret keys"
         raise InputError(f"-i {unknown[0]}: a resumed run takes only {what}", key=unknown[0])
     answers = {k: v for k, v in given.items() if k in expects}
+    if not answers and waiting.get("deadline") is not None:
+        return {}  # no answer: the interrupt's timeout decides (still waiting, or taken)
     if expects:
         missing = [k for k in expects if k not in answers]
         if missing:

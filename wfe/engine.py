@@ -39,6 +39,7 @@ from wfe.redact import cut, remember
 from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.run_context import Asker, ChildRun, Sleep
+from wfe.run_end import Ending, ended_mark, resume_handlers, run_handlers
 from wfe.state import State
 from wfe.subgraph_pause import public_waiting
 from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
@@ -114,6 +115,11 @@ class Engine:
         self._uncommitted = False
         self._loop_thread = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The `on_end:` handler phase (wfe.run_end) once the run has ended; None before.
+        self.ending: Ending | None = None
+        self.detour: tuple[str, str] | None = None
+        #: Steps end at this number: limits.max_steps, and as many more for on_end handlers.
+        self.step_limit = graph.max_steps
 
     async def run(
         self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
@@ -139,17 +145,16 @@ class Engine:
         if self.bus.active:
             self._emit("run_started", {"workflow": self.graph.name,
                                        "inputs": self.graph.schema.mask(self.inputs)})
-        status: RunStatus = "succeeded"
-        error: RunError | None = None
-        waiting: dict[str, Any] | None = None
+        start = cursor.node if cursor else self.graph.start
         token = set_step(self.info)
         try:
-            await self._run_with_deadline(cursor.node if cursor else self.graph.start, began)
-        except RunError as failure:
-            status, error = "failed", failure
-            self._back_to_committed()
-        except Stop as stop:
-            status, waiting = stop.status, stop.waiting
+            ended = ended_mark(start)
+            if ended is not None:  # resumed while its on_end handlers ran
+                status, error, waiting = *await resume_handlers(self, ended), None
+            else:
+                status, error, waiting = await self._outcome(start, began)
+                if self.graph.on_end and waiting is None:
+                    await run_handlers(self, status, error)
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._back_to_committed()
             self._finish("interrupted", None, None, began)
@@ -157,6 +162,23 @@ class Engine:
         finally:
             reset_step(token)
         return self._finish(status, error, waiting, began)
+
+    async def _outcome(
+        self, start: str, began: float
+    ) -> tuple[RunStatus, RunError | None, dict[str, Any] | None]:
+        """Walk from `start`: the run's status, its error, and what it waits for."""
+        try:
+            await self._run_with_deadline(start, began)
+        except RunError as failure:
+            self._back_to_committed()
+            return "failed", failure, None
+        except Stop as stop:
+            return stop.status, None, stop.waiting
+        return "succeeded", None, None
+
+    async def walk(self, start: str) -> None:
+        """Walk from `start` to `end` with a run timeout of its own (an on_end handler)."""
+        await self._run_with_deadline(start, time.monotonic())
 
     def _finish(
         self,
@@ -201,7 +223,7 @@ class Engine:
     async def _walk(self, name: str, deadline: float) -> None:
         nodes = self.graph.nodes
         kinds = KINDS
-        max_steps = self.graph.max_steps
+        max_steps, step_limit = self.graph.max_steps, self.step_limit
         detours = 0  # on_exhausted routes taken since the last step
         while name != END:
             node = nodes[name]
@@ -217,7 +239,7 @@ class Engine:
                 name = self._exhausted(node)
                 continue
             detours = 0
-            if self.step >= max_steps:
+            if self.step >= step_limit:
                 raise StepLimitExceeded(f"the run took more than limits.max_steps ({max_steps})")
             if time.monotonic() > deadline:
                 raise TimeoutError
@@ -242,7 +264,11 @@ class Engine:
             finally:
                 if release is not None:
                     release()
-            name = self._next(node)
+            if self.detour is None:
+                name = self._next(node)
+            else:
+                (name, why), self.detour = self.detour, None
+                self._emit_edge(node.name, name, why)
             if journal is not None:
                 done = StepDone(self.step, node.name, attempt, began,
                                 round((self.clock() - began) * 1000, 3), "succeeded",
@@ -258,7 +284,7 @@ class Engine:
     def _skip(self, node: GraphNode) -> str:
         """A node whose `if:` is false: a step (it counts towards max_steps and is committed)
         but not a visit; its `next` is followed as usual."""
-        if self.step >= self.graph.max_steps:
+        if self.step >= self.step_limit:
             raise StepLimitExceeded(
                 f"the run took more than limits.max_steps ({self.graph.max_steps})")
         self.step += 1
@@ -274,10 +300,25 @@ class Engine:
 
     def _journal(self, done: StepDone) -> None:
         assert self.journal is not None
+        ending = self.ending
+        if ending is not None:  # a handler's step: where a resumed run goes on, marked
+            done = done._replace(next_node=ending.mark(done.next_node))
         cancelled = self.journal.step_done(done, self.state, self.visits)
         self._uncommitted = False
-        if cancelled:
+        if cancelled and ending is None:
             raise Stop("cancelled", None)
+
+    def commit_step(self, done: StepDone) -> None:
+        self._uncommitted = True
+        self._journal(done)
+
+    def back_to_committed(self) -> None:
+        self._back_to_committed()
+
+    def report_handler_failed(self, node: str, error: dict[str, Any]) -> None:
+        if self.bus.active:
+            self._emit("node_failed", {"node": node, "step": self.step, "attempt": 1,
+                                       "error": error})
 
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its

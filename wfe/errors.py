@@ -12,6 +12,7 @@
         ├── LoopLimitExceeded      a node's max_visits was exceeded
         ├── StepLimitExceeded      limits.max_steps was exceeded
         ├── RunTimeout             limits.timeout passed
+        ├── AnswerTimeout          an interrupt's timeout passed and it has no on_timeout
         └── DeliberateFailure      a `fail:` node ended the run
 
 Every user-facing error carries where it came from: a Location (file, line, column, key path)
@@ -40,7 +41,7 @@ PROBLEM_CODES: dict[str, str] = {
     "WFE011": "wrong value type or value out of range",
     "WFE012": "missing required key",
     "WFE013": "unsupported format version",
-    "WFE020": "unknown node (start, next, then, on_error or on_exhausted)",
+    "WFE020": "unknown node (start, next, then, on_error, on_exhausted, on_timeout or on_end)",
     "WFE021": "default branch (no `when`) is not the last one",
     "WFE022": "node kind: none or more than one of tool/parallel/map/workflow/interrupt",
     "WFE023": "no path from a node reaches `end`",
@@ -219,6 +220,10 @@ class StepLimitExceeded(RunError):
 
 class RunTimeout(RunError):
     """The run took longer than limits.timeout."""
+
+
+class AnswerTimeout(RunError):
+    """An interrupt's `timeout` passed without an answer, and it has no `on_timeout`."""
 
 
 class DeliberateFailure(RunError):

@@ -124,6 +124,9 @@ class GraphNode:
     description: str = ""
     message: str = ""
     expects: dict[str, str] = field(default_factory=dict)
+    #: `interrupt:` how long a person has to answer, and where the run goes after that.
+    answer_timeout: float | None = None
+    on_timeout: str | None = None
     #: `parallel:` branches (each a tool node named `node/branch`), and how many must succeed.
     branches: tuple[GraphNode, ...] = ()
     needed: int = 0
@@ -181,5 +184,7 @@ class Graph:
     timeout: float
     loaded: LoadedSpec
     registry: Registry
+    #: `on_end:` {which: node}, which is succeeded, failed, cancelled or always.
+    on_end: dict[str, str] = field(default_factory=dict)
     #: What compiling found worth a look but no reason to refuse the file (`wfe validate`).
     warnings: list[Problem] = field(default_factory=list)

@@ -22,7 +22,7 @@ class StepDone(NamedTuple):
     attempt: int
     started_at: float
     duration_ms: float
-    outcome: Literal["succeeded", "routed", "skipped"]
+    outcome: Literal["succeeded", "routed", "skipped", "failed"]
     updates: dict[str, Any]
     error: dict[str, Any] | None
     next_node: str

@@ -19,11 +19,15 @@ def successors(nodes: Nodes, name: str) -> set[str]:
     targets = {edge.target for edge in node.edges} | {route.target for route in node.on_error}
     if node.on_exhausted is not None:
         targets.add(node.on_exhausted)
+    if node.on_timeout is not None:
+        targets.add(node.on_timeout)
     return targets
 
 
-def reachable_from(nodes: Nodes, start: str) -> set[str]:
-    seen, todo = {start}, [start]
+def reachable_from(nodes: Nodes, *starts: str) -> set[str]:
+    """The nodes some path from `starts` (the start node, the `on_end:` handlers) reaches."""
+    seen = {start for start in starts if start in nodes}
+    todo = list(seen)
     while todo:
         for target in successors(nodes, todo.pop()):
             if target != END and target not in seen and target in nodes:
@@ -51,9 +55,9 @@ def reaches_end(nodes: Nodes) -> set[str]:
     return good
 
 
-def dead_ends(nodes: Nodes, start: str) -> list[Problem]:
+def dead_ends(nodes: Nodes, *starts: str) -> list[Problem]:
     good = reaches_end(nodes)
-    reachable = reachable_from(nodes, start)
+    reachable = reachable_from(nodes, *starts)
     problems = []
     for name, node in nodes.items():
         if name not in good and name in reachable:

@@ -63,6 +63,9 @@ class RunContext(Protocol):
     #: Values given for interrupt nodes (`wfe resume -i`), and a way to ask a person.
     answers: dict[str, Any]
     ask: Asker | None
+    #: (node, why): where the step in flight goes instead of its `next` (an interrupt's
+    #: `on_timeout`); None: its `next`.
+    detour: tuple[str, str] | None
     #: A prefix naming this run's nodes in events (`review/`); empty for the top run.
     prefix: str
     clock: Callable[[], float]

@@ -1,9 +1,10 @@
 """`wfe schedule` and `wfe serve --schedule`: start workflows when their `schedule:` says.
 
 Each tick does every duty of DUTIES in turn: start the slots that are due (a queued slot first,
-once the run before it has ended), and apply `[tool.wfe] keep`. Waking the waiting runs whose
-deadline has passed (interrupt timeouts, `wait:`) is one more duty for that list, with the same
-signature: it then runs under both commands.
+once the run before it has ended), apply `[tool.wfe] keep`, and resume the waiting runs whose
+interrupt's timeout has passed. A `wait:` never leaves a run waiting (its process waits), so
+there is no `wait:` to wake: a run whose process died during a wait is `interrupted`, and is
+resumed by hand like any other.
 
 A slot is recorded in the store (`schedule_slots`, unique per schedule and slot time) before its
 run starts, so schedulers sharing a store start each slot at most once. Runs start as `wfe run
@@ -13,6 +14,8 @@ run starts, so schedulers sharing a store start each slot at most once. Runs sta
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +39,8 @@ GRACE_SECONDS = 60.0
 #: The longest wait between ticks (queued slots wait for a run to end; files change).
 IDLE_SECONDS = 5.0
 KEEP_EVERY_SECONDS = 3600.0
+#: The most waiting runs one tick looks at for a passed timeout.
+WAKE_BATCH = 1000
 
 Say = Callable[[str], None]
 
@@ -64,6 +69,10 @@ class Scheduler:
         self.invalid = False
         self._loaded: dict[Path, tuple[int, list[Entry]]] = {}
         self.next_keep = 0.0
+        #: Runs this scheduler resumed because their timeout passed (each once).
+        self.woken: set[str] = set()
+        #: The soonest interrupt deadline still ahead (inf: none), so a tick comes right then.
+        self.next_wake = float("inf")
 
     def load(self) -> list[Entry]:
         """The schedules of the files as they are now (a file is read again when it changed;
@@ -112,6 +121,7 @@ class Scheduler:
                 self.warn(f"{error} (trying again)")
             soonest = min((next_slot(e.schedule, now) for e in self.entries),
                           default=now + IDLE_SECONDS)
+            soonest = min(soonest, self.next_wake)
             stop.wait(min(IDLE_SECONDS, max(0.0, soonest - time.time()) + 0.01))
 
 
@@ -193,7 +203,43 @@ def apply_retention(scheduler: Scheduler, now: float) -> None:
         scheduler.say(f"pruned {len(pruned.run_ids)} finished runs older than [tool.wfe] keep")
 
 
-DUTIES: list[Callable[[Scheduler, float], None]] = [start_due_slots, apply_retention]
+def wake_due_runs(scheduler: Scheduler, now: float) -> None:
+    """Resume, each in a background process, the waiting runs whose interrupt's `timeout` has
+    passed: their run then takes `on_timeout` (or fails), as `wfe resume RUN` would."""
+    scheduler.next_wake = float("inf")
+    for record in scheduler.store.list_runs(status="waiting", limit=WAKE_BATCH):
+        deadline = (record.waiting or {}).get("deadline")
+        if not isinstance(deadline, float | int):
+            continue
+        if deadline > now:
+            scheduler.next_wake = min(scheduler.next_wake, deadline)
+            continue
+        if record.run_id in scheduler.woken:
+            continue
+        scheduler.woken.add(record.run_id)
+        try:
+            _resume_in_background(scheduler.store, record.run_id)
+        except OSError as error:
+            scheduler.warn(f"run {record.run_id}: could not be resumed: {error}")
+            continue
+        scheduler.say(f"resumed run {record.run_id}: the timeout of "
+                      f"'{record.waiting and record.waiting.get('node')}' has passed")
+
+
+def _resume_in_background(store: Store, run_id: str) -> None:
+    log = store.path.parent / "logs" / f"{run_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as stream:
+        subprocess.Popen(
+            [sys.executable, "-m", "wfe", "resume", run_id, "--store", str(store.path),
+             "--quiet"],
+            stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+DUTIES: list[Callable[[Scheduler, float], None]] = [start_due_slots, apply_retention,
+                                                    wake_due_runs]
 
 
 def stamped(write: Callable[[str], object]) -> Say:

@@ -90,7 +90,8 @@ def _graph_checks(compiled: Compiled) -> list[Problem]:
 def _unreachable(graph: Compiled) -> list[Problem]:
     if graph.start not in graph.nodes:
         return []
-    reachable = reachable_from(graph.nodes, graph.start)
+    handlers = graph.loaded.spec.on_end.starts().values()
+    reachable = reachable_from(graph.nodes, graph.start, *handlers)
     return [
         Problem("WFE060", f"node '{name}' is never reached from '{graph.start}'", node.location,
                 "warning")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wfe.errors import UsageError
+from wfe.events import iso_timestamp
 from wfe.redact import mask_text, shown_error
 from wfe.render._format import safe_text
 from wfe.result import RunResult
@@ -40,6 +41,11 @@ def report(result: RunResult, *, stored: bool) -> None:
         message = result.waiting.get("message") or "input needed"
         where = f"wfe resume {result.run_id} {keys}".rstrip() if stored else "not stored"
         sys.stderr.write(f"waiting at '{node}': {shown_error(message)}\nto continue: {where}\n")
+        deadline = result.waiting.get("deadline")
+        if isinstance(deadline, float | int):
+            sys.stderr.write(f"times out at {iso_timestamp(deadline)}: then `wfe resume "
+                             f"{result.run_id}` (or `wfe schedule`, `wfe serve --schedule`) "
+                             "goes on without an answer\n")
     elif result.status == "cancelled":
         sys.stderr.write(f"run {result.run_id} was cancelled\n")
 

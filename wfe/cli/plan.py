@@ -11,7 +11,9 @@ from wfe.nodes import kind_of
 
 def plan_text(graph: Graph, state: dict[str, Any]) -> str:
     """The nodes in order, their tools, bindings and edges, and the initial state."""
-    lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}", "nodes:"]
+    lines = [f"workflow {graph.name} ({graph.file})", f"start: {graph.start}"]
+    lines.extend(f"on_end {which}: {node}" for which, node in graph.on_end.items())
+    lines.append("nodes:")
     for node in graph.nodes.values():
         lines.append(f"  {node.name}: {kind_of(node.kind).describe(node)}")
         if node.guard is not None:
@@ -21,6 +23,8 @@ def plan_text(graph: Graph, state: dict[str, Any]) -> str:
         for edge in node.edges:
             condition = f" when {edge.text}" if edge.text else ""
             lines.append(f"    -> {edge.target}{condition}")
+        if node.on_timeout is not None:
+            lines.append(f"    -> {node.on_timeout} on_timeout after {node.answer_timeout:g} s")
     lines.append("initial state:")
     lines.extend(f"  {key} = {json.dumps(value)}" for key, value in state.items())
     lines.append("no tool was called (dry run)")

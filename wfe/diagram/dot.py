@@ -58,7 +58,7 @@ def _dot_edge(edge: DiagramEdge, end: str) -> str:
     caption = edge_caption(edge)
     if caption is not None:
         attributes.append(f"label={dot_label(caption)}")
-    if edge.kind in ("on_error", "exhausted"):
+    if edge.kind in ("on_error", "exhausted", "timeout"):
         attributes.append("style=dashed")
     colour = edge_colour(edge)
     if colour is not None:

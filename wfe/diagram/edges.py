@@ -11,7 +11,7 @@ from typing import Literal
 
 from wfe.graph import END, Graph, GraphNode
 
-EdgeKind = Literal["next", "default", "on_error", "exhausted"]
+EdgeKind = Literal["next", "default", "on_error", "exhausted", "timeout"]
 DiagramFormat = Literal["mermaid", "dot", "json"]
 
 
@@ -86,6 +86,8 @@ def _node_edges(node: GraphNode) -> Iterator[DiagramEdge]:
         yield DiagramEdge(node.name, route.target, None, "on_error", errors=errors)
     if node.on_exhausted is not None:
         yield DiagramEdge(node.name, node.on_exhausted, None, "exhausted")
+    if node.on_timeout is not None:
+        yield DiagramEdge(node.name, node.on_timeout, None, "timeout")
 
 
 def _analyse(graph: Graph) -> tuple[list[DiagramEdge], list[Loop]]:
@@ -195,6 +197,8 @@ def edge_caption(edge: DiagramEdge) -> str | None:
         return "else"
     if edge.kind == "on_error":
         return "on_error" + (f": {', '.join(edge.errors)}" if edge.errors else "")
+    if edge.kind == "timeout":
+        return "on_timeout"
     return "on_exhausted"
 
 

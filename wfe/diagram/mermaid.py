@@ -62,7 +62,7 @@ def _mermaid_label(lines: list[str]) -> str:
 
 
 def _mermaid_arrow(edge: DiagramEdge) -> str:
-    dashed = edge.kind in ("on_error", "exhausted")
+    dashed = edge.kind in ("on_error", "exhausted", "timeout")
     arrow = "-.->" if dashed else "==>" if edge.back_edge else "-->"
     caption = edge_caption(edge)
     return arrow if caption is None else f'{arrow}|"{mermaid_escape(caption)}"|'

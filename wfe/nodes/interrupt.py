@@ -6,7 +6,7 @@ from typing import Literal
 
 from wfe.compile_context import Compiling
 from wfe.graph import GraphNode
-from wfe.interrupts import answer, interrupt_values
+from wfe.interrupts import answer, interrupt_values, timed_out
 from wfe.nodes._base import Outcome
 from wfe.run_context import RunContext
 from wfe.spec.models import Node
@@ -21,10 +21,18 @@ class InterruptKind:
         assert node.interrupt is not None
         compiled.message = node.interrupt.message
         compiled.expects = compiler.expects(node.interrupt.expects, (*path, "interrupt"))
+        compiled.answer_timeout = node.interrupt.timeout
+        compiled.on_timeout = node.interrupt.on_timeout
+        if node.interrupt.on_timeout is not None and node.interrupt.timeout is None:
+            compiler.problem("WFE012", "on_timeout needs a `timeout:` to take it after",
+                             (*path, "interrupt", "on_timeout"))
         return compiled.finish()
 
     async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        return 1, answer(run, node, interrupt_values(run, node))
+        values = interrupt_values(run, node)
+        if values is None:
+            return 1, timed_out(run, node)
+        return 1, answer(run, node, values)
 
     def describe(self, node: GraphNode) -> str:
         return "interrupt " + (node.message or "a person's input")

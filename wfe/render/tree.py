@@ -51,10 +51,13 @@ def graph_tree(
     edges = graph_edges(graph)
     tree = Tree(_root_label(graph, find_loops(graph)), guide_style="dim")
     tree.add(Text.assemble(("▶ start", "bold green"), " → ", (graph.start, "bold")))
+    for which, handler in graph.on_end.items():
+        tree.add(Text.assemble((f"◀ on_end {which}", "bold"), " → ", (handler, "bold")))
     outgoing: dict[str, list[DiagramEdge]] = {name: [] for name in graph.nodes}
     for edge in edges:
         outgoing[edge.source].append(edge)
-    reachable = _reachable(graph.start, outgoing)
+    reachable = set().union(*(_reachable(root, outgoing)
+                              for root in (graph.start, *graph.on_end.values())))
     branches: dict[str, Tree] = {}
     for name, node in graph.nodes.items():
         label = _node_label(node, annotations, reachable=name in reachable)
@@ -143,6 +146,10 @@ def _edge_label(edge: DiagramEdge, node: GraphNode) -> Text:
         label = Text.assemble(("⚠ on_error", _ERROR_STYLE), " → ", target)
         if edge.errors:
             label.append(f"  ({', '.join(edge.errors)})", style=_ERROR_STYLE)
+    elif edge.kind == "timeout":
+        label = Text.assemble(("⏱ on_timeout", _LOOP_STYLE), " → ", target)
+        if node.answer_timeout is not None:
+            label.append(f"  after {node.answer_timeout:g} s", style="dim")
     elif edge.kind == "exhausted":
         label = Text.assemble(("⊘ on_exhausted", _LOOP_STYLE), " → ", target)
         if node.max_visits is not None:

@@ -165,6 +165,22 @@ class ErrorRoute(Record):
     then: str = field(NODE_NAME)
 
 
+class OnEnd(Record):
+    """`on_end:` run handlers: the node each outcome runs once the run has ended (`always`
+    after the outcome's own)."""
+
+    succeeded: str | None = field(NODE_NAME, default=None)
+    failed: str | None = field(NODE_NAME, default=None)
+    cancelled: str | None = field(NODE_NAME, default=None)
+    always: str | None = field(NODE_NAME, default=None)
+
+    def starts(self) -> dict[str, str]:
+        """{which: node} for each handler given, in the order they run."""
+        given = {"succeeded": self.succeeded, "failed": self.failed,
+                 "cancelled": self.cancelled, "always": self.always}
+        return {which: node for which, node in given.items() if node is not None}
+
+
 class Limits(Record):
     """Run-wide guards."""
 
@@ -185,6 +201,11 @@ class Interrupt(Record):
 
     message: str = field(TEXT, default="")
     expects: dict[str, str] = field(MapOf(STATE_KEY, TEXT), default_factory=dict)
+    timeout: float | None = field(POSITIVE_DURATION, default=None,
+                                  doc="how long to wait for the values")
+    on_timeout: str | None = field(NODE_NAME, default=None,
+                                   doc="where the run goes once `timeout` has passed "
+                                       "(without it, the run fails)")
 
 
 class CacheSpec(Record):
@@ -335,6 +356,8 @@ class WorkflowSpec(Record):
     limits: Limits = field(Section(Limits), default_factory=Limits)
     defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
     nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
+    on_end: OnEnd = field(Section(OnEnd), default_factory=OnEnd,
+                          doc="run handlers: nodes run once the run has ended")
     schedule: Schedule | list[Schedule] | None = field(
         SCHEDULES, default=None, doc="when `wfe schedule` and `wfe serve --schedule` start "
                                      "this workflow: one schedule or a list")

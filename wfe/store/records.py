@@ -106,7 +106,7 @@ class Checkpoint(NamedTuple):
     attempt: int
     started_at: float
     duration_ms: float
-    outcome: Literal["succeeded", "routed", "skipped"]
+    outcome: Literal["succeeded", "routed", "skipped", "failed"]
     updates: dict[str, Any]
     error: dict[str, Any] | None
     state: dict[str, Any] | Callable[[], dict[str, Any]]
