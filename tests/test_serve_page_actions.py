@@ -177,6 +177,17 @@ def test_each_step_shows_the_state_after_it_with_the_keys_it_changed(
     page.screenshot(path=str(tmp_path / "states.png"), full_page=True)
 
 
+def test_a_key_a_step_adds_is_marked_added(tab: Tab, live: Live):
+    run_id = live.finished("approval")
+    live.api("POST", f"/runs/{run_id}/resume", {"inputs": {"approved": True}})
+    with live.server.client(TOKEN) as client:
+        wait_for_status(client, run_id)
+    page = open_page(tab, live, f"&run={run_id}#node=approve")
+    added = state_row(page.locator("#step-panel article").first, "approved")
+    expect(added).to_have_attribute("data-change", "added", timeout=WAIT_MS)
+    expect(added.locator(".sign")).to_have_text("+")
+
+
 @pytest.mark.parametrize("edit", ["field", "json"])
 def test_a_fork_from_a_step_with_an_edit_starts_a_linked_run_and_follows_it(
         tab: Tab, live: Live, tmp_path: Path, edit: str):
