@@ -90,6 +90,7 @@ def test_a_fork_over_http_leaves_the_state_wfe_fork_leaves(
 @pytest.mark.parametrize(("body", "status", "detail"), [
     ({"at": 9}, 422, "no step 9"),
     ({"at": -1}, 422, "no step -1"),
+    ({"at": 2**70}, 422, f"no step {2**70}"),
     ({"at": 1, "inputs": {"n": "four"}}, 422, "n"),
     ({"at": 1, "inputs": {"nope": 1}}, 422, "nope"),
     ({"at": "1"}, 422, "body.at"),

@@ -109,7 +109,8 @@ class NoSuchStep(UsageError):
 def fork_point(workflow: Workflow, store: Store, record: RunRecord, at: int,
                given: Mapping[str, Any]) -> RestartPoint:
     """The state after step `at` of the old run, edited by `given`, at the node that followed."""
-    position = store.state_after(record.run_id, at)
+    # a step past the run's last is not looked up (nor one past SQLite's integers)
+    position = store.state_after(record.run_id, at) if 0 <= at <= record.step else None
     if position is None:
         steps = store.steps(record.run_id)
         lowest = steps[0].step - 1 if steps else record.step
