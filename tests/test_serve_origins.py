@@ -233,6 +233,7 @@ def test_json_with_a_charset_and_a_bodyless_post_are_accepted(client: TestClient
 def test_every_route_that_reads_a_body_documents_its_415_and_408(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     posts = {path: operations["post"] for path, operations in paths.items() if "post" in operations}
-    assert set(posts) == {"/workflows", "/runs", "/runs/{run_id}/cancel", "/runs/{run_id}/resume"}
+    assert set(posts) == {"/workflows", "/runs", "/runs/{run_id}/cancel", "/runs/{run_id}/resume",
+                          "/runs/{run_id}/rerun", "/runs/{run_id}/fork"}
     for path, operation in posts.items():
         assert {"408", "415"} <= set(operation["responses"]), path
