@@ -119,7 +119,7 @@ def test_a_waiting_run_shows_its_message_and_resumes_with_what_it_expects(
     expect(node_status(page, "again")).to_have_text("done", timeout=WAIT_MS)
 
 
-def test_the_step_panel_shows_a_nodes_visits_updates_logs_and_final_state(
+def test_the_step_panel_shows_a_nodes_visits_updates_logs_and_states(
         tab: Tab, live: Live, tmp_path: Path):
     run_id = live.finished("counter", n=2)
     page = open_page(tab, live, f"&run={run_id}")
@@ -130,7 +130,7 @@ def test_the_step_panel_shows_a_nodes_visits_updates_logs_and_final_state(
     expect(panel.locator("article").first).to_contain_text('"i": 1')
     expect(panel.locator(".logs li")).to_have_count(2)
     expect(panel.locator(".logs li").nth(1)).to_contain_text("tick 1")
-    expect(panel).to_contain_text("State after (the run's state)")
+    expect(panel.locator("article table.state-diff")).to_have_count(2, timeout=WAIT_MS)
     expect(page.locator('#timeline .track[data-lane="tick"] .bar')).to_have_count(2)
     page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)
 
@@ -156,6 +156,70 @@ def test_a_rerun_from_a_node_with_an_edit_starts_a_linked_run(tab: Tab, live: Li
     new = page.locator("#run-id").inner_text()
     document = live.api("GET", f"/runs/{new}")
     assert (document["parent_run_id"], document["state"]["i"]) == (old, 3)
+
+
+def state_row(article: Any, key: str) -> Any:
+    return article.locator("table.state-diff tr", has=article.page.locator(f'th:text-is("{key}")'))
+
+
+def test_each_step_shows_the_state_after_it_with_the_keys_it_changed(
+        tab: Tab, live: Live, tmp_path: Path):
+    run_id = live.finished("counter", n=2)
+    page = open_page(tab, live, f"&run={run_id}#node=tick")
+    articles = page.locator("#step-panel article")
+    expect(articles.locator("table.state-diff")).to_have_count(2, timeout=WAIT_MS)
+    for index, after in enumerate(("1", "2")):
+        changed = state_row(articles.nth(index), "i")
+        expect(changed).to_have_attribute("data-change", "changed")
+        expect(changed.locator("code")).to_have_text(after)
+        expect(changed).to_contain_text(f"was {int(after) - 1}")
+        expect(state_row(articles.nth(index), "n")).not_to_have_attribute("data-change", "changed")
+    page.screenshot(path=str(tmp_path / "states.png"), full_page=True)
+
+
+def test_a_key_a_step_adds_is_marked_added(tab: Tab, live: Live):
+    run_id = live.finished("approval")
+    live.api("POST", f"/runs/{run_id}/resume", {"inputs": {"approved": True}})
+    with live.server.client(TOKEN) as client:
+        wait_for_status(client, run_id)
+    page = open_page(tab, live, f"&run={run_id}#node=approve")
+    added = state_row(page.locator("#step-panel article").first, "approved")
+    expect(added).to_have_attribute("data-change", "added", timeout=WAIT_MS)
+    expect(added.locator(".sign")).to_have_text("+")
+
+
+@pytest.mark.parametrize("edit", ["field", "json"])
+def test_a_fork_from_a_step_with_an_edit_starts_a_linked_run_and_follows_it(
+        tab: Tab, live: Live, tmp_path: Path, edit: str):
+    old = live.finished("counter", n=2)
+    page = open_page(tab, live, f"&run={old}#node=tick")
+    first = page.locator("#step-panel article#step-1")
+    first.get_by_role("button", name="Fork from here…").click(timeout=WAIT_MS)
+    form = first.locator("form.fork")
+    if edit == "field":
+        form.locator('input[name="n"]').fill("4")
+    else:
+        form.locator("textarea:not([name])").fill('{"n": 4}')
+    page.screenshot(path=str(tmp_path / "fork-form.png"), full_page=True)
+    form.get_by_role("button", name="Fork").click()
+    expect(page.locator("#run-id")).not_to_have_text(old, timeout=WAIT_MS)
+    expect(page.locator("#run-summary .status")).to_have_text("succeeded", timeout=WAIT_MS)
+    document = live.api("GET", f"/runs/{page.locator('#run-id').inner_text()}")
+    assert (document["parent_run_id"], document["state"]["i"]) == (old, 4)
+    assert [step["step"] for step in document["steps"]] == [2, 3, 4]
+
+
+def test_a_fork_with_edits_that_are_not_a_json_object_says_so_under_its_form(
+        tab: Tab, live: Live):
+    old = live.finished("counter", n=1)
+    page = open_page(tab, live, f"&run={old}#node=tick")
+    first = page.locator("#step-panel article#step-1")
+    first.get_by_role("button", name="Fork from here…").click(timeout=WAIT_MS)
+    form = first.locator("form.fork")
+    form.locator("textarea:not([name])").fill("[1, 2]")
+    form.get_by_role("button", name="Fork").click()
+    expect(form.locator(".problem")).to_contain_text("a JSON object", timeout=WAIT_MS)
+    expect(page.locator("#run-id")).to_have_text(old)
 
 
 def test_a_refresh_of_the_runs_keeps_keyboard_focus_and_the_filter(tab: Tab, live: Live):

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from wfe.store import RunRecord, Store
 
 __all__ = [
+    "NoSuchStep",
     "RestartPoint",
     "ResumePoint",
+    "fork_point",
     "load_stored_workflow",
     "opened_store",
     "restart_point",
@@ -98,6 +100,23 @@ def restart_point(workflow: Workflow, store: Store, record: RunRecord, node: str
         raise UsageError(f"--from {node}: no such node in {graph.file}")
     stored, visits, step = store.state_before(record.run_id, node)
     return edited_point(workflow, record, (stored, visits, step, node), given)
+
+
+class NoSuchStep(UsageError):
+    """`wfe fork --at STEP` (or `POST /runs/{id}/fork`) with a step the run does not have."""
+
+
+def fork_point(workflow: Workflow, store: Store, record: RunRecord, at: int,
+               given: Mapping[str, Any]) -> RestartPoint:
+    """The state after step `at` of the old run, edited by `given`, at the node that followed."""
+    # a step past the run's last is not looked up (nor one past SQLite's integers)
+    position = store.state_after(record.run_id, at) if 0 <= at <= record.step else None
+    if position is None:
+        steps = store.steps(record.run_id)
+        lowest = steps[0].step - 1 if steps else record.step
+        raise NoSuchStep(f"--at {at}: run {record.run_id} has no step {at} (its steps are "
+                         f"{lowest} to {record.step})")
+    return edited_point(workflow, record, position, given)
 
 
 def edited_point(workflow: Workflow, record: RunRecord,

@@ -6,15 +6,16 @@ Times are ISO 8601 in UTC (`2026-11-21T10:00:00.123Z`), as in events.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from wfe.events import iso_timestamp
 
 if TYPE_CHECKING:
-    from wfe.store import RunRecord, StepRecord
+    from wfe.store import RunRecord, StepRecord, Store
 
-__all__ = ["run_document", "run_summary", "step_document"]
+__all__ = ["history_documents", "run_document", "run_summary", "step_document"]
 
 
 def run_summary(record: RunRecord) -> dict[str, Any]:
@@ -48,6 +49,22 @@ def step_document(step: StepRecord) -> dict[str, Any]:
     fields.pop("state", None)
     fields["started_at"] = iso_timestamp(step.started_at)
     return fields
+
+
+def history_documents(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
+    """`wfe history ID --json` and `GET /runs/{id}/history`: the run's start (`node` None, its
+    initial state), then every step with its updates and the state after it. The `state` is one
+    dict changed in place from step to step: copy what is kept."""
+    step, start, initial = store.start_of(run_id)
+    yield {"step": step, "node": None, "outcome": "start", "updates": {}, "next_node": start,
+           "state": initial}
+    for record, state in store.history(run_id):
+        yield {
+            "step": record.step, "node": record.node, "attempt": record.attempt,
+            "outcome": record.outcome, "started_at": iso_timestamp(record.started_at),
+            "duration_ms": record.duration_ms, "updates": record.updates,
+            "error": record.error, "next_node": record.next_node, "state": state,
+        }
 
 
 def _iso_or_none(epoch: float | None) -> str | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wfe.cli.run_command import open_store
-from wfe.events import iso_timestamp
+from wfe.run_documents import history_documents
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 60
@@ -27,19 +27,12 @@ _SHORT.maxlevel = 3
 def show_history(run: str, as_json: bool, store_path: Path | None) -> None:
     with open_store(store_path, None) as store:
         run_id = store.resolve(run)
-        step, start, initial = store.start_of(run_id)
         write = sys.stdout.write
         if as_json:
-            write(_json_line({"step": step, "node": None, "outcome": "start", "updates": {},
-                              "next_node": start, "state": initial}))
-            for record, state in store.history(run_id):
-                write(_json_line({
-                    "step": record.step, "node": record.node, "attempt": record.attempt,
-                    "outcome": record.outcome, "started_at": iso_timestamp(record.started_at),
-                    "duration_ms": record.duration_ms, "updates": record.updates,
-                    "error": record.error, "next_node": record.next_node, "state": state,
-                }))
+            for document in history_documents(store, run_id):
+                write(_json_line(document))
             return
+        step, start, initial = store.start_of(run_id)
         shown: dict[str, str] = {}
         write(f"step {step}  start  -> {start}\n")
         write(_changes(shown, initial, initial))

@@ -14,11 +14,10 @@ from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.cluster import chosen_executor, cluster_for
 from wfe.durable import StoreJournal, new_run
-from wfe.errors import UsageError
 from wfe.ids import new_run_id
 from wfe.resuming import (
     RestartPoint,
-    edited_point,
+    fork_point,
     load_stored_workflow,
     restart_point,
     resume_point,
@@ -124,18 +123,12 @@ def fork_run(options: ForkOptions) -> int:
     executor = chosen_executor(options.executor)
     with open_store(options.store, options.durability) as store:
         record = store.get_run(store.resolve(options.run))
-        position = store.state_after(record.run_id, options.at)
-        if position is None:
-            steps = store.steps(record.run_id)
-            lowest = steps[0].step - 1 if steps else record.step
-            raise UsageError(f"--at {options.at}: run {record.run_id} has no step "
-                             f"{options.at} (its steps are {lowest} to {record.step})")
         workflow = load_stored_workflow(record, options.imports, options.force)
         given = parse_assignments(options.assignments, workflow.graph.schema.trees)
         run_options = RunOptions(file=Path(record.workflow_path), json_lines=options.json_lines,
                                  quiet=options.quiet, output=options.output,
                                  no_cache=options.no_cache)
-        point = edited_point(workflow, record, position, given)
+        point = fork_point(workflow, store, record, options.at, given)
         return start_linked(store, workflow, record.run_id, point, run_options, executor)
 
 

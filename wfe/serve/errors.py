@@ -10,7 +10,8 @@
 The store's errors map too: an unknown run is a 404, a run in use or not resumable a 409.
 
 A SpecError (an invalid workflow, or a posted one that imports a module the server does not
-allow) is a 422 with every problem; an InputError is a 422 naming the key.
+allow) is a 422 with every problem; an InputError is a 422 naming the key; a fork from a step
+the run does not have (NoSuchStep) is a 422.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfe.errors import InputError, Problem, SpecError, UsageError, WfeError
+from wfe.resuming import NoSuchStep
 from wfe.store import (
     AmbiguousRun,
     RunInUse,
@@ -73,6 +75,7 @@ _STATUSES: tuple[tuple[type[WfeError], int], ...] = (
     (ShuttingDown, 503),
     (StoreError, 500),
     (InputError, 422),
+    (NoSuchStep, 422),
     (SpecError, 422),
     (UsageError, 400),
     (WfeError, 500),

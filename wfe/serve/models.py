@@ -60,6 +60,19 @@ class RerunRun(Request):
                         description="Start even though the workflow file changed since.")
 
 
+class ForkRun(Request):
+    """Start a new run, linked to this one, from the state after one of its steps
+    (`wfe fork`)."""
+
+    at: int = Field(description="The step whose state the new run starts from (the run's "
+                                "initial step: its start).")
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="State keys written over that state (`-i KEY=VALUE`).")
+    force: bool = Field(default=False,
+                        description="Start even though the workflow file changed since.")
+
+
 # --- responses -------------------------------------------------------------------------------
 
 
@@ -93,6 +106,27 @@ class StepDocument(Response):
     visits: dict[str, int]
     next_node: str
     items: list[dict[str, Any]] | None
+
+
+class HistoryStep(Response):
+    """The run's start (`node` null, its initial state) or one step, with the state after it:
+    one line of `wfe history --json`. The start has no attempt, times or error."""
+
+    step: int
+    node: str | None
+    attempt: int | None = None
+    outcome: str
+    started_at: str | None = None
+    duration_ms: float | None = None
+    updates: dict[str, Any]
+    error: dict[str, Any] | None = None
+    next_node: str | None
+    state: dict[str, Any]
+
+
+class RunHistory(Response):
+    run_id: str
+    steps: list[HistoryStep]
 
 
 class RunDocument(Response):

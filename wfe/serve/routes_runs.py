@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 
 from wfe.events import RunStatus
-from wfe.run_documents import run_document, run_summary
+from wfe.run_documents import history_documents, run_document, run_summary
 from wfe.serve.models import (
+    ForkRun,
     RerunRun,
     ResumeRun,
     RunAccepted,
     RunDocument,
+    RunHistory,
     RunList,
     StartRun,
     error_responses,
@@ -49,6 +52,21 @@ async def show_run(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
     def read(store: Store) -> dict[str, Any]:
         record = store.get_run(store.resolve(run_id))
         return run_document(record, store.steps(record.run_id))
+
+    return await services.reader.run(read)
+
+
+@router.get("/runs/{run_id}/history", response_model=RunHistory,
+            response_model_exclude_unset=True, responses=error_responses(400, 404, 422, 503))
+async def run_history(run_id: RunIdPath, services: ServicesDep) -> dict[str, Any]:
+    """The run's start, then every step with its updates and the state after it (the lines of
+    `wfe history ID --json`)."""
+
+    def read(store: Store) -> dict[str, Any]:
+        resolved = store.resolve(run_id)
+        # each document's state is one dict the store changes in place: keep a copy of each
+        return {"run_id": resolved,
+                "steps": [deepcopy(document) for document in history_documents(store, resolved)]}
 
     return await services.reader.run(read)
 
@@ -91,3 +109,14 @@ async def rerun_run(run_id: RunIdPath, request: RerunRun, services: ServicesDep,
     back at once."""
     return {"run_id": await services.manager.rerun(run_id, request.node, request.inputs,
                                                    request.force)}
+
+
+@router.post("/runs/{run_id}/fork", status_code=202, response_model=RunAccepted,
+             responses=error_responses(400, 403, 404, 408, 409, 413, 415, 422, 503))
+async def fork_run(run_id: RunIdPath, request: ForkRun, services: ServicesDep,
+                   ) -> dict[str, Any]:
+    """Start a new run, linked to this one (`parent_run_id`), from the state after step `at`
+    edited by `inputs`, at the node that followed it (as `wfe fork ID --at STEP -i ...`); its
+    id comes back at once."""
+    return {"run_id": await services.manager.fork(run_id, request.at, request.inputs,
+                                                  request.force)}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from wfe.executor import LocalExecutor
 from wfe.graph import Graph
 from wfe.ids import new_run_id
 from wfe.journal import Cursor
-from wfe.resuming import restart_point
+from wfe.resuming import RestartPoint, fork_point, restart_point
 from wfe.serve.catalog import Catalog
 from wfe.serve.errors import ChangedWorkflow, ShuttingDown, WorkflowNotServed
 from wfe.serve.hub import RunHub
@@ -145,20 +145,16 @@ class RunManager:
     async def rerun(self, run: str, node: str, given: dict[str, Any], force: bool) -> str:
         """A new run, linked to `run`, from `node` with its state there edited by `given`
         (as `wfe resume --from NODE -i ...`)."""
-        self._refuse_when_closing()
-        record = await self.reader.run(lambda store: store.get_run(store.resolve(run)))
-        workflow = await self.reader.call(lambda: self._resumable_workflow(record))
-        try:
-            check_unchanged(workflow.graph, record, force)
-        except UsageError as error:
-            raise ChangedWorkflow(str(error).replace("--force", '"force": true')) from None
-        point = await self.reader.run(
-            lambda store: restart_point(workflow, store, record, node, given))
-        lease = self.store.create_run(new_run(workflow.graph, new_run_id(), point.inputs,
-                                              point.state, parent=record.run_id, start=node,
-                                              cursor=point.cursor))
-        self._launch(_Launch(workflow, lease, point.inputs, point.state, point.cursor))
-        return lease.run_id
+        return await self._start_linked(
+            run, force, lambda workflow, store, record: restart_point(
+                workflow, store, record, node, given))
+
+    async def fork(self, run: str, at: int, given: dict[str, Any], force: bool) -> str:
+        """A new run, linked to `run`, from the state after step `at` edited by `given`, at the
+        node that followed it (as `wfe fork RUN --at STEP -i ...`)."""
+        return await self._start_linked(
+            run, force, lambda workflow, store, record: fork_point(
+                workflow, store, record, at, given))
 
     async def cancel(self, run: str) -> str:
         """Stop a running run: at once when this server runs it, else at its next step."""
@@ -186,6 +182,25 @@ class RunManager:
     def _refuse_when_closing(self) -> None:
         if self.closing:
             raise ShuttingDown("the server is shutting down; no new runs start")
+
+    async def _start_linked(
+        self, run: str, force: bool,
+        point_of: Callable[[Workflow, Store, RunRecord], RestartPoint],
+    ) -> str:
+        """A new run linked to `run`, from the point `point_of` finds in the old one."""
+        self._refuse_when_closing()
+        record = await self.reader.run(lambda store: store.get_run(store.resolve(run)))
+        workflow = await self.reader.call(lambda: self._resumable_workflow(record))
+        try:
+            check_unchanged(workflow.graph, record, force)
+        except UsageError as error:
+            raise ChangedWorkflow(str(error).replace("--force", '"force": true')) from None
+        point = await self.reader.run(lambda store: point_of(workflow, store, record))
+        lease = self.store.create_run(new_run(workflow.graph, new_run_id(), point.inputs,
+                                              point.state, parent=record.run_id,
+                                              start=point.cursor.node, cursor=point.cursor))
+        self._launch(_Launch(workflow, lease, point.inputs, point.state, point.cursor))
+        return lease.run_id
 
     def _resumable_workflow(self, record: RunRecord) -> Workflow:
         path = Path(record.workflow_path)

@@ -225,7 +225,8 @@
     }
     const view = { runId, nodes: new Map(), spans: new Map(), logs: [], edges: new Set(),
       lastSeq: 0, status: "", run: null, workflow: null, abort: new AbortController(),
-      renderQueued: false, panelNode: null, panelStep: null };
+      renderQueued: false, panelNode: null, panelStep: null,
+      started: (id) => selectRun(id, true) };
     current = view;
     $("#run").hidden = false;
     $("#run-id").textContent = runId;

@@ -1,6 +1,6 @@
 // The page acts through the API: a run form per workflow built from its state schema, and on
-// a run Cancel, Resume (a waiting run's form built from what it `expects`) and "Re-run from
-// node" with edits of the state. Empty fields are left out, so defaults and the stored state
+// a run Cancel, Resume (a waiting run's form built from what it `expects`), "Re-run from
+// node" and, on a step of the step panel, "Fork from here", each with edits of the state. Empty fields are left out, so defaults and the stored state
 // stand; the API checks every value and its one-line answer is shown beside the form.
 "use strict";
 
@@ -174,6 +174,39 @@ const wfeActions = (() => {
     return form;
   }
 
+  // `wfe fork RUN --at STEP -i ...`: edits per key, or all at once as a JSON object.
+  function forkForm(view, step, stateAfter, onStarted) {
+    const fields = ((view.workflow && view.workflow.state) || []).map((key) =>
+      input(key.key, key.type, { secret: key.secret, description: key.description,
+        placeholder: key.secret ? undefined : stateAfter[key.key] }));
+    const edits = element("textarea");
+    edits.placeholder = '{"key": "new value"}';
+    const asJson = element("label");
+    asJson.append(element("span", "Or edits as one JSON object"), edits);
+    const form = actionForm("Fork from step " + step + " (a new run; empty fields keep the " +
+      "state after it)", [...fields, asJson], "Fork", async (inputs) => {
+      const answer = await postJson("runs/" + segment(view.runId) + "/fork",
+        { at: step, inputs: { ...inputs, ...jsonEdits(edits.value) } });
+      onStarted(answer.run_id);
+    });
+    form.classList.add("fork");
+    return form;
+  }
+
+  function jsonEdits(text) {
+    if (!text.trim()) return {};
+    let edits;
+    try {
+      edits = JSON.parse(text);
+    } catch (error) {
+      throw new Error("edits: not JSON (" + error.message + ")");
+    }
+    if (!edits || typeof edits !== "object" || Array.isArray(edits)) {
+      throw new Error("edits: a JSON object of state keys, as {\"key\": value}");
+    }
+    return edits;
+  }
+
   const RESUMABLE = new Set(["waiting", "interrupted", "failed"]);
 
   // Redrawn only when the run's status changes, so what is typed into a form stays.
@@ -198,5 +231,5 @@ const wfeActions = (() => {
     box.replaceChildren(...parts);
   }
 
-  return { decorateWorkflows, renderActions };
+  return { decorateWorkflows, renderActions, forkForm };
 })();

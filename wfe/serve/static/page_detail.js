@@ -1,10 +1,12 @@
-// A run in depth: the step panel of one node (its visits with attempts, updates, errors and
-// logs, and the state after its last step) and the timeline of every step, map item and
-// parallel branch as a lane. Reads what run_events.js folded; draws with textContent only.
+// A run in depth: the step panel of one node (its visits with attempts, updates, errors, the
+// state after each with the keys it added, changed or removed, a fork from it, and its logs)
+// and the timeline of every step, map item and parallel branch as a lane. Reads what
+// run_events.js folded and GET /runs/{id}/history; draws with textContent only.
 "use strict";
 
 const wfeDetail = (() => {
-  const { $, element, timeTag, formatDuration, statusBadge, json, moment } = wfePage;
+  const { $, element, timeTag, formatDuration, statusBadge, json, moment, getJson, segment } =
+    wfePage;
   const { itemSummary, formatError } = wfeRunEvents;
   const MOST_LANES = 200;
   const NO_STEP = { pending: "Not run yet.", running: "Running: its step is stored when it finishes.",
@@ -13,10 +15,68 @@ const wfeDetail = (() => {
   const ownsName = (node, name) =>
     name === node || name.startsWith(node + "[") || name.startsWith(node + "/");
 
-  // The store keeps each step's updates; the state after a step is shown for the run's last
-  // step only (the run's state), because reducers (append, merge, tools) make a replay of
-  // updates in the browser differ from what the engine stored.
-  function stepArticle(view, step, isLast) {
+  // The state after each step comes from the store (GET /runs/{id}/history, the same replay
+  // as `wfe history`), never from a replay of updates here: reducers (append, merge) and
+  // snapshots make the stored state what it is. Fetched while a panel is open, again when the
+  // run has more steps.
+  function historyOf(view) {
+    const wanted = (view.run && view.run.steps || []).length + "|" + (view.run || {}).status;
+    if (view.history && view.history.key === wanted) return view.history;
+    if (view.historyWanted !== wanted) {
+      view.historyWanted = wanted;
+      getJson("runs/" + segment(view.runId) + "/history")
+        .then((answer) => { view.history = { key: wanted, steps: answer.steps || [] }; })
+        .catch((error) => { view.history = { key: wanted, error: error.message }; })
+        .then(() => { if (current(view)) renderStepPanel(view, view.panelNode, view.panelStep); });
+    }
+    return view.history;
+  }
+
+  const current = (view) => !view.abort || !view.abort.signal.aborted;
+  const shown = (value) => value === undefined ? "" : JSON.stringify(value);
+
+  // Every key of the state after the step; those the step added (+), changed (~) or removed (-)
+  // are marked, as `wfe history` marks them.
+  function stateTable(before, after) {
+    const table = element("table", undefined, "state-diff");
+    const keys = [...Object.keys(after), ...Object.keys(before).filter((k) => !(k in after))];
+    for (const key of keys) {
+      const change = !(key in before) ? "added" : !(key in after) ? "removed"
+        : shown(before[key]) !== shown(after[key]) ? "changed" : "";
+      const row = element("tr");
+      if (change) row.dataset.change = change;
+      const sign = { added: "+", changed: "~", removed: "-" }[change] || "";
+      const value = element("td");
+      value.append(element("code", shown(key in after ? after[key] : before[key])));
+      if (change === "changed") value.append(element("span", " was " + shown(before[key]), "was"));
+      row.append(element("td", sign, "sign"), element("th", key), value);
+      row.title = change ? key + " " + change + " by this step" : key;
+      table.append(row);
+    }
+    return table;
+  }
+
+  function stateAfter(view, step, history) {
+    if (!history) return [element("p", "Loading the state after it…", "hint")];
+    if (history.error) {
+      return [element("p", "The state after it could not be loaded: " + history.error, "problem")];
+    }
+    const index = history.steps.findIndex((entry) => entry.node !== null && entry.step === step.step);
+    if (index < 1) return [element("p", "Not in the run's history yet.", "hint")];
+    const after = history.steps[index].state || {};
+    const fork = element("button", "Fork from here…");
+    fork.type = "button";
+    fork.dataset.action = "fork-form";
+    fork.addEventListener("click", () => {
+      const open = fork.parentElement.querySelector("form.fork");
+      if (open) { open.remove(); return; }
+      fork.after(wfeActions.forkForm(view, step.step, after, view.started));
+    });
+    return [element("h5", "State after"), stateTable(history.steps[index - 1].state || {}, after),
+      fork];
+  }
+
+  function stepArticle(view, step, history) {
     const article = element("article");
     article.id = "step-" + step.step;
     const title = element("h4");
@@ -28,10 +88,8 @@ const wfeDetail = (() => {
     if (step.error) article.append(element("p", formatError(step.error), "run-error"));
     const items = Array.isArray(step.items) ? itemCounts(step.items) : "";
     if (items) article.append(element("p", "Items: " + items));
-    article.append(element("h5", "Updates"), json(step.updates || {}));
-    if (isLast && view.run && view.run.status !== "running") {
-      article.append(element("h5", "State after (the run's state)"), json(view.run.state || {}));
-    }
+    article.append(element("h5", "Updates"), json(step.updates || {}),
+      ...stateAfter(view, step, history));
     return article;
   }
 
@@ -60,8 +118,9 @@ const wfeDetail = (() => {
     if (!node) { panel.hidden = true; panel.replaceChildren(); return; }
     const steps = (view.run && view.run.steps || []).filter((s) => s.node === node);
     const row = view.nodes.get(node);
+    const history = steps.length ? historyOf(view) : undefined;
     const key = [node, steps.length, view.logs.length, row ? row.status : "",
-      view.run ? view.run.status : "", wantedStep].join("|");
+      view.run ? view.run.status : "", wantedStep, history ? history.key : ""].join("|");
     if (panel.dataset.key === key && !panel.hidden) return;
     panel.dataset.key = key;
     const heading = element("h3", "Node " + node + " ");
@@ -71,9 +130,8 @@ const wfeDetail = (() => {
     close.type = "button";
     close.dataset.action = "close-panel";
     const parts = [heading, close];
-    const lastStep = view.run && view.run.steps && view.run.steps.at(-1);
     for (const step of steps) {
-      const article = stepArticle(view, step, step === lastStep);
+      const article = stepArticle(view, step, history);
       if (String(step.step) === String(wantedStep)) article.setAttribute("aria-current", "true");
       parts.push(article);
     }
