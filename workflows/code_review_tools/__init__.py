@@ -2,7 +2,7 @@
 
     read_files -> review_batch (mapped over batches of files) -> gather_reviews
       -> evaluate_quality -> propose_fixes -> evaluate_quality ... -> summarize -> report_review
-      -> check_quality
+      -> (the gate: a `fail:` node)
 
 Findings and fixes are ruff's (`_ruff`, `_fixes`); wfe adds each function's measures
 (`_metrics`: complexity exactly as flake8's C901), a score, the report and the loop. The state
@@ -43,13 +43,12 @@ from ._issues import CODES, Issue
 from ._report import file_score, overall_score, resolve_weights
 from ._ruff import ruff_binary
 from ._source import display_path, resolve_path
-from .finish import check_quality, report_review
+from .finish import report_review
 from .improve import propose_fixes
 from .per_file import gather_reviews, review_batch, review_file
 
 __all__ = [
     "CODES",
-    "check_quality",
     "evaluate_quality",
     "gather_reviews",
     "propose_fixes",

@@ -1,6 +1,6 @@
 """The last nodes of the review: write the fixes in place (`-i apply=true`), the Markdown report
 (`-i report=FILE`), SARIF (`-i sarif=FILE`), GitHub annotations (`-i annotations=true`), on a
-terminal a Rich summary; then the CI gate (`-i fail_under=N`)."""
+terminal a Rich summary. The CI gate (`-i fail_under=N`) is the workflow's `fail:` node."""
 
 from __future__ import annotations
 
@@ -22,10 +22,6 @@ from ._source import decode_source
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-class QualityBelowThreshold(RuntimeError):
-    """The quality score is below `fail_under`: the run fails, so CI does."""
 
 
 @tool
@@ -72,18 +68,6 @@ def summary_console() -> Console | None:
 
         console = Console(stderr=True)
     return console
-
-
-@tool
-def check_quality(
-    quality_score: float, quality_on_disk: float, applied: list[str], fail_under: float = 0.0
-) -> dict[str, Any]:
-    """Fail the run when the quality of the code on disk is below fail_under (the fixed code's
-    once the fixes were written with apply). To become a `fail:` node when wfe has that kind."""
-    quality = quality_score if applied else quality_on_disk
-    if quality < fail_under:
-        raise QualityBelowThreshold(f"quality {quality:.2f}/10 is below fail_under {fail_under:g}")
-    return {}
 
 
 def write_fixes(root: str, reviews: Sequence[Mapping[str, Any]]) -> list[str]:
