@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -170,3 +172,49 @@ def test_a_waits_deadline_is_committed_and_a_killed_run_resumes_to_its_end(write
     assert resumed.exit_code == 0, resumed.output
     shown = json.loads(runner.invoke(app, ["show", run_id, "--json"]).stdout)
     assert [s["node"] for s in shown["steps"]] == ["nap", "after"]
+
+
+def _stopped_in_its_wait(write_workflow, seconds: float) -> tuple[str, float]:
+    """A run stopped (SIGTERM) while it waits: its id and the committed deadline."""
+    from wfe.store import Store
+
+    process = wfe_process("run", write_workflow(NAP), "-i", f"seconds={seconds}", "--quiet")
+    run_id = started_run()
+    with Store.open(os.environ["WFE_STORE"]) as store:
+        for _ in range(400):
+            items = store.finished_items(run_id, 1)
+            if items:
+                break
+            time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 143
+    return run_id, items[0][4]
+
+
+def _schedule_once(tmp_path: Path) -> str:
+    yearly = tmp_path / "yearly.yaml"
+    yearly.write_text("schedule: {cron: '0 0 1 1 *'}\nnodes:\n  idle: {wait: 0}\n")
+    done = runner.invoke(app, ["schedule", str(yearly), "--once"])
+    assert done.exit_code == 0, done.output
+    return done.stdout
+
+
+def test_the_scheduler_resumes_a_run_stopped_in_a_wait_once_its_deadline_passed(
+        write_workflow, tmp_path):
+    run_id, deadline = _stopped_in_its_wait(write_workflow, 1.0)
+    time.sleep(max(0.0, deadline - time.time()) + 0.1)
+    assert f"resumed run {run_id}: the wait of 'nap' has passed" in _schedule_once(tmp_path)
+    for _ in range(600):
+        shown = json.loads(runner.invoke(app, ["show", run_id, "--json"]).stdout)
+        if shown["status"] == "succeeded":
+            break
+        time.sleep(0.05)
+    assert [s["node"] for s in shown["steps"]] == ["nap", "after"]
+
+
+def test_the_scheduler_leaves_a_run_stopped_in_a_wait_before_its_deadline(
+        write_workflow, tmp_path):
+    run_id, _ = _stopped_in_its_wait(write_workflow, 3600)
+    assert run_id not in _schedule_once(tmp_path)
+    shown = json.loads(runner.invoke(app, ["show", run_id, "--json"]).stdout)
+    assert shown["status"] == "interrupted"

@@ -29,7 +29,7 @@ from wfe.events import iso_timestamp
 from wfe.ids import new_run_id
 from wfe.schedule_times import due_slots, next_slot, slot_text
 from wfe.spec.schedule import Schedule, schedules_of
-from wfe.store import Store, UnknownRun
+from wfe.store import RunRecord, Store, UnknownRun
 from wfe.store.config import configured_keep
 from wfe.validate import workflow_files
 
@@ -204,13 +204,12 @@ def apply_retention(scheduler: Scheduler, now: float) -> None:
 
 
 def wake_due_runs(scheduler: Scheduler, now: float) -> None:
-    """Resume, each in a background process, the waiting runs whose interrupt's `timeout` has
-    passed: their run then takes `on_timeout` (or fails), as `wfe resume RUN` would."""
+    """Resume, each in a background process, the runs whose deadline has passed: a waiting run
+    whose interrupt's `timeout` passed (it then takes `on_timeout`, or fails), and a run stopped
+    (Ctrl-C, SIGTERM, a crash) while at a `wait:` node whose committed deadline passed (it goes
+    on past the wait), as `wfe resume RUN` would."""
     scheduler.next_wake = float("inf")
-    for record in scheduler.store.list_runs(status="waiting", limit=WAKE_BATCH):
-        deadline = (record.waiting or {}).get("deadline")
-        if not isinstance(deadline, float | int):
-            continue
+    for record, deadline, why in _deadlines(scheduler.store):
         if deadline > now:
             scheduler.next_wake = min(scheduler.next_wake, deadline)
             continue
@@ -222,8 +221,30 @@ def wake_due_runs(scheduler: Scheduler, now: float) -> None:
         except OSError as error:
             scheduler.warn(f"run {record.run_id}: could not be resumed: {error}")
             continue
-        scheduler.say(f"resumed run {record.run_id}: the timeout of "
-                      f"'{record.waiting and record.waiting.get('node')}' has passed")
+        scheduler.say(f"resumed run {record.run_id}: {why} has passed")
+
+
+def _deadlines(store: Store) -> Iterator[tuple[RunRecord, float, str]]:
+    """Each run that waits for a time: the time, and what it is."""
+    for record in store.list_runs(status="waiting", limit=WAKE_BATCH):
+        deadline = (record.waiting or {}).get("deadline")
+        if isinstance(deadline, float | int):
+            yield record, float(deadline), (
+                f"the timeout of '{record.waiting and record.waiting.get('node')}'")
+    for record in store.list_runs(status="interrupted", limit=WAKE_BATCH):
+        deadline = _wait_deadline(store, record)
+        if deadline is not None:
+            yield record, deadline, f"the wait of '{record.next_node}'"
+
+
+def _wait_deadline(store: Store, record: RunRecord) -> float | None:
+    """The deadline a `wait:` node committed for the step a stopped run was in (its one
+    finished item, numbered 0, holding the time), or None."""
+    for index, node, _, _, value in store.finished_items(record.run_id, record.step + 1):
+        if (index == 0 and node == record.next_node and isinstance(value, float | int)
+                and not isinstance(value, bool)):
+            return float(value)
+    return None
 
 
 def _resume_in_background(store: Store, run_id: str) -> None:
