@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from wfe.binding import Scope, bind_arguments, updates_of
+from wfe.binding import Scope, bind_arguments
 from wfe.cache import Cache
 from wfe.cached_call import execute_cached
-from wfe.context import StepInfo, call_tool, reset_step, set_step
+from wfe.context import StepInfo, reset_step, set_step
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -26,32 +26,32 @@ from wfe.errors import (
     RunTimeout,
     StepLimitExceeded,
 )
-from wfe.events import EventBus, EventKind, Listener, RunStatus
+from wfe.events import EventBus, Listener, RunStatus
 from wfe.executor import Executor, LocalExecutor
 from wfe.expr import Expression
 from wfe.graph import END, Graph, GraphNode
 from wfe.interrupts import Stop
-from wfe.journal import AttemptCutShort, Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.journal import Attempts, Cursor, FinishedItems, Journal, StepDone
 from wfe.loop_guard import run_deadline
 from wfe.nodes import KINDS
 from wfe.pools import take_slot
 from wfe.redact import cut, remember
-from wfe.registry import CONTEXT_PARAM
 from wfe.result import RunResult
 from wfe.run_context import Asker, ChildRun, Sleep
 from wfe.run_end import Ending, ended_mark, resume_handlers, run_handlers
 from wfe.state import State
 from wfe.subgraph_pause import public_waiting
-from wfe.tool_failure import ToolFailure, error_message, error_route, retryable
+from wfe.tool_calls import ToolCalls
+from wfe.tool_failure import ToolFailure, error_message, error_route
 
 if TYPE_CHECKING:
-    from wfe.annotations import Annotation
+    pass
 
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
 
 
-class Engine:
+class Engine(ToolCalls):
     """One run of a graph. Create, then `await engine.run(state)`."""
 
     def __init__(
@@ -315,11 +315,6 @@ class Engine:
     def back_to_committed(self) -> None:
         self._back_to_committed()
 
-    def report_handler_failed(self, node: str, error: dict[str, Any]) -> None:
-        if self.bus.active:
-            self._emit("node_failed", {"node": node, "step": self.step, "attempt": 1,
-                                       "error": error})
-
     def _back_to_committed(self) -> None:
         """After a step was cut short (a signal, a failure) between changing the state and its
         commit: the state and counters as committed; the step runs again on resume."""
@@ -371,8 +366,6 @@ class Engine:
                 return edge.target
         return END
 
-    # --- one tool call, with retries ------------------------------------------------------
-
     async def execute(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
         """Run a `tool:` node's call: (attempts made, the updates written)."""
         kwargs = bind_arguments(node, self.state, self.scope)
@@ -385,75 +378,6 @@ class Engine:
                                                  node.runs_inline and self.inline_sync)
         return attempt, self._commit(node, kwargs, result, info.step, began)
 
-    async def call(self, node: GraphNode, label: str, kwargs: dict[str, Any], info: StepInfo,
-                   inline: bool, *, fanout: bool = False) -> tuple[int, Any, float]:
-        """Call the node's tool with its retries: (attempts made, the result, when it began).
-
-        `label` names the call in events: the node, a branch (`fan/lint`) or an item (`map[3]`).
-        `fanout`: a branch's or an item's call, which goes to the fan-out executor.
-        """
-        tool = node.tool
-        assert tool is not None
-        active = self.bus.active
-        attempt = 1 if fanout else self.attempts.first(info.step)
-        if attempt > node.retry.attempts:
-            raise ToolFailure(AttemptCutShort(attempt - 1), attempt - 1)
-        while True:
-            info.attempt = attempt
-            if node.wants_context:
-                kwargs[CONTEXT_PARAM] = info.context()
-            if active:
-                self._emit("node_started", {"node": label, "step": info.step,
-                                            "attempt": attempt})
-            began = time.monotonic() if active else 0.0
-            try:
-                if inline:
-                    result = call_tool(tool.fn, kwargs, info)
-                else:
-                    executor = self.fanout if fanout else self.executor
-                    if node.isolation == "process":
-                        executor = executor.isolated()
-                    result = await executor.call(tool, kwargs, node.timeout, info)
-            except Exception as error:  # tools may raise anything
-                if isinstance(error, TimeoutError) and not str(error):
-                    error = TimeoutError(f"timed out after {node.timeout:g} s")
-                self._emit_failed(label, info.step, attempt, error)
-                if attempt >= node.retry.attempts or not retryable(error, node.retry.on):
-                    raise ToolFailure(error, attempt) from error
-                attempt += 1
-                await self.sleep(node.retry.delay_before(attempt, self.random()))
-                if not fanout:
-                    self.attempts.started(info.step, attempt)
-                continue
-            return attempt, result, began
-
-    def _commit(
-        self, node: GraphNode, kwargs: dict[str, Any], result: Any, step: int, began: float
-    ) -> dict[str, Any]:
-        updates = updates_of(node, kwargs, self.state, result)
-        written = self.graph.schema.apply(self.state, updates, node.name) if updates else {}
-        secret_keys = self.graph.schema.secret_keys
-        if secret_keys and not secret_keys.isdisjoint(written):
-            remember(written[key] for key in secret_keys if key in written)
-        if self.bus.active:
-            shown = self.graph.schema.mask(written)
-            self._last_shown = (written, shown)
-            self._emit("node_finished", {
-                "node": node.name,
-                "step": step,
-                "duration_ms": round((time.monotonic() - began) * 1000, 3),
-                "updates": shown,
-            })
-        return written
-
-    def _shown(self, written: dict[str, Any]) -> dict[str, Any]:
-        """The updates as events show them: the node_finished event's own dict when it has one
-        (so that the store encodes them once, for the step and its event)."""
-        last = self._last_shown
-        return last[1] if last[0] is written else self.graph.schema.mask(written)
-
-    # --- events ---------------------------------------------------------------------------
-
     def child(self, graph: Graph, *, inputs: Mapping[str, Any], prefix: str,
               in_item: bool, ask: Asker | None) -> ChildRun:
         """A subgraph's run in this step: a map item's makes every call on the fan-out
@@ -461,59 +385,6 @@ class Engine:
         return Engine(graph, run_id=self.run_id, inputs=inputs,
                       executor=self.fanout if in_item else self.executor, fanout=self.fanout,
                       parent=self, prefix=prefix, sleep=self.sleep, random=self.random, ask=ask)
-
-    def report_started(self, label: str) -> None:
-        if self.bus.active:
-            self._emit("node_started", {"node": label, "step": self.step, "attempt": 1})
-
-    def report_finished(self, label: str, updates: dict[str, Any], began: float) -> None:
-        """`node_finished` of a fan-out step, or of one of its branches or items."""
-        if self.bus.active:
-            self._emit("node_finished", {
-                "node": label, "step": self.step,
-                "duration_ms": round((time.monotonic() - began) * 1000, 3),
-                "updates": self.graph.schema.mask(updates),
-            })
-
-    def report_failed(self, label: str, error: BaseException, item: str | None = None) -> None:
-        """`node_failed` of a fan-out step; `item`: the map item that failed (`m[12]`)."""
-        self._emit_failed(label, self.step, 1, error, item)
-
-    def _emit(self, kind: EventKind, fields: dict[str, Any]) -> None:
-        if self.prefix:
-            if kind in _RUN_EVENTS:
-                return
-            for key in ("node", "from", "to"):
-                if key in fields:
-                    fields[key] = self.prefix + fields[key]
-        self.bus.emit(kind, fields)
-
-    def _emit_edge(self, source: str, target: str, condition: str | None) -> None:
-        if self.bus.active:
-            self._emit("edge", {"from": source, "to": target, "condition": condition})
-
-    def _emit_failed(self, label: str, step: int, attempt: int, error: BaseException,
-                     item: str | None = None) -> None:
-        if self.bus.active:
-            fields = {"type": type(error).__name__, "message": error_message(error)}
-            if item is not None:
-                fields["item"] = self.prefix + item
-            self._emit("node_failed", {"node": label, "step": step, "attempt": attempt,
-                                       "error": fields})
-
-    def _log(self, node: str, message: str, annotation: Annotation | None = None) -> None:
-        if not self.bus.logging:
-            return
-        fields: dict[str, Any] = {"node": node, "message": cut(message)}
-        if annotation is not None:
-            fields["annotation"] = annotation
-        if threading.get_ident() == self._loop_thread or self._loop is None:
-            self._emit("log", fields)
-        else:
-            self._loop.call_soon_threadsafe(self._emit, "log", fields)
-
-
-_RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "run_waiting"})
 
 
 def _error_fields(error: RunError) -> dict[str, Any]:

@@ -13,7 +13,7 @@ and resumed knows its outcome and runs the rest of its handlers, the step in fli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wfe.errors import NodeFailed, RunError
 from wfe.events import RunStatus
@@ -22,7 +22,11 @@ from wfe.interrupts import Stop
 from wfe.journal import StepDone
 
 if TYPE_CHECKING:
-    from wfe.engine import Engine
+    from collections.abc import Callable
+
+    from wfe.graph import Graph
+    from wfe.journal import Journal
+    from wfe.state import State
 
 __all__ = ["Ending", "ended_mark", "resume_handlers", "run_handlers"]
 
@@ -62,7 +66,27 @@ def ended_mark(text: str) -> tuple[RunStatus, str, str] | None:
     return status, which, node  # type: ignore[return-value]
 
 
-async def resume_handlers(engine: Engine, mark: tuple[RunStatus, str, str]
+class EndingRun(Protocol):
+    """What handlers need of the run that ended (the engine is one)."""
+
+    graph: Graph
+    state: State
+    step: int
+    step_limit: int
+    journal: Journal | None
+    ending: Ending | None
+    clock: Callable[[], float]
+
+    async def walk(self, start: str) -> None: ...
+
+    def commit_step(self, done: StepDone) -> None: ...
+
+    def back_to_committed(self) -> None: ...
+
+    def report_handler_failed(self, node: str, error: dict[str, Any]) -> None: ...
+
+
+async def resume_handlers(engine: EndingRun, mark: tuple[RunStatus, str, str]
                           ) -> tuple[RunStatus, RunError | None]:
     """Go on with the handlers a run was killed in, its outcome and error known again."""
     status, which, node = mark
@@ -84,7 +108,7 @@ def chain(handlers: dict[str, str], status: RunStatus) -> list[str]:
     return [which for which in (status, "always") if which in handlers]
 
 
-async def run_handlers(engine: Engine, status: RunStatus, error: RunError | None,
+async def run_handlers(engine: EndingRun, status: RunStatus, error: RunError | None,
                        resumed: tuple[str, str] | None = None) -> None:
     """Run the handlers of `status`; `resumed`: (which, node) a resumed run goes on from."""
     handlers = engine.graph.on_end
@@ -106,7 +130,7 @@ async def run_handlers(engine: Engine, status: RunStatus, error: RunError | None
     engine.ending = None
 
 
-def _expose_error(engine: Engine, error: RunError | None) -> None:
+def _expose_error(engine: EndingRun, error: RunError | None) -> None:
     """The run's error in the state key `error`, when the state declares it (as on_error
     does: the tool's exception type for a tool's failure)."""
     schema = engine.graph.schema
@@ -120,7 +144,7 @@ def _expose_error(engine: Engine, error: RunError | None) -> None:
     schema.apply(engine.state, {"error": value}, error.node or "on_end")
 
 
-async def _one_handler(engine: Engine, start: str, exposed: RunError | None) -> None:
+async def _one_handler(engine: EndingRun, start: str, exposed: RunError | None) -> None:
     began = engine.clock()
     try:
         await engine.walk(start)
@@ -140,7 +164,7 @@ async def _one_handler(engine: Engine, start: str, exposed: RunError | None) -> 
                         began, reported=False)
 
 
-def _record_failure(engine: Engine, node: str, kind: str, message: str, began: float,
+def _record_failure(engine: EndingRun, node: str, kind: str, message: str, began: float,
                     *, reported: bool) -> None:
     """The handler's failure as a failed step: in events (`reported`: a tool's failure is
     already), in the store, in `wfe show`."""
