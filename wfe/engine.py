@@ -120,6 +120,9 @@ class Engine(ToolCalls):
         self.detour: tuple[str, str] | None = None
         #: Steps end at this number: limits.max_steps, and as many more for on_end handlers.
         self.step_limit = graph.max_steps
+        #: State updates made between steps (the run's error shown to on_end handlers): the
+        #: store records steps' updates, so the next committed step carries them.
+        self.carried: dict[str, Any] = {}
 
     async def run(
         self, state: State, cursor: Cursor | None = None, answers: Mapping[str, Any] | None = None
@@ -303,6 +306,10 @@ class Engine(ToolCalls):
         ending = self.ending
         if ending is not None:  # a handler's step: where a resumed run goes on, marked
             done = done._replace(next_node=ending.mark(done.next_node))
+        if self.carried:
+            done = done._replace(updates={**self.graph.schema.mask(self.carried),
+                                          **done.updates})
+            self.carried = {}
         cancelled = self.journal.step_done(done, self.state, self.visits)
         self._uncommitted = False
         if cancelled and ending is None:

@@ -76,6 +76,8 @@ class EndingRun(Protocol):
     journal: Journal | None
     ending: Ending | None
     clock: Callable[[], float]
+    #: State updates made between steps, which the next committed step records.
+    carried: dict[str, Any]
 
     async def walk(self, start: str) -> None: ...
 
@@ -142,6 +144,7 @@ def _expose_error(engine: EndingRun, error: RunError | None) -> None:
         kind, message = type(error).__name__, error.message
     value = {"node": error.node, "type": kind, "message": message}
     schema.apply(engine.state, {"error": value}, error.node or "on_end")
+    engine.carried["error"] = value  # recorded with the next committed step
 
 
 async def _one_handler(engine: EndingRun, start: str, exposed: RunError | None) -> None:
