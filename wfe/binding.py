@@ -103,7 +103,14 @@ def bind_arguments(node: GraphNode, state: State, scope: Mapping[str, Any],
 
 def updates_of(node: GraphNode, kwargs: dict[str, Any], state: State, result: Any) -> Any:
     """The state updates a tool's return value stands for."""
-    if node.wants_state and isinstance(result, StateView):
+    if not node.wants_state:  # the usual case, first
+        if node.out is not None:
+            return {node.out: result}
+        if type(result) is dict:
+            return result
+        if result is None:
+            return {}
+    elif isinstance(result, StateView):
         result = result.copy()  # `return state`: every key, as the tool's copy had
     if node.out is not None:
         return {node.out: result}

@@ -206,6 +206,9 @@ def reset_step(token: object) -> None:
 #: `begin_output(info)`: a tool of `info` starts here, and what it prints becomes its node's log
 #: lines; returns the token for `end_output`. (The context variable's own method: no frame.)
 begin_output = _printing.set
+#: `stop_output(token)`: the tool of `begin_output` returned (then `info.partial` holds any line
+#: it left without a newline). The context variable's own method: no frame.
+stop_output = _printing.reset
 
 
 def end_output(token: Token[StepInfo | None], info: StepInfo) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from wfe.binding import Scope, updates_of
 from wfe.cache import Cache
-from wfe.context import StepInfo, call_tool
+from wfe.context import StepInfo, begin_output, stop_output
 from wfe.executor import Executor
 from wfe.graph import Graph, GraphNode
 from wfe.journal import AttemptCutShort, Attempts
@@ -63,8 +63,14 @@ class ToolCalls(RunEvents):
                                             "attempt": attempt})
             began = time.monotonic() if active else 0.0
             try:
-                if inline:
-                    result = call_tool(tool.fn, kwargs, info)
+                if inline:  # what call_tool does, without its frame: the hot path
+                    token = begin_output(info)
+                    try:
+                        result = tool.fn(**kwargs)
+                    finally:
+                        stop_output(token)
+                        if info.partial:
+                            info.end_output()
                 else:
                     executor = self.fanout if fanout else self.executor
                     if node.isolation == "process":

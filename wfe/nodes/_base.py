@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from wfe.compile_context import Compiling
@@ -27,8 +28,9 @@ class NodeKind(Protocol):
         """Fill in `compiled` from the file's node, reporting problems to `compiler`."""
         ...
 
-    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        """Run the node as one step of `run`."""
+    def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
+        """Run the node as one step of `run` (an `async def` does; a kind may also hand back
+        the run's own awaitable, as `tool:` does, to spare the hot path a coroutine frame)."""
         ...
 
     def describe(self, node: GraphNode) -> str:

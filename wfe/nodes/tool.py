@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Literal
 
 from wfe.compile_context import Compiling
@@ -20,8 +21,8 @@ class ToolKind:
         compile_call(compiler, compiled, node, path)
         return compiled.finish()
 
-    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        return await run.execute(node)
+    def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
+        return run.execute(node)  # the call itself: no coroutine frame of this kind's own
 
     def describe(self, node: GraphNode) -> str:
         return f"tool {node.tool.name}" if node.tool is not None else "tool"
