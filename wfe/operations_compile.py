@@ -3,21 +3,26 @@ pools are declared in pyproject.toml, and a schedule's inputs must be state keys
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from wfe.compile_context import Compiling
 from wfe.errors import did_you_mean
 from wfe.spec.schedule import schedules_of
 from wfe.yamlsafe import YamlPath
 
-if TYPE_CHECKING:
-    from wfe.compiler import _Compiler
+
+class PoolsCompiling(Compiling, Protocol):
+    """A compilation that also keeps `[tool.wfe.pools]`, read at its first node with a pool."""
+
+    pools: dict[str, int] | None
 
 
-def pool_size(compiler: _Compiler, pool: str | None, path: YamlPath) -> int:
+def pool_size(compiler: PoolsCompiling, pool: str | None, path: YamlPath) -> int:
     """The size `[tool.wfe.pools]` gives the node's pool (0: none, or not declared: WFE080)."""
     if pool is None:
         return 0
     if compiler.pools is None:
+        # Reading pyproject.toml waits for the first file that names a pool.
         from wfe.store.config import configured_pools
 
         compiler.pools = configured_pools()
@@ -31,7 +36,7 @@ def pool_size(compiler: _Compiler, pool: str | None, path: YamlPath) -> int:
     return size
 
 
-def check_schedule_inputs(compiler: _Compiler) -> None:
+def check_schedule_inputs(compiler: Compiling) -> None:
     """Each schedule's `inputs` are declared state keys."""
     schedule = compiler.spec.schedule
     many = isinstance(schedule, list)

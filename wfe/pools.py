@@ -14,10 +14,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from wfe.context import StepInfo
+from wfe.events import EventBus
 from wfe.interrupts import Stop
+from wfe.journal import Journal
 
 if TYPE_CHECKING:
-    from wfe.engine import Engine
     from wfe.graph import GraphNode
 
 Release = Callable[[], None]
@@ -29,6 +31,19 @@ class SlotSource(Protocol):
     def take_slot(self, pool: str, size: int, node: str) -> Release | None:
         """A slot (the function that gives it back), or None while the pool is full."""
         ...
+
+
+class PoolRun(Protocol):
+    """What waiting for a slot needs of a run: where slots are kept, and where to say it waits."""
+
+    @property
+    def journal(self) -> Journal | None: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def info(self) -> StepInfo: ...
 
 
 class InProcessPools:
@@ -53,7 +68,7 @@ class InProcessPools:
 IN_PROCESS = InProcessPools()
 
 
-def _source(engine: Engine) -> SlotSource:
+def _source(engine: PoolRun) -> SlotSource:
     """The run's journal, which keeps slots in the store; a sub-flow's engine has none of its
     own, and finds its run's among the listeners of the event stream it shares."""
     for candidate in (engine.journal, *engine.bus.listeners):
@@ -62,7 +77,7 @@ def _source(engine: Engine) -> SlotSource:
     return IN_PROCESS
 
 
-async def take_slot(engine: Engine, node: GraphNode) -> Release:
+async def take_slot(engine: PoolRun, node: GraphNode) -> Release:
     """Wait for a slot of the node's pool; `wfe cancel` ends the wait."""
     assert node.pool is not None
     source = _source(engine)
