@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from wfe.durable import StoreJournal
     from wfe.engine import Asker
     from wfe.executor import Executor
-    from wfe.store import Store
+    from wfe.store import RunRecord, Store
 
-__all__ = ["RunResult", "Workflow", "build_registry"]
+__all__ = ["RunResult", "Workflow", "build_registry", "load_stored_workflow"]
 
 
 class Workflow:
@@ -197,7 +197,7 @@ class Workflow:
     ) -> RunResult:
         """`resume` inside an event loop."""
         from wfe.durable import StoreJournal
-        from wfe.resuming import load_stored_workflow, opened_store, resume_point
+        from wfe.resuming import opened_store, resume_point
 
         with opened_store(store) as opened:
             record = opened.get_run(opened.resolve(run_id))
@@ -250,3 +250,16 @@ def prepare_run(graph: Graph) -> None:
         for branch in node.branches:
             if branch.subgraph is not None:
                 prepare_run(branch.subgraph)
+
+
+def load_stored_workflow(record: RunRecord, imports: Sequence[str], force: bool) -> Workflow:
+    """The workflow file a stored run started from; refused when it changed (unless `force`)."""
+    # The store's journal loads only when a stored run is resumed.
+    from wfe.durable import check_unchanged
+
+    path = Path(record.workflow_path)
+    if not path.is_file():
+        raise UsageError(f"run {record.run_id}: its workflow file {path} no longer exists")
+    workflow = Workflow.load(path, imports=imports)
+    check_unchanged(workflow.graph, record, force)
+    return workflow

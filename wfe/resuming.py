@@ -10,17 +10,22 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from wfe.errors import UsageError
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from wfe.api import Workflow
+    from wfe.graph import Graph
     from wfe.journal import Cursor
     from wfe.state import State
     from wfe.store import RunRecord, Store
 
-__all__ = ["ResumePoint", "load_stored_workflow", "opened_store", "resume_point"]
+__all__ = ["ResumePoint", "opened_store", "resume_point"]
+
+
+class Compiled(Protocol):
+    """A loaded workflow, as far as resuming needs it (`wfe.api.Workflow`)."""
+
+    @property
+    def graph(self) -> Graph: ...
 
 
 @contextmanager
@@ -35,20 +40,6 @@ def opened_store(store: str | Path | Store) -> Iterator[Store]:
         yield opened
 
 
-def load_stored_workflow(record: RunRecord, imports: tuple[str, ...] | list[str],
-                         force: bool) -> Workflow:
-    """The workflow file a stored run started from; refused when it changed (unless `force`)."""
-    from wfe.api import Workflow
-    from wfe.durable import check_unchanged
-
-    path = Path(record.workflow_path)
-    if not path.is_file():
-        raise UsageError(f"run {record.run_id}: its workflow file {path} no longer exists")
-    workflow = Workflow.load(path, imports=imports)
-    check_unchanged(workflow.graph, record, force)
-    return workflow
-
-
 @dataclass(frozen=True)
 class ResumePoint:
     """Where a stored run goes on, with what state and with which answers to its interrupt."""
@@ -58,7 +49,7 @@ class ResumePoint:
     answers: dict[str, dict[str, Any]]
 
 
-def resume_point(workflow: Workflow, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
+def resume_point(workflow: Compiled, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
     """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
     known to be resumable: a finished run says so rather than refusing the inputs)."""
     from wfe.durable import cursor_of, resumed_state, split_resume_inputs

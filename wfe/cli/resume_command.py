@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfe.api import Workflow
+from wfe.api import Workflow, load_stored_workflow
 from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.cluster import chosen_executor, cluster_for
@@ -17,7 +17,7 @@ from wfe.durable import StoreJournal, new_run, resumed_state
 from wfe.errors import UsageError
 from wfe.ids import new_run_id
 from wfe.journal import Cursor
-from wfe.resuming import load_stored_workflow, resume_point
+from wfe.resuming import resume_point
 
 if TYPE_CHECKING:
     from wfe.store import RunRecord, Store
