@@ -13,11 +13,11 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from wfe.cli.run_options import RunOptions, open_store
 from wfe.errors import UsageError
 
 if TYPE_CHECKING:
     from wfe.api import Workflow
-    from wfe.cli.run_command import RunOptions
     from wfe.store import Lease, Store
 
 TOKEN_VARIABLE = "WFE_LEASE_TOKEN"
@@ -48,7 +48,6 @@ def detach(options: RunOptions, workflow: Workflow, inputs: dict[str, Any],
            state: dict[str, Any]) -> int:
     if options.no_store:
         raise UsageError("--detach needs the store to report on the run; drop --no-store")
-    from wfe.cli.run_command import open_store
     from wfe.ids import new_run_id
 
     with open_store(options.store, options.durability) as store:
