@@ -87,6 +87,7 @@ class Workflow:
         """
         import asyncio
 
+        # Cluster executors (and Dask) load only when a workflow names one.
         from wfe.cluster import open_executor, remote_tools
 
         if store is not None and journal is not None:
@@ -134,6 +135,7 @@ class Workflow:
         if store is None:
             yield None
             return
+        # sqlite3 and the store load only when a run is recorded.
         from wfe.durable import StoreJournal, new_run
         from wfe.resuming import opened_store
 
@@ -196,6 +198,7 @@ class Workflow:
         executor: Executor | str | None = None,
     ) -> RunResult:
         """`resume` inside an event loop."""
+        # sqlite3 and the store load only when a stored run is resumed.
         from wfe.durable import StoreJournal
         from wfe.resuming import opened_store, resume_point
 

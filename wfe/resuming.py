@@ -31,6 +31,7 @@ class Compiled(Protocol):
 @contextmanager
 def opened_store(store: str | Path | Store) -> Iterator[Store]:
     """A Store as it is (left open), or the store at a path (closed after)."""
+    # sqlite3 loads only when a store is opened (`wfe --help` stays fast).
     from wfe.store import Store, durability_setting, store_path
 
     if isinstance(store, Store):
@@ -52,6 +53,7 @@ class ResumePoint:
 def resume_point(workflow: Compiled, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
     """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
     known to be resumable: a finished run says so rather than refusing the inputs)."""
+    # The store's journal loads only when a stored run is resumed.
     from wfe.durable import cursor_of, resumed_state, split_resume_inputs
     from wfe.store import RunNotResumable
     from wfe.store.store import RESUMABLE
