@@ -45,3 +45,24 @@ def make_workflow(write_workflow: Callable[..., Path]) -> MakeWorkflow:
 def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Every test (and every process it starts) gets its own store, never the repo's."""
     monkeypatch.setenv("WFE_STORE", str(tmp_path_factory.mktemp("store") / "wfe.db"))
+
+
+#: The heavy campaigns (`pytest -m "not slow"` leaves them out): kills at every window, real
+#: browsers, load on `wfe serve`, fuzzing, and the longest single runs (over 5 s each on two
+#: cores, by `pytest --durations=40`).
+SLOW_FILES = {"test_crash.py", "test_serve_page_browser.py", "test_serve_page_live.py",
+              "test_serve_load.py", "test_serve_slow_clients.py", "test_fuzz.py"}
+SLOW_TESTS = {
+    "test_a_slow_watcher_never_holds_the_run_back_and_still_gets_everything",
+    "test_a_run_of_100000_steps_with_the_store_stays_in_bounded_memory",
+    "test_a_tool_returning_a_value_that_is_not_json_fails_its_node_and_the_store_stays_json",
+    "test_a_secret_value_is_masked_wherever_it_shows",
+    "test_every_route_answers_as_its_schema_says",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if item.path.name in SLOW_FILES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

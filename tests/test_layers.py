@@ -65,3 +65,48 @@ def test_the_engine_core_is_in_no_import_cycle(module: str) -> None:
     for name in family:
         cycle = [other for other in graph[name] if _reaches(graph, other, name)]
         assert not cycle, f"{name} imports {cycle}, which import it back"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, directly or through others (Tarjan)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        order[name] = low[name] = len(order)
+        stack.append(name)
+        for other in graph.get(name, ()):
+            if other not in order:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], order[other])
+        if low[name] == order[name]:
+            group = []
+            while not group or group[-1] != name:
+                group.append(stack.pop())
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in order:
+            visit(name)
+    return groups
+
+
+def test_wfe_has_no_import_cycle():
+    """Counting imports inside functions and under TYPE_CHECKING: a lazy import hides a cycle
+    from Python, not from the reader."""
+    graph = _imports(_modules())
+    assert _cycles(graph) == []
+
+
+@pytest.mark.parametrize(("graph", "cycles"), [
+    ({"a": {"b"}, "b": {"a"}}, [["a", "b"]]),
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+])
+def test_the_cycle_scan_finds_every_cycle_and_only_cycles(graph, cycles):
+    assert _cycles(graph) == cycles

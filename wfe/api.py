@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from wfe.durable import StoreJournal
     from wfe.engine import Asker
     from wfe.executor import Executor
-    from wfe.store import Store
+    from wfe.store import RunRecord, Store
 
-__all__ = ["RunResult", "Workflow", "build_registry"]
+__all__ = ["RunResult", "Workflow", "build_registry", "load_stored_workflow"]
 
 
 class Workflow:
@@ -87,6 +87,7 @@ class Workflow:
         """
         import asyncio
 
+        # Cluster executors (and Dask) load only when a workflow names one.
         from wfe.cluster import open_executor, remote_tools
 
         if store is not None and journal is not None:
@@ -134,6 +135,7 @@ class Workflow:
         if store is None:
             yield None
             return
+        # sqlite3 and the store load only when a run is recorded.
         from wfe.durable import StoreJournal, new_run
         from wfe.resuming import opened_store
 
@@ -196,8 +198,9 @@ class Workflow:
         executor: Executor | str | None = None,
     ) -> RunResult:
         """`resume` inside an event loop."""
+        # sqlite3 and the store load only when a stored run is resumed.
         from wfe.durable import StoreJournal
-        from wfe.resuming import load_stored_workflow, opened_store, resume_point
+        from wfe.resuming import opened_store, resume_point
 
         with opened_store(store) as opened:
             record = opened.get_run(opened.resolve(run_id))
@@ -250,3 +253,16 @@ def prepare_run(graph: Graph) -> None:
         for branch in node.branches:
             if branch.subgraph is not None:
                 prepare_run(branch.subgraph)
+
+
+def load_stored_workflow(record: RunRecord, imports: Sequence[str], force: bool) -> Workflow:
+    """The workflow file a stored run started from; refused when it changed (unless `force`)."""
+    # The store's journal loads only when a stored run is resumed.
+    from wfe.durable import check_unchanged
+
+    path = Path(record.workflow_path)
+    if not path.is_file():
+        raise UsageError(f"run {record.run_id}: its workflow file {path} no longer exists")
+    workflow = Workflow.load(path, imports=imports)
+    check_unchanged(workflow.graph, record, force)
+    return workflow

@@ -135,3 +135,7 @@ def _call_in_thread(step: StepInfo, tool: ToolDef, kwargs: dict[str, Any]) -> An
         return call_tool(tool.fn, kwargs, step)
     finally:
         reset_step(token)
+
+
+if TYPE_CHECKING:  # mypy checks here that ProcessExecutor meets the whole Executor Protocol
+    _meets_the_protocol: type[Executor] = ProcessExecutor

@@ -344,8 +344,3 @@ def _run(job: Job, channel: _Channel) -> bytes:
         end_output(printing, step)
     return pack_outcome(call, outcome, where)
 
-
-if TYPE_CHECKING:  # mypy checks here that ProcessExecutor meets the whole Executor Protocol
-    from wfe.executor import Executor
-
-    _meets_the_protocol: type[Executor] = ProcessExecutor

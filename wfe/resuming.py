@@ -10,12 +10,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wfe.errors import UsageError
 
 if TYPE_CHECKING:
-    from wfe.api import Workflow
+    from wfe.graph import Graph
     from wfe.journal import Cursor
     from wfe.state import State
     from wfe.store import RunRecord, Store
@@ -24,17 +24,25 @@ __all__ = [
     "NoSuchStep",
     "RestartPoint",
     "ResumePoint",
+    "edited_point",
     "fork_point",
-    "load_stored_workflow",
     "opened_store",
     "restart_point",
     "resume_point",
 ]
 
 
+class Compiled(Protocol):
+    """A loaded workflow, as far as resuming needs it (`wfe.api.Workflow`)."""
+
+    @property
+    def graph(self) -> Graph: ...
+
+
 @contextmanager
 def opened_store(store: str | Path | Store) -> Iterator[Store]:
     """A Store as it is (left open), or the store at a path (closed after)."""
+    # sqlite3 loads only when a store is opened (`wfe --help` stays fast).
     from wfe.store import Store, durability_setting, store_path
 
     if isinstance(store, Store):
@@ -42,20 +50,6 @@ def opened_store(store: str | Path | Store) -> Iterator[Store]:
         return
     with Store.open(store_path(Path(store)), durability=durability_setting(None)) as opened:
         yield opened
-
-
-def load_stored_workflow(record: RunRecord, imports: tuple[str, ...] | list[str],
-                         force: bool) -> Workflow:
-    """The workflow file a stored run started from; refused when it changed (unless `force`)."""
-    from wfe.api import Workflow
-    from wfe.durable import check_unchanged
-
-    path = Path(record.workflow_path)
-    if not path.is_file():
-        raise UsageError(f"run {record.run_id}: its workflow file {path} no longer exists")
-    workflow = Workflow.load(path, imports=imports)
-    check_unchanged(workflow.graph, record, force)
-    return workflow
 
 
 @dataclass(frozen=True)
@@ -67,9 +61,10 @@ class ResumePoint:
     answers: dict[str, dict[str, Any]]
 
 
-def resume_point(workflow: Workflow, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
+def resume_point(workflow: Compiled, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
     """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
     known to be resumable: a finished run says so rather than refusing the inputs)."""
+    # The store's journal loads only when a stored run is resumed.
     from wfe.durable import cursor_of, resumed_state, split_resume_inputs
     from wfe.store import RunNotResumable
     from wfe.store.store import RESUMABLE
@@ -92,7 +87,7 @@ class RestartPoint:
     cursor: Cursor
 
 
-def restart_point(workflow: Workflow, store: Store, record: RunRecord, node: str,
+def restart_point(workflow: Compiled, store: Store, record: RunRecord, node: str,
                   given: Mapping[str, Any]) -> RestartPoint:
     """The state the old run had before `node`, edited by `given` (state keys or inputs)."""
     graph = workflow.graph
@@ -106,7 +101,7 @@ class NoSuchStep(UsageError):
     """`wfe fork --at STEP` (or `POST /runs/{id}/fork`) with a step the run does not have."""
 
 
-def fork_point(workflow: Workflow, store: Store, record: RunRecord, at: int,
+def fork_point(workflow: Compiled, store: Store, record: RunRecord, at: int,
                given: Mapping[str, Any]) -> RestartPoint:
     """The state after step `at` of the old run, edited by `given`, at the node that followed."""
     # a step past the run's last is not looked up (nor one past SQLite's integers)
@@ -119,7 +114,7 @@ def fork_point(workflow: Workflow, store: Store, record: RunRecord, at: int,
     return edited_point(workflow, record, position, given)
 
 
-def edited_point(workflow: Workflow, record: RunRecord,
+def edited_point(workflow: Compiled, record: RunRecord,
                  position: tuple[dict[str, Any], dict[str, int], int, str],
                  given: Mapping[str, Any]) -> RestartPoint:
     """The old run's stored state at `position` (state, visits, steps done, the next node),

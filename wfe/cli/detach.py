@@ -13,11 +13,12 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from wfe.cli.run_options import RunOptions, open_store
 from wfe.errors import UsageError
+from wfe.ids import new_run_id
 
 if TYPE_CHECKING:
     from wfe.api import Workflow
-    from wfe.cli.run_command import RunOptions
     from wfe.store import Lease, Store
 
 TOKEN_VARIABLE = "WFE_LEASE_TOKEN"
@@ -48,8 +49,6 @@ def detach(options: RunOptions, workflow: Workflow, inputs: dict[str, Any],
            state: dict[str, Any]) -> int:
     if options.no_store:
         raise UsageError("--detach needs the store to report on the run; drop --no-store")
-    from wfe.cli.run_command import open_store
-    from wfe.ids import new_run_id
 
     with open_store(options.store, options.durability) as store:
         run_id = new_run_id()
@@ -62,6 +61,7 @@ def start_detached(options: RunOptions, workflow: Workflow, inputs: dict[str, An
                    state: dict[str, Any], store: Store, run_id: str) -> None:
     """Start run `run_id` in its own background process, recorded in `store` (its output goes
     to `logs/RUN_ID.log` beside the store); `wfe schedule` starts its runs this way too."""
+    # The store's journal loads only when a run is detached.
     from wfe.durable import new_run
 
     token = secrets.token_hex(16)
@@ -79,6 +79,7 @@ def start_detached(options: RunOptions, workflow: Workflow, inputs: dict[str, An
 
 def attached_lease(store: Store, run_id: str) -> Lease:
     """The lease a detached child inherits, once its parent has recorded the run."""
+    # sqlite3 loads only in the process that takes a run over.
     from wfe.store import Lease, UnknownRun
 
     token = os.environ.pop(TOKEN_VARIABLE, None)

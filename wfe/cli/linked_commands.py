@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from wfe.cli import (
+from wfe.cli.failures import handle_errors
+from wfe.cli.shared import (
     DurabilityOpt,
     ExecutorOpt,
     ImportOpt,
@@ -15,7 +16,6 @@ from wfe.cli import (
     StoreOpt,
     app,
 )
-from wfe.cli.failures import handle_errors
 
 
 @app.command()

@@ -26,7 +26,7 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
-        from wfe.cli import failures
+        import wfe.cli.failures as failures
 
         trace = getattr(result.error, "traceback", None)
         if failures.DEBUG and trace:

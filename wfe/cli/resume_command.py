@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfe.api import Workflow
+from wfe.api import Workflow, load_stored_workflow
 from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
 from wfe.cluster import chosen_executor, cluster_for
@@ -18,7 +18,6 @@ from wfe.ids import new_run_id
 from wfe.resuming import (
     RestartPoint,
     fork_point,
-    load_stored_workflow,
     restart_point,
     resume_point,
 )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.api import Workflow
 from wfe.cli.inputs import load_inputs_file, parse_assignments
 from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
+from wfe.cli.run_options import RunOptions as RunOptions
+from wfe.cli.run_options import open_store as open_store
 from wfe.cli.signals import exit_code_for, run_until_done, stop_on_signals
 from wfe.errors import WfeError
 from wfe.events import LogListener
@@ -29,37 +29,12 @@ if TYPE_CHECKING:  # the store and the engine are imported only when a run uses 
     from wfe.store import Store
 
 
-@dataclass
-class RunOptions:
-    file: Path
-    assignments: list[str] = field(default_factory=list)
-    inputs_file: Path | None = None
-    json_lines: bool = False
-    quiet: bool = False
-    output: Path | None = None
-    dry_run: bool = False
-    imports: list[str] = field(default_factory=list)
-    store: Path | None = None
-    no_store: bool = False
-    no_cache: bool = False
-    durability: str | None = None
-    detach: bool = False
-    attach: str | None = None
-    executor: str | None = None
-
-
 def gather_inputs(options: RunOptions, graph: Graph) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     if options.inputs_file is not None:
         inputs.update(load_inputs_file(options.inputs_file))
     inputs.update(parse_assignments(options.assignments, graph.schema.trees))
     return inputs
-
-
-def open_store(store: Path | None, durability: str | None) -> Store:
-    from wfe.store import Store, durability_setting, store_path
-
-    return Store.open(store_path(store), durability=durability_setting(durability))
 
 
 def store_cache(store: Store, no_cache: bool) -> Cache | None:

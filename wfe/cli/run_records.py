@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from wfe.cli import JsonOpt, StoreOpt, app
 from wfe.cli.failures import handle_errors
+from wfe.cli.shared import JsonOpt, StoreOpt, app
 
 runs_app = typer.Typer(name="runs", invoke_without_command=True)
 app.add_typer(runs_app)
