@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wfe"
 #: Modules that must be in no import cycle, counting imports inside functions and under
 #: TYPE_CHECKING.
 CORE = ("wfe.engine", "wfe.compiler", "wfe.fanout", "wfe.fanout_compile", "wfe.subgraph",
-        "wfe.subgraph_pause", "wfe.interrupts", "wfe.cache", "wfe.cached_call",
-        "wfe.run_context", "wfe.compile_context", "wfe.nodes")
+        "wfe.subgraph_compile", "wfe.subgraph_pause", "wfe.interrupts", "wfe.cache",
+        "wfe.cached_call", "wfe.run_context", "wfe.compile_context", "wfe.nodes")
 
 
 def _modules() -> dict[str, Path]:

@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 import wfe.compiler
 import wfe.spec.load
-from wfe import subgraph
+from wfe import subgraph_compile
 from wfe.cli import app
 from wfe.compiler import compile_graph
 from wfe.discovery import build_registry
 from wfe.errors import Problem, SpecError
 from wfe.graph import Graph
 from wfe.spec.load import load_spec_file
-from wfe.subgraph import MAX_EXPANDED_NODES, MAX_SUBGRAPH_DEPTH
+from wfe.subgraph_compile import MAX_EXPANDED_NODES, MAX_SUBGRAPH_DEPTH
 from wfe.validate import validate_file
 
 LEAF_TOOLS = "from wfe import tool\n\n@tool\ndef bump(n: int) -> dict:\n    return {'n': n + 1}\n"
@@ -56,7 +56,7 @@ def test_a_file_referenced_many_times_is_loaded_and_compiled_once(
 def test_expansion_past_the_node_cap_is_refused_at_the_reference_that_crosses_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, refs: int, cap: int,
         line: int) -> None:
-    monkeypatch.setattr(subgraph, "MAX_EXPANDED_NODES", cap)
+    monkeypatch.setattr(subgraph_compile, "MAX_EXPANDED_NODES", cap)
     top = write(tmp_path, fan("f", files, refs))
     crossing = [p for p in errors_of(top) if "expanded" in p.message]
     assert [p.format() for p in crossing] == [

@@ -7,8 +7,7 @@ from wfe.compile_context import Compiling
 from wfe.expr import RESERVED_NAMES
 from wfe.graph import GraphNode, RetryPolicy, Tolerance
 from wfe.spec.models import Node, ParallelBranch, Retry
-from wfe.subgraph import compile_subgraph
-from wfe.subgraph_pause import pauses
+from wfe.subgraph_compile import compile_subgraph, pauses
 from wfe.types import fits, is_list_type, parse_type
 from wfe.yamlsafe import YamlPath
 

@@ -14,12 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wfe.compile_context import Compiling
 from wfe.graph import Graph, GraphNode
 from wfe.journal import Cursor
 from wfe.result import RunResult
-from wfe.spec.models import Node
-from wfe.yamlsafe import YamlPath
 
 #: The key of a `waiting` entry that says where a paused subgraph stopped.
 WITHIN = "within"
@@ -68,17 +65,3 @@ def resume_answers(waiting: dict[str, Any], answers: dict[str, Any]) -> dict[str
     cursor = Cursor(str(within["at"]), dict(within["visits"]), int(within["step"]))
     paused = PausedChild(cursor, dict(within["state"]), resume_answers(inner, answers))
     return {str(within["node"]): paused}
-
-
-def pauses(graph: Graph) -> bool:
-    """Whether a run of the graph can wait for a person: an interrupt in it or in a subgraph."""
-    return any(node.kind == "interrupt" or (node.subgraph is not None and pauses(node.subgraph))
-               for node in graph.nodes.values())
-
-
-def check_item_pauses(compiler: Compiling, compiled: GraphNode, node: Node,
-                      path: YamlPath) -> None:
-    """A map's items cannot wait one by one: refuse a map of a workflow that can wait."""
-    if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):
-        compiler.problem("WFE071", f"a map item's workflow cannot wait for input, and "
-                         f"{node.workflow} has an interrupt node", (*path, "workflow"))

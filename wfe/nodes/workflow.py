@@ -10,8 +10,7 @@ from wfe.graph import GraphNode
 from wfe.nodes._base import Outcome
 from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.subgraph import compile_subgraph
-from wfe.subgraph_pause import check_item_pauses
+from wfe.subgraph_compile import check_item_pauses, compile_subgraph
 from wfe.yamlsafe import YamlPath
 
 
