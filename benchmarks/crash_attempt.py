@@ -23,9 +23,9 @@ import typer
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from wfe.discovery import import_module  # noqa: E402
 from wfe.errors import Location  # noqa: E402
 from wfe.store import Store, writes  # noqa: E402
+from wfe.tools.discovery import import_module  # noqa: E402
 
 # Imported as `--import` would: then the campaign's workflow, which lives in a scratch folder
 # outside this project, may name it.

@@ -58,9 +58,9 @@ from crash_attempt import child_main, cli  # noqa: E402
 from crash_checks import IN_FLIGHT, ITEMS, Attempt, Reference, Slot, verify  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.discovery import import_module  # noqa: E402
 from wfe.errors import Location  # noqa: E402
 from wfe.store import Store  # noqa: E402
+from wfe.tools.discovery import import_module  # noqa: E402
 
 # Imported as `--import` would (and named with --import by every attempt): the campaign's
 # workflow lives in a scratch folder outside this project, whose `imports:` may not name it.

@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     try:
-        from wfe.cluster import open_executor
+        from wfe.executors.cluster import open_executor
     except ImportError:
         print("dask_map: the `dask` extra is not installed (pip install 'wfe[dask]')")
         return

@@ -20,9 +20,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from subgraph_shapes import SHAPES, write  # noqa: E402
 
-from wfe.expr import compile_expression  # noqa: E402
-from wfe.template import compile_template  # noqa: E402
-from wfe.validate import validate_file  # noqa: E402
+from wfe.expr.expression import compile_expression  # noqa: E402
+from wfe.expr.template import compile_template  # noqa: E402
+from wfe.graph.validate import validate_file  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 STATE = {"i": 0, "x": 5, "name": "bob", "items": [1, 2, 3],

@@ -29,7 +29,7 @@ from adversarial_inputs import ADVERSARIAL, oversized, typical  # noqa: E402
 from fuzz_workflows import prepare_folder  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.validate import validate_file  # noqa: E402
+from wfe.graph.validate import validate_file  # noqa: E402
 
 TIMEOUT = 0.2
 TIMEOUT_TOOLS = """

@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wfe import Workflow  # noqa: E402
-from wfe.durable import StoreJournal, new_run  # noqa: E402
-from wfe.engine import Engine  # noqa: E402
+from wfe.engine.journal import StepDone  # noqa: E402
+from wfe.engine.loop import Engine  # noqa: E402
 from wfe.ids import new_run_id  # noqa: E402
-from wfe.journal import StepDone  # noqa: E402
 from wfe.store import Store  # noqa: E402
+from wfe.store.journal import StoreJournal, new_run  # noqa: E402
 
 TOOLS = '''
 from wfe import tool

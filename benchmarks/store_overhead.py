@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_overhead import TOOLS, WORKFLOW  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.durable import StoreJournal, new_run  # noqa: E402
+from wfe.engine.journal import StepDone  # noqa: E402
 from wfe.ids import new_run_id  # noqa: E402
-from wfe.journal import StepDone  # noqa: E402
 from wfe.store import Store  # noqa: E402
+from wfe.store.journal import StoreJournal, new_run  # noqa: E402
 
 SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}
 

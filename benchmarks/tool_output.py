@@ -1,6 +1,6 @@
 """What capturing a tool's output and watching async tools cost per call.
 
-- an inline sync call through `wfe.context.call_tool` against calling the function directly;
+- an inline sync call through `wfe.tools.context.call_tool` against calling the function directly;
 - one printed line that becomes a `log` event (the sink does nothing here);
 - an async call through `LocalExecutor.call`, without and with a timeout (the loop guard's
   bookkeeping and `asyncio.timeout` included).
@@ -21,8 +21,8 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wfe.context import StepInfo, call_tool  # noqa: E402
-from wfe.executor import LocalExecutor  # noqa: E402
+from wfe.executors.executor import LocalExecutor  # noqa: E402
+from wfe.tools.context import StepInfo, call_tool  # noqa: E402
 
 
 def inc(i: int) -> dict[str, int]:

@@ -33,8 +33,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wfe.validate import validate_file  # noqa: E402
-from wfe.yamlsafe import load_yaml  # noqa: E402
+from wfe.graph.validate import validate_file  # noqa: E402
+from wfe.spec.yaml_loader import load_yaml  # noqa: E402
 
 TOOLS = "from wfe import tool\n\n@tool\ndef step(i: int) -> dict:\n    return {'i': i + 1}\n"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wfe.yamlsafe import MAX_BYTES
+from wfe.spec.yaml_loader import MAX_BYTES
 
 HEADER = "imports: [tools]\nnodes:\n  a: {tool: noop}\n"
 # Bytes left for the payload, so that every input stays within the cap.

@@ -24,9 +24,9 @@ from subgraph_shapes import SHAPES
 from subgraph_shapes import write as write_shape
 
 from wfe.cli.validate_command import FORMATTERS
-from wfe.discovery import import_module
 from wfe.errors import Location, Problem
-from wfe.validate import validate_file
+from wfe.graph.validate import validate_file
+from wfe.tools.discovery import import_module
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from wfe.annotation_check import strict_verdict
-from wfe.validate import _type_mismatch
+from wfe.graph.validate import _type_mismatch
+from wfe.state.annotation_check import strict_verdict
 
 LONG_INTS = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 2**70, 10**308, 10**400,
              2**1024 - 2**970 - 1, 2**1024 - 2**970, 2**1024, -(2**1024)]

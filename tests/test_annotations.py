@@ -62,7 +62,7 @@ def test_a_workflow_command_is_escaped_so_its_text_cannot_start_another(
     ("warning", {"col": True}, "col must be a whole number"),
 ])
 def test_a_bad_annotation_fails_its_tool(level: str, place: dict[str, Any], reason: str) -> None:
-    from wfe.annotations import make_annotation
+    from wfe.tools.annotations import make_annotation
 
     with pytest.raises(ValueError, match=reason):
         make_annotation(level, **place)

@@ -126,7 +126,7 @@ import sys
 
 @tool
 def probe() -> dict:
-    return {"seen": sorted(m for m in ("pydantic", "wfe.fanout") if m in sys.modules)}
+    return {"seen": sorted(m for m in ("pydantic", "wfe.engine.fanout") if m in sys.modules)}
 
 @tool
 def echo(name: str) -> str:
@@ -141,4 +141,4 @@ def test_what_steps_would_import_is_imported_before_the_first_step(write_workflo
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                           text=True, timeout=120, cwd=path.parent)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == ["pydantic", "wfe.fanout"]
+    assert json.loads(done.stdout) == ["pydantic", "wfe.engine.fanout"]

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from wfe import Workflow
-from wfe.cache import Lookup, StoreCache, cache_key
 from wfe.cli import app
-from wfe.graph import GraphNode
-from wfe.registry import ToolDef
+from wfe.engine.cache import Lookup, StoreCache, cache_key
+from wfe.graph.model import GraphNode
 from wfe.store import Store
+from wfe.tools.registry import ToolDef
 
 runner = CliRunner()
 

@@ -83,7 +83,7 @@ def test_run_quiet_prints_nothing(flow):
     (["--no-store"], {"run_started", "node_started", "log", "node_finished", "run_finished"}),
 ], ids=["quiet-unstored", "quiet-stored", "plain-unstored"])
 def test_run_builds_events_only_for_a_reader(flow, monkeypatch, options, kinds_built):
-    from wfe.events import EventBus
+    from wfe.engine.events import EventBus
 
     built: list[str] = []
     emit = EventBus.emit
@@ -212,7 +212,8 @@ def test_schema_is_a_json_schema_of_the_format():
 def test_help_does_not_import_the_engine_or_rich():
     code = (
         "import sys, wfe.cli; "
-        "print(sorted(m for m in ('wfe.engine', 'pydantic', 'rich.live', 'simpleeval', 'sqlite3')"
+        "print(sorted(m for m in ('wfe.engine.loop', 'pydantic', 'rich.live', 'simpleeval', "
+        "'sqlite3')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

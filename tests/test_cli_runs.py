@@ -80,8 +80,8 @@ def test_json_documents_give_times_in_iso_8601_as_events_do(write_workflow):
 
 def test_a_running_run_shows_its_time_so_far(write_workflow, monkeypatch):
     from wfe.cli import runs_command
-    from wfe.durable import new_run
     from wfe.store import Store, store_path
+    from wfe.store.journal import new_run
 
     workflow = Workflow.load(write_workflow(COUNTER, TOOLS))
     with Store.open(store_path(None)) as store:

@@ -16,14 +16,20 @@ from typer.testing import CliRunner
 
 from wfe import UsageError, Workflow
 from wfe.cli import app
-from wfe.cluster import ExecutorURL, chosen_executor, parse_executor, remote_tools, stop_on_cancel
-from wfe.context import StepInfo
-from wfe.durable import StoreJournal, new_run
-from wfe.executor import LocalExecutor
-from wfe.interrupts import Stop
-from wfe.registry import ToolDef
+from wfe.engine.interrupts import Stop
+from wfe.executors.cluster import (
+    ExecutorURL,
+    chosen_executor,
+    parse_executor,
+    remote_tools,
+    stop_on_cancel,
+)
+from wfe.executors.executor import LocalExecutor
 from wfe.store import Store
 from wfe.store.config import executor_setting
+from wfe.store.journal import StoreJournal, new_run
+from wfe.tools.context import StepInfo
+from wfe.tools.registry import ToolDef
 
 runner = CliRunner()
 

@@ -30,7 +30,7 @@ if importlib.util.find_spec("wfe") is None:  # the tools import `wfe`; use the c
 from code_review_tools import finish  # noqa: E402
 from code_review_tools._summary import print_summary  # noqa: E402
 
-import wfe.context  # noqa: E402
+import wfe.tools.context  # noqa: E402
 from wfe import Workflow  # noqa: E402
 
 FIXABLE = "import os\nimport sys\n\n\nclass Shop(object):\n    pass\n\n\nprint(sys.argv)  # TODO\n"
@@ -306,7 +306,7 @@ def test_the_summary_goes_through_the_live_view_during_a_run(monkeypatch, capsys
     state = review()
     args = {k: state[k] for k in ("root", "reviews", "quality_score", "threshold")}
     console = Console(file=io.StringIO(), force_terminal=True, width=120, color_system=None)
-    monkeypatch.setattr(wfe.context, "_tool_console", lambda: console)
+    monkeypatch.setattr(wfe.tools.context, "_tool_console", lambda: console)
     finish.report_review(**args)
     assert "process_orders" in console.file.getvalue()
     assert "Worst function" not in capsys.readouterr().err

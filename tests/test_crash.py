@@ -22,7 +22,7 @@ sys.path.insert(0, str(BENCHMARKS))
 from crash_campaign import KINDS, SIGNALS, ZEROS  # noqa: E402
 from shared_store import shared_store  # noqa: E402
 
-from wfe.journal import Cursor  # noqa: E402
+from wfe.engine.journal import Cursor  # noqa: E402
 
 CAMPAIGN_KILLS = 40
 

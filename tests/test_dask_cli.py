@@ -292,8 +292,8 @@ def test_the_code_review_workflow_runs_on_a_local_cluster_with_the_same_result(t
     code = tmp_path / "code"
     code.mkdir()
     shutil.copy(ROOT / "workflows" / "samples" / "messy.py", code / "messy.py")
-    for name in ("cluster.py", "executor.py", "context.py"):
-        shutil.copy(ROOT / "wfe" / name, code / name)
+    for name in ("executors/cluster.py", "executors/executor.py", "tools/context.py"):
+        shutil.copy(ROOT / "wfe" / name, code / Path(name).name)
     outputs = {}
     for executor in ("local", "dask?workers=2&threads=1"):
         out = tmp_path / f"{executor.split('?')[0]}.json"

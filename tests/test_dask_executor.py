@@ -21,9 +21,9 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.context import StepInfo  # noqa: E402
-from wfe.dask_executor import DaskExecutor, SerialisationError  # noqa: E402
 from wfe.errors import ExecutorError  # noqa: E402
+from wfe.executors.dask import DaskExecutor, SerialisationError  # noqa: E402
+from wfe.tools.context import StepInfo  # noqa: E402
 
 HANG_GUARD = 60.0
 
@@ -339,8 +339,8 @@ def test_an_executor_url_opens_its_own_local_cluster_for_one_run(write_workflow)
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_naming_where_the_url_came_from(monkeypatch):
-    from wfe.cluster import open_executor
-    from wfe.dask_executor import connect
+    from wfe.executors.cluster import open_executor
+    from wfe.executors.dask import connect
 
     monkeypatch.setattr(connect, "CONNECT_TIMEOUT", 0.5)
     with pytest.raises(ExecutorError, match=r"^WFE_EXECUTOR: cannot connect to the Dask scheduler "
@@ -356,7 +356,7 @@ def test_an_unreachable_scheduler_is_a_clear_error_naming_where_the_url_came_fro
 ])
 def test_bad_option_values_are_usage_errors(url, says):
     from wfe import UsageError
-    from wfe.cluster import open_executor
+    from wfe.executors.cluster import open_executor
 
     with pytest.raises(UsageError, match=says):
         open_executor(url)
@@ -384,7 +384,7 @@ class Watched:
 
 
 def test_calls_made_in_one_turn_go_as_one_batch_and_a_cancelled_one_never_goes():
-    from wfe.dask_executor.submit import BatchedSubmit
+    from wfe.executors.dask.submit import BatchedSubmit
 
     client, gather = MapOnly(), Watched()
     submit = BatchedSubmit(client, gather)  # type: ignore[arg-type]

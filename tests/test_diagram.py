@@ -46,7 +46,7 @@ from wfe.diagram import (
     render_text,
     to_json,
 )
-from wfe.graph import END, Edge, Graph
+from wfe.graph.model import END, Edge, Graph
 from wfe.render.tree import graph_tree
 
 GOLDEN = Path(__file__).parent / "golden" / "graph"

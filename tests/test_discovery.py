@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from wfe import discovery
-from wfe.registry import Registry
+from wfe.tools import discovery
+from wfe.tools.registry import Registry
 
 TOOLS = """from wfe import tool
 

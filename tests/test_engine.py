@@ -17,7 +17,7 @@ from wfe import (
     StateError,
     StepLimitExceeded,
 )
-from wfe.engine import Engine
+from wfe.engine.loop import Engine
 from wfe.errors import InputError, SpecError
 
 LOOP = """

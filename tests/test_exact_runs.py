@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from wfe import Workflow
 from wfe.cli import app
 from wfe.cli.signals import Terminated
-from wfe.durable import StoreJournal, new_run
-from wfe.engine import Engine
+from wfe.engine.loop import Engine
 from wfe.store import Store
+from wfe.store.journal import StoreJournal, new_run
 
 runner = CliRunner()
 

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from wfe import UsageError, Workflow, cluster
+from wfe import UsageError, Workflow
 from wfe.cli import app
-from wfe.context import StepInfo
-from wfe.executor import Executor, LocalExecutor
-from wfe.isolation import ProcessExecutor
-from wfe.registry import ToolDef
+from wfe.executors import cluster
+from wfe.executors.executor import Executor, LocalExecutor
+from wfe.executors.isolation import ProcessExecutor
+from wfe.tools.context import StepInfo
+from wfe.tools.registry import ToolDef
 
 runner = CliRunner()
 
@@ -92,7 +93,7 @@ def test_process_isolation_is_the_local_executors_isolated_executor():
 # --- executors from installed packages ---------------------------------------------------------
 
 PLUGIN = """
-from wfe.executor import LocalExecutor
+from wfe.executors.executor import LocalExecutor
 
 OPENED = []
 
@@ -183,8 +184,8 @@ def test_a_workflow_runs_the_same_with_the_executor_given_as_an_object(make_work
 # --- one codec for every call run elsewhere ----------------------------------------------------
 
 def _through_a_cluster_worker(tool: ToolDef, kwargs: dict[str, Any], step: StepInfo) -> Any:
-    from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
-    from wfe.remote.worker import run_call
+    from wfe.executors.remote.payload import pack_call, pickled_function, unpack_outcome
+    from wfe.executors.remote.worker import run_call
 
     function = pickled_function(tool, "the cluster", main_by_value=True)
     return unpack_outcome(run_call(pack_call(tool, function, kwargs, step, "the cluster")),
@@ -193,7 +194,7 @@ def _through_a_cluster_worker(tool: ToolDef, kwargs: dict[str, Any], step: StepI
 
 @pytest.mark.parametrize("where", ["a worker process", "the cluster"])
 def test_an_argument_that_cannot_travel_is_the_same_error_wherever_it_goes(make_workflow, where):
-    from wfe.remote.payload import SerialisationError
+    from wfe.executors.remote.payload import SerialisationError
 
     tool = make_workflow(MAP, TOOLS).graph.nodes["each"].tool
     step = StepInfo("r", None)

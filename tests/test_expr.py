@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 
-from wfe import _expr_ops
 from wfe.errors import ExpressionError
-from wfe.expr import (
+from wfe.expr import _ops as _expr_ops
+from wfe.expr.expression import (
     FUNCTION_NAMES,
     RESERVED_NAMES,
     ExpressionRejected,
     compile_expression,
 )
-from wfe.template import Template, compile_template, has_template
+from wfe.expr.template import Template, compile_template, has_template
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "expr" / "bad_expressions.txt"
@@ -62,7 +62,7 @@ _RUNNER = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 from wfe.errors import ExpressionError
-from wfe.expr import ExpressionRejected, compile_expression
+from wfe.expr.expression import ExpressionRejected, compile_expression
 
 payload = json.load(sys.stdin)
 state = payload["state"]

@@ -189,10 +189,10 @@ def test_map_collect_must_be_a_list_key(make_workflow):
 @given(st.lists(st.tuples(st.integers(0, 50), st.floats(0, 0.003)), max_size=12),
        st.integers(1, 5))
 def test_map_results_always_come_back_in_input_order(pairs, concurrency):
-    from wfe.compiler import compile_graph
-    from wfe.engine import Engine
-    from wfe.registry import Registry, tool
+    from wfe.engine.loop import Engine
+    from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
+    from wfe.tools.registry import Registry, tool
 
     @tool
     async def echo(pair: list) -> int:
@@ -213,10 +213,10 @@ def test_map_results_always_come_back_in_input_order(pairs, concurrency):
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(0, 0.003), min_size=1, max_size=8))
 def test_reducers_apply_once_per_write_in_declaration_order(delays):
-    from wfe.compiler import compile_graph
-    from wfe.engine import Engine
-    from wfe.registry import Registry, tool
+    from wfe.engine.loop import Engine
+    from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
+    from wfe.tools.registry import Registry, tool
 
     @tool
     async def note(name: str, delay: float) -> dict:

@@ -1,4 +1,5 @@
-"""wfe.function_source gives what `ast.parse(dedent(inspect.getsource(fn)))` gives, or its error."""
+"""wfe.tools.function_source gives what `ast.parse(dedent(inspect.getsource(fn)))` gives, or its
+error."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from types import ModuleType
 
 import pytest
 
-from wfe import function_source
-from wfe.function_source import parse_function
+from wfe.tools import function_source
+from wfe.tools.function_source import parse_function
 
 MODULE = '''
 import functools
@@ -171,7 +172,8 @@ def _functions(module: ModuleType) -> list[object]:
     return found
 
 
-@pytest.mark.parametrize("name", ["wfe.compiler", "wfe.yamlsafe", "wfe.expr", "wfe.registry",
+@pytest.mark.parametrize("name", ["wfe.graph.compiler", "wfe.spec.yaml_loader",
+                                  "wfe.expr.expression", "wfe.tools.registry",
                                   "json.decoder", "textwrap", "dataclasses", "argparse"])
 def test_same_as_getsource_for_real_modules(name: str) -> None:
     module = importlib.import_module(name)

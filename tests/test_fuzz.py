@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wfe.errors import Problem
-from wfe.validate import validate_file
+from wfe.graph.validate import validate_file
 
 SEEDS = Seeds()
 SEED_INDEXES = st.integers(0, len(SEEDS.texts) - 1)

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from wfe.compiler import compile_graph
 from wfe.errors import SpecError
-from wfe.graph import Source
-from wfe.registry import Registry, tool
+from wfe.graph.compiler import compile_graph
+from wfe.graph.model import Source
 from wfe.spec.load import load_spec_bytes
+from wfe.tools.registry import Registry, tool
 
 
 @tool

@@ -231,7 +231,7 @@ COUNT_TOOLS = {"tool": None}
 
 def _count_tool():
     if COUNT_TOOLS["tool"] is None:
-        from wfe.registry import tool
+        from wfe.tools.registry import tool
 
         @tool
         def count(i: int) -> dict:
@@ -277,10 +277,10 @@ def workflow_texts(draw: st.DrawFn) -> str:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workflow_texts())
 def test_a_random_graph_is_refused_or_runs_to_an_end_keeping_the_engine_invariants(text: str):
-    from wfe.compiler import compile_graph
-    from wfe.engine import Engine
-    from wfe.registry import Registry
+    from wfe.engine.loop import Engine
+    from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
+    from wfe.tools.registry import Registry
 
     registry = Registry()
     registry.register(_count_tool())

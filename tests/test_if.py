@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from wfe.cli import app
+from wfe.engine.memory_journal import MemoryJournal
 from wfe.errors import StepLimitExceeded
-from wfe.memory_journal import MemoryJournal
 from wfe.render import make_renderer
 from wfe.render._model import RunModel
 

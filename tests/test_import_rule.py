@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from wfe import discovery, import_rule
-from wfe.compiler import compile_graph
-from wfe.discovery import build_registry
 from wfe.errors import SpecError
+from wfe.graph.compiler import compile_graph
 from wfe.spec.load import load_spec_file
+from wfe.tools import discovery, import_rule
+from wfe.tools.discovery import build_registry
 
 
 def tools_module(tool: str, marker: Path | None = None) -> str:

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from wfe.cli import app
 from wfe.errors import InputError
-from wfe.scalars import ScalarError, parse_scalar, typed_scalar
-from wfe.types import parse_type
+from wfe.state.scalars import ScalarError, parse_scalar, typed_scalar
+from wfe.state.types import parse_type
 
 runner = CliRunner()
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from wfe import NodeFailed
-from wfe.context import StepInfo
-from wfe.isolation import ProcessExecutor
+from wfe.executors.isolation import ProcessExecutor
+from wfe.tools.context import StepInfo
 
 TOOLS = """
 import asyncio, os, pathlib, subprocess, threading, time

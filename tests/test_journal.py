@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from wfe import Workflow
-from wfe.durable import StoreJournal, new_run
-from wfe.journal import Cursor, ItemDone, Journal
-from wfe.memory_journal import MemoryJournal
+from wfe.engine.journal import Cursor, ItemDone, Journal
+from wfe.engine.memory_journal import MemoryJournal
 from wfe.store import Store
+from wfe.store.journal import StoreJournal, new_run
 
 FLOW = """
 imports: [TOOLS]

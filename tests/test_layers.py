@@ -11,9 +11,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wfe"
 
 #: Modules that must be in no import cycle, counting imports inside functions and under
 #: TYPE_CHECKING.
-CORE = ("wfe.engine", "wfe.compiler", "wfe.fanout", "wfe.fanout_compile", "wfe.subgraph",
-        "wfe.subgraph_compile", "wfe.subgraph_pause", "wfe.interrupts", "wfe.cache",
-        "wfe.cached_call", "wfe.run_context", "wfe.compile_context", "wfe.nodes")
+CORE = ("wfe.engine.loop", "wfe.graph.compiler", "wfe.engine.fanout", "wfe.graph.fanout_compile",
+        "wfe.engine.subgraph",
+        "wfe.graph.subgraph_compile", "wfe.engine.subgraph_pause", "wfe.engine.interrupts",
+        "wfe.engine.cache",
+        "wfe.engine.cached_call", "wfe.engine.run_context", "wfe.graph.compile_context",
+        "wfe.nodes")
 
 
 def _modules() -> dict[str, Path]:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from wfe.pydantic_plugins import VARIABLE, without_plugins
+from wfe.state.pydantic_plugins import VARIABLE, without_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import os
 from pathlib import Path
 import pydantic.plugin._loader as loader
-from wfe.validate import validate_file
+from wfe.graph.validate import validate_file
 validate_file(Path("workflows/code_review.yaml"))
 print(loader._plugins is None, os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
 from pydantic import BaseModel

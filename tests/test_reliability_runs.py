@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wfe import NodeFailed, RunTimeout, StateError, Workflow
-from wfe.engine import Engine
-from wfe.graph import RetryPolicy
-from wfe.journal import Cursor
+from wfe.engine.journal import Cursor
+from wfe.engine.loop import Engine
+from wfe.graph.model import RetryPolicy
 from wfe.store import Store
 
 

@@ -22,7 +22,7 @@ from fuzz_workflows import BAD_EXPRESSIONS, BAD_YAML, ROOT, TOOL_MODULES, isolat
 
 from wfe import Workflow
 from wfe.errors import SpecError
-from wfe.validate import validate_file
+from wfe.graph.validate import validate_file
 
 MIB = 1 << 20
 _ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *map(str, TOOL_MODULES.values())])}
@@ -44,7 +44,7 @@ def case_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 _RSS_RUNNER = """
 import json, resource, sys
-from wfe.expr import compile_expression
+from wfe.expr.expression import compile_expression
 cases = json.load(sys.stdin)
 state = {"i": 0, "x": 5, "name": "bob", "items": [1, 2, 3], "visits": {"improve": 2}, "step": 3,
          "inputs": {"path": "src", "cfg": {"a": 1}}}

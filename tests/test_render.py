@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 import wfe
-from wfe.events import Event
+from wfe.engine.events import Event
 from wfe.render import NullRenderer, make_renderer
 from wfe.render.jsonl import JsonLinesRenderer
 from wfe.render.live import LiveRenderer

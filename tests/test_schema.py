@@ -14,7 +14,7 @@ from fuzz_schema import schema_workflow
 from wfe.errors import SpecError
 from wfe.spec.load import load_spec_bytes
 from wfe.spec.models import json_schema
-from wfe.yamlsafe import load_yaml
+from wfe.spec.yaml_loader import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p for p in (ROOT / "workflows").rglob("*.y*ml"))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from wfe.cli.short_result import changed_keys, short_result, short_value, where_to_see
-from wfe.result import RunResult
+from wfe.engine.result import RunResult
 
 FLOW = """
 imports: [TOOLS]

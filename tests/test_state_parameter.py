@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from wfe.state_view import StateView
+from wfe.state.view import StateView
 
 FLOW = """
 imports: [TOOLS]

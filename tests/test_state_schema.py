@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wfe.errors import StateError
-from wfe.state import StateSchema
-from wfe.types import (
+from wfe.state.schema import StateSchema
+from wfe.state.types import (
     TypeSyntaxError,
     TypeTree,
     exact_builtin,
@@ -50,7 +50,7 @@ def _run_python(code: str) -> list[str]:
 def test_importing_state_types_and_validate_does_not_import_pydantic() -> None:
     assert _run_python("""
         import sys
-        import wfe.state, wfe.types, wfe.validate
+        import wfe.state.schema, wfe.state.types, wfe.graph.validate
         print("pydantic" in sys.modules)
     """) == ["False"]
 
@@ -59,7 +59,7 @@ def test_pydantic_is_imported_only_when_a_value_needs_it() -> None:
     assert _run_python("""
         import sys
         from types import SimpleNamespace
-        from wfe.state import StateSchema
+        from wfe.state.schema import StateSchema
         def declared(type_text):
             return SimpleNamespace(type=type_text, default=None, has_default=False,
                                    reduce="replace", required=False, env=None, secret=False)

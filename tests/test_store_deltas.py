@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from wfe import Workflow
 from wfe.cli import app
-from wfe.durable import StoreJournal, new_run
-from wfe.engine import Engine
-from wfe.journal import StepDone
-from wfe.state import State
+from wfe.engine.journal import StepDone
+from wfe.engine.loop import Engine
+from wfe.state.schema import State
 from wfe.store import Store
 from wfe.store import store as store_module
+from wfe.store.journal import StoreJournal, new_run
 from wfe.store.replay import rebuild
 from wfe.store.schema import KEY_BITS
 

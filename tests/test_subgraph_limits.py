@@ -10,17 +10,17 @@ import pytest
 from subgraph_shapes import SHAPES, fan, write
 from typer.testing import CliRunner
 
-import wfe.compiler
+import wfe.graph.compiler
 import wfe.spec.load
-from wfe import subgraph_compile
 from wfe.cli import app
-from wfe.compiler import compile_graph
-from wfe.discovery import build_registry
 from wfe.errors import Problem, SpecError
-from wfe.graph import Graph
+from wfe.graph import subgraph_compile
+from wfe.graph.compiler import compile_graph
+from wfe.graph.model import Graph
+from wfe.graph.subgraph_compile import MAX_EXPANDED_NODES, MAX_SUBGRAPH_DEPTH
+from wfe.graph.validate import validate_file
 from wfe.spec.load import load_spec_file
-from wfe.subgraph_compile import MAX_EXPANDED_NODES, MAX_SUBGRAPH_DEPTH
-from wfe.validate import validate_file
+from wfe.tools.discovery import build_registry
 
 LEAF_TOOLS = "from wfe import tool\n\n@tool\ndef bump(n: int) -> dict:\n    return {'n': n + 1}\n"
 
@@ -45,7 +45,7 @@ def test_a_file_referenced_many_times_is_loaded_and_compiled_once(
         loads.append(Path(path).name)
         return real_load(path, display_path)
 
-    monkeypatch.setattr(wfe.compiler, "load_spec_file", counting_load)  # where subgraphs load
+    monkeypatch.setattr(wfe.graph.compiler, "load_spec_file", counting_load)  # where subgraphs load
     graph = compile_file(top)
     assert sorted(loads) == [f"f{n}.yaml" for n in range(1, 6)]
     children = {id(node.subgraph) for node in graph.nodes.values()}

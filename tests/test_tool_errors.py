@@ -50,7 +50,8 @@ def handle(error: dict) -> dict:
 
 
 class WorkerPath:
-    """What a cluster's worker does for a call (wfe.remote: packed, run, answered), run here."""
+    """What a cluster's worker does for a call (wfe.executors.remote: packed, run, answered), run
+    here."""
 
     allows_inline = False
 
@@ -65,8 +66,8 @@ class WorkerPath:
 
     async def call(self, tool: Any, kwargs: dict[str, Any], timeout: float | None,
                    step: Any) -> Any:
-        from wfe.remote.payload import pack_call, pickled_function, unpack_outcome
-        from wfe.remote.worker import run_call
+        from wfe.executors.remote.payload import pack_call, pickled_function, unpack_outcome
+        from wfe.executors.remote.worker import run_call
 
         function = pickled_function(tool, "the cluster", main_by_value=True)
         packed = pack_call(tool, function, kwargs, step, "the cluster")
@@ -190,7 +191,7 @@ def test_a_routed_steps_traceback_is_stored_with_the_step(write_workflow):
 
 
 def test_a_long_traceback_keeps_its_end_within_the_cap(write_workflow):
-    from wfe.tool_trace import MAX_CHARS
+    from wfe.engine.tool_trace import MAX_CHARS
 
     path = write_workflow(TRACED.replace("ISOLATION", "isolation: thread"), BROKEN)
     assert runner.invoke(app, ["run", str(path), "-i", "size=50000"]).exit_code == 1

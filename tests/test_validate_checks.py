@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from wfe.cli import app
 from wfe.spec.models import KIND_KEYS, NODE_KINDS
-from wfe.types import fits, parse_type, python_type
+from wfe.state.types import fits, parse_type, python_type
 
 runner = CliRunner()
 CASES = Path(__file__).parent / "data" / "invalid_specs"

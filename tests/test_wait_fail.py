@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from wfe.cli import app
-from wfe.engine import Engine
+from wfe.engine.journal import Cursor
+from wfe.engine.loop import Engine
+from wfe.engine.memory_journal import MemoryJournal
 from wfe.errors import DeliberateFailure
-from wfe.journal import Cursor
-from wfe.memory_journal import MemoryJournal
 
 runner = CliRunner()
 

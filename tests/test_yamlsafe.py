@@ -1,4 +1,4 @@
-"""wfe.yamlsafe: the hardened, position-keeping YAML loader.
+"""wfe.spec.yaml_loader: the hardened, position-keeping YAML loader.
 
 The files in tests/data/bad_yaml/ are copies of the research corpus (shared/research/bad_yaml,
 whose index.md gives each expected line:col). Case 19 (1.2 MB) is generated here instead.
@@ -19,9 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wfe import yamlevents, yamlsafe, yamltext
 from wfe.errors import Location, SpecError
-from wfe.yamlsafe import (
+from wfe.spec import _yaml_events as yamlevents
+from wfe.spec import _yaml_text as yamltext
+from wfe.spec import yaml_loader as yamlsafe
+from wfe.spec.yaml_loader import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_EXPANDED_NODES,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wfe.context import ToolContext, annotate, console, log
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
@@ -17,7 +16,8 @@ from wfe.errors import (
     UsageError,
     WfeError,
 )
-from wfe.registry import tool
+from wfe.tools.context import ToolContext, annotate, console, log
+from wfe.tools.registry import tool
 
 if TYPE_CHECKING:
     from wfe.api import RunResult, Workflow

@@ -10,24 +10,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfe.compiler import compile_graph
-from wfe.discovery import build_registry
+from wfe.engine.events import Event, Listener
+from wfe.engine.journal import Cursor, Journal
+from wfe.engine.result import RunResult
 from wfe.errors import UsageError
-from wfe.events import Event, Listener
-from wfe.graph import Graph
+from wfe.graph.compiler import compile_graph
+from wfe.graph.model import Graph
 from wfe.ids import new_run_id
-from wfe.journal import Cursor, Journal
-from wfe.registry import Registry
-from wfe.result import RunResult
 from wfe.spec.load import load_spec_file
-from wfe.state import State
+from wfe.state.schema import State
+from wfe.tools.discovery import build_registry
+from wfe.tools.registry import Registry
 
 if TYPE_CHECKING:
-    from wfe.cache import Cache
-    from wfe.durable import StoreJournal
-    from wfe.engine import Asker
-    from wfe.executor import Executor
+    from wfe.engine.cache import Cache
+    from wfe.engine.loop import Asker
+    from wfe.executors.executor import Executor
     from wfe.store import RunRecord, Store
+    from wfe.store.journal import StoreJournal
 
 __all__ = ["RunResult", "Workflow", "build_registry", "load_stored_workflow"]
 
@@ -81,14 +81,14 @@ class Workflow:
         default: not recorded), so that `wfe runs`, `wfe show` and `Workflow.resume` see it.
         `state`, `cursor` and `answers` continue a stored run (see `wfe resume`); `journal`
         commits every step durably; `ask` prompts a person at interrupt nodes; `cache` keeps
-        the results of `cache:` nodes (`wfe.cache.StoreCache(store)`; None: no caching).
+        the results of `cache:` nodes (`wfe.engine.cache.StoreCache(store)`; None: no caching).
         `executor` is where map items and parallel branches call their tools: an executor, or
         an executor URL (`"dask"`, `"dask://HOST:PORT"`) opened and closed around this run.
         """
         import asyncio
 
         # Cluster executors (and Dask) load only when a workflow names one.
-        from wfe.cluster import open_executor, remote_tools
+        from wfe.executors.cluster import open_executor, remote_tools
 
         if store is not None and journal is not None:
             raise UsageError("give a run either a store or a journal, not both")
@@ -119,7 +119,7 @@ class Workflow:
         run_id: str, executor: Executor | None, journal: Journal | None, ask: Asker | None,
         cursor: Cursor | None, answers: Mapping[str, Any] | None, cache: Cache | None,
     ) -> RunResult:
-        from wfe.engine import Engine  # asyncio and the engine load only when a run starts
+        from wfe.engine.loop import Engine  # asyncio and the engine load only when a run starts
         from wfe.telemetry import listeners as traced  # reads OTEL_*; imports no OpenTelemetry
 
         prepare_run(self.graph)
@@ -136,8 +136,8 @@ class Workflow:
             yield None
             return
         # sqlite3 and the store load only when a run is recorded.
-        from wfe.durable import StoreJournal, new_run
         from wfe.resuming import opened_store
+        from wfe.store.journal import StoreJournal, new_run
 
         with opened_store(store) as opened:
             lease = opened.create_run(new_run(self.graph, run_id or new_run_id(), inputs, state))
@@ -199,8 +199,8 @@ class Workflow:
     ) -> RunResult:
         """`resume` inside an event loop."""
         # sqlite3 and the store load only when a stored run is resumed.
-        from wfe.durable import StoreJournal
         from wfe.resuming import opened_store, resume_point
+        from wfe.store.journal import StoreJournal
 
         with opened_store(store) as opened:
             record = opened.get_run(opened.resolve(run_id))
@@ -245,9 +245,9 @@ def prepare_run(graph: Graph) -> None:
     graph.schema.prepare()
     for node in graph.nodes.values():
         if node.kind in ("parallel", "map", "workflow"):
-            import_module("wfe.fanout")
+            import_module("wfe.engine.fanout")
         if node.isolation == "process" or any(b.isolation == "process" for b in node.branches):
-            import_module("wfe.isolation")
+            import_module("wfe.executors.isolation")
         if node.subgraph is not None:
             prepare_run(node.subgraph)
         for branch in node.branches:
@@ -258,7 +258,7 @@ def prepare_run(graph: Graph) -> None:
 def load_stored_workflow(record: RunRecord, imports: Sequence[str], force: bool) -> Workflow:
     """The workflow file a stored run started from; refused when it changed (unless `force`)."""
     # The store's journal loads only when a stored run is resumed.
-    from wfe.durable import check_unchanged
+    from wfe.store.journal import check_unchanged
 
     path = Path(record.workflow_path)
     if not path.is_file():

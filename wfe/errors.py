@@ -194,7 +194,7 @@ class NodeFailed(RunError):
         self.error_type = error_type
         self.error_message = message
         self.attempts = attempts
-        #: The tool's traceback (wfe.tool_trace), stored with the run and shown by --debug.
+        #: The tool's traceback (wfe.engine.tool_trace), stored with the run and shown by --debug.
         self.traceback: str | None = None
 
 

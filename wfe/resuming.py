@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wfe.errors import UsageError
 
 if TYPE_CHECKING:
-    from wfe.graph import Graph
-    from wfe.journal import Cursor
-    from wfe.state import State
+    from wfe.engine.journal import Cursor
+    from wfe.graph.model import Graph
+    from wfe.state.schema import State
     from wfe.store import RunRecord, Store
 
 __all__ = [
@@ -65,8 +65,8 @@ def resume_point(workflow: Compiled, record: RunRecord, given: Mapping[str, Any]
     """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
     known to be resumable: a finished run says so rather than refusing the inputs)."""
     # The store's journal loads only when a stored run is resumed.
-    from wfe.durable import cursor_of, resumed_state, split_resume_inputs
     from wfe.store import RunNotResumable
+    from wfe.store.journal import cursor_of, resumed_state, split_resume_inputs
     from wfe.store.store import RESUMABLE
 
     if record.status != "running" and record.status not in RESUMABLE:
@@ -119,8 +119,8 @@ def edited_point(workflow: Compiled, record: RunRecord,
                  given: Mapping[str, Any]) -> RestartPoint:
     """The old run's stored state at `position` (state, visits, steps done, the next node),
     edited by `given` (state keys or inputs): where `resume --from` and `fork` start."""
-    from wfe.durable import resumed_state
-    from wfe.journal import Cursor
+    from wfe.engine.journal import Cursor
+    from wfe.store.journal import resumed_state
 
     stored, visits, step, node = position
     graph = workflow.graph

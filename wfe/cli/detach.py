@@ -62,7 +62,7 @@ def start_detached(options: RunOptions, workflow: Workflow, inputs: dict[str, An
     """Start run `run_id` in its own background process, recorded in `store` (its output goes
     to `logs/RUN_ID.log` beside the store); `wfe schedule` starts its runs this way too."""
     # The store's journal loads only when a run is detached.
-    from wfe.durable import new_run
+    from wfe.store.journal import new_run
 
     token = secrets.token_hex(16)
     log = store.path.parent / "logs" / f"{run_id}.log"

@@ -7,14 +7,14 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wfe.compiler import compile_graph
-from wfe.discovery import build_registry
 from wfe.errors import UsageError
+from wfe.graph.compiler import compile_graph
 from wfe.spec.load import load_spec_file
+from wfe.tools.discovery import build_registry
 
 if TYPE_CHECKING:
     from wfe.diagram import NodeAnnotation
-    from wfe.graph import Graph
+    from wfe.graph.model import Graph
     from wfe.store import RunRecord
 
 FORMATS = ("tree", "mermaid", "dot", "json")

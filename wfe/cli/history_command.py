@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wfe.cli.run_command import open_store
-from wfe.run_documents import history_documents
+from wfe.store.run_documents import history_documents
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 60

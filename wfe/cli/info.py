@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from wfe.discovery import build_registry, register_entry_points, register_modules
 from wfe.errors import Location, Problem, SpecError
-from wfe.registry import Registry
 from wfe.spec.load import load_spec_file
+from wfe.tools.discovery import build_registry, register_entry_points, register_modules
+from wfe.tools.registry import Registry
 
 
 def list_tools(files: list[Path], imports: list[str]) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.errors import UsageError
-from wfe.scalars import ScalarError, parse_scalar, typed_scalar
-from wfe.yamlsafe import load_yaml, read_source
+from wfe.spec.yaml_loader import load_yaml, read_source
+from wfe.state.scalars import ScalarError, parse_scalar, typed_scalar
 
 if TYPE_CHECKING:
-    from wfe.types import TypeTree
+    from wfe.state.types import TypeTree
 
 #: The largest file `-i KEY=@FILE` reads: a value, not a data set.
 MAX_FILE_VALUE_BYTES = 10 * 1024 * 1024
@@ -24,7 +24,7 @@ __all__ = ["load_inputs_file", "parse_assignments", "parse_scalar"]
 def parse_assignments(items: list[str],
                       types: Mapping[str, TypeTree] | None = None) -> dict[str, Any]:
     """`["n=3", "path=@notes.txt"]` -> `{"n": 3, "path": "<the file's text>"}`; with the keys'
-    `types`, each value is read for its key (`wfe.scalars.typed_scalar`)."""
+    `types`, each value is read for its key (`wfe.state.scalars.typed_scalar`)."""
     values: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wfe.engine.events import iso_timestamp
+from wfe.engine.result import RunResult
 from wfe.errors import UsageError
-from wfe.events import iso_timestamp
 from wfe.redact import mask_text, shown_error
 from wfe.render._format import safe_text
-from wfe.result import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 3, 130
 

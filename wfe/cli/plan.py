@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wfe.graph import Graph
+from wfe.graph.model import Graph
 from wfe.nodes import kind_of
 
 

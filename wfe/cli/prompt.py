@@ -7,13 +7,13 @@ import sys
 import time
 from typing import Any
 
-from wfe.durable import check_answers
+from wfe.engine.events import iso_timestamp
+from wfe.engine.interrupts import answer_by
 from wfe.errors import WfeError
-from wfe.events import iso_timestamp
-from wfe.interrupts import answer_by
 from wfe.render._format import safe_text
-from wfe.scalars import ScalarError, typed_scalar
-from wfe.types import parse_type
+from wfe.state.scalars import ScalarError, typed_scalar
+from wfe.state.types import parse_type
+from wfe.store.journal import check_answers
 
 
 def prompt_for(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wfe.api import Workflow, load_stored_workflow
 from wfe.cli.inputs import parse_assignments
 from wfe.cli.run_command import RunOptions, execute, open_store, store_cache
-from wfe.cluster import chosen_executor, cluster_for
-from wfe.durable import StoreJournal, new_run
+from wfe.executors.cluster import chosen_executor, cluster_for
 from wfe.ids import new_run_id
 from wfe.resuming import (
     RestartPoint,
@@ -21,10 +20,11 @@ from wfe.resuming import (
     restart_point,
     resume_point,
 )
+from wfe.store.journal import StoreJournal, new_run
 
 if TYPE_CHECKING:
+    from wfe.state.types import TypeTree
     from wfe.store import RunRecord, Store
-    from wfe.types import TypeTree
 
 
 @dataclass
@@ -133,7 +133,7 @@ def fork_run(options: ForkOptions) -> int:
 
 def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:
     """How each `-i` text is read: for the type a waiting run expects, else the state's."""
-    from wfe.types import parse_type
+    from wfe.state.types import parse_type
 
     trees = workflow.graph.schema.trees
     expects: dict[str, str] = dict((record.waiting or {}).get("expects") or {})

@@ -13,19 +13,19 @@ from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
 from wfe.cli.run_options import RunOptions as RunOptions
 from wfe.cli.run_options import open_store as open_store
 from wfe.cli.signals import exit_code_for, run_until_done, stop_on_signals
+from wfe.engine.events import LogListener
+from wfe.engine.journal import Cursor, Journal
+from wfe.engine.result import RunResult
 from wfe.errors import WfeError
-from wfe.events import LogListener
-from wfe.graph import Graph
+from wfe.graph.model import Graph
 from wfe.ids import new_run_id
-from wfe.journal import Cursor, Journal
 from wfe.redact import mask_value
 from wfe.render import NullRenderer, Renderer, RenderMode, make_renderer
-from wfe.result import RunResult
 
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
-    from wfe.cache import Cache
-    from wfe.engine import Asker
-    from wfe.executor import Executor
+    from wfe.engine.cache import Cache
+    from wfe.engine.loop import Asker
+    from wfe.executors.executor import Executor
     from wfe.store import Store
 
 
@@ -39,13 +39,13 @@ def gather_inputs(options: RunOptions, graph: Graph) -> dict[str, Any]:
 
 def store_cache(store: Store, no_cache: bool) -> Cache | None:
     """The store's result cache, unless `--no-cache` bypasses it (no reads, no writes)."""
-    from wfe.cache import StoreCache
+    from wfe.engine.cache import StoreCache
 
     return None if no_cache else StoreCache(store)
 
 
 def run_workflow(options: RunOptions) -> int:
-    from wfe.cluster import chosen_executor, cluster_for
+    from wfe.executors.cluster import chosen_executor, cluster_for
 
     workflow = Workflow.load(options.file, imports=options.imports)
     inputs = gather_inputs(options, workflow.graph)
@@ -70,7 +70,7 @@ def _run_recorded(workflow: Workflow, options: RunOptions, inputs: dict[str, Any
     if options.no_store:
         return execute(workflow, options, inputs, state, journal=None, run_id=new_run_id(),
                        fanout=fanout)
-    from wfe.durable import StoreJournal, new_run
+    from wfe.store.journal import StoreJournal, new_run
 
     with open_store(options.store, options.durability) as store:
         if options.attach is not None:

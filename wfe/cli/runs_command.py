@@ -37,8 +37,8 @@ def _duration(record: RunRecord) -> str:
 def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | None) -> None:
     from typing import get_args
 
+    from wfe.engine.events import RunStatus
     from wfe.errors import UsageError
-    from wfe.events import RunStatus
 
     statuses: tuple[RunStatus, ...] = get_args(RunStatus)
     if status is not None and status not in statuses:
@@ -48,7 +48,7 @@ def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | 
     with open_store(store_path, None) as store:
         records = store.list_runs(status=status, limit=limit)
     if as_json:
-        from wfe.run_documents import run_summary
+        from wfe.store.run_documents import run_summary
 
         rows = [run_summary(r) for r in records]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -73,7 +73,7 @@ def show_run(run: str, as_json: bool, store_path: Path | None) -> None:
         record = store.get_run(store.resolve(run))
         steps = store.steps(record.run_id)
     if as_json:
-        from wfe.run_documents import run_document
+        from wfe.store.run_documents import run_document
 
         document = run_document(record, steps)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

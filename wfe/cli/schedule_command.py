@@ -20,7 +20,7 @@ DEFAULT_TARGETS = (Path("workflows"),)
 
 
 def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
-    from wfe.scheduler import Scheduler, no_schedules, stamped
+    from wfe.cli.scheduler import Scheduler, no_schedules, stamped
     from wfe.store.config import configured_keep
 
     targets = targets or list(DEFAULT_TARGETS)

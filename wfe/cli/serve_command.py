@@ -61,7 +61,7 @@ def serve_workflows(options: ServeOptions) -> int:
         return run_server(config)
     import sys
 
-    from wfe.scheduler import in_background, stamped
+    from wfe.cli.scheduler import in_background, stamped
     from wfe.store.config import configured_keep
 
     configured_keep()  # a `keep` that does not parse is a usage error now

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wfe.engine.result import RunResult
 from wfe.render._format import format_duration, safe_text
-from wfe.result import RunResult
 
 #: At most this many changed keys are named; the rest are counted.
 KEYS_SHOWN = 8

@@ -78,7 +78,7 @@ def run_until_done(main: Coroutine[Any, Any, T]) -> T:
     (asyncio.run would, for as long as they take); `leave_tool_threads` bounds that wait."""
     import asyncio  # here: every command imports this module, only runs need asyncio
 
-    from wfe.executor import release_tool_threads
+    from wfe.executors.executor import release_tool_threads
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

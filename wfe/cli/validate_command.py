@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wfe.errors import PROBLEM_CODES, Problem
-from wfe.validate import as_strict, missing_target, validate_files, workflow_files
+from wfe.graph.validate import as_strict, missing_target, validate_files, workflow_files
 
 Format = Literal["text", "json", "github", "sarif"]
 DEFAULT_TARGET = Path("workflows")

@@ -1,6 +1,6 @@
 """Diagrams of a compiled Graph: an edge model with its loops found, then Mermaid, DOT and JSON.
 
-Pure functions over `wfe.graph.Graph`, and no rich import, so `wfe graph --format
+Pure functions over `wfe.graph.model.Graph`, and no rich import, so `wfe graph --format
 mermaid|dot|json` and `wfe serve` stay light. The terminal tree lives in `wfe.render.tree`.
 """
 
@@ -29,7 +29,7 @@ from wfe.diagram.edges import (
     referenced_end,
 )
 from wfe.diagram.mermaid import mermaid_escape, mermaid_ids, to_mermaid
-from wfe.graph import END, Graph, GraphNode
+from wfe.graph.model import END, Graph, GraphNode
 
 __all__ = [
     "DiagramEdge",

@@ -16,7 +16,7 @@ from wfe.diagram.edges import (
     node_lines,
     referenced_end,
 )
-from wfe.graph import END, Graph, GraphNode
+from wfe.graph.model import END, Graph, GraphNode
 
 # --- Graphviz DOT ------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The edge model of a compiled Graph: every edge with its kind and label, loops found.
 
-Pure functions over `wfe.graph.Graph`, shared by every format.
+Pure functions over `wfe.graph.model.Graph`, shared by every format.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from wfe.graph import END, Graph, GraphNode
+from wfe.graph.model import END, Graph, GraphNode
 
 EdgeKind = Literal["next", "default", "on_error", "exhausted", "timeout"]
 DiagramFormat = Literal["mermaid", "dot", "json"]

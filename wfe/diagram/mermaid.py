@@ -19,7 +19,7 @@ from wfe.diagram.edges import (
     node_lines,
     referenced_end,
 )
-from wfe.graph import END, Graph
+from wfe.graph.model import END, Graph
 
 # --- Mermaid -----------------------------------------------------------------------------------
 

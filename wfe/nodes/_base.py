@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
-from wfe.compile_context import Compiling
-from wfe.graph import GraphNode
-from wfe.run_context import RunContext
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
 from wfe.spec.models import KindName, Node
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 __all__ = ["NodeKind", "Outcome", "tolerance"]
 

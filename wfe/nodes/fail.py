@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from wfe.compile_context import Compiling
+from wfe.engine.run_context import RunContext
 from wfe.errors import DeliberateFailure, ExpressionError
-from wfe.graph import GraphNode
+from wfe.expr.template import text_of
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.template import text_of
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class FailKind:

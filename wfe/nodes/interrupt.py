@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from wfe.compile_context import Compiling
-from wfe.graph import GraphNode
-from wfe.interrupts import answer, interrupt_values, timed_out
+from wfe.engine.interrupts import answer, interrupt_values, timed_out
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class InterruptKind:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from wfe.compile_context import Compiling
-from wfe.fanout import run_compound, run_map
-from wfe.fanout_compile import compile_map
-from wfe.graph import GraphNode
+from wfe.engine.fanout import run_compound, run_map
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.fanout_compile import compile_map
+from wfe.graph.model import GraphNode
 from wfe.nodes import tool, workflow
 from wfe.nodes._base import Outcome, tolerance
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class MapKind:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from wfe.compile_context import Compiling
-from wfe.fanout import run_compound, run_parallel
-from wfe.fanout_compile import compile_parallel
-from wfe.graph import GraphNode
+from wfe.engine.fanout import run_compound, run_parallel
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.fanout_compile import compile_parallel
+from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome, tolerance
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class ParallelKind:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Literal
 
-from wfe.compile_context import Compiling
-from wfe.graph import GraphNode
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class ToolKind:

@@ -11,18 +11,18 @@ import math
 import time
 from typing import Literal
 
-from wfe.compile_context import Compiling
+from wfe.engine.interrupts import Stop
+from wfe.engine.journal import ItemDone
+from wfe.engine.run_context import RunContext
 from wfe.errors import ExpressionError
-from wfe.expr import printable
-from wfe.graph import GraphNode
-from wfe.interrupts import Stop
-from wfe.journal import ItemDone
+from wfe.expr.expression import printable
+from wfe.expr.template import Template
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
 from wfe.spec.rules import MAX_DURATION
-from wfe.template import Template
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 CANCEL_POLL_SECONDS = 0.1
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from wfe.compile_context import Compiling
-from wfe.fanout import run_compound, run_workflow
-from wfe.graph import GraphNode
+from wfe.engine.fanout import run_compound, run_workflow
+from wfe.engine.run_context import RunContext
+from wfe.graph.compile_context import Compiling
+from wfe.graph.model import GraphNode
+from wfe.graph.subgraph_compile import check_item_pauses, compile_subgraph
 from wfe.nodes._base import Outcome
-from wfe.run_context import RunContext
 from wfe.spec.models import Node
-from wfe.subgraph_compile import check_item_pauses, compile_subgraph
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 
 class WorkflowKind:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-from wfe.events import Event
+from wfe.engine.events import Event
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -141,8 +141,8 @@ def _make_live(
 ) -> Renderer:
     from rich.console import Console
 
-    from wfe.context import terminal_stream
     from wfe.render.live import LiveRenderer
+    from wfe.tools.context import terminal_stream
 
     if console is None:
         # The terminal itself, not the proxy that turns a tool's text into log lines: a tool

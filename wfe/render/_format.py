@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from wfe.events import Event
+from wfe.engine.events import Event
 
 # Control characters but the line break and the tab, and the bidirectional and invisible ones.
 _UNSAFE = re.compile(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from wfe.events import Event
+from wfe.engine.events import Event
 from wfe.render._format import ItemCounts, format_error, split_item
 
 NodeStatus = Literal["pending", "running", "retrying", "succeeded", "failed", "waiting", "stopped",

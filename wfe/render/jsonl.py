@@ -7,7 +7,7 @@ import threading
 from types import TracebackType
 from typing import TextIO
 
-from wfe.events import Event
+from wfe.engine.events import Event
 
 
 def _not_json(value: object) -> object:

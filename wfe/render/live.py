@@ -16,8 +16,7 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from wfe.context import show_tool_output_on
-from wfe.events import Event
+from wfe.engine.events import Event
 from wfe.render._format import (
     ItemCounts,
     first_line,
@@ -27,6 +26,7 @@ from wfe.render._format import (
     safe_event,
 )
 from wfe.render._model import NodeView, RunModel
+from wfe.tools.context import show_tool_output_on
 
 _GLYPHS: dict[str, tuple[str, str]] = {
     "pending": ("·", "dim"),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
 
-from wfe.events import Event
+from wfe.engine.events import Event
 from wfe.render._format import (
     ItemCounts,
     clock_time,

@@ -24,7 +24,7 @@ from wfe.diagram import (
     node_detail,
     referenced_end,
 )
-from wfe.graph import END, Graph, GraphNode
+from wfe.graph.model import END, Graph, GraphNode
 
 __all__ = ["graph_tree"]
 

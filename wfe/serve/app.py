@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from wfe import __version__
 from wfe.errors import WfeError
-from wfe.executor import release_tool_threads
+from wfe.executors.executor import release_tool_threads
 from wfe.serve import page, routes_events, routes_runs, routes_workflows
 from wfe.serve.catalog import Catalog
 from wfe.serve.config import ServeConfig

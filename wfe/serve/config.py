@@ -6,8 +6,8 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
+from wfe.spec._yaml_text import MAX_BYTES
 from wfe.store.records import Durability
-from wfe.yamltext import MAX_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8321

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from wfe.events import Event
+from wfe.engine.events import Event
 
 #: Live events a watcher may have waiting before it must catch up from the store.
 WATCHER_BUFFER = 1024

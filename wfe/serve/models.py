@@ -2,7 +2,7 @@
 every response has a model, so the OpenAPI schema at /openapi.json is complete.
 
 The run documents are the ones `wfe runs --json` and `wfe show --json` print
-(wfe.run_documents); the graph document is `wfe graph --format json`.
+(wfe.store.run_documents); the graph document is `wfe graph --format json`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wfe.events import EventKind, RunStatus
+from wfe.engine.events import EventKind, RunStatus
 
 #: A workflow name in a URL or a request: the node-name alphabet, a little longer.
 WORKFLOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"

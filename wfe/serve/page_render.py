@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, get_args
 from urllib.parse import quote, urlencode
 
-from wfe.events import RunStatus
+from wfe.engine.events import RunStatus
 from wfe.render._format import format_duration, format_error
 
 RUN_COLUMNS = ("Run", "Workflow", "Status", "Started", "Duration", "Steps")

@@ -16,13 +16,13 @@ import re
 import tempfile
 from pathlib import Path
 
-from wfe.compiler import compile_graph
-from wfe.discovery import build_registry
 from wfe.errors import Location, Problem, SpecError
+from wfe.graph.compiler import compile_graph
+from wfe.graph.validate import graph_problems
 from wfe.serve.catalog import Catalog, Entry
 from wfe.serve.errors import WorkflowExists
 from wfe.spec.load import LoadedSpec, load_spec_bytes
-from wfe.validate import graph_problems
+from wfe.tools.discovery import build_registry
 
 #: How problems in a posted document are placed: `body:LINE:COL`.
 BODY = "body"

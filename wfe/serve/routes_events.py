@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from wfe.engine.events import Event
 from wfe.errors import WfeError
-from wfe.events import Event
 from wfe.serve.errors import status_of
 from wfe.serve.models import json_error_responses
 from wfe.serve.routes_runs import RunIdPath

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 
-from wfe.events import RunStatus
-from wfe.run_documents import history_documents, run_document, run_summary
+from wfe.engine.events import RunStatus
 from wfe.serve.models import (
     ForkRun,
     RerunRun,
@@ -23,6 +22,7 @@ from wfe.serve.models import (
 )
 from wfe.serve.services import ServicesDep
 from wfe.store import Store
+from wfe.store.run_documents import history_documents, run_document, run_summary
 
 router = APIRouter(tags=["runs"])
 

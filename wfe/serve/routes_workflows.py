@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.encoders import jsonable_encoder
 
 from wfe.diagram import to_json, to_mermaid
-from wfe.graph import Graph
+from wfe.graph.model import Graph
 from wfe.serve import posting
 from wfe.serve.catalog import Entry
 from wfe.serve.errors import problem_document

@@ -22,8 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from wfe.api import Workflow
-from wfe.cache import StoreCache
-from wfe.durable import (
+from wfe.engine.cache import StoreCache
+from wfe.engine.events import Event, RunStatus
+from wfe.engine.journal import Cursor
+from wfe.engine.loop import Engine
+from wfe.errors import UsageError, WfeError
+from wfe.executors.executor import LocalExecutor
+from wfe.graph.model import Graph
+from wfe.ids import new_run_id
+from wfe.resuming import RestartPoint, fork_point, restart_point
+from wfe.serve.catalog import Catalog
+from wfe.serve.errors import ChangedWorkflow, ShuttingDown, WorkflowNotServed
+from wfe.serve.hub import RunHub
+from wfe.serve.reader import StoreReader
+from wfe.state.schema import State
+from wfe.store import Lease, RunRecord, Store
+from wfe.store.journal import (
     StoreJournal,
     check_unchanged,
     cursor_of,
@@ -31,20 +45,6 @@ from wfe.durable import (
     resumed_state,
     split_resume_inputs,
 )
-from wfe.engine import Engine
-from wfe.errors import UsageError, WfeError
-from wfe.events import Event, RunStatus
-from wfe.executor import LocalExecutor
-from wfe.graph import Graph
-from wfe.ids import new_run_id
-from wfe.journal import Cursor
-from wfe.resuming import RestartPoint, fork_point, restart_point
-from wfe.serve.catalog import Catalog
-from wfe.serve.errors import ChangedWorkflow, ShuttingDown, WorkflowNotServed
-from wfe.serve.hub import RunHub
-from wfe.serve.reader import StoreReader
-from wfe.state import State
-from wfe.store import Lease, RunRecord, Store
 
 log = logging.getLogger("wfe.serve")
 

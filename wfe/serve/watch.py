@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from wfe.events import Event, RunStatus
+from wfe.engine.events import Event, RunStatus
 from wfe.serve.hub import RunHub
 from wfe.serve.reader import StoreReader
 from wfe.serve.runs import RunManager

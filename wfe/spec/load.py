@@ -8,7 +8,7 @@ from pathlib import Path
 from wfe.errors import Location, Problem, SpecError
 from wfe.spec.models import WorkflowSpec
 from wfe.spec.rules import INVALID, Report
-from wfe.yamlsafe import Positions, YamlPath, load_yaml, read_source
+from wfe.spec.yaml_loader import Positions, YamlPath, load_yaml, read_source
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 declared with the rule that checks them (`wfe.spec.record`, `wfe.spec.rules`).
 
 These check shapes and value ranges only; references between parts (edge targets, tools,
-expression names) are checked when the spec is compiled into a graph (`wfe.compiler`).
+expression names) are checked when the spec is compiled into a graph (`wfe.graph.compiler`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from wfe.spec.rules import (
     Whole,
 )
 from wfe.spec.schedule import SCHEDULES, Schedule
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 END = "end"
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Self, dataclass_transform
 
 from wfe.errors import did_you_mean
 from wfe.spec.rules import INVALID, Report, Rule, Schema, subject
-from wfe.yamlsafe import YamlPath
+from wfe.spec.yaml_loader import YamlPath
 
 _REQUIRED: Any = object()
 _EMPTY_VALUE = "empty value (leave the key out to use the default)"

@@ -2,7 +2,8 @@
 (`wfe.spec.models`) are built from. A rule reports every problem it finds at the position of the
 YAML node at fault, and describes itself as JSON Schema for `wfe schema`.
 
-The loader (`wfe.yamlsafe`) has already made every value plain JSON: string keys, finite floats,
+The loader (`wfe.spec.yaml_loader`) has already made every value plain JSON: string keys, finite
+floats,
 bounded integers. Checks are strict: nothing is converted, except a duration's text to seconds.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from wfe.errors import Problem
-from wfe.yamlsafe import Positions, YamlPath, dotted_path
+from wfe.spec.yaml_loader import Positions, YamlPath, dotted_path
 
 #: What a check returns for a value it refused (the problem is already reported).
 INVALID: Final[Any] = object()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wfe.events import RunStatus
+from wfe.engine.events import RunStatus
 from wfe.store.config import durability_setting, store_path
 from wfe.store.errors import (
     AmbiguousRun,

@@ -1,4 +1,5 @@
-"""The `cache` table (schema v2): results of `cache:` nodes, reused across runs (see wfe.cache).
+"""The `cache` table (schema v2): results of `cache:` nodes, reused across runs (see
+wfe.engine.cache).
 
 Expired rows are misses; they are deleted when a new result is stored, so the table holds
 little more than what can still be hit.

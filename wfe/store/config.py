@@ -90,7 +90,7 @@ def configured_keep(*, cwd: Path | None = None) -> float | None:
 def executor_setting(explicit: str | None, *, cwd: Path | None = None,
                      environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """(the executor URL, where it was set): `--executor`, then WFE_EXECUTOR, then
-    `[tool.wfe] executor`, then "local". The URL itself is checked by wfe.cluster."""
+    `[tool.wfe] executor`, then "local". The URL itself is checked by wfe.executors.cluster."""
     env = os.environ if environ is None else environ
     if explicit is not None:
         return explicit, "--executor"

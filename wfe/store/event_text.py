@@ -15,7 +15,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
-from wfe.events import Event
+from wfe.engine.events import Event
 
 _STARTED = ("event", "run_id", "ts", "seq", "node", "step", "attempt")
 _FINISHED = ("event", "run_id", "ts", "seq", "node", "step", "duration_ms", "updates")

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from typing import Any
 
-from wfe.events import Event
+from wfe.engine.events import Event
 from wfe.store.event_text import events_text
 from wfe.store.records import Chunk, EventBatch, Lease, encode
 

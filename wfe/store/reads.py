@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from wfe.engine.events import Event, RunStatus
 from wfe.errors import UsageError
-from wfe.events import Event, RunStatus
 from wfe.store import replay
 from wfe.store.errors import AmbiguousRun, UnknownNode, UnknownRun
 from wfe.store.records import RunRecord, StepRecord, decode, decode_optional

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Literal, NamedTuple
 
-from wfe.events import RunStatus
+from wfe.engine.events import RunStatus
 from wfe.store.errors import UnstorableValue
 
 Durability = Literal["normal", "full"]

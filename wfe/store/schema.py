@@ -100,7 +100,7 @@ def _v1(conn: sqlite3.Connection) -> None:
 
 
 _V2 = (
-    # Results of `cache:` nodes, by a hash of tool, version and arguments (wfe.cache);
+    # Results of `cache:` nodes, by a hash of tool, version and arguments (wfe.engine.cache);
     # `expires_at` NULL: never. `value` is the tool's JSON return value.
     """CREATE TABLE cache (
         key TEXT PRIMARY KEY,

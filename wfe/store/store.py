@@ -19,8 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
 
+from wfe.engine.events import Event, RunStatus
 from wfe.errors import UsageError, WfeError
-from wfe.events import Event, RunStatus
 from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
@@ -300,7 +300,7 @@ class Store:
 
     @property
     def schedule_slots(self) -> slot_table.SlotBook:
-        """The slots of schedules (wfe.scheduler), on this store's connection."""
+        """The slots of schedules (wfe.cli.scheduler), on this store's connection."""
         return slot_table.SlotBook(self._conn, self._name)
 
     # --- anybody -----------------------------------------------------------------------------

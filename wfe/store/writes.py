@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wfe.events import RunStatus, iso_timestamp
+from wfe.engine.events import RunStatus, iso_timestamp
 from wfe.store import replay
 from wfe.store.connection import is_busy, rollback, transaction
 from wfe.store.errors import (

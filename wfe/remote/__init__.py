@@ -1,4 +1,0 @@
-"""One tool call that runs in another process: how wfe packs it (payload) and how a worker runs
-it (worker). Nothing here knows which cluster carries the call: wfe.dask_executor submits
-`worker.run_call` as a Dask task; another cluster's executor could submit the same function.
-"""
