@@ -29,7 +29,9 @@ from wfe.diagram.edges import (
     referenced_end,
 )
 from wfe.diagram.mermaid import mermaid_escape, mermaid_ids, to_mermaid
-from wfe.graph.model import END, Graph, GraphNode
+from wfe.graph.model import END as _END
+from wfe.graph.model import Graph as _Graph
+from wfe.graph.model import GraphNode as _GraphNode
 
 __all__ = [
     "DiagramEdge",
@@ -59,7 +61,7 @@ __all__ = [
 
 
 def render_text(
-    graph: Graph, fmt: DiagramFormat, annotations: Annotations = None, expand: bool = False
+    graph: _Graph, fmt: DiagramFormat, annotations: Annotations = None, expand: bool = False
 ) -> str:
     """The text `wfe graph --format FMT` prints, ending with a newline."""
     if fmt == "mermaid":
@@ -84,7 +86,7 @@ def _json_edge(edge: DiagramEdge) -> dict[str, Any]:
     }
 
 
-def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> dict[str, Any]:
+def _json_node(node: _GraphNode | None, name: str, annotations: Annotations) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": name,
         "kind": node.kind if node is not None else "end",
@@ -101,7 +103,7 @@ def _json_node(node: GraphNode | None, name: str, annotations: Annotations) -> d
     return item
 
 
-def to_json(graph: Graph, annotations: Annotations = None, expand: bool = False) -> dict[str, Any]:
+def to_json(graph: _Graph, annotations: Annotations = None, expand: bool = False) -> dict[str, Any]:
     """`{name, start, nodes, edges}`: nodes in file order then `end` (kind "end") if reached.
 
     Every node has `id kind tool description max_visits` (+ `visits status` with annotations);
@@ -116,7 +118,7 @@ def to_json(graph: Graph, annotations: Annotations = None, expand: bool = False)
             nodes.append(_json_node(inlined.node, inlined.name, annotations))
             nodes[-1]["parent"] = inlined.parent
     if referenced_end(edges):
-        nodes.append(_json_node(None, END, annotations))
+        nodes.append(_json_node(None, _END, annotations))
     if expand:
         edges = edges + inlined_edges(graph)
     return {

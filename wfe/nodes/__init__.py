@@ -11,7 +11,8 @@ from typing import assert_never
 
 from wfe.nodes import fail, interrupt, map, parallel, tool, wait, workflow
 from wfe.nodes._base import NodeKind, Outcome
-from wfe.spec.models import NODE_KINDS, KindName
+from wfe.spec.models import NODE_KINDS as _NODE_KINDS
+from wfe.spec.models import KindName
 
 __all__ = ["KINDS", "NodeKind", "Outcome", "kind_of"]
 
@@ -37,7 +38,7 @@ def _module_of(name: KindName) -> NodeKind:
 
 
 #: Every kind by its name, in the order of `NODE_KINDS`.
-KINDS: dict[str, NodeKind] = {name: _module_of(name) for name in NODE_KINDS}
+KINDS: dict[str, NodeKind] = {name: _module_of(name) for name in _NODE_KINDS}
 
 
 def kind_of(name: str) -> NodeKind:

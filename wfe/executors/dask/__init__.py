@@ -7,8 +7,9 @@ Dask.
 
 from __future__ import annotations
 
-from wfe.errors import UsageError
-from wfe.executors.dask.executor import NO_WORKERS_TIMEOUT, ClusterUnavailable, DaskExecutor
+from wfe.errors import UsageError as _UsageError
+from wfe.executors.dask.executor import NO_WORKERS_TIMEOUT as _NO_WORKERS_TIMEOUT
+from wfe.executors.dask.executor import ClusterUnavailable, DaskExecutor
 from wfe.executors.remote.payload import SerialisationError
 
 __all__ = ["ClusterUnavailable", "DaskExecutor", "SerialisationError", "open_executor"]
@@ -18,7 +19,7 @@ def open_executor(address: str | None, options: dict[str, str], origin: str) -> 
     """The executor of `dask` (address None: a LocalCluster) or `dask://HOST:PORT`."""
     from wfe.executors.dask.connect import connect, start_local, stop_local
 
-    timeout = _positive(options, "no_workers_timeout", origin) or NO_WORKERS_TIMEOUT
+    timeout = _positive(options, "no_workers_timeout", origin) or _NO_WORKERS_TIMEOUT
     if address is None:
         workers = _positive(options, "workers", origin, whole=True)
         threads = _positive(options, "threads", origin, whole=True)
@@ -28,7 +29,7 @@ def open_executor(address: str | None, options: dict[str, str], origin: str) -> 
                             stop=lambda: stop_local(cluster))
     for key in ("workers", "threads"):
         if key in options:
-            raise UsageError(f"{origin}: option '{key}' sizes the LocalCluster of `dask`; "
+            raise _UsageError(f"{origin}: option '{key}' sizes the LocalCluster of `dask`; "
                              f"a scheduler at an address has the workers it has")
     return DaskExecutor(connect(address, origin), address=f"tcp://{address}",
                         no_workers_timeout=timeout)
@@ -44,7 +45,7 @@ def _positive(options: dict[str, str], key: str, origin: str, *,
     except ValueError:
         value = 0.0
     if not 0 < value < float("inf"):
-        raise UsageError(f"{origin}: option {key}={text!r} must be a positive "
+        raise _UsageError(f"{origin}: option {key}={text!r} must be a positive "
                          f"{'whole ' if whole else ''}number")
     return value
 
