@@ -15,11 +15,14 @@ import typer
 from wfe.cli.failures import handle_errors
 from wfe.cli.shared import (  # noqa: F401 (the options are the command modules' too)
     DurabilityOpt,
+    EventsOpt,
     ExecutorOpt,
     FileArg,
     ImportOpt,
     JsonOpt,
     NoCacheOpt,
+    OutputOpt,
+    QuietOpt,
     StoreOpt,
     app,
 )
@@ -35,14 +38,9 @@ def run(
     inputs_file: Annotated[
         Path | None, typer.Option("--inputs", help="A YAML file of inputs.", show_default=False)
     ] = None,
-    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the final state here as JSON.", show_default=False
-        ),
-    ] = None,
+    json_lines: EventsOpt = False,
+    quiet: QuietOpt = False,
+    output: OutputOpt = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Load, bind and compile; print the plan; call no tool."),
@@ -100,13 +98,9 @@ def resume(
     force: Annotated[
         bool, typer.Option("--force", help="Resume even though the workflow file changed.")
     ] = False,
-    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the final state here as JSON.",
-                     show_default=False),
-    ] = None,
+    json_lines: EventsOpt = False,
+    quiet: QuietOpt = False,
+    output: OutputOpt = None,
     imports: ImportOpt = None,
     store: StoreOpt = None,
     durability: DurabilityOpt = None,

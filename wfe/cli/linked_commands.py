@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,9 +9,12 @@ import typer
 from wfe.cli.failures import handle_errors
 from wfe.cli.shared import (
     DurabilityOpt,
+    EventsOpt,
     ExecutorOpt,
     ImportOpt,
     NoCacheOpt,
+    OutputOpt,
+    QuietOpt,
     StoreOpt,
     app,
 )
@@ -30,13 +32,9 @@ def fork(
     force: Annotated[
         bool, typer.Option("--force", help="Fork even though the workflow file changed.")
     ] = False,
-    json_lines: Annotated[bool, typer.Option("--json", help="Events as JSON lines.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the final state here as JSON.",
-                     show_default=False),
-    ] = None,
+    json_lines: EventsOpt = False,
+    quiet: QuietOpt = False,
+    output: OutputOpt = None,
     imports: ImportOpt = None,
     store: StoreOpt = None,
     durability: DurabilityOpt = None,

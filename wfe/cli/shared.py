@@ -66,3 +66,9 @@ def _root(
     import wfe.cli.failures as failures
 
     failures.DEBUG = debug
+EventsOpt = Annotated[bool, typer.Option("--json", help="Events as JSON lines.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the final state here as JSON.", show_default=False),
+]

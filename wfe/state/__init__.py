@@ -6,8 +6,9 @@ the package does not import the rest.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
+
+from wfe._lazy import lazy_face as _lazy_face
 
 if _typing.TYPE_CHECKING:
     from wfe.state.schema import Slot as Slot
@@ -54,12 +55,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(_importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_face(__name__, _WHERE, __all__, globals())
