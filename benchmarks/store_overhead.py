@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_overhead import TOOLS, WORKFLOW  # noqa: E402
 
 from wfe import Workflow  # noqa: E402
-from wfe.engine.journal import StepDone  # noqa: E402
+from wfe.engine.journal import Committed, ItemDone, StepDone  # noqa: E402
 from wfe.ids import new_run_id  # noqa: E402
 from wfe.store import Store  # noqa: E402
 from wfe.store.journal import StoreJournal, new_run  # noqa: E402
@@ -71,6 +71,25 @@ class PlainJournal:
 
     def run_ended(self, *details: Any) -> None:
         pass
+
+    # The rest of the Journal protocol: nothing a run of the benchmark's loop needs.
+    def committed(self) -> Committed:
+        raise NotImplementedError("the floor keeps no position to go back to")
+
+    def attempt_started(self, step: int, attempt: int) -> None:
+        pass
+
+    def attempts_made(self, step: int) -> int:
+        return 0
+
+    def item_done(self, step: int, item: ItemDone) -> None:
+        pass
+
+    def items_done(self, step: int) -> list[ItemDone]:
+        return []
+
+    def cancel_requested(self) -> bool:
+        return False
 
 
 def tight_floor(path: Path, executions: int, durability: str) -> float:
