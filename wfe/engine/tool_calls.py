@@ -17,7 +17,7 @@ from wfe.graph.model import Graph, GraphNode
 from wfe.redact import remember
 from wfe.state.schema import State
 from wfe.tools.binding import Scope, updates_of
-from wfe.tools.context import StepInfo, begin_output, stop_output
+from wfe.tools.context import StepInfo, begin_output, current_step, stop_output
 from wfe.tools.registry import CONTEXT_PARAM
 
 __all__ = ["ToolCalls"]
@@ -63,7 +63,15 @@ class ToolCalls(RunEvents):
                                             "attempt": attempt})
             began = time.monotonic() if active else 0.0
             try:
-                if inline:  # what call_tool does, without its frame: the hot path
+                if inline and info is current_step():  # the hot path: a flag, no frame
+                    info.in_tool = True
+                    try:
+                        result = tool.fn(**kwargs)
+                    finally:
+                        info.in_tool = False
+                        if info.partial:
+                            info.end_output()
+                elif inline:  # a map item's or a branch's own step
                     token = begin_output(info)
                     try:
                         result = tool.fn(**kwargs)

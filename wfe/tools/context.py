@@ -69,7 +69,8 @@ class ToolContext:
 class StepInfo:
     """Where a line of execution stands: the run, the node, its step, visit and attempt."""
 
-    __slots__ = ("attempt", "node", "partial", "partial_size", "run_id", "sink", "step", "visit")
+    __slots__ = ("attempt", "in_tool", "node", "partial", "partial_size", "run_id", "sink",
+                 "step", "visit")
 
     def __init__(self, run_id: str, sink: LogSink | None) -> None:
         self.run_id = run_id
@@ -78,6 +79,9 @@ class StepInfo:
         self.step = 0
         self.visit = 0
         self.attempt = 0
+        #: A sync tool of this line of execution runs inline now (wfe.engine.tool_calls): what
+        #: is printed where this is the current step goes to its node.
+        self.in_tool = False
         #: What the running tool printed after its last newline, and its length.
         self.partial: list[str] = []
         self.partial_size = 0
@@ -137,19 +141,42 @@ class StepInfo:
 
 
 _current: ContextVar[StepInfo | None] = ContextVar("wfe_step", default=None)
-#: The step whose tool runs here, only while it runs: where its output goes.
+#: The step whose tool runs here, only while it runs: where its output goes. (A tool called
+#: inline marks the current step `in_tool` instead: cheaper than setting this on the hot path.)
 _printing: ContextVar[StepInfo | None] = ContextVar("wfe_printing", default=None)
+#: Set as `_printing` while wfe itself speaks from inside a tool's call (a listener printing the
+#: tool's log line): no tool's output, whatever the current step says.
+_NOBODY = StepInfo("", None)
+
+#: The current line of execution's step (`_current.get`, without a frame): the engine's own, for
+#: whose inline calls it marks `in_tool`.
+current_step = _current.get
+
+
+def _printing_step() -> StepInfo | None:
+    """Whose tool's output text written here is: a tool in another thread or task, or one
+    called inline by the current step, or nobody's."""
+    info = _printing.get()
+    if info is None:
+        current = _current.get()
+        return current if current is not None and current.in_tool else None
+    return None if info is _NOBODY else info
+
+
+def _running() -> StepInfo | None:
+    info = _printing.get()
+    return _current.get() if info is None or info is _NOBODY else info
 
 
 def current_context() -> ToolContext | None:
     """The context of the tool running in this task or thread, if any."""
-    info = _printing.get() or _current.get()
+    info = _running()
     return info.context() if info is not None else None
 
 
 def log(message: str) -> None:
     """Emit a `log` event from inside a tool; outside a run it does nothing."""
-    info = _printing.get() or _current.get()
+    info = _running()
     if info is not None:
         info.log(message)
 
@@ -162,7 +189,7 @@ def annotate(level: str, message: str, *, file: str | None = None, line: int | N
     written as a GitHub Actions workflow command, escaped (wfe.tools.annotations). Outside a run it
     does nothing; a bad level or line number raises ValueError."""
     annotation = _annotation(level, file, line, col, end_line, title)
-    info = _printing.get() or _current.get()
+    info = _running()
     if info is not None:
         info.log(message, annotation)
 
@@ -231,7 +258,7 @@ def call_tool(fn: Callable[..., Any], kwargs: dict[str, Any], info: StepInfo) ->
 def _outside_tool(sink: LogSink, node: str, message: str,
                   annotation: Annotation | None = None) -> None:
     # The sink emits an event; a listener that prints it must reach the real stream.
-    token = _printing.set(None)
+    token = _printing.set(_NOBODY)
     try:
         if annotation is None:
             sink(node, message)
@@ -250,7 +277,7 @@ class ToolOutput(io.TextIOBase):
         self.stream = stream
 
     def write(self, text: str) -> int:
-        info = _printing.get()
+        info = _printing_step()
         if info is None:
             return self.stream.write(text)
         if not isinstance(text, str):  # as the stream itself would say
@@ -262,7 +289,7 @@ class ToolOutput(io.TextIOBase):
         self.stream.flush()
 
     def isatty(self) -> bool:
-        return _printing.get() is None and self.stream.isatty()
+        return _printing_step() is None and self.stream.isatty()
 
     def fileno(self) -> int:
         return self.stream.fileno()
