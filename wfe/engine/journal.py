@@ -130,11 +130,6 @@ class ItemDone(NamedTuple):
     failed: bool = False
 
 
-#: Marks a failed item in a journal, which keeps only (node, number, attempts, duration,
-#: value): a node name never holds it (wfe.spec.models.NODE_NAME_PATTERN).
-_FAILED = "!failed"
-
-
 class FinishedItems:
     """Map items and parallel branches committed one by one as they finish, so that a resumed
     step re-runs only those that were in flight."""
@@ -156,16 +151,11 @@ class FinishedItems:
         if step != self._resumed or self._load is None:
             return {}
         self._resumed = None
-        done: list[ItemDone] = self._load(step)
-        failed = node + _FAILED
-        return {item.number: item for item in done if item.node == node} | {
-            item.number: item._replace(node=node, failed=True)
-            for item in done if item.node == failed}
+        return {item.number: item for item in self._load(step) if item.node == node}
 
     def record(self, step: int, item: ItemDone) -> None:
         if self._record is not None:
-            self._record(step, item._replace(node=item.node + _FAILED, failed=False)
-                         if item.failed else item)
+            self._record(step, item)
 
 
 @dataclass(frozen=True)

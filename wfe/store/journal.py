@@ -22,6 +22,11 @@ from wfe.store import Checkpoint, Lease, NewRun, RunRecord, Store, UnstorableVal
 from wfe.store.records import encode
 from wfe.store.step_delta import StepDelta
 
+#: Marks a tolerated failure among a step's finished items: the store's item rows keep (number,
+#: node, attempts, duration, value), and a node name never holds a `!`
+#: (wfe.spec.models.NODE_NAME_PATTERN).
+_FAILED = "!failed"
+
 
 class StoreJournal:
     """Commits each step (with the events before it) to the store; a listener for events."""
@@ -80,15 +85,18 @@ class StoreJournal:
             value = encode(item.value, "item", self.lease.run_id)
         except UnstorableValue:
             return
-        self.store.record_item(self.lease, step, (item.number, item.node, item.attempts,
+        node = item.node + _FAILED if item.failed else item.node
+        self.store.record_item(self.lease, step, (item.number, node, item.attempts,
                                                   item.duration_ms, value))
         self._items_of = step
 
     def items_done(self, step: int) -> list[ItemDone]:
         """The items of `step` committed before this run was resumed."""
         self._items_of = step
-        return [ItemDone(node, index, attempts, duration, value) for index, node, attempts,
-                duration, value in self.store.finished_items(self.lease.run_id, step)]
+        return [ItemDone(node.removesuffix(_FAILED), index, attempts, duration, value,
+                         failed=node.endswith(_FAILED))
+                for index, node, attempts, duration, value
+                in self.store.finished_items(self.lease.run_id, step)]
 
     def committed(self) -> Committed:
         record = self.store.get_run(self.lease.run_id)
