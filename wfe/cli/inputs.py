@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfe.errors import UsageError
+from wfe.spec._yaml_text import read_regular_file
 from wfe.spec.yaml_loader import load_yaml, read_source
 from wfe.state.scalars import ScalarError, parse_scalar, typed_scalar
 
@@ -46,7 +47,7 @@ def parse_assignments(items: list[str],
 def _read_text(path: Path, key: str) -> str:
     where = f"-i {key}=@{path}"
     try:
-        data = _read_regular_file(path, MAX_FILE_VALUE_BYTES)
+        data = read_regular_file(path, MAX_FILE_VALUE_BYTES)
     except FileNotFoundError:
         raise UsageError(f"{where}: no such file") from None
     except OSError as error:
@@ -59,19 +60,6 @@ def _read_text(path: Path, key: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UsageError(f"{where}: not UTF-8 text (byte {error.start})") from None
-
-
-def _read_regular_file(path: Path, limit: int) -> bytes | None:
-    """At most `limit` + 1 bytes of a regular file; None for anything else. The file is opened
-    without blocking, so a FIFO cannot hang here, and checked again once open (no swap between
-    the check and the read)."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        return None
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None
-        return stream.read(limit + 1)
 
 
 def load_inputs_file(path: Path) -> dict[str, Any]:

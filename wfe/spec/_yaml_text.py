@@ -46,6 +46,19 @@ def read_source(path: Path, display_name: str | None = None) -> bytes:
     return data
 
 
+def read_regular_file(path: Path, limit: int) -> bytes | None:
+    """At most `limit` + 1 bytes of a regular file, opened without waiting for a writer and
+    checked once open; None for anything else (a FIFO, a device, a folder), which is never read.
+    For other readers of files a user names (`-i KEY=@FILE`); a workflow file is read_source's."""
+    try:
+        with open(path, "rb", opener=_open_without_waiting) as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return None
+            return stream.read(limit + 1)
+    except IsADirectoryError:
+        return None
+
+
 def _open_without_waiting(path: str, flags: int) -> int:
     # Without O_NONBLOCK, opening a FIFO waits for a writer: `wfe validate DIR` would hang.
     return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
