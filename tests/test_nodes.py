@@ -65,3 +65,21 @@ def test_graph_shows_what_a_wait_node_does(write_workflow, fmt, shown):
     result = runner.invoke(app, ["graph", str(path), "--format", fmt])
     assert result.exit_code == 0, result.output
     assert shown in result.stdout
+
+
+@pytest.mark.parametrize(("node", "is_call"), [
+    ("{tool: lint}", True),
+    ("{tool: lint, retry: {attempts: 2}, cache: true, timeout: 5s}", True),
+    ("{map: '[1, 2]', tool: one}", False),
+    ("{parallel: {a: {tool: lint}, b: {tool: test}}}", False),
+    ("{wait: 1s}", False),
+    ("{fail: no}", False),
+    ("{interrupt: {}}", False),
+])
+def test_only_a_tool_node_is_run_as_the_engines_own_call(write_workflow, node, is_call):
+    """The engine's fast path skips the kind for `is_call` nodes: any other kind must keep
+    running through its own NodeKind.run."""
+    from wfe import Workflow
+
+    path = write_workflow(f"imports: [TOOLS]\nnodes:\n  check: {node}\n", TOOLS)
+    assert Workflow.load(path).graph.nodes["check"].is_call is is_call

@@ -24,6 +24,8 @@ _RUN_EVENTS: frozenset[EventKind] = frozenset({"run_started", "run_finished", "r
 class RunEvents:
     """The event side of a run: what its engine has that the events need."""
 
+    __slots__ = ()  # the engine declares its attributes
+
     graph: Graph
     bus: EventBus
     step: int

@@ -26,6 +26,8 @@ __all__ = ["ToolCalls"]
 class ToolCalls(RunEvents):
     """The tool-calling side of a run: what its engine has that a call needs."""
 
+    __slots__ = ()  # the engine declares its attributes
+
     graph: Graph
     state: State
     scope: Scope

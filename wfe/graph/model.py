@@ -103,7 +103,7 @@ class ErrorRoute:
     errors: frozenset[str] | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GraphNode:
     """A compiled node. Later node kinds add their own fields; `kind` names which."""
 
@@ -159,6 +159,9 @@ class GraphNode:
     wants_context: bool = False
     wants_state: bool = False
     runs_inline: bool = False
+    #: The node's step is the run's own tool call (`tool:`): the engine makes it without a
+    #: detour through the kind (NodeKind.run), one call frame less on the hot path.
+    is_call: bool = False
 
     def finish(self) -> GraphNode:
         self.wants_context = any(b.source is Source.CONTEXT for b in self.bindings)

@@ -30,7 +30,9 @@ class NodeKind(Protocol):
 
     def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
         """Run the node as one step of `run` (an `async def` does; a kind may also hand back
-        the run's own awaitable, as `tool:` does, to spare the hot path a coroutine frame)."""
+        the run's own awaitable, as `tool:` does, to spare the hot path a coroutine frame).
+        A kind whose step is exactly the run's tool call marks its compiled nodes `is_call`,
+        and the engine then makes that call itself, sparing the hot path this frame too."""
         ...
 
     def describe(self, node: GraphNode) -> str:

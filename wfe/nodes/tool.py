@@ -19,6 +19,7 @@ class ToolKind:
     def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
                 path: YamlPath) -> GraphNode:
         compile_call(compiler, compiled, node, path)
+        compiled.is_call = True
         return compiled.finish()
 
     def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
