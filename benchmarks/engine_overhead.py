@@ -139,15 +139,19 @@ def main() -> None:
         cli_times = timed(lambda: cli_quiet(workflow, file, n), args.repeat)
     floor_times = timed(lambda: floor(n), args.repeat)
 
-    per_engine = statistics.median(engine_times) / executions * 1e6
-    per_floor = statistics.median(floor_times) / executions * 1e6
-    print(f"W1 loop, {executions} node executions, median of {args.repeat}:")
-    print(f"  floor (plain Python)     {per_floor:8.2f} us/node")
-    print(f"  wfe engine               {per_engine:8.2f} us/node   (target <= 3 us)")
-    print(f"  wfe overhead over floor  {per_engine - per_floor:8.2f} us/node")
-    per_cli = statistics.median(cli_times) / executions * 1e6
-    print(f"  `wfe run -q --no-store`  {per_cli:8.2f} us/node   "
-          f"({per_cli / per_engine:.2f}x the engine; target <= 1.5x)")
+    def per_node(times: list[float]) -> tuple[float, float]:
+        return min(times) / executions * 1e6, statistics.median(times) / executions * 1e6
+
+    # The minimum is what the code costs (as timeit reports it); the median adds what the
+    # shared machine took from it. Both are printed, the targets read against both.
+    engine, floor_, cli = per_node(engine_times), per_node(floor_times), per_node(cli_times)
+    print(f"W1 loop, {executions} node executions, {args.repeat} runs (us/node, min / median):")
+    print(f"  floor (plain Python)     {floor_[0]:6.2f} / {floor_[1]:6.2f}")
+    print(f"  wfe engine               {engine[0]:6.2f} / {engine[1]:6.2f}   (target <= 3 us)")
+    print(f"  wfe overhead over floor  {engine[0] - floor_[0]:6.2f} / {engine[1] - floor_[1]:6.2f}")
+    print(f"  `wfe run -q --no-store`  {cli[0]:6.2f} / {cli[1]:6.2f}   "
+          f"({cli[0] / engine[0]:.2f}x / {cli[1] / engine[1]:.2f}x the engine; "
+          "target <= 1.5x)")
     print("  peers on this workload (peer-timings.md): burr ~31 us, langgraph ~170 us")
 
     starts = cold_start(args.repeat)
