@@ -174,3 +174,26 @@ def test_cancel_ends_a_run_that_waits_for_its_pool(project: Path) -> None:
     (project / "hold_a").unlink()
     first.communicate(timeout=120)
     assert _trace(project) == ["in a", "out a"]
+
+
+@pytest.mark.parametrize("file", ["flow.yaml", "parent.yaml"])
+def test_a_run_takes_its_slots_from_its_journal_in_a_sub_flow_too(project: Path, file: str
+                                                                  ) -> None:
+    """Every Journal is where its run holds slots: the engine asks the one it was given (a
+    sub-flow's, its parent's), never whatever else happens to listen."""
+    from wfe.engine.memory_journal import MemoryJournal
+
+    taken: list[tuple[str, int, str]] = []
+
+    class Recording(MemoryJournal):
+        def take_slot(self, pool: str, size: int, node: str):  # type: ignore[no-untyped-def]
+            taken.append((pool, size, node))
+            return super().take_slot(pool, size, node)
+
+    sys.path.insert(0, str(project))
+    try:
+        workflow = Workflow.load(project / file, entry_points=False)
+    finally:
+        sys.path.remove(str(project))
+    assert workflow.run({}, journal=Recording()).status == "succeeded"
+    assert taken == [("github", 1, "call")]

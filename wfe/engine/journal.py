@@ -8,11 +8,15 @@ Two journals implement it: the store's (wfe.store.journal) and an in-memory one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
 from wfe.engine.events import RunStatus
 from wfe.state.schema import State
+
+#: Gives a pool's slot back (wfe.engine.pools).
+Release = Callable[[], None]
 
 
 class StepDone(NamedTuple):
@@ -43,6 +47,18 @@ class Committed(NamedTuple):
         """(state, visits, step) as committed, with the secrets of `state` (never stored)."""
         secrets = {k: v for k, v in state.items() if k in secret_keys}
         return {**self.state, **secrets}, dict(self.visits), self.step
+
+
+class SlotSource(Protocol):
+    """Where a run takes its slots: its journal (every Journal is one), or this process."""
+
+    def take_slot(self, pool: str, size: int, node: str) -> Release | None:
+        """A slot (the function that gives it back), or None while the pool is full."""
+        ...
+
+    def cancel_requested(self) -> bool:
+        """`wfe cancel` asked: a node waiting for a slot stops waiting."""
+        ...
 
 
 class Journal(Protocol):
@@ -82,6 +98,11 @@ class Journal(Protocol):
 
     def cancel_requested(self) -> bool:
         """Whether `wfe cancel` asked the run to stop."""
+        ...
+
+    def take_slot(self, pool: str, size: int, node: str) -> Release | None:
+        """A slot of `pool` (the function that gives it back), or None while the pool is full
+        (`pool:`, wfe.engine.pools): a store holds its slots for every process sharing it."""
         ...
 
 

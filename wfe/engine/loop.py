@@ -19,9 +19,9 @@ from wfe.engine.cache import Cache
 from wfe.engine.cached_call import execute_cached
 from wfe.engine.events import EventBus, Listener, RunStatus
 from wfe.engine.interrupts import Stop
-from wfe.engine.journal import Attempts, Cursor, FinishedItems, Journal, StepDone
+from wfe.engine.journal import Attempts, Cursor, FinishedItems, Journal, SlotSource, StepDone
 from wfe.engine.loop_guard import run_deadline
-from wfe.engine.pools import take_slot
+from wfe.engine.pools import IN_PROCESS, take_slot
 from wfe.engine.result import RunResult
 from wfe.engine.run_context import Asker, ChildRun, Sleep
 from wfe.engine.run_end import Ending, ended_mark, resume_handlers, run_handlers
@@ -31,6 +31,7 @@ from wfe.engine.tool_failure import ToolFailure, error_message, error_route
 from wfe.errors import (
     ExpressionError,
     LoopLimitExceeded,
+    NodeFailed,
     RunError,
     RunTimeout,
     StepLimitExceeded,
@@ -56,7 +57,13 @@ class Engine(ToolCalls):
 
     # Slots: the hot path reads a dozen of these per step, and past 30 attributes an
     # instance's dict is no longer shared, which makes every read slower.
-    __slots__ = ("_last_shown", "_loop", "_loop_thread", "_own_bus", "_uncommitted", "answers", "ask", "attempts", "bus", "cache", "cancel_requested", "carried", "clock", "detour", "ending", "executor", "fanout", "finished", "graph", "info", "inline_fanout", "inline_sync", "inputs", "items", "journal", "prefix", "random", "run_id", "scope", "sleep", "state", "step", "step_limit", "visits")
+    __slots__ = (
+        "_loop", "_loop_thread", "_own_bus", "_uncommitted", "answers", "ask",
+        "attempts", "bus", "cache", "cancel_requested", "carried", "clock", "detour", "ending",
+        "executor", "fanout", "finished", "graph", "info", "inline_fanout", "inline_sync",
+        "inputs", "items", "journal", "prefix", "random", "run_id", "scope", "sleep", "slots",
+        "state", "step", "step_limit", "visits",
+    )
 
     def __init__(
         self,
@@ -92,6 +99,8 @@ class Engine(ToolCalls):
             journal.cancel_requested
             if journal is not None and self.fanout is not self.executor else None)
         self.journal = journal
+        self.slots: SlotSource = (journal if journal is not None else
+                                  parent.slots if parent is not None else IN_PROCESS)
         self.ask = ask
         #: Results of `cache:` nodes; None: no caching. A subgraph shares its parent's.
         self.cache: Cache | None = cache if cache is not None or parent is None else parent.cache
@@ -209,7 +218,7 @@ class Engine(ToolCalls):
                 fields["error"] = error_fields
             self._emit("run_finished", fields)
         if self.journal is not None:
-            trace = getattr(error, "traceback", None)
+            trace = error.traceback if isinstance(error, NodeFailed) else None
             if error_fields is not None and trace:
                 error_fields = {**error_fields, "traceback": trace}  # stored, not in the event
             self.journal.run_ended(status, self.state, error_fields, waiting)

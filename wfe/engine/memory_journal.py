@@ -7,7 +7,8 @@ import copy
 from typing import Any
 
 from wfe.engine.events import RunStatus
-from wfe.engine.journal import Committed, ItemDone, StepDone
+from wfe.engine.journal import Committed, ItemDone, Release, StepDone
+from wfe.engine.pools import IN_PROCESS
 from wfe.state.schema import State
 
 __all__ = ["MemoryJournal"]
@@ -64,3 +65,6 @@ class MemoryJournal:
 
     def cancel_requested(self) -> bool:
         return self._cancel
+
+    def take_slot(self, pool: str, size: int, node: str) -> Release | None:
+        return IN_PROCESS.take_slot(pool, size, node)  # a run in memory holds this process's

@@ -11,24 +11,17 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from wfe.engine.interrupts import Stop
+from wfe.engine.journal import Release
 
 if TYPE_CHECKING:
     from wfe.engine.run_context import RunContext
     from wfe.graph.model import GraphNode
 
-Release = Callable[[], None]
 FIRST_LOOK_SECONDS = 0.02
 LONGEST_LOOK_SECONDS = 0.5
-
-
-class SlotSource(Protocol):
-    def take_slot(self, pool: str, size: int, node: str) -> Release | None:
-        """A slot (the function that gives it back), or None while the pool is full."""
-        ...
 
 
 class InProcessPools:
@@ -49,24 +42,17 @@ class InProcessPools:
         with self._lock:
             self._held[pool] -= 1
 
+    def cancel_requested(self) -> bool:
+        return False  # a run without a store is cancelled by its own process
+
 
 IN_PROCESS = InProcessPools()
-
-
-def _source(engine: RunContext) -> SlotSource:
-    """The run's journal, which keeps slots in the store; a sub-flow's engine has none of its
-    own, and finds its run's among the listeners of the event stream it shares."""
-    for candidate in (engine.journal, *engine.bus.listeners):
-        if hasattr(candidate, "take_slot"):
-            return candidate  # type: ignore[return-value]
-    return IN_PROCESS
 
 
 async def take_slot(engine: RunContext, node: GraphNode) -> Release:
     """Wait for a slot of the node's pool; `wfe cancel` ends the wait."""
     assert node.pool is not None
-    source = _source(engine)
-    cancelled = getattr(source, "cancel_requested", None)
+    source = engine.slots
     delay = FIRST_LOOK_SECONDS
     said = False
     while True:
@@ -78,7 +64,7 @@ async def take_slot(engine: RunContext, node: GraphNode) -> Release:
                 engine.info.sink(node.name, f"waiting for a slot of pool '{node.pool}' (all "
                                             f"{node.pool_size} in use)")
             said = True
-        if cancelled is not None and cancelled():
+        if source.cancel_requested():
             raise Stop("cancelled", None)
         await asyncio.sleep(delay)
         delay = min(delay * 2, LONGEST_LOOK_SECONDS)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from wfe.engine.cache import Cache
 from wfe.engine.events import EventBus
-from wfe.engine.journal import Cursor, FinishedItems, Journal
+from wfe.engine.journal import Cursor, FinishedItems, Journal, SlotSource
 from wfe.engine.result import RunResult
 from wfe.executors.executor import Executor
 from wfe.graph.model import Graph, GraphNode
@@ -50,6 +50,9 @@ class RunContext(Protocol):
     info: StepInfo
     bus: EventBus
     journal: Journal | None
+    #: Where `pool:` slots are held: the run's journal (a sub-flow's: its parent's), or this
+    #: process for a run without one.
+    slots: SlotSource
     executor: Executor
     #: Where map items and parallel branches call tools; `inline_fanout`: in this thread.
     fanout: Executor

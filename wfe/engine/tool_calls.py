@@ -26,7 +26,7 @@ __all__ = ["ToolCalls"]
 class ToolCalls(RunEvents):
     """The tool-calling side of a run: what its engine has that a call needs."""
 
-    __slots__ = ()  # the engine declares its attributes
+    __slots__ = ("_last_shown",)  # the engine declares the rest of its attributes
 
     graph: Graph
     state: State
