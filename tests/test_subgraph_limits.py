@@ -144,3 +144,47 @@ def test_an_invalid_child_referenced_many_times_reports_its_problems_once(tmp_pa
     top = write(tmp_path, texts)
     unknown = [p for p in errors_of(top) if p.code == "WFE030"]
     assert [p.location.file for p in unknown] == [str(tmp_path / "f2.yaml")]
+
+
+CHILD = "state: {n: {type: int, default: 0}}\nnodes:\n  idle: {wait: 0}\n"
+
+
+@pytest.mark.parametrize("reference", [
+    "../outside/child.yaml",  # beside the project
+    "OUTSIDE/child.yaml",  # an absolute path
+    "linked.yaml",  # a link inside the project to a file outside it
+])
+def test_a_subgraph_outside_the_workflows_project_is_refused_at_the_reference(
+        tmp_path: Path, reference: str) -> None:
+    """A workflow file is data: like `imports:`, `workflow:` reaches only its project's files,
+    so `wfe validate` of a pull request's file reads nothing else of the machine."""
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    (project / "pyproject.toml").write_text("")
+    (outside / "child.yaml").write_text(CHILD)
+    (project / "linked.yaml").symlink_to(outside / "child.yaml")
+    top = project / "top.yaml"
+    top.write_text("nodes:\n  call: {workflow: "
+                   f"{reference.replace('OUTSIDE', str(outside))}}}\n")
+    [problem] = errors_of(top)
+    assert problem.code == "WFE070"
+    assert (problem.location.line, problem.location.col) == (2, 20)
+    assert "lies outside the workflow's project" in problem.message
+
+
+@pytest.mark.parametrize(("folder", "reference"), [
+    ("", "sub/child.yaml"),  # below the workflow
+    ("flows", "../shared/child.yaml"),  # elsewhere in its project (the pyproject.toml's folder)
+])
+def test_a_subgraph_anywhere_in_the_workflows_project_is_run(tmp_path: Path, folder: str,
+                                                             reference: str) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    top = tmp_path / folder / "top.yaml"
+    child = (top.parent / reference).resolve()
+    child.parent.mkdir(parents=True, exist_ok=True)
+    top.parent.mkdir(parents=True, exist_ok=True)
+    child.write_text(CHILD)
+    top.write_text(f"nodes:\n  call: {{workflow: {reference}}}\n")
+    assert errors_of(top) == []
+    assert compile_file(top).nodes["call"].subgraph is not None

@@ -13,6 +13,7 @@ from wfe.graph.compile_context import Compiling, SubgraphSession
 from wfe.graph.model import Graph, GraphNode
 from wfe.spec.models import Node, ParallelBranch
 from wfe.spec.yaml_loader import YamlPath
+from wfe.tools.import_rule import project_root
 
 #: Levels of `workflow:` nesting, the top file being level 1: beyond it, compiling and running
 #: would recurse past Python's stack.
@@ -34,6 +35,12 @@ def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: ChildCall,
     child_path = (compiler.loaded.path.parent / node.workflow).resolve()
     where: YamlPath = (*path, "workflow")
     chain = [*compiler.stack, parent]
+    root = project_root(chain[0].parent)
+    if not child_path.is_relative_to(root):
+        compiler.problem("WFE070", f"subgraph {node.workflow}: the file lies outside the "
+                         f"workflow's project ({root}); a workflow runs only its project's "
+                         "files", where)
+        return
     if child_path in chain:
         names = " → ".join(p.name for p in [*chain[chain.index(child_path):], child_path])
         compiler.problem("WFE070", f"subgraph recursion: {names}", where)
