@@ -25,8 +25,8 @@ from wfe.executors.cluster import (
     stop_on_cancel,
 )
 from wfe.executors.executor import LocalExecutor
+from wfe.spec.project_config import executor_setting
 from wfe.store import Store
-from wfe.store.config import executor_setting
 from wfe.store.journal import StoreJournal, new_run
 from wfe.tools.context import StepInfo
 from wfe.tools.registry import ToolDef

@@ -239,7 +239,7 @@ async def stop_on_cancel(work: Coroutine[Any, Any, T], requested: Callable[[], b
 def chosen_executor(explicit: str | None) -> tuple[str, str]:
     """(the executor URL, where it was set) from `--executor`, WFE_EXECUTOR or `[tool.wfe]
     executor`; checked at once (UsageError naming where), without opening anything."""
-    from wfe.store.config import executor_setting
+    from wfe.spec.project_config import executor_setting
 
     value, origin = executor_setting(explicit)
     url = parse_executor(value, origin)
