@@ -16,14 +16,9 @@ from typer.testing import CliRunner
 
 from wfe import UsageError, Workflow
 from wfe.cli import app
+from wfe.engine.cancel_watch import stop_on_cancel
 from wfe.engine.interrupts import Stop
-from wfe.executors.cluster import (
-    ExecutorURL,
-    chosen_executor,
-    parse_executor,
-    remote_tools,
-    stop_on_cancel,
-)
+from wfe.executors.cluster import ExecutorURL, chosen_executor, parse_executor, remote_tools
 from wfe.executors.executor import LocalExecutor
 from wfe.spec.project_config import executor_setting
 from wfe.store import Store

@@ -130,6 +130,7 @@ def test_the_cycle_scan_finds_every_cycle_and_only_cycles(graph, cycles):
 LAYER_RULES = [
     ("wfe.graph", "wfe.store"),
     ("wfe.spec", "wfe.store"),
+    ("wfe.engine", "wfe.executors"),
 ]
 
 

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 from wfe.engine.cache import Cache
 from wfe.engine.events import EventBus
+from wfe.engine.executor import Executor
 from wfe.engine.journal import Cursor, FinishedItems, Journal
 from wfe.engine.result import RunResult
-from wfe.executors.executor import Executor
 from wfe.graph.model import Graph, GraphNode
 from wfe.state.schema import State
 from wfe.tools.binding import Scope
