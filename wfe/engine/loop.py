@@ -26,6 +26,7 @@ from wfe.engine.pools import take_slot
 from wfe.engine.result import RunResult
 from wfe.engine.run_context import Asker, ChildRun, Sleep
 from wfe.engine.run_end import Ending, ended_mark, resume_handlers, run_handlers
+from wfe.engine.step_services import StepServices
 from wfe.engine.subgraph_pause import public_waiting
 from wfe.engine.tool_calls import ToolCalls
 from wfe.engine.tool_failure import ToolFailure, error_message, error_route
@@ -50,8 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
 
-
-class Engine(ToolCalls):
+class Engine(ToolCalls, StepServices):
     """One run of a graph. Create, then `await engine.run(state)`."""
 
     def __init__(
