@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from wfe import Workflow  # noqa: E402
 from wfe.engine.journal import StepDone  # noqa: E402
 from wfe.engine.loop import Engine  # noqa: E402
+from wfe.executors import LocalExecutor  # noqa: E402
 from wfe.ids import new_run_id  # noqa: E402
 from wfe.store import Store  # noqa: E402
 from wfe.store.journal import StoreJournal, new_run  # noqa: E402
@@ -107,7 +108,8 @@ def per_step(workflow: Workflow, path: Path, steps: int, items: int) -> float:
         run_id = new_run_id()
         lease = store.create_run(new_run(graph, run_id, {"n": steps}, state))
         journal = Timed(store, lease, graph)
-        engine = Engine(graph, run_id=run_id, listeners=[journal], journal=journal)
+        engine = Engine(graph, run_id=run_id, listeners=[journal],
+                        executor=LocalExecutor(), journal=journal)
         result = asyncio.run(engine.run(state))
     assert result.status == "succeeded", result.error
     times = journal.times

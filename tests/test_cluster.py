@@ -16,17 +16,12 @@ from typer.testing import CliRunner
 
 from wfe import UsageError, Workflow
 from wfe.cli import app
+from wfe.engine.cancel_watch import stop_on_cancel
 from wfe.engine.interrupts import Stop
-from wfe.executors.cluster import (
-    ExecutorURL,
-    chosen_executor,
-    parse_executor,
-    remote_tools,
-    stop_on_cancel,
-)
+from wfe.executors.cluster import ExecutorURL, chosen_executor, parse_executor, remote_tools
 from wfe.executors.executor import LocalExecutor
+from wfe.spec.project_config import executor_setting
 from wfe.store import Store
-from wfe.store.config import executor_setting
 from wfe.store.journal import StoreJournal, new_run
 from wfe.tools.context import StepInfo
 from wfe.tools.registry import ToolDef

@@ -19,6 +19,7 @@ from wfe import (
 )
 from wfe.engine.loop import Engine
 from wfe.errors import InputError, SpecError
+from wfe.executors import LocalExecutor
 
 LOOP = """
 imports: [TOOLS]
@@ -194,7 +195,7 @@ def test_retry_delays_back_off_exponentially_up_to_max_delay(make_workflow, retr
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    engine = Engine(wf.graph, run_id="r1", sleep=sleep)
+    engine = Engine(wf.graph, executor=LocalExecutor(), run_id="r1", sleep=sleep)
     asyncio.run(engine.run(wf.initial_state()))
     assert slept == expected
 
@@ -206,7 +207,8 @@ def test_jitter_draws_each_delay_below_its_ceiling(make_workflow):
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    engine = Engine(wf.graph, run_id="r1", sleep=sleep, random=lambda: 0.5)
+    engine = Engine(wf.graph, run_id="r1", sleep=sleep,
+                    executor=LocalExecutor(), random=lambda: 0.5)
     asyncio.run(engine.run(wf.initial_state()))
     assert slept == [1.0, 2.0, 4.0]
 

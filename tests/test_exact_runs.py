@@ -17,6 +17,7 @@ from wfe import Workflow
 from wfe.cli import app
 from wfe.cli.signals import Terminated
 from wfe.engine.loop import Engine
+from wfe.executors import LocalExecutor
 from wfe.store import Store
 from wfe.store.journal import StoreJournal, new_run
 
@@ -58,7 +59,8 @@ def _stopped_after(path: Path, stop: Any, step: int, event: str = "node_finished
                 if seen_count[0] == step:
                     raise stop
 
-        engine = Engine(graph, run_id="run1", listeners=[journal, stop_there], journal=journal)
+        engine = Engine(graph, run_id="run1", listeners=[journal, stop_there],
+                        executor=LocalExecutor(), journal=journal)
         with pytest.raises(type(stop)):
             asyncio.run(engine.run(state))
     return "run1"

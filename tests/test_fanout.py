@@ -190,6 +190,7 @@ def test_map_collect_must_be_a_list_key(make_workflow):
        st.integers(1, 5))
 def test_map_results_always_come_back_in_input_order(pairs, concurrency):
     from wfe.engine.loop import Engine
+    from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
     from wfe.tools.registry import Registry, tool
@@ -206,7 +207,7 @@ def test_map_results_always_come_back_in_input_order(pairs, concurrency):
     graph = compile_graph(load_spec_bytes(yaml.encode(), "m.yaml"), registry)
     data = [[n, delay] for n, delay in pairs]
     state = graph.schema.initial({"pairs": json.loads(json.dumps(data))})
-    result = asyncio.run(Engine(graph, run_id="r").run(state))
+    result = asyncio.run(Engine(graph, executor=LocalExecutor(), run_id="r").run(state))
     assert result.ok and result.state["out"] == [n for n, _ in pairs]
 
 
@@ -214,6 +215,7 @@ def test_map_results_always_come_back_in_input_order(pairs, concurrency):
 @given(st.lists(st.floats(0, 0.003), min_size=1, max_size=8))
 def test_reducers_apply_once_per_write_in_declaration_order(delays):
     from wfe.engine.loop import Engine
+    from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
     from wfe.tools.registry import Registry, tool
@@ -231,7 +233,8 @@ def test_reducers_apply_once_per_write_in_declaration_order(delays):
     registry = Registry()
     registry.register(note)
     graph = compile_graph(load_spec_bytes(yaml.encode(), "p.yaml"), registry)
-    result = asyncio.run(Engine(graph, run_id="r").run(graph.schema.initial({})))
+    engine = Engine(graph, executor=LocalExecutor(), run_id="r")
+    result = asyncio.run(engine.run(graph.schema.initial({})))
     assert result.ok
     assert result.state["log"] == [f"b{i}" for i in range(len(delays))]
     assert result.state["total"] == len(delays)

@@ -278,6 +278,7 @@ def workflow_texts(draw: st.DrawFn) -> str:
 @given(workflow_texts())
 def test_a_random_graph_is_refused_or_runs_to_an_end_keeping_the_engine_invariants(text: str):
     from wfe.engine.loop import Engine
+    from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
     from wfe.spec.load import load_spec_bytes
     from wfe.tools.registry import Registry
@@ -289,7 +290,7 @@ def test_a_random_graph_is_refused_or_runs_to_an_end_keeping_the_engine_invarian
     except SpecError:
         return
     events: list[dict] = []
-    engine = Engine(graph, run_id="r", listeners=[events.append])
+    engine = Engine(graph, executor=LocalExecutor(), run_id="r", listeners=[events.append])
     result = asyncio.run(engine.run(graph.schema.initial({})))
 
     assert result.status in ("succeeded", "failed"), text

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -27,8 +30,9 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
-    """Each module's imports of other wfe modules, wherever in the file they are."""
+def _imports(modules: dict[str, Path], *, typing_only: bool = True) -> dict[str, set[str]]:
+    """Each module's imports of other wfe modules, wherever in the file they are (without
+    those under `if TYPE_CHECKING:` when not `typing_only`)."""
     def known(name: str) -> str | None:
         while name and name not in modules:
             name = name.rpartition(".")[0]
@@ -37,7 +41,10 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        if not typing_only:
+            _drop_type_checking_blocks(tree)
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -45,6 +52,12 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
                                in modules else node.module for alias in node.names)
         graph[name] = {t for t in map(known, targets) if t is not None and t != name}
     return graph
+
+
+def _drop_type_checking_blocks(tree: ast.Module) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            node.body = [ast.Pass()]
 
 
 def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
@@ -113,3 +126,67 @@ def test_wfe_has_no_import_cycle():
 ])
 def test_the_cycle_scan_finds_every_cycle_and_only_cycles(graph, cycles):
     assert _cycles(graph) == cycles
+
+
+#: (a lower layer, a higher one it must not import at run time, counting imports inside
+#: functions): what pyproject.toml's import-linter contract states, each pair once a debt.
+LAYER_RULES = [
+    ("wfe.graph", "wfe.store"),
+    ("wfe.spec", "wfe.store"),
+    ("wfe.engine", "wfe.executors"),
+    ("wfe.graph", "wfe.engine"),
+    ("wfe.nodes", "wfe.engine"),
+]
+
+
+def _family(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+@pytest.mark.parametrize(("lower", "higher"), LAYER_RULES)
+def test_a_lower_layer_never_imports_a_higher_one(lower, higher):
+    modules = _modules()
+    graph = _imports(modules, typing_only=False)
+    for name in (m for m in modules if _family(m, lower)):
+        reached, todo = set(), list(graph[name])
+        while todo:
+            other = todo.pop()
+            if other not in reached:
+                reached.add(other)
+                todo.extend(graph.get(other, ()))
+        found = sorted(m for m in reached if _family(m, higher))
+        assert not found, f"{name} imports {found}, directly or through others"
+
+
+def test_the_layers_contract_ignores_no_import():
+    """The layers hold as declared: no import is listed as an exception (a known debt)."""
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    assert [c["name"] for c in contracts if c.get("ignore_imports")] == []
+
+
+COMPILE_ONLY = """
+import sys
+from wfe.graph.compiler import compile_graph
+from wfe.spec.load import load_spec_bytes
+from wfe.tools.registry import Registry
+
+text = b'''
+state:
+  ok: {type: bool, default: false}
+nodes:
+  nap: {wait: 1s, next: ask}
+  ask: {interrupt: {message: go?, expects: {ok: bool}}, next: stop}
+  stop: {fail: no}
+'''
+compile_graph(load_spec_bytes(text, "w.yaml"), Registry())
+print(sorted(m for m in sys.modules if m.startswith(("wfe.engine", "wfe.executors", "asyncio"))))
+"""
+
+
+def test_compiling_a_workflow_loads_no_engine():
+    """The kinds' run steps reach the engine through RunContext only, so `wfe validate` and
+    everything else that only compiles never load the engine (nor asyncio, for wfe's part)."""
+    done = subprocess.run([sys.executable, "-c", COMPILE_ONLY], capture_output=True, text=True,
+                          cwd=PACKAGE.parent, check=True)
+    assert done.stdout.strip() == "[]"

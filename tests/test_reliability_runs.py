@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from wfe import NodeFailed, RunTimeout, StateError, Workflow
 from wfe.engine.journal import Cursor
 from wfe.engine.loop import Engine
+from wfe.executors import LocalExecutor
 from wfe.graph.model import RetryPolicy
 from wfe.store import Store
 
@@ -99,7 +100,8 @@ def test_retry_delays_stay_within_the_capped_exponential_and_attempts_within_the
     async def sleep(seconds: float) -> None:  # the injected clock: nothing really waits
         slept.append(seconds)
 
-    engine = Engine(graph, run_id="r", sleep=sleep, random=iter(draws).__next__)
+    engine = Engine(graph, run_id="r", sleep=sleep,
+                    executor=LocalExecutor(), random=iter(draws).__next__)
     result = asyncio.run(engine.run(failing_workflow.initial_state()))
     assert isinstance(result.error, NodeFailed) and result.error.attempts == policy.attempts
     assert len(slept) == policy.attempts - 1

@@ -137,7 +137,7 @@ def test_a_token_given_or_refused_is_never_printed(tmp_path: Path, args: list[st
 ])
 def test_tool_wfe_imports_names_the_modules_serve_allows(tmp_path: Path, table: str,
                                                          expected: list[str]) -> None:
-    from wfe.store.config import configured_imports
+    from wfe.spec.project_config import configured_imports
 
     (tmp_path / "pyproject.toml").write_text(table)
     assert configured_imports(cwd=tmp_path) == expected
@@ -145,7 +145,7 @@ def test_tool_wfe_imports_names_the_modules_serve_allows(tmp_path: Path, table: 
 
 def test_tool_wfe_imports_that_is_not_a_list_of_names_is_a_usage_error(tmp_path: Path) -> None:
     from wfe.errors import UsageError
-    from wfe.store.config import configured_imports
+    from wfe.spec.project_config import configured_imports
 
     (tmp_path / "pyproject.toml").write_text('[tool.wfe]\nimports = "a_tools"\n')
     with pytest.raises(UsageError, match="imports must be a list of module names"):

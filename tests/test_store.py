@@ -17,6 +17,7 @@ import pytest
 import store_workers
 
 from wfe.errors import UsageError
+from wfe.spec.project_config import durability_setting, store_path
 from wfe.store import (
     AmbiguousRun,
     Checkpoint,
@@ -34,7 +35,6 @@ from wfe.store import (
     schema,
 )
 from wfe.store import flusher as flusher_module
-from wfe.store.config import durability_setting, store_path
 from wfe.store.schema import current_version
 
 DURABILITIES = ["normal", "full"]

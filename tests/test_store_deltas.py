@@ -17,6 +17,7 @@ from wfe import Workflow
 from wfe.cli import app
 from wfe.engine.journal import StepDone
 from wfe.engine.loop import Engine
+from wfe.executors import LocalExecutor
 from wfe.state.schema import State
 from wfe.store import Store
 from wfe.store import store as store_module
@@ -113,7 +114,8 @@ def _run(path: Path, store: Store, run_id: str) -> Watching:
     graph = Workflow.load(path, entry_points=False).graph
     state = graph.schema.initial({})
     journal = Watching(store, store.create_run(new_run(graph, run_id, {}, state)), graph)
-    engine = Engine(graph, run_id=run_id, listeners=[journal], journal=journal)
+    engine = Engine(graph, run_id=run_id, listeners=[journal],
+                    executor=LocalExecutor(), journal=journal)
     assert asyncio.run(engine.run(state)).status == "succeeded"
     return journal
 

@@ -19,6 +19,7 @@ from wfe.engine.journal import Cursor
 from wfe.engine.loop import Engine
 from wfe.engine.memory_journal import MemoryJournal
 from wfe.errors import DeliberateFailure
+from wfe.executors import LocalExecutor
 
 runner = CliRunner()
 
@@ -83,7 +84,8 @@ def test_a_fail_node_exits_1_naming_the_node_and_message(write_workflow):
 def run_nap(make_workflow, journal: MemoryJournal, fake: FakeTime,
             cursor: Cursor | None = None) -> str:
     workflow = make_workflow(NAP)
-    engine = Engine(workflow.graph, run_id="r", journal=journal, clock=fake.clock,
+    engine = Engine(workflow.graph, run_id="r", journal=journal,
+                    executor=LocalExecutor(), clock=fake.clock,
                     sleep=fake.sleep)
     state = journal.committed().state if cursor else workflow.initial_state()
     return asyncio.run(engine.run(state, cursor)).status

@@ -120,11 +120,12 @@ class Workflow:
         cursor: Cursor | None, answers: Mapping[str, Any] | None, cache: Cache | None,
     ) -> RunResult:
         from wfe.engine.loop import Engine  # asyncio and the engine load only when a run starts
+        from wfe.executors.executor import LocalExecutor  # as the engine: when a run starts
         from wfe.telemetry import listeners as traced  # reads OTEL_*; imports no OpenTelemetry
 
         prepare_run(self.graph)
         engine = Engine(self.graph, run_id=run_id, inputs=inputs,
-                        listeners=[*listeners, *traced()],
+                        listeners=[*listeners, *traced()], executor=LocalExecutor(),
                         fanout=executor, journal=journal, ask=ask, cache=cache)
         return await engine.run(state, cursor, answers)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from wfe.cli.run_command import open_store
 from wfe.errors import UsageError
-from wfe.store.prune import FINISHED, Pruned, parse_age
+from wfe.spec.project_config import parse_age
+from wfe.store.prune import FINISHED, Pruned
 
 
 def prune_runs(older_than: str, statuses: list[str], store_path: Path | None) -> None:

@@ -21,7 +21,7 @@ DEFAULT_TARGETS = (Path("workflows"),)
 
 def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
     from wfe.cli.scheduler import Scheduler, no_schedules, stamped
-    from wfe.store.config import configured_keep
+    from wfe.spec.project_config import configured_keep
 
     targets = targets or list(DEFAULT_TARGETS)
     missing = [t for t in targets if not t.exists()]

@@ -28,10 +28,10 @@ from wfe.engine.events import iso_timestamp
 from wfe.errors import UsageError, WfeError
 from wfe.graph.validate import workflow_files
 from wfe.ids import new_run_id
+from wfe.spec.project_config import configured_keep
 from wfe.spec.schedule import Schedule, schedules_of
 from wfe.spec.schedule_times import due_slots, next_slot, slot_text
 from wfe.store import RunRecord, Store, UnknownRun
-from wfe.store.config import configured_keep
 
 #: A schedule seen for the first time starts a slot that fell this recently (a restart at
 #: 06:00:30 still starts the 06:00 slot), but none older.

@@ -37,8 +37,8 @@ def serve_workflows(options: ServeOptions) -> int:
     require_extra()
     from wfe.serve.config import ServeConfig
     from wfe.serve.server import run_server
+    from wfe.spec.project_config import configured_imports
     from wfe.store import Store, durability_setting, store_path
-    from wfe.store.config import configured_imports
 
     paths = tuple(options.paths) or DEFAULT_PATHS
     for path in paths:
@@ -62,7 +62,7 @@ def serve_workflows(options: ServeOptions) -> int:
     import sys
 
     from wfe.cli.scheduler import in_background, stamped
-    from wfe.store.config import configured_keep
+    from wfe.spec.project_config import configured_keep
 
     configured_keep()  # a `keep` that does not parse is a usage error now
     with in_background(paths, store, stamped(sys.stderr.write)):

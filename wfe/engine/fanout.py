@@ -17,12 +17,12 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 from wfe.engine.cached_call import call_item
+from wfe.engine.cancel_watch import stop_on_cancel
 from wfe.engine.journal import ItemDone
 from wfe.engine.run_context import RunContext
 from wfe.engine.subgraph import run_subgraph
 from wfe.engine.tool_failure import ToolFailure, error_message
 from wfe.errors import ExpressionError, StateError
-from wfe.executors.cluster import stop_on_cancel
 from wfe.graph.model import GraphNode
 from wfe.tools.binding import ItemScope, bind_arguments, updates_of
 

@@ -7,6 +7,7 @@ The values come from `wfe resume -i` (the engine's `answers`) or from a prompt o
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -70,11 +71,20 @@ def _deadline(engine: RunContext, node: GraphNode) -> float:
     It is committed as the step's one finished item (as `wait:` commits its deadline), which
     the store keeps while the run waits, and with the waiting entry (`deadline`).
     """
-    assert node.answer_timeout is not None
+    timeout = node.answer_timeout
+    assert timeout is not None
+    return committed_deadline(engine, node, lambda: timeout)
+
+
+def committed_deadline(engine: RunContext, node: GraphNode,
+                       seconds: Callable[[], float]) -> float:
+    """When a timer of the step in flight ends: as committed by an earlier process for this
+    step, else `seconds()` from now, committed as the step's one finished item (which the
+    journal keeps until the step commits) so that a resumed run waits only for what remains."""
     earlier = engine.finished.earlier(engine.step, node.name).get(0)
     if earlier is not None and isinstance(earlier.value, float | int):
         return float(earlier.value)
-    deadline = engine.clock() + node.answer_timeout
+    deadline = engine.clock() + seconds()
     engine.finished.record(engine.step, ItemDone(node.name, 0, 1, 0.0, deadline))
     return deadline
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from wfe.engine.cache import Cache
 from wfe.engine.cached_call import execute_cached
 from wfe.engine.events import EventBus, Listener, RunStatus
+from wfe.engine.executor import Executor
 from wfe.engine.interrupts import Stop
 from wfe.engine.journal import Attempts, Cursor, FinishedItems, Journal, SlotSource, StepDone
 from wfe.engine.loop_guard import run_deadline
@@ -25,6 +26,7 @@ from wfe.engine.pools import IN_PROCESS, take_slot
 from wfe.engine.result import RunResult
 from wfe.engine.run_context import Asker, ChildRun, Sleep
 from wfe.engine.run_end import Ending, ended_mark, resume_handlers, run_handlers
+from wfe.engine.step_services import StepServices
 from wfe.engine.subgraph_pause import public_waiting
 from wfe.engine.tool_calls import ToolCalls
 from wfe.engine.tool_failure import ToolFailure, error_message, error_route
@@ -36,7 +38,6 @@ from wfe.errors import (
     RunTimeout,
     StepLimitExceeded,
 )
-from wfe.executors.executor import Executor, LocalExecutor
 from wfe.expr.expression import Expression
 from wfe.graph.model import END, Graph, GraphNode
 from wfe.nodes import KINDS
@@ -51,8 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["Asker", "Engine", "RunResult", "Scope", "ToolFailure"]
 
 
-
-class Engine(ToolCalls):
+class Engine(ToolCalls, StepServices):
     """One run of a graph. Create, then `await engine.run(state)`."""
 
     # Slots: the hot path reads a dozen of these per step, and past 30 attributes an
@@ -72,7 +72,7 @@ class Engine(ToolCalls):
         run_id: str,
         inputs: Mapping[str, Any] | None = None,
         listeners: list[Listener] | None = None,
-        executor: Executor | None = None,
+        executor: Executor,
         fanout: Executor | None = None,
         journal: Journal | None = None,
         ask: Asker | None = None,
@@ -88,7 +88,7 @@ class Engine(ToolCalls):
         # As the store records them (secret ones masked): a resumed run sees the same `inputs`.
         self.inputs = graph.schema.mask(inputs or {})
         self.bus = EventBus(run_id, list(listeners or []), clock)
-        self.executor: Executor = executor or LocalExecutor()
+        self.executor: Executor = executor
         # Sync tools without a timeout run inline (no thread hop) where the executor allows it.
         self.inline_sync = self.executor.allows_inline
         #: Where map items and parallel branches call tools (a cluster, say; see

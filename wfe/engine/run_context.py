@@ -1,7 +1,10 @@
 """What a node kind may use of the run it is a step of: the one interface between the engine
 and the kinds (wfe.nodes), the fan-out runner, subgraphs and the cache.
 
-The engine (wfe.engine.loop.Engine) is the one implementation; nothing here imports it.
+The engine (wfe.engine.loop.Engine) is the one implementation; nothing here imports it. The kinds
+import this module for type checking only: their run steps reach the engine's work (a tool call,
+fan-out, a subgraph, an interrupt, a timer) through these members, so that the kinds, which the
+compiler reaches, import no engine at run time.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from typing import Any, Protocol
 
 from wfe.engine.cache import Cache
 from wfe.engine.events import EventBus
+from wfe.engine.executor import Executor
 from wfe.engine.journal import Cursor, FinishedItems, Journal, SlotSource
 from wfe.engine.result import RunResult
-from wfe.executors.executor import Executor
 from wfe.graph.model import Graph, GraphNode
 from wfe.state.schema import State
 from wfe.tools.binding import Scope
@@ -94,4 +97,34 @@ class RunContext(Protocol):
     def child(self, graph: Graph, *, inputs: Mapping[str, Any], prefix: str,
               in_item: bool, ask: Asker | None) -> ChildRun:
         """A run of a subgraph as part of this step, speaking on this run's events."""
+        ...
+
+    # The step's work that the engine does for a kind (wfe.engine.step_services).
+
+    def run_branches(self, node: GraphNode) -> Awaitable[tuple[int, dict[str, Any]]]:
+        """The node's `branches` at once, joined as `join:` says, as one step: (attempts,
+        the updates written)."""
+        ...
+
+    def run_items(self, node: GraphNode) -> Awaitable[tuple[int, dict[str, Any]]]:
+        """The node's tool or subgraph once per item of its `items`, as one step."""
+        ...
+
+    def run_subgraph(self, node: GraphNode) -> Awaitable[tuple[int, dict[str, Any]]]:
+        """The node's `subgraph` as a child run, its outputs applied, as one step."""
+        ...
+
+    def interrupt(self, node: GraphNode) -> tuple[int, dict[str, Any]]:
+        """A person's values for the node's `expects`, written as its updates; the run pauses
+        (Stop) while there are none, and takes `on_timeout` once its timeout has passed."""
+        ...
+
+    def deadline(self, node: GraphNode, seconds: Callable[[], float]) -> float:
+        """When a timer of the step in flight ends: as committed by an earlier process, else
+        `seconds()` from now, committed so that a resumed run waits only for what remains."""
+        ...
+
+    def sleep_until(self, deadline: float) -> Awaitable[None]:
+        """Sleep until `deadline` (by `clock`); the run stops as cancelled if `wfe cancel`
+        asks meanwhile."""
         ...

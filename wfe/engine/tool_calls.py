@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from wfe.engine.cache import Cache
+from wfe.engine.executor import Executor
 from wfe.engine.journal import AttemptCutShort, Attempts
 from wfe.engine.run_context import Sleep
 from wfe.engine.run_events import RunEvents
 from wfe.engine.tool_failure import ToolFailure, retryable
-from wfe.executors.executor import Executor
 from wfe.graph.model import Graph, GraphNode
 from wfe.redact import remember
 from wfe.state.schema import State

@@ -3,8 +3,9 @@ failing with the node named."""
 
 from __future__ import annotations
 
+from wfe.engine.remote_error import RemoteToolError
+from wfe.engine.tool_trace import tool_traceback
 from wfe.errors import NodeFailed, RunError
-from wfe.executors.remote_error import RemoteToolError
 from wfe.graph.model import GraphNode
 from wfe.redact import cut
 from wfe.state.schema import State, StateSchema
@@ -23,8 +24,6 @@ class ToolFailure(Exception):
     def traceback(self, schema: StateSchema, state: State) -> str:
         """The tool's traceback as stored (wfe.engine.tool_trace), the state's secret values
         masked."""
-        from wfe.engine.tool_trace import tool_traceback  # on failures only
-
         secrets = schema.secret_keys
         return tool_traceback(self.error, (str(v) for k, v in state.items() if k in secrets))
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable
 
+from wfe.engine.remote_error import RemoteTraceback, user_frames
 from wfe.errors import NodeFailed
-from wfe.executors.remote_error import RemoteTraceback, user_frames
 
 #: At most this many characters of a traceback are kept (its end).
 MAX_CHARS = 8_000

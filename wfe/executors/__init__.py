@@ -11,6 +11,8 @@ import typing as _typing
 from wfe._lazy import lazy_face as _lazy_face
 
 if _typing.TYPE_CHECKING:
+    from wfe.engine.cancel_watch import stop_on_cancel as stop_on_cancel
+    from wfe.engine.executor import Executor as Executor
     from wfe.executors.cluster import ExecutorURL as ExecutorURL
     from wfe.executors.cluster import Scheme as Scheme
     from wfe.executors.cluster import chosen_executor as chosen_executor
@@ -20,8 +22,6 @@ if _typing.TYPE_CHECKING:
     from wfe.executors.cluster import plugin_schemes as plugin_schemes
     from wfe.executors.cluster import remote_tools as remote_tools
     from wfe.executors.cluster import require_extra as require_extra
-    from wfe.executors.cluster import stop_on_cancel as stop_on_cancel
-    from wfe.executors.executor import Executor as Executor
     from wfe.executors.executor import LocalExecutor as LocalExecutor
     from wfe.executors.executor import release_tool_threads as release_tool_threads
     from wfe.executors.executor import tool_threads as tool_threads
@@ -46,7 +46,7 @@ __all__ = [
 _WHERE = {
     "chosen_executor": "wfe.executors.cluster",
     "cluster_for": "wfe.executors.cluster",
-    "Executor": "wfe.executors.executor",
+    "Executor": "wfe.engine.executor",
     "ExecutorURL": "wfe.executors.cluster",
     "LocalExecutor": "wfe.executors.executor",
     "open_executor": "wfe.executors.cluster",
@@ -56,7 +56,7 @@ _WHERE = {
     "remote_tools": "wfe.executors.cluster",
     "require_extra": "wfe.executors.cluster",
     "Scheme": "wfe.executors.cluster",
-    "stop_on_cancel": "wfe.executors.cluster",
+    "stop_on_cancel": "wfe.engine.cancel_watch",
     "tool_threads": "wfe.executors.executor",
 }
 

@@ -18,22 +18,20 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from wfe.errors import ExecutorError, UsageError, WfeError
+from wfe.spec.project_config import executor_setting
+from wfe.tools.discovery import any_may_declare
 
 if TYPE_CHECKING:
-    from wfe.executors.executor import Executor
+    from wfe.engine.executor import Executor
     from wfe.graph.model import Graph
     from wfe.tools.registry import ToolDef
 
-T = TypeVar("T")
-
-#: How often a run on a cluster looks for `wfe cancel` while a fan-out step is in flight.
-CANCEL_POLL_SECONDS = 0.5
 #: The entry-point group through which installed packages add executors (by URL scheme).
 ENTRY_POINT_GROUP = "wfe.executors"
 
@@ -95,10 +93,9 @@ def parse_executor(text: str, origin: str = "--executor") -> ExecutorURL | None:
 def plugin_schemes() -> dict[str, str]:
     """scheme -> `module:function` for every installed `wfe.executors` entry point (a built-in
     scheme cannot be taken over)."""
-    from wfe.tools.discovery import any_may_declare
-
     if not any_may_declare(ENTRY_POINT_GROUP):
         return {}
+    # Imported here for start-up time: importlib.metadata only when a package declares the group.
     from importlib.metadata import entry_points
 
     return {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)
@@ -163,6 +160,7 @@ def _builtin_opener(url: ExecutorURL, origin: str) -> Opener:
 
 
 def _plugin_opener(url: ExecutorURL, origin: str) -> Opener:
+    # Imported here for start-up time: importlib.metadata only to open a plug-in's executor.
     from importlib.metadata import EntryPoint
 
     value = plugin_schemes()[url.scheme]
@@ -214,33 +212,9 @@ def remote_tools(graph: Graph, *, whole: bool = False) -> list[ToolDef]:
     return list(found.values())
 
 
-async def stop_on_cancel(work: Coroutine[Any, Any, T], requested: Callable[[], bool],
-                         every: float = CANCEL_POLL_SECONDS) -> T:
-    """Await `work`; when `requested()` turns true first, cancel it (and with it the cluster's
-    futures) and stop the run as `cancelled`. A cluster step may take hours: `wfe cancel`
-    should not wait for its boundary."""
-    import asyncio  # here: `wfe run --dry-run` imports this module and needs no event loop
-
-    from wfe.engine.interrupts import Stop
-
-    task = asyncio.ensure_future(work)
-    try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=every)
-            if not task.done() and requested():
-                raise Stop("cancelled", None)
-        return task.result()
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-
 def chosen_executor(explicit: str | None) -> tuple[str, str]:
     """(the executor URL, where it was set) from `--executor`, WFE_EXECUTOR or `[tool.wfe]
     executor`; checked at once (UsageError naming where), without opening anything."""
-    from wfe.store.config import executor_setting
-
     value, origin = executor_setting(explicit)
     url = parse_executor(value, origin)
     if url is not None:

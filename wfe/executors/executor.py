@@ -1,6 +1,7 @@
 """How one tool call runs. The engine decides what to call; an executor decides where.
 
-Every executor meets one Protocol, `Executor`, and the engine knows none by name: it asks
+Every executor meets one Protocol, `Executor` (wfe.engine.executor, where the engine that calls
+it declares it), and the engine knows none by name: it asks
 `allows_inline` (may it call a sync tool itself, on its fast path?) and, for a node with
 `isolation: process`, `isolated()` (the executor whose calls run in a process that can be killed).
 
@@ -22,7 +23,7 @@ The process executor and a cluster's carry a call with one codec (wfe.executors.
 run it
 with the same code (wfe.executors.remote.worker) and bring a tool's exception back as one
 remote-error
-type (wfe.executors.remote_error).
+type (wfe.engine.remote_error).
 """
 
 from __future__ import annotations
@@ -32,40 +33,15 @@ import contextvars
 import time
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from wfe.engine.executor import Executor as Executor
 from wfe.engine.loop_guard import NO_TIMEOUT, calling, watch
 from wfe.tools.context import StepInfo, begin_output, call_tool, end_output, reset_step, set_step
 from wfe.tools.registry import ToolDef
 
 if TYPE_CHECKING:
     from wfe.executors.isolation import ProcessExecutor
-
-
-class Executor(Protocol):
-    """Where tool calls run. `call` returns what the tool returned (or raises what it raised).
-
-    `allows_inline`: the engine may call a sync tool of a node without a timeout itself, on its
-    own thread, instead of through `call` (only an executor that would run it in this process
-    anyway says yes). `isolated()`: the executor for a node with `isolation: process`; itself
-    when its calls already run apart from wfe. `check` is called before a run with the tools its
-    fan-out nodes call: it raises ExecutorError (naming the tool, its module and the worker) when
-    one cannot be imported where calls run. `close` releases what the executor holds (and stops a
-    cluster it started); calls still in flight end.
-    """
-
-    @property
-    def allows_inline(self) -> bool: ...
-
-    def isolated(self) -> Executor: ...
-
-    async def call(
-        self, tool: ToolDef, kwargs: dict[str, Any], timeout: float | None, step: StepInfo
-    ) -> Any: ...
-
-    def check(self, tools: Collection[ToolDef]) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class LocalExecutor:

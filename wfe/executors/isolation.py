@@ -19,7 +19,7 @@ costs time on every call.
 
 The call travels as a cluster's does (wfe.executors.remote.payload: the tool by reference, each
 argument
-pickled apart, the answer an Outcome, a tool's exception a wfe.executors.remote_error report) and
+pickled apart, the answer an Outcome, a tool's exception a wfe.engine.remote_error report) and
 runs
 through the same code (wfe.executors.remote.worker), over a socket pair, in frames. The child
 imports the

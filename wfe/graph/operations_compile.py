@@ -18,7 +18,8 @@ def pool_size(compiler: Compiling, pool: str | None, path: YamlPath) -> int:
     if pool is None:
         return 0
     if compiler.pools is None:
-        from wfe.store.config import configured_pools
+        # Imported here for start-up time: tomllib loads only for a workflow with `pool:` keys.
+        from wfe.spec.project_config import configured_pools
 
         compiler.pools = configured_pools()
     size = compiler.pools.get(pool)

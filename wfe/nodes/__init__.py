@@ -3,6 +3,10 @@
 Adding a kind: a module with a class that has the NodeKind methods, its name in
 `wfe.spec.models.KindName` with its keys in `KIND_KEYS`, and one case below (mypy reports the
 case that is missing).
+
+The kinds share the graph's layer (pyproject.toml's import-linter contract): the compiler calls
+their compile steps, and their run steps see the run only through RunContext
+(wfe.engine.run_context), imported for type checking only, so compiling loads no engine.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from wfe.engine.run_context import RunContext
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
 from wfe.spec.models import KindName, Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 __all__ = ["NodeKind", "Outcome", "tolerance"]
 

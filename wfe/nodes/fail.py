@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.run_context import RunContext
 from wfe.errors import DeliberateFailure, ExpressionError
 from wfe.expr.template import text_of
 from wfe.graph.compile_context import Compiling
@@ -12,6 +11,9 @@ from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
 from wfe.spec.models import Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class FailKind:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.interrupts import answer, interrupt_values, timed_out
-from wfe.engine.run_context import RunContext
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
 from wfe.spec.models import Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class InterruptKind:
@@ -29,10 +30,7 @@ class InterruptKind:
         return compiled.finish()
 
     async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        values = interrupt_values(run, node)
-        if values is None:
-            return 1, timed_out(run, node)
-        return 1, answer(run, node, values)
+        return run.interrupt(node)
 
     def describe(self, node: GraphNode) -> str:
         return "interrupt " + (node.message or "a person's input")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.fanout import run_compound, run_map
-from wfe.engine.run_context import RunContext
 from wfe.graph.compile_context import Compiling
 from wfe.graph.fanout_compile import compile_map
 from wfe.graph.model import GraphNode
@@ -13,6 +12,9 @@ from wfe.nodes import tool, workflow
 from wfe.nodes._base import Outcome, tolerance
 from wfe.spec.models import Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class MapKind:
@@ -29,8 +31,8 @@ class MapKind:
             return compiled  # reported by compile_map: nothing to run per item
         return compiled.finish()
 
-    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        return await run_compound(run, node, run_map)
+    def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
+        return run.run_items(node)
 
     def describe(self, node: GraphNode) -> str:
         source = node.items.source if node.items is not None else "?"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.run_context import RunContext
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
 from wfe.nodes._base import Outcome
 from wfe.spec.models import Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class ToolKind:

@@ -2,18 +2,16 @@
 
 The deadline is committed before the wait begins (as the step's one finished item, which the
 journal keeps until the step commits), so a run stopped while waiting and resumed waits only for
-what remains. With a journal the wait looks for `wfe cancel` every CANCEL_POLL_SECONDS.
+what remains. With a journal the wait looks for `wfe cancel` as it sleeps (the run's
+`deadline` and `sleep_until`: wfe.engine.cancel_watch).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.interrupts import Stop
-from wfe.engine.journal import ItemDone
-from wfe.engine.run_context import RunContext
 from wfe.errors import ExpressionError
 from wfe.expr.expression import printable
 from wfe.expr.template import Template
@@ -24,7 +22,8 @@ from wfe.spec.models import Node
 from wfe.spec.rules import MAX_DURATION
 from wfe.spec.yaml_loader import YamlPath
 
-CANCEL_POLL_SECONDS = 0.1
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class WaitKind:
@@ -45,7 +44,7 @@ class WaitKind:
     async def run(self, run: RunContext, node: GraphNode) -> Outcome:
         began = time.monotonic()
         run.report_started(node.name)
-        await _until(run, _deadline(run, node))
+        await run.sleep_until(run.deadline(node, lambda: _seconds(run, node)))
         run.report_finished(node.name, {}, began)
         return 1, {}
 
@@ -78,27 +77,6 @@ def _seconds(run: RunContext, node: GraphNode) -> float:
         raise ExpressionError(f"wait `{node.summary}` must give seconds from 0 to "
                               f"{MAX_DURATION:.0f}, got {value!r}", node=node.name)
     return float(value)
-
-
-def _deadline(run: RunContext, node: GraphNode) -> float:
-    """When the wait ends: as committed by an earlier process for this step, or from now."""
-    earlier = run.finished.earlier(run.step, node.name).get(0)
-    if earlier is not None and isinstance(earlier.value, float | int):
-        return float(earlier.value)
-    deadline = run.clock() + _seconds(run, node)
-    run.finished.record(run.step, ItemDone(node.name, 0, 1, 0.0, deadline))
-    return deadline
-
-
-async def _until(run: RunContext, deadline: float) -> None:
-    journal = run.journal
-    while (left := deadline - run.clock()) > 0:
-        if journal is None:
-            await run.sleep(left)
-            return
-        if journal.cancel_requested():
-            raise Stop("cancelled", None)
-        await run.sleep(min(left, CANCEL_POLL_SECONDS))
 
 
 KIND = WaitKind()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Literal
 
-from wfe.engine.fanout import run_compound, run_workflow
-from wfe.engine.run_context import RunContext
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
 from wfe.graph.subgraph_compile import check_item_pauses, compile_subgraph
 from wfe.nodes._base import Outcome
 from wfe.spec.models import Node
 from wfe.spec.yaml_loader import YamlPath
+
+if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
+    from wfe.engine.run_context import RunContext
 
 
 class WorkflowKind:
@@ -22,8 +24,8 @@ class WorkflowKind:
         compile_child(compiler, compiled, node, path)
         return compiled.finish()
 
-    async def run(self, run: RunContext, node: GraphNode) -> Outcome:
-        return await run_compound(run, node, run_workflow)
+    def run(self, run: RunContext, node: GraphNode) -> Awaitable[Outcome]:
+        return run.run_subgraph(node)
 
     def describe(self, node: GraphNode) -> str:
         return f"workflow {node.subgraph.file}" if node.subgraph is not None else "workflow"

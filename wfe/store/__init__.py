@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wfe.engine.events import RunStatus
-from wfe.store.config import durability_setting, store_path
+from wfe.spec.project_config import durability_setting, store_path
 from wfe.store.errors import (
     AmbiguousRun,
     LeaseLost,

@@ -9,20 +9,16 @@ converted once, with a full VACUUM, by its first prune.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections import Counter
 from typing import NamedTuple
 
-from wfe.errors import UsageError
 from wfe.store.connection import is_busy, transaction
 from wfe.store.schema import KEY_BITS
 
 #: The statuses of runs that are over; running and waiting runs are never deleted.
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 BATCH = 200
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
 _LAST = (1 << KEY_BITS) - 1
 _SELECT = ("SELECT run_no, run_id, status FROM runs WHERE status IN ({})"
            " AND coalesce(finished_at, updated_at) < ? ORDER BY run_no LIMIT ?")
@@ -44,14 +40,6 @@ class Pruned(NamedTuple):
     run_ids: list[str]
     statuses: dict[str, int]
     compacted: bool
-
-
-def parse_age(text: str, origin: str) -> float:
-    """Seconds of an age such as `30d`, `12h`, `90m`, `2w` or `45s`; UsageError otherwise."""
-    match = _AGE.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise UsageError(f"{origin}: {text!r} is not an age such as 30d, 12h, 90m, 2w or 45s")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def prune(conn: sqlite3.Connection, path: str, cutoff: float,

@@ -9,9 +9,9 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from typing import Any, Literal, NamedTuple
 
 from wfe.engine.events import RunStatus
+from wfe.spec.project_config import Durability as Durability
 from wfe.store.errors import UnstorableValue
 
-Durability = Literal["normal", "full"]
 
 def _unencodable(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, get_args
 
 from wfe.engine.events import Event, RunStatus
 from wfe.errors import UsageError, WfeError
+from wfe.spec.project_config import DEFAULT_STORE
 from wfe.store import cache as cache_table
 from wfe.store import flusher as flushing
 from wfe.store import items as fanout_items
@@ -28,7 +29,6 @@ from wfe.store import pools as pool_slots
 from wfe.store import prune as pruning
 from wfe.store import reads, writes
 from wfe.store import schedule_slots as slot_table
-from wfe.store.config import DEFAULT_STORE
 from wfe.store.connection import configure, connect, folds_in_background
 from wfe.store.errors import LeaseLost, StoreError
 from wfe.store.liveness import owner_dead

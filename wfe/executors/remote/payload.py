@@ -9,7 +9,7 @@ plain pickle can name it, else as cloudpickle makes it (the code itself, for a s
 The worker answers with an Outcome, pickled by itself (wfe.executors.remote.worker), so an answer
 that
 cannot travel back is reported by key too; a tool's exception travels as a
-wfe.executors.remote_error.ErrorReport. Standard library only, apart from cloudpickle's fallback:
+wfe.engine.remote_error.ErrorReport. Standard library only, apart from cloudpickle's fallback:
 worker
 processes import this module.
 """
@@ -20,7 +20,7 @@ import dataclasses
 import pickle
 from typing import Any
 
-from wfe.executors.remote_error import ErrorReport, rebuild
+from wfe.engine.remote_error import ErrorReport, rebuild
 from wfe.tools.context import StepInfo
 from wfe.tools.registry import CONTEXT_PARAM, STATE_PARAM, ToolDef
 
@@ -79,6 +79,7 @@ def pickled_function(tool: ToolDef, destination: str, *, main_by_value: bool) ->
     runs the main script again, so it can), so a tool defined there travels as code."""
     try:
         if main_by_value:
+            # Imported here: cloudpickle is the optional `dask` extra's (see `dumps`).
             import cloudpickle
 
             return cloudpickle.dumps(tool.fn, PROTOCOL)  # type: ignore[no-any-return]

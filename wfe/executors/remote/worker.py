@@ -14,11 +14,12 @@ import asyncio
 import importlib
 import inspect
 import pickle
+import socket
 from collections.abc import Callable
 from typing import Any
 
+from wfe.engine.remote_error import report
 from wfe.executors.remote.payload import Outcome, RemoteCall, dumps
-from wfe.executors.remote_error import report
 from wfe.tools.context import StepInfo, reset_step, set_step
 from wfe.tools.registry import CONTEXT_PARAM, STATE_PARAM
 
@@ -137,12 +138,11 @@ def _describe(error: BaseException) -> str:
 def worker_name() -> str:
     """`Dask worker ADDRESS` (the one cluster wfe knows today), else `worker HOSTNAME`."""
     try:
+        # Imported here: distributed is the optional `dask` extra's.
         from distributed import get_worker
 
         return f"Dask worker {get_worker().address}"
     except Exception:  # not a Dask worker
-        import socket
-
         return f"worker {socket.gethostname()}"
 
 

@@ -6,7 +6,8 @@ and bases' names, its message and its formatted traceback. Back in the engine th
 itself again when it unpickles, else a stand-in class of the same name and module (a
 RemoteToolError), so `retry: {on: [...]}` and `on_error` route it the same wherever it ran. The
 traceback travels as the exception's `__cause__` (a RemoteTraceback), which is what `wfe show`
-and `--debug` print. Standard library only: worker processes import this module.
+and `--debug` print. The engine recognises these types; the executors (wfe.executors) produce
+them, importing them from here. Standard library only: worker processes import this module.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def _not_the_users(file: str) -> bool:
 def _places() -> tuple[str, str, tuple[str, str]]:
     """wfe's folder, the standard library's, and where packages are installed (which may lie
     under the standard library's)."""
+    # Imported here for start-up time: only a tool's first traceback needs it.
     import sysconfig
 
     paths = sysconfig.get_paths()

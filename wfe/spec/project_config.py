@@ -1,5 +1,6 @@
-"""Where the store lives, how durable it is and where fan-out runs: flag > environment >
-pyproject.toml > default.
+"""The `[tool.wfe]` table of pyproject.toml: where the store lives, how durable it is, where
+fan-out runs, the tool modules `wfe serve` allows, the pools and how long runs are kept; each
+setting taken from the flag, then the environment, then pyproject.toml, then its default.
 
 `[tool.wfe]` is read from the nearest pyproject.toml at or above the current folder; a relative
 `store` there is relative to that file's folder.
@@ -8,19 +9,24 @@ pyproject.toml > default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from wfe.errors import UsageError
-from wfe.store.records import Durability
+
+#: `--durability`: "full" makes every commit survive power loss too (SPEC section 5).
+Durability = Literal["normal", "full"]
 
 DEFAULT_STORE = Path(".wfe") / "wfe.db"
 STORE_VARIABLE = "WFE_STORE"
 DURABILITY_VARIABLE = "WFE_DURABILITY"
 EXECUTOR_VARIABLE = "WFE_EXECUTOR"
 _DURABILITIES: tuple[Durability, ...] = ("normal", "full")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
 
 
 def store_path(explicit: Path | None, *, cwd: Path | None = None,
@@ -80,8 +86,6 @@ def configured_pools(*, cwd: Path | None = None) -> dict[str, int]:
 
 def configured_keep(*, cwd: Path | None = None) -> float | None:
     """`[tool.wfe] keep`: how long finished runs are kept (seconds), or None: for ever."""
-    from wfe.store.prune import parse_age
-
     table, pyproject = _tool_wfe(Path.cwd() if cwd is None else cwd)
     value = table.get("keep")
     return None if value is None else parse_age(value, f"{pyproject}: [tool.wfe] keep")
@@ -104,6 +108,14 @@ def executor_setting(explicit: str | None, *, cwd: Path | None = None,
     if not isinstance(value, str):
         raise UsageError(f"{origin} must be a string such as 'dask://HOST:PORT', not {value!r}")
     return value, origin
+
+
+def parse_age(text: str, origin: str) -> float:
+    """Seconds of an age such as `30d`, `12h`, `90m`, `2w` or `45s`; UsageError otherwise."""
+    match = _AGE.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise UsageError(f"{origin}: {text!r} is not an age such as 30d, 12h, 90m, 2w or 45s")
+    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _durability(value: object, origin: str) -> Durability:
