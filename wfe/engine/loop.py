@@ -114,6 +114,10 @@ class Engine(ToolCalls, StepServices):
         self.info = StepInfo(run_id, self._log)
         self.sleep = sleep
         self.random = random
+        self._stand_at_the_start()
+
+    def _stand_at_the_start(self) -> None:
+        """Where a new run stands: nothing done yet (`run` moves it to a resumed position)."""
         self.state: State = {}
         self.visits: dict[str, int] = {}
         self.step = 0
@@ -133,7 +137,7 @@ class Engine(ToolCalls, StepServices):
         self.ending: Ending | None = None
         self.detour: tuple[str, str] | None = None
         #: Steps end at this number: limits.max_steps, and as many more for on_end handlers.
-        self.step_limit = graph.max_steps
+        self.step_limit = self.graph.max_steps
         #: State updates made between steps (the run's error shown to on_end handlers): the
         #: store records steps' updates, so the next committed step carries them.
         self.carried: dict[str, Any] = {}
