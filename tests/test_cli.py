@@ -233,6 +233,20 @@ def test_validate_does_not_import_pydantic():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_dry_run_does_not_import_the_store():
+    # Reading the store's settings loads neither sqlite3 nor the store (~15 ms of a start).
+    code = (
+        "import sys, wfe.cli\n"
+        "sys.argv = ['wfe', 'run', 'workflows/code_review.yaml', '--dry-run']\n"
+        "try:\n    wfe.cli.main()\nexcept SystemExit as done:\n    assert not done.code\n"
+        "print(sorted(m for m in ('sqlite3', 'wfe.store.store', 'urllib.request')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_python_dash_m_runs_the_cli(flow):
     done = subprocess.run([sys.executable, "-m", "wfe", "run", str(flow), "--quiet"],
                           capture_output=True, text=True, check=False)
