@@ -18,6 +18,8 @@ _STATE_KEY = Text(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", name="state key",
 
 
 def _cron(value: str) -> str:
+    # deferred: cronsim (~1 ms, with calendar) is for files with `schedule:`; every load reads
+    # this module
     from cronsim import CronSim, CronSimError
 
     try:
