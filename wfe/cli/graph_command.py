@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wfe.cli.run_options import open_store
 from wfe.diagram import NodeAnnotation, render_text
 from wfe.errors import UsageError
 from wfe.graph.compiler import compile_graph
@@ -41,6 +40,9 @@ def run_annotations(run: str, store_path: Path | None,
                     graph: Graph) -> dict[str, NodeAnnotation]:
     """Each node's visits in a stored run of this graph's workflow, and the outcome of its last
     step."""
+    # deferred: only --run reads the store; the run options (~1 ms) stay out of a plain `graph`
+    from wfe.cli.run_options import open_store
+
     with open_store(store_path, None) as store:
         record = store.get_run(store.resolve(run))
         _check_same_workflow(record, graph)
