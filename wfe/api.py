@@ -88,7 +88,7 @@ class Workflow:
         `executor` is where map items and parallel branches call their tools: an executor, or
         an executor URL (`"dask"`, `"dask://HOST:PORT"`) opened and closed around this run.
         """
-        # asyncio (~15 ms) is for runs: not imported with this module, which dry runs load
+        # deferred: asyncio (~15 ms) is for runs; a dry run loads this module and runs nothing
         import asyncio
 
         if store is not None and journal is not None:
@@ -157,7 +157,7 @@ class Workflow:
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise);
         `store` records it as `wfe run` does (default: not recorded)."""
-        # asyncio (~15 ms) is for runs: not imported with this module, which dry runs load
+        # deferred as in arun: asyncio is for runs only
         import asyncio
 
         return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal,
@@ -181,7 +181,7 @@ class Workflow:
         `run_id` may be any unique prefix; `inputs` answer the interrupt the run waits at (and
         give secret keys, which the store never keeps). A workflow file changed since the run
         started is refused unless `force`."""
-        # asyncio (~15 ms) is for runs: not imported with this module, which dry runs load
+        # deferred as in arun: asyncio is for runs only
         import asyncio
 
         return asyncio.run(cls.aresume(run_id, inputs, store=store, force=force, imports=imports,
