@@ -233,6 +233,25 @@ def test_validate_does_not_import_pydantic():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize(("command", "unused"), [
+    # Reading the store's settings loads neither sqlite3 nor the store (~15 ms of a start).
+    (["run", "workflows/code_review.yaml", "--dry-run"],
+     ["sqlite3", "wfe.store.store", "urllib.request", "zoneinfo", "cronsim"]),
+    # A file with no `schedule:` needs neither cron nor time zones (~3 ms).
+    (["validate", "workflows/code_review.yaml"], ["zoneinfo", "cronsim"]),
+])
+def test_a_start_does_not_import_what_the_command_does_not_use(command, unused):
+    code = (
+        "import sys, wfe.cli\n"
+        f"sys.argv = ['wfe', *{command!r}]\n"
+        "try:\n    wfe.cli.main()\nexcept SystemExit as done:\n    assert not done.code\n"
+        f"print(sorted(m for m in {unused!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_python_dash_m_runs_the_cli(flow):
     done = subprocess.run([sys.executable, "-m", "wfe", "run", str(flow), "--quiet"],
                           capture_output=True, text=True, check=False)

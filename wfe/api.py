@@ -7,6 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +15,13 @@ from wfe.engine.events import Event, Listener
 from wfe.engine.journal import Cursor, Journal
 from wfe.engine.result import RunResult
 from wfe.errors import UsageError
+from wfe.executors.cluster import open_executor, remote_tools
 from wfe.graph.compiler import compile_graph
 from wfe.graph.model import Graph
 from wfe.ids import new_run_id
 from wfe.spec.load import load_spec_file
 from wfe.state.schema import State
+from wfe.telemetry import listeners as traced
 from wfe.tools.discovery import build_registry
 from wfe.tools.registry import Registry
 
@@ -85,10 +88,8 @@ class Workflow:
         `executor` is where map items and parallel branches call their tools: an executor, or
         an executor URL (`"dask"`, `"dask://HOST:PORT"`) opened and closed around this run.
         """
+        # deferred: asyncio (~15 ms) is for runs; a dry run loads this module and runs nothing
         import asyncio
-
-        # Cluster executors (and Dask) load only when a workflow names one.
-        from wfe.executors.cluster import open_executor, remote_tools
 
         if store is not None and journal is not None:
             raise UsageError("give a run either a store or a journal, not both")
@@ -119,9 +120,9 @@ class Workflow:
         run_id: str, executor: Executor | None, journal: Journal | None, ask: Asker | None,
         cursor: Cursor | None, answers: Mapping[str, Any] | None, cache: Cache | None,
     ) -> RunResult:
-        from wfe.engine.loop import Engine  # asyncio and the engine load only when a run starts
-        from wfe.executors.executor import LocalExecutor  # as the engine: when a run starts
-        from wfe.telemetry import listeners as traced  # reads OTEL_*; imports no OpenTelemetry
+        # deferred: the engine's run loop (~2 ms) loads when a run starts, not for a dry run
+        from wfe.engine.loop import Engine
+        from wfe.executors.executor import LocalExecutor  # the same: when a run starts
 
         prepare_run(self.graph)
         engine = Engine(self.graph, run_id=run_id, inputs=inputs,
@@ -136,7 +137,7 @@ class Workflow:
         if store is None:
             yield None
             return
-        # sqlite3 and the store load only when a run is recorded.
+        # deferred: sqlite3 and the store (~15 ms) load only when a run is recorded
         from wfe.resuming import opened_store
         from wfe.store.journal import StoreJournal, new_run
 
@@ -157,6 +158,7 @@ class Workflow:
     ) -> RunResult:
         """Run to the end and return how it ended (a failed run returns, it does not raise);
         `store` records it as `wfe run` does (default: not recorded)."""
+        # deferred as in arun: asyncio is for runs only
         import asyncio
 
         return asyncio.run(self.arun(inputs, listeners=listeners, run_id=run_id, journal=journal,
@@ -180,6 +182,7 @@ class Workflow:
         `run_id` may be any unique prefix; `inputs` answer the interrupt the run waits at (and
         give secret keys, which the store never keeps). A workflow file changed since the run
         started is refused unless `force`."""
+        # deferred as in arun: asyncio is for runs only
         import asyncio
 
         return asyncio.run(cls.aresume(run_id, inputs, store=store, force=force, imports=imports,
@@ -199,7 +202,7 @@ class Workflow:
         executor: Executor | str | None = None,
     ) -> RunResult:
         """`resume` inside an event loop."""
-        # sqlite3 and the store load only when a stored run is resumed.
+        # deferred: sqlite3 and the store (~15 ms) load only when a stored run is resumed
         from wfe.resuming import opened_store, resume_point
         from wfe.store.journal import StoreJournal
 
@@ -241,8 +244,6 @@ def prepare_run(graph: Graph) -> None:
     """Import and build now what the first steps would otherwise import and build while their
     time is measured (a trivial first step took 60-500 ms): the state's validators, the
     fan-out and process-isolation modules when nodes use them; subgraphs too."""
-    from importlib import import_module
-
     graph.schema.prepare()
     for node in graph.nodes.values():
         if node.kind in ("parallel", "map", "workflow"):
@@ -258,7 +259,7 @@ def prepare_run(graph: Graph) -> None:
 
 def load_stored_workflow(record: RunRecord, imports: Sequence[str], force: bool) -> Workflow:
     """The workflow file a stored run started from; refused when it changed (unless `force`)."""
-    # The store's journal loads only when a stored run is resumed.
+    # deferred: the journal imports sqlite3 and the store (~15 ms): only resumes come here
     from wfe.store.journal import check_unchanged
 
     path = Path(record.workflow_path)

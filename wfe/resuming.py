@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from wfe.engine.journal import Cursor
 from wfe.errors import UsageError
+from wfe.store import RunNotResumable, Store, durability_setting, store_path
+from wfe.store.journal import cursor_of, resumed_state, split_resume_inputs
+from wfe.store.store import RESUMABLE
 
 if TYPE_CHECKING:
-    from wfe.engine.journal import Cursor
     from wfe.graph.model import Graph
     from wfe.state.schema import State
-    from wfe.store import RunRecord, Store
+    from wfe.store import RunRecord
 
 __all__ = [
     "NoSuchStep",
@@ -42,9 +45,6 @@ class Compiled(Protocol):
 @contextmanager
 def opened_store(store: str | Path | Store) -> Iterator[Store]:
     """A Store as it is (left open), or the store at a path (closed after)."""
-    # sqlite3 loads only when a store is opened (`wfe --help` stays fast).
-    from wfe.store import Store, durability_setting, store_path
-
     if isinstance(store, Store):
         yield store
         return
@@ -64,11 +64,6 @@ class ResumePoint:
 def resume_point(workflow: Compiled, record: RunRecord, given: Mapping[str, Any]) -> ResumePoint:
     """`given`: the answers a waiting run expects and secret keys (checked here, once the run is
     known to be resumable: a finished run says so rather than refusing the inputs)."""
-    # The store's journal loads only when a stored run is resumed.
-    from wfe.store import RunNotResumable
-    from wfe.store.journal import cursor_of, resumed_state, split_resume_inputs
-    from wfe.store.store import RESUMABLE
-
     if record.status != "running" and record.status not in RESUMABLE:
         raise RunNotResumable(record.run_id, record.status)
 
@@ -119,9 +114,6 @@ def edited_point(workflow: Compiled, record: RunRecord,
                  given: Mapping[str, Any]) -> RestartPoint:
     """The old run's stored state at `position` (state, visits, steps done, the next node),
     edited by `given` (state keys or inputs): where `resume --from` and `fork` start."""
-    from wfe.engine.journal import Cursor
-    from wfe.store.journal import resumed_state
-
     stored, visits, step, node = position
     graph = workflow.graph
     state = graph.schema.edited(resumed_state(graph, stored, given, os.environ), given)

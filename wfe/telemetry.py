@@ -53,6 +53,7 @@ def tracer_provider() -> Any:
 
 def _make_provider() -> Any:
     try:
+        # optional extra `otel`: OpenTelemetry may not be installed, and only OTEL_* asks for it
         from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -77,6 +78,7 @@ def _exporters() -> list[Any]:
     found: list[Any] = []
     for name in (part.strip() for part in names.split(",")):
         if name == "console":
+            # optional extra `otel`, there since _make_provider imported its SDK
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
             found.append(ConsoleSpanExporter())
@@ -106,6 +108,7 @@ class RunTracer:
     """A listener that turns one run's events into spans."""
 
     def __init__(self, provider: Any) -> None:
+        # optional extra `otel`: made only once a tracer provider was found
         from opentelemetry import trace
 
         self._trace = trace

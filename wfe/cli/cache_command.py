@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wfe.cli.run_command import open_store
+from wfe.cli.run_options import open_store
 
 
 def clear_cache(tool: str | None, store_path: Path | None) -> None:

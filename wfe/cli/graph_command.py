@@ -7,13 +7,13 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wfe.diagram import NodeAnnotation, render_text
 from wfe.errors import UsageError
 from wfe.graph.compiler import compile_graph
 from wfe.spec.load import load_spec_file
 from wfe.tools.discovery import build_registry
 
 if TYPE_CHECKING:
-    from wfe.diagram import NodeAnnotation
     from wfe.graph.model import Graph
     from wfe.store import RunRecord
 
@@ -26,14 +26,13 @@ def print_graph(file: Path, output: str, imports: list[str], run: str | None = N
     graph = compile_graph(loaded, build_registry(loaded, imports))
     annotations = run_annotations(run, store, graph) if run is not None else None
     if output == "tree":
+        # deferred: Rich (~15 ms) draws the tree only; mermaid, dot and json go without it
         from rich.console import Console
 
         from wfe.render.tree import graph_tree
 
         Console().print(graph_tree(graph, annotations, expand))
         return
-    from wfe.diagram import render_text
-
     sys.stdout.write(render_text(graph, output, annotations, expand))  # type: ignore[arg-type]
 
 
@@ -41,8 +40,8 @@ def run_annotations(run: str, store_path: Path | None,
                     graph: Graph) -> dict[str, NodeAnnotation]:
     """Each node's visits in a stored run of this graph's workflow, and the outcome of its last
     step."""
-    from wfe.cli.run_command import open_store
-    from wfe.diagram import NodeAnnotation
+    # deferred: only --run reads the store; the run options (~1 ms) stay out of a plain `graph`
+    from wfe.cli.run_options import open_store
 
     with open_store(store_path, None) as store:
         record = store.get_run(store.resolve(run))

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wfe.cli.run_command import open_store
+from wfe.cli.run_options import open_store
 from wfe.store.run_documents import history_documents
 
 _SHORT = reprlib.Repr()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wfe.errors import Location, Problem, SpecError
 from wfe.spec.load import load_spec_file
+from wfe.spec.models import json_schema
 from wfe.tools.discovery import build_registry, register_entry_points, register_modules
 from wfe.tools.registry import Registry
 
@@ -23,6 +24,7 @@ def list_tools(files: list[Path], imports: list[str]) -> None:
     for file in files:
         build_registry(load_spec_file(file), registry=registry, entry_points=False)
 
+    # deferred: Rich (~15 ms) is for this table; `wfe schema`, in the same module, goes without
     from rich.console import Console
     from rich.table import Table
 
@@ -37,6 +39,4 @@ def list_tools(files: list[Path], imports: list[str]) -> None:
 
 
 def print_schema() -> None:
-    from wfe.spec.models import json_schema
-
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")

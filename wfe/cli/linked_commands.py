@@ -42,6 +42,7 @@ def fork(
     executor: ExecutorOpt = None,
 ) -> None:
     """A new run, linked to the old, from the state after a step, edited by -i."""
+    # deferred: the engine and the SQLite store (~90 ms) load only for `wfe fork`
     from wfe.cli.resume_command import ForkOptions, fork_run
 
     options = ForkOptions(
@@ -61,6 +62,7 @@ def history(
     store: StoreOpt = None,
 ) -> None:
     """The state after every step, with what each step changed."""
+    # deferred: the store's run documents load only for `wfe history`, not at every start
     from wfe.cli.history_command import show_history
 
     with handle_errors():

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import wfe.cli.failures as failures
 from wfe.engine.events import iso_timestamp
 from wfe.engine.result import RunResult
 from wfe.errors import UsageError
@@ -26,8 +27,6 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
-        import wfe.cli.failures as failures
-
         trace = getattr(result.error, "traceback", None)
         if failures.DEBUG and trace:
             trace = safe_text(mask_text(trace))

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from wfe.cli.run_command import open_store
+from wfe.cli.run_options import open_store
 from wfe.errors import UsageError
 from wfe.spec.project_config import parse_age
 from wfe.store.prune import FINISHED, Pruned

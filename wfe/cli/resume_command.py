@@ -20,10 +20,10 @@ from wfe.resuming import (
     restart_point,
     resume_point,
 )
+from wfe.state.types import TypeTree, parse_type
 from wfe.store.journal import StoreJournal, new_run
 
 if TYPE_CHECKING:
-    from wfe.state.types import TypeTree
     from wfe.store import RunRecord, Store
 
 
@@ -133,8 +133,6 @@ def fork_run(options: ForkOptions) -> int:
 
 def _key_types(workflow: Workflow, record: RunRecord) -> dict[str, TypeTree]:
     """How each `-i` text is read: for the type a waiting run expects, else the state's."""
-    from wfe.state.types import parse_type
-
     trees = workflow.graph.schema.trees
     expects: dict[str, str] = dict((record.waiting or {}).get("expects") or {})
     return {**trees, **{key: parse_type(text) for key, text in expects.items()}}

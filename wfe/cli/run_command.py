@@ -8,22 +8,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wfe.api import Workflow
+from wfe.cli.detach import attached_lease, detach
 from wfe.cli.inputs import load_inputs_file, parse_assignments
-from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report
+from wfe.cli.outcome import EXIT_OK, exit_code, print_state, report, write_output
+from wfe.cli.plan import plan_text
 from wfe.cli.run_options import RunOptions as RunOptions
 from wfe.cli.run_options import open_store as open_store
+from wfe.cli.short_result import short_result, where_to_see
 from wfe.cli.signals import exit_code_for, run_until_done, stop_on_signals
+from wfe.engine.cache import Cache, StoreCache
 from wfe.engine.events import LogListener
 from wfe.engine.journal import Cursor, Journal
 from wfe.engine.result import RunResult
 from wfe.errors import WfeError
+from wfe.executors.cluster import chosen_executor, cluster_for
 from wfe.graph.model import Graph
 from wfe.ids import new_run_id
 from wfe.redact import mask_value
 from wfe.render import NullRenderer, Renderer, RenderMode, make_renderer
+from wfe.store.errors import StoreError
 
 if TYPE_CHECKING:  # the store and the engine are imported only when a run uses them
-    from wfe.engine.cache import Cache
     from wfe.engine.loop import Asker
     from wfe.executors.executor import Executor
     from wfe.store import Store
@@ -39,26 +44,18 @@ def gather_inputs(options: RunOptions, graph: Graph) -> dict[str, Any]:
 
 def store_cache(store: Store, no_cache: bool) -> Cache | None:
     """The store's result cache, unless `--no-cache` bypasses it (no reads, no writes)."""
-    from wfe.engine.cache import StoreCache
-
     return None if no_cache else StoreCache(store)
 
 
 def run_workflow(options: RunOptions) -> int:
-    from wfe.executors.cluster import chosen_executor, cluster_for
-
     workflow = Workflow.load(options.file, imports=options.imports)
     inputs = gather_inputs(options, workflow.graph)
     state = workflow.initial_state(inputs)
     executor = chosen_executor(options.executor)
     if options.dry_run:
-        from wfe.cli.plan import plan_text
-
         sys.stdout.write(plan_text(workflow.graph, workflow.graph.schema.mask(state)))
         return EXIT_OK
     if options.detach:
-        from wfe.cli.detach import detach
-
         return detach(options, workflow, inputs, state)
     # The cluster is reached and its workers checked before the run is recorded.
     with cluster_for(*executor, workflow.graph) as fanout:
@@ -70,12 +67,11 @@ def _run_recorded(workflow: Workflow, options: RunOptions, inputs: dict[str, Any
     if options.no_store:
         return execute(workflow, options, inputs, state, journal=None, run_id=new_run_id(),
                        fanout=fanout)
+    # deferred: the journal imports sqlite3 and the store (~15 ms), which --no-store goes without
     from wfe.store.journal import StoreJournal, new_run
 
     with open_store(options.store, options.durability) as store:
         if options.attach is not None:
-            from wfe.cli.detach import attached_lease
-
             lease = attached_lease(store, options.attach)
         else:
             lease = store.create_run(new_run(workflow.graph, new_run_id(), inputs, state))
@@ -132,8 +128,6 @@ def execute(
 
 def _resume_hint(error: WfeError, run_id: str) -> WfeError | None:
     """A store that failed mid-run (a full disk, say) leaves the run resumable: say so."""
-    from wfe.store import StoreError
-
     if not isinstance(error, StoreError):
         return None
     return StoreError(f"{error}; run {run_id} stopped and can be resumed once the store can be "
@@ -149,12 +143,8 @@ def _report(result: RunResult, options: RunOptions, graph: Graph, *, before: dic
     if options.output is not None or short or not (options.json_lines or options.quiet):
         shown = mask_value(graph.schema.mask(result.state))
         if options.output is not None:
-            from wfe.cli.outcome import write_output
-
             write_output(options.output, shown)
         if short:
-            from wfe.cli.short_result import short_result, where_to_see
-
             show = where_to_see(result.run_id, stored=stored, store=options.store,
                                 output=options.output)
             before_shown = mask_value(graph.schema.mask(before))
@@ -188,6 +178,8 @@ def _interactive(options: RunOptions) -> bool:
 
 def _terminal_asker(renderer: Renderer) -> Asker:
     def ask(node: str, message: str, expects: dict[str, str]) -> dict[str, Any] | None:
+        # deferred: the prompt checks answers with the store's journal (sqlite3, ~15 ms), and
+        # only a run that reaches an interrupt node asks
         from wfe.cli.prompt import prompt_for
 
         renderer.prompt_begins(node)

@@ -26,6 +26,7 @@ def runs(
     """Past and current runs, newest first (`wfe runs prune` deletes old ones)."""
     if context.invoked_subcommand is not None:
         return
+    # deferred: every command imports this module; the store's readers (~5 ms) are for `runs`
     from wfe.cli.runs_command import list_runs
 
     with handle_errors():
@@ -43,6 +44,7 @@ def runs_prune(
     store: StoreOpt = None,
 ) -> None:
     """Delete finished runs, their steps and events; the store file shrinks."""
+    # deferred: pruning imports sqlite3 and the store (~30 ms), for `wfe runs prune` only
     from wfe.cli.prune_command import prune_runs
 
     with handle_errors():
@@ -56,6 +58,7 @@ def show(
     store: StoreOpt = None,
 ) -> None:
     """One run: status, inputs, steps with durations and errors, final state."""
+    # deferred: the store's readers and Rich's tables load only when a run is shown
     from wfe.cli.runs_command import show_run
 
     with handle_errors():
@@ -70,6 +73,7 @@ def logs(
     store: StoreOpt = None,
 ) -> None:
     """The run's events; --follow streams a run in progress until it ends."""
+    # deferred: the store's readers and the event renderers load only when logs are read
     from wfe.cli.runs_command import show_logs
 
     with handle_errors():
@@ -82,6 +86,7 @@ def cancel(
     store: StoreOpt = None,
 ) -> None:
     """Stop a running or detached run at its next step boundary."""
+    # deferred: the store's readers load only for `wfe cancel`, not at every start
     from wfe.cli.runs_command import cancel_run
 
     with handle_errors():

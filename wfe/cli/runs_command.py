@@ -8,9 +8,14 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from wfe.cli.run_command import open_store
+from wfe.cli.run_options import open_store
+from wfe.engine.events import RunStatus
+from wfe.errors import UsageError
+from wfe.render import make_renderer
+from wfe.render._format import safe_text
+from wfe.store.run_documents import run_document, run_summary
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,11 +40,6 @@ def _duration(record: RunRecord) -> str:
 
 
 def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | None) -> None:
-    from typing import get_args
-
-    from wfe.engine.events import RunStatus
-    from wfe.errors import UsageError
-
     statuses: tuple[RunStatus, ...] = get_args(RunStatus)
     if status is not None and status not in statuses:
         raise UsageError(f"--status {status}: not one of {', '.join(statuses)}")
@@ -48,16 +48,13 @@ def list_runs(status: str | None, limit: int, as_json: bool, store_path: Path | 
     with open_store(store_path, None) as store:
         records = store.list_runs(status=status, limit=limit)
     if as_json:
-        from wfe.store.run_documents import run_summary
-
         rows = [run_summary(r) for r in records]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
+    # deferred: Rich (~20 ms) draws the table; --json goes without it
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-
-    from wfe.render._format import safe_text
 
     table = Table("run", "workflow", "status", "started (UTC)", "duration", "steps",
                   box=None, pad_edge=False)
@@ -73,8 +70,6 @@ def show_run(run: str, as_json: bool, store_path: Path | None) -> None:
         record = store.get_run(store.resolve(run))
         steps = store.steps(record.run_id)
     if as_json:
-        from wfe.store.run_documents import run_document
-
         document = run_document(record, steps)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
@@ -82,12 +77,11 @@ def show_run(run: str, as_json: bool, store_path: Path | None) -> None:
 
 
 def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
+    # deferred: Rich (~20 ms) draws the run; `wfe show --json` goes without it
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
-
-    from wfe.render._format import safe_text
 
     # Rich's highlighter takes quadratic time in long unbroken text (20 KB: 4.5 s, 80 KB: 100 s).
     console = Console(highlight=False)
@@ -134,8 +128,6 @@ def _print_run(record: RunRecord, steps: list[StepRecord]) -> None:
 
 
 def _print_state(console: Console, state: dict[str, Any]) -> None:
-    from wfe.render._format import safe_text
-
     text = json.dumps(state, ensure_ascii=False)
     # JSON escapes control characters but not bidirectional ones: then show every non-ASCII one
     # escaped.
@@ -144,8 +136,6 @@ def _print_state(console: Console, state: dict[str, Any]) -> None:
 
 def show_logs(run: str, follow: bool, as_json: bool, store_path: Path | None) -> None:
     """Replay the stored events, then (with --follow) stream new ones until the run ends."""
-    from wfe.render import make_renderer
-
     renderer = make_renderer("json" if as_json else "plain", stream=sys.stdout)
     with open_store(store_path, None) as store:
         run_id = store.resolve(run)

@@ -9,25 +9,24 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from wfe.cli.run_command import open_store
+from wfe.cli.run_options import open_store
+from wfe.cli.scheduler import Scheduler, no_schedules, stamped
+from wfe.errors import UsageError
+from wfe.spec.project_config import configured_keep
 
 DEFAULT_TARGETS = (Path("workflows"),)
 
 
 def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
-    from wfe.cli.scheduler import Scheduler, no_schedules, stamped
-    from wfe.spec.project_config import configured_keep
-
     targets = targets or list(DEFAULT_TARGETS)
     missing = [t for t in targets if not t.exists()]
     if missing:
-        from wfe.errors import UsageError
-
         raise UsageError(f"{missing[0]}: no such file or folder")
     configured_keep()  # a `keep` that does not parse is a usage error now, not at every tick
     with open_store(store_path, None) as store:
@@ -47,8 +46,6 @@ def schedule(targets: list[Path], once: bool, store_path: Path | None) -> int:
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 

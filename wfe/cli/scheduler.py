@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wfe.api import Workflow
+from wfe.cli.detach import start_detached
+from wfe.cli.run_command import RunOptions, gather_inputs
 from wfe.engine.events import iso_timestamp
 from wfe.errors import UsageError, WfeError
 from wfe.graph.validate import workflow_files
@@ -174,9 +176,6 @@ def _still_running(store: Store, entry: Entry) -> str | None:
 
 
 def _launch(scheduler: Scheduler, entry: Entry, slot: float, run_id: str, when: str) -> None:
-    from wfe.cli.detach import start_detached
-    from wfe.cli.run_command import RunOptions, gather_inputs
-
     workflow = entry.workflow
     assignments = [f"{key}={json.dumps(value)}" for key, value in entry.schedule.inputs.items()]
     options = RunOptions(file=workflow.graph.loaded.path, assignments=assignments,

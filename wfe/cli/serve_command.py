@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wfe.cli.scheduler import in_background, stamped
 from wfe.errors import UsageError
+from wfe.serve.config import ServeConfig, is_loopback
+from wfe.spec.project_config import configured_imports, configured_keep
+from wfe.store import Store, durability_setting, store_path
 
 DEFAULT_PATHS = (Path("workflows"),)
 
@@ -35,10 +40,8 @@ def require_extra() -> None:
 
 def serve_workflows(options: ServeOptions) -> int:
     require_extra()
-    from wfe.serve.config import ServeConfig
+    # optional extra `serve`: fastapi and uvicorn may not be installed (checked just above)
     from wfe.serve.server import run_server
-    from wfe.spec.project_config import configured_imports
-    from wfe.store import Store, durability_setting, store_path
 
     paths = tuple(options.paths) or DEFAULT_PATHS
     for path in paths:
@@ -59,11 +62,6 @@ def serve_workflows(options: ServeOptions) -> int:
     )
     if not options.schedule:
         return run_server(config)
-    import sys
-
-    from wfe.cli.scheduler import in_background, stamped
-    from wfe.spec.project_config import configured_keep
-
     configured_keep()  # a `keep` that does not parse is a usage error now
     with in_background(paths, store, stamped(sys.stderr.write)):
         return run_server(config)
@@ -72,8 +70,6 @@ def serve_workflows(options: ServeOptions) -> int:
 def _token(options: ServeOptions) -> tuple[str | None, bool]:
     """The token and whether it was made up here: the one given, none with --no-token (on a
     loopback host only), else a new random one, as Jupyter does."""
-    from wfe.serve.config import is_loopback
-
     if options.no_token:
         if options.token is not None:
             raise UsageError("--no-token and --token (or WFE_TOKEN) contradict each other")

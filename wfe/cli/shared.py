@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+import wfe.cli.failures as failures
+
 app = typer.Typer(
     name="wfe",
     help="Run YAML workflow graphs of Python tools, with live progress.",
@@ -49,6 +51,7 @@ ExecutorOpt = Annotated[
 def _print_version(asked: bool) -> None:
     """`--version`: eager, so that it needs no command after it."""
     if asked:
+        # deferred: the version is read with importlib.metadata (~15 ms), for --version only
         from wfe import __version__
 
         typer.echo(f"wfe {__version__}")
@@ -63,8 +66,6 @@ def _root(
         callback=_print_version)] = False,
 ) -> None:
     """wfe: workflows as YAML graphs of Python tools."""
-    import wfe.cli.failures as failures
-
     failures.DEBUG = debug
 EventsOpt = Annotated[bool, typer.Option("--json", help="Events as JSON lines.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]

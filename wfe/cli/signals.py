@@ -76,7 +76,8 @@ def exit_code_for(interrupt: KeyboardInterrupt) -> int:
 def run_until_done(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)`, except that an interrupted run does not wait for its tool threads
     (asyncio.run would, for as long as they take); `leave_tool_threads` bounds that wait."""
-    import asyncio  # here: every command imports this module, only runs need asyncio
+    # deferred: asyncio and the executor (~15 ms) are for runs; every command imports this module
+    import asyncio
 
     from wfe.executors.executor import release_tool_threads
 
@@ -103,6 +104,7 @@ def run_until_done(main: Coroutine[Any, Any, T]) -> T:
 def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel and finish the tasks still pending: cancelling the engine's task is what lets it
     record the run as interrupted."""
+    # deferred as in run_until_done, its only caller: asyncio (~15 ms) is for runs only
     import asyncio
 
     while pending := [task for task in asyncio.all_tasks(loop) if not task.done()]:

@@ -74,6 +74,7 @@ def github_report(problems: list[Problem], checked: int) -> str:
 
 def sarif_report(problems: list[Problem], checked: int) -> str:
     """SARIF 2.1.0, for GitHub code scanning."""
+    # deferred: the version is read with importlib.metadata (~15 ms), for --format sarif only
     from wfe import __version__
 
     rules = [{"id": code, "shortDescription": {"text": text}}

@@ -135,6 +135,7 @@ def _type_mismatch(annotation: Any, value: Any) -> str:
 def _pydantic_verdict(annotation: Any, value: Any) -> bool | None:
     """Pydantic's strict verdict, for annotations wfe.state.annotation_check leaves to it; None when
     pydantic cannot build a validator for the annotation."""
+    # deferred: pydantic (~100 ms) loads only for an annotation the plain check cannot decide
     from pydantic import TypeAdapter, ValidationError
 
     from wfe.state.pydantic_plugins import without_plugins

@@ -1,24 +1,27 @@
 """Front ends for a run's events: live (rich, terminals), plain lines (CI), JSON lines, quiet.
 
-Nothing here imports rich: `make_renderer` and the class attributes load their module on first
-use, so `wfe --help` and the plain and JSON modes stay fast.
+Nothing here imports rich: the live renderer's module loads on first use (`make_renderer`, the
+`LiveRenderer` attribute), so the plain, JSON and quiet modes stay fast.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 from wfe.engine.events import Event
+from wfe.render._format import workflow_command as _workflow_command
+from wfe.render.jsonl import JsonLinesRenderer
+from wfe.render.plain import PlainRenderer
+from wfe.tools.context import terminal_stream as _terminal_stream
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from wfe.render.jsonl import JsonLinesRenderer
     from wfe.render.live import LiveRenderer
-    from wfe.render.plain import PlainRenderer
 
 __all__ = [
     "JsonLinesRenderer",
@@ -33,9 +36,7 @@ __all__ = [
 RenderMode = Literal["live", "plain", "json", "quiet"]
 
 _LAZY = {
-    "JsonLinesRenderer": "wfe.render.jsonl",
     "LiveRenderer": "wfe.render.live",
-    "PlainRenderer": "wfe.render.plain",
 }
 
 
@@ -80,9 +81,7 @@ class NullRenderer:
             return
         annotation = event.get("annotation")
         if isinstance(annotation, dict):
-            from wfe.render._format import workflow_command
-
-            line = workflow_command(annotation, str(event.get("message", "")))
+            line = _workflow_command(annotation, str(event.get("message", "")))
             self._annotations.write(line + "\n")
             self._annotations.flush()
 
@@ -120,12 +119,8 @@ def make_renderer(
     annotations there, and only when it is not a terminal.
     """
     if mode == "json":
-        from wfe.render.jsonl import JsonLinesRenderer
-
         return JsonLinesRenderer(stream if stream is not None else sys.stdout)
     if mode == "plain":
-        from wfe.render.plain import PlainRenderer
-
         return PlainRenderer(stream if stream is not None else sys.stderr)
     if mode == "live":
         return _make_live(nodes, workflow, console, get_time)
@@ -139,15 +134,16 @@ def _make_live(
     console: Console | None,
     get_time: Callable[[], float] | None,
 ) -> Renderer:
+    # deferred: Rich (~20 ms) is for the live display on a terminal only; plain lines (CI),
+    # --json and --quiet go without it
     from rich.console import Console
 
     from wfe.render.live import LiveRenderer
-    from wfe.tools.context import terminal_stream
 
     if console is None:
         # The terminal itself, not the proxy that turns a tool's text into log lines: a tool
         # prints rich output on this console (`wfe.console()`).
-        console = Console(file=terminal_stream(sys.stderr))
+        console = Console(file=_terminal_stream(sys.stderr))
     if get_time is None:
         return LiveRenderer(nodes, workflow, console)
     return LiveRenderer(nodes, workflow, console, get_time=get_time)
@@ -155,7 +151,5 @@ def _make_live(
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'wfe.render' has no attribute {name!r}")

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from wfe.api import Workflow
@@ -117,8 +118,6 @@ class Catalog:
     def allowed_modules(self) -> frozenset[str]:
         """Tool modules a posted workflow may import: those of the served files (not posted
         ones), `--import`, `[tool.wfe] imports`, and the modules of `wfe.tools` entry points."""
-        from importlib.metadata import entry_points
-
         allowed = set(self.imports)
         allowed.update(e.value.split(":")[0].strip() for e in entry_points(group=ENTRY_POINT_GROUP))
         for entry in self.scan().values():

@@ -45,6 +45,7 @@ from wfe.store.journal import (
     resumed_state,
     split_resume_inputs,
 )
+from wfe.telemetry import listeners as traced
 
 log = logging.getLogger("wfe.serve")
 
@@ -219,8 +220,6 @@ class RunManager:
         self.active[run_id] = _Active(task, journal)
 
     async def _execute(self, launch: _Launch, journal: ServerJournal) -> None:
-        from wfe.telemetry import listeners as traced
-
         run_id = launch.lease.run_id
         # The engine itself, not Workflow.arun: its `executor` is where every tool call goes.
         engine = Engine(launch.workflow.graph, run_id=run_id, inputs=launch.inputs,

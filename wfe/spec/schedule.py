@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wfe.spec.record import Record, Section, field
 from wfe.spec.rules import Anything, Choice, Either, Flag, ListOf, MapOf, Text
@@ -18,6 +17,8 @@ _STATE_KEY = Text(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", name="state key",
 
 
 def _cron(value: str) -> str:
+    # deferred: cronsim (~1 ms, with calendar) is for files with `schedule:`; every load (`wfe
+    # validate`, a dry run) imports this module
     from cronsim import CronSim, CronSimError
 
     try:
@@ -29,6 +30,9 @@ def _cron(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
+    # deferred as cronsim is: zoneinfo (~1.5 ms, with sysconfig's data) is for `schedule:` only
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

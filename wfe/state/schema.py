@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from wfe.errors import InputError, StateError, did_you_mean
+from wfe.state.pydantic_plugins import without_plugins
 from wfe.state.types import TypeTree, builtin_of, holds_as_is, parse_type, python_type
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def _first_error(error: ValidationError) -> str:
 
 def _validation_error() -> type[ValidationError]:
     """Pydantic's error class, imported only once a value has failed a check through it."""
+    # deferred: pydantic (~90 ms) is not imported to build a schema; see _adapter
     from pydantic import ValidationError
 
     return ValidationError
@@ -172,9 +174,9 @@ class Slot:
 def _adapter(type_text: str, *, item: bool = False) -> TypeAdapter[Any]:
     """The adapter for a type as written (or for its items); shared, since a workflow and its
     subgraphs declare the same few types many times and each adapter takes a while to build."""
+    # deferred: pydantic (~90 ms) loads at the first value that needs its check, never for
+    # `wfe validate` or a dry run
     from pydantic import ConfigDict, JsonValue, TypeAdapter
-
-    from wfe.state.pydantic_plugins import without_plugins
 
     python = python_type(type_text)
     if item:

@@ -190,6 +190,7 @@ def _is_json(value: Any) -> bool:
 
 def python_type(text: str) -> Any:
     """The Python type pydantic validates a value of the type text against; imports pydantic."""
+    # deferred: pydantic (~90 ms); parsing and checking type texts (`wfe validate`) goes without
     from pydantic import JsonValue
 
     def build(tree: TypeTree) -> Any:

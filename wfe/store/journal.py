@@ -199,6 +199,7 @@ def split_resume_inputs(
 
 def check_answers(expects: Mapping[str, str], answers: Mapping[str, Any]) -> None:
     """Each answer against the type the interrupt node expects."""
+    # deferred: pydantic (~90 ms) loads only when a person answers an interrupt
     from pydantic import TypeAdapter, ValidationError
 
     for key, type_text in expects.items():

@@ -172,6 +172,7 @@ def _entry_point_objects() -> tuple[tuple[Location, object | None, str], ...]:
     """Each `wfe.tools` entry point loaded once per process: (where, object, load error)."""
     if not _any_may_declare_tools():
         return ()
+    # deferred: importlib.metadata (~15 ms) loads only once an installed package may declare tools
     from importlib.metadata import entry_points
 
     found: list[tuple[Location, object | None, str]] = []
@@ -190,6 +191,7 @@ def _declared_modules() -> frozenset[str]:
     """The modules installed distributions name in `wfe.tools` entry points (none loaded)."""
     if not _any_may_declare_tools():
         return frozenset()
+    # deferred: importlib.metadata (~15 ms), as in _entry_point_objects
     from importlib.metadata import entry_points
 
     return frozenset(entry.module for entry in entry_points(group=ENTRY_POINT_GROUP))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, get_type_hints, overload
 
 from wfe.errors import Location, Problem, SpecError, did_you_mean
 
@@ -116,6 +116,7 @@ class ToolDef:
         """The declared version, else a hash of the function's source (for caching)."""
         if self.declared_version is not None:
             return self.declared_version
+        # deferred: hashlib (~3 ms) is for cache keys; `import wfe` in a tool module goes without
         import hashlib
 
         try:
@@ -127,9 +128,7 @@ class ToolDef:
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
-        import typing
-
-        return typing.get_type_hints(fn)
+        return get_type_hints(fn)
     except Exception:
         return {}
 

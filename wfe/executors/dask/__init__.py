@@ -17,6 +17,7 @@ __all__ = ["ClusterUnavailable", "DaskExecutor", "SerialisationError", "open_exe
 
 def open_executor(address: str | None, options: dict[str, str], origin: str) -> DaskExecutor:
     """The executor of `dask` (address None: a LocalCluster) or `dask://HOST:PORT`."""
+    # deferred: connecting imports dask's scheduler side (LocalCluster), needed only here
     from wfe.executors.dask.connect import connect, start_local, stop_local
 
     timeout = _positive(options, "no_workers_timeout", origin) or _NO_WORKERS_TIMEOUT
