@@ -10,7 +10,7 @@ from typing import Any
 import wfe.cli.failures as failures
 from wfe.engine.events import iso_timestamp
 from wfe.engine.result import RunResult
-from wfe.errors import UsageError
+from wfe.errors import NodeFailed, UsageError
 from wfe.redact import mask_text, shown_error
 from wfe.render._format import safe_text
 
@@ -27,7 +27,7 @@ def exit_code(result: RunResult) -> int:
 def report(result: RunResult, *, stored: bool) -> None:
     """One line on stderr for anything but success: what happened and what to do next."""
     if result.error is not None:
-        trace = getattr(result.error, "traceback", None)
+        trace = result.error.traceback if isinstance(result.error, NodeFailed) else None
         if failures.DEBUG and trace:
             trace = safe_text(mask_text(trace))
             sys.stderr.write(trace if trace.endswith("\n") else trace + "\n")
