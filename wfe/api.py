@@ -15,9 +15,9 @@ from wfe.engine.journal import Cursor, Journal
 from wfe.engine.result import RunResult
 from wfe.errors import UsageError
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import load_spec_file
 from wfe.graph.model import Graph
 from wfe.ids import new_run_id
-from wfe.spec.load import load_spec_file
 from wfe.state.schema import State
 from wfe.tools.discovery import build_registry
 from wfe.tools.registry import Registry

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from wfe.errors import Location, Problem, SpecError
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import LoadedSpec, load_spec_bytes
 from wfe.graph.validate import graph_problems
 from wfe.serve.catalog import Catalog, Entry
 from wfe.serve.errors import WorkflowExists
-from wfe.spec.load import LoadedSpec, load_spec_bytes
 from wfe.tools.discovery import build_registry
 
 #: How problems in a posted document are placed: `body:LINE:COL`.
@@ -81,9 +81,10 @@ def _foreign_imports(loaded: LoadedSpec, allowed: frozenset[str]) -> list[Proble
 def _outside_subgraphs(loaded: LoadedSpec, target: Path, catalog: Catalog) -> list[Problem]:
     problems = []
     for name, node in loaded.spec.nodes.items():
-        if node.workflow is not None and not catalog.serves(target.parent / node.workflow):
+        file = node.get("workflow")
+        if isinstance(file, str) and not catalog.serves(target.parent / file):
             problems.append(Problem(
-                "WFE070", f"subgraph {node.workflow} is outside the folders this server serves",
+                "WFE070", f"subgraph {file} is outside the folders this server serves",
                 loaded.location(("nodes", name, "workflow"))))
     return problems
 
