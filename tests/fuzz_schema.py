@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from wfe.nodes import KINDS
+
 Rng = random.Random
 
 #: Tool names: the corpus tools (`noop`, `inc`), some of the bundled ones, and wrong ones.
@@ -201,8 +203,11 @@ class SchemaGenerator:
             "isolation": lambda: self.pick(["thread", "process"], ["fiber"]),
             "description": lambda: self.pick(["a node"], INTERESTING_VALUES),
         }
+        # Mostly the keys the node's kind takes; a key of another kind now and then (chaos).
+        kind = "map" if "map" in node else next(name for name in KINDS if name in node)
+        allowed, _ = KINDS[kind].keys(node)
         for key, make in optional.items():
-            if self.some(0.25):
+            if self.some(0.25) and (key in allowed or self.some(self.chaos)):
                 node[key] = make()
         if self.some(self.chaos * 0.3):
             node[self.rng.choice(["tools", "nxt", "retries", "when"])] = random_value(self.rng)

@@ -192,7 +192,7 @@ def test_map_results_always_come_back_in_input_order(pairs, concurrency):
     from wfe.engine.loop import Engine
     from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
-    from wfe.spec.load import load_spec_bytes
+    from wfe.graph.load import load_spec_bytes
     from wfe.tools.registry import Registry, tool
 
     @tool
@@ -217,7 +217,7 @@ def test_reducers_apply_once_per_write_in_declaration_order(delays):
     from wfe.engine.loop import Engine
     from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
-    from wfe.spec.load import load_spec_bytes
+    from wfe.graph.load import load_spec_bytes
     from wfe.tools.registry import Registry, tool
 
     @tool

@@ -8,8 +8,8 @@ import pytest
 
 from wfe.errors import SpecError
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import load_spec_bytes
 from wfe.graph.model import Source
-from wfe.spec.load import load_spec_bytes
 from wfe.tools.registry import Registry, tool
 
 

@@ -280,7 +280,7 @@ def test_a_random_graph_is_refused_or_runs_to_an_end_keeping_the_engine_invarian
     from wfe.engine.loop import Engine
     from wfe.executors import LocalExecutor
     from wfe.graph.compiler import compile_graph
-    from wfe.spec.load import load_spec_bytes
+    from wfe.graph.load import load_spec_bytes
     from wfe.tools.registry import Registry
 
     registry = Registry()

@@ -130,4 +130,4 @@ def test_the_dry_run_and_the_schema_show_if(write_workflow):
     plan = runner.invoke(app, ["run", str(write_workflow(FLOW)), "--dry-run"]).stdout
     assert "  slow: wait 0 s\n    if not fast\n" in plan
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
-    assert schema["$defs"]["Node"]["properties"]["if"]["type"] == "string"
+    assert schema["$defs"]["WaitNode"]["properties"]["if"]["type"] == "string"

@@ -15,7 +15,7 @@ import pytest
 
 from wfe.errors import SpecError
 from wfe.graph.compiler import compile_graph
-from wfe.spec.load import load_spec_file
+from wfe.graph.load import load_spec_file
 from wfe.tools import discovery, import_rule
 from wfe.tools.discovery import build_registry
 

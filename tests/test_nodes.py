@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from wfe.cli import app
 from wfe.nodes import KINDS
-from wfe.spec.models import KIND_KEYS, NODE_KINDS
+from wfe.spec.models import NodeCommon
 
 runner = CliRunner()
 
@@ -26,9 +26,13 @@ def one(item: int) -> int:
 """
 
 
-def test_every_kind_of_the_file_format_has_a_module_and_keys():
-    assert list(KINDS) == list(NODE_KINDS) == list(KIND_KEYS)
-    assert all(kind.name == name for name, kind in KINDS.items())
+def test_every_kind_has_a_record_of_its_own_keys_beside_the_common_ones():
+    assert list(KINDS) == ["tool", "parallel", "map", "workflow", "interrupt", "wait", "fail"]
+    for name, kind in KINDS.items():
+        assert issubclass(kind.record, NodeCommon)
+        assert name in kind.own_keys  # the key that makes a node of the kind is its own
+        assert set(kind.record.fields) == set(NodeCommon.fields) | kind.own_keys \
+            | kind.borrowed_keys
 
 
 @pytest.mark.parametrize(("node", "described"), [

@@ -125,6 +125,8 @@ def test_posting_a_name_already_served_is_a_409(client: TestClient) -> None:
      "allowed", 3),
     (POSTED.replace("once: {tool: tick}", "once: {workflow: /etc/hosts.yaml}"), "WFE070",
      "outside the folders this server serves", 8),
+    (POSTED.replace("once: {tool: tick}", "once: {parallel: {b: {workflow: /etc/hosts.yaml}}}"),
+     "WFE070", "outside the folders this server serves", 8),
     (POSTED.replace("once: {tool: tick}", "once: {tool: tock}"), "WFE030", "unknown tool 'tock'",
      8),
     (POSTED.replace("name: posted", "name: 'no/slash'"), "WFE011", "name 'no/slash'", 2),

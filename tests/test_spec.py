@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from wfe.errors import SpecError
-from wfe.spec.load import load_spec_bytes
+from wfe.graph.load import load_spec_bytes
 
 
 def problems(yaml: str) -> list[str]:
@@ -21,7 +21,7 @@ def test_valid_file_loads_with_defaults():
     assert loaded.name == "flow"
     assert loaded.spec.start_node == "a"
     assert loaded.spec.limits.max_steps == 1000 and loaded.spec.limits.timeout == 600
-    assert loaded.spec.nodes["a"].next is None
+    assert loaded.nodes["a"].next is None
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_every_problem_is_reported_in_one_pass_in_document_order():
 )
 def test_durations_accept_seconds_and_units(text, seconds):
     loaded = load_spec_bytes(f"nodes:\n  a: {{tool: t, timeout: {text}}}\n".encode(), "wf.yaml")
-    assert loaded.spec.nodes["a"].timeout == seconds
+    assert loaded.nodes["a"].timeout == seconds
 
 
 @pytest.mark.parametrize("text", ["0", "-5", '"soon"', "true", '"8d"', '"\u0661s"', "[1]"])
@@ -255,12 +255,12 @@ def test_yaml_11_words_stay_strings_where_names_are_meant():
     loaded = load_spec_bytes(b"start: on\nnodes:\n  on: {tool: t, next: no}\n  no: {tool: t}\n",
                              "wf.yaml")
     assert loaded.spec.start_node == "on"
-    assert loaded.spec.nodes["on"].next == "no"
+    assert loaded.nodes["on"].next == "no"
 
 
 def test_retry_on_key_is_the_string_on():
     loaded = load_spec_bytes(b"nodes:\n  a: {tool: t, retry: {on: [KeyError]}}\n", "wf.yaml")
-    retry = loaded.spec.nodes["a"].retry
+    retry = loaded.nodes["a"].retry
     assert retry is not None and retry.on == ["KeyError"]
 
 
@@ -298,7 +298,7 @@ def test_records_are_frozen_and_compared_by_value():
 
 def test_a_record_knows_which_keys_the_file_gave():
     retry = load_spec_bytes(b"nodes:\n  a: {tool: t, retry: {delay: 2s}}\n",
-                            "wf.yaml").spec.nodes["a"].retry
+                            "wf.yaml").nodes["a"].retry
     assert retry is not None and retry.given == {"delay"}
     assert (retry.attempts, retry.delay, retry.max_delay) == (1, 2.0, 60.0)
 
@@ -307,3 +307,4 @@ def test_an_explicit_empty_default_is_a_default_of_null():
     fields = load_spec_bytes(b"state:\n  x: {type: any, default:}\nnodes: {a: {tool: t}}\n",
                              "wf.yaml").spec.state_fields()
     assert fields["x"].has_default and fields["x"].default is None
+

@@ -11,15 +11,15 @@ from subgraph_shapes import SHAPES, fan, write
 from typer.testing import CliRunner
 
 import wfe.graph.compiler
-import wfe.spec.load
+import wfe.graph.load
 from wfe.cli import app
 from wfe.errors import Problem, SpecError
 from wfe.graph import subgraph_compile
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import load_spec_file
 from wfe.graph.model import Graph
 from wfe.graph.subgraph_compile import MAX_EXPANDED_NODES, MAX_SUBGRAPH_DEPTH
 from wfe.graph.validate import validate_file
-from wfe.spec.load import load_spec_file
 from wfe.tools.discovery import build_registry
 
 LEAF_TOOLS = "from wfe import tool\n\n@tool\ndef bump(n: int) -> dict:\n    return {'n': n + 1}\n"
@@ -38,10 +38,10 @@ def test_a_file_referenced_many_times_is_loaded_and_compiled_once(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     top = write(tmp_path, fan("f", 6, 3))
     loads: list[str] = []
-    real_load = wfe.spec.load.load_spec_file
+    real_load = wfe.graph.load.load_spec_file
 
     def counting_load(path: Path | str, display_path: str | None = None
-                      ) -> wfe.spec.load.LoadedSpec:
+                      ) -> wfe.graph.load.LoadedSpec:
         loads.append(Path(path).name)
         return real_load(path, display_path)
 

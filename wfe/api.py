@@ -17,9 +17,9 @@ from wfe.engine.result import RunResult
 from wfe.errors import UsageError
 from wfe.executors.cluster import open_executor, remote_tools
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import load_spec_file
 from wfe.graph.model import Graph
 from wfe.ids import new_run_id
-from wfe.spec.load import load_spec_file
 from wfe.state.schema import State
 from wfe.telemetry import listeners as traced
 from wfe.tools.discovery import build_registry

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from wfe.diagram import NodeAnnotation, render_text
 from wfe.errors import UsageError
 from wfe.graph.compiler import compile_graph
-from wfe.spec.load import load_spec_file
+from wfe.graph.load import load_spec_file
 from wfe.tools.discovery import build_registry
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from wfe.errors import Location, Problem, SpecError
-from wfe.spec.load import load_spec_file
+from wfe.graph.load import load_spec_file
+from wfe.nodes import RECORDS
 from wfe.spec.models import json_schema
 from wfe.tools.discovery import build_registry, register_entry_points, register_modules
 from wfe.tools.registry import Registry
@@ -39,4 +40,4 @@ def list_tools(files: list[Path], imports: list[str]) -> None:
 
 
 def print_schema() -> None:
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    sys.stdout.write(json.dumps(json_schema(RECORDS), indent=2) + "\n")

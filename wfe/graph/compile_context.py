@@ -56,6 +56,10 @@ class Compiling(Protocol):
 
     def undeclared(self, key: str, path: YamlPath) -> None: ...
 
+    def check_target(self, target: str, path: YamlPath) -> None:
+        """Report a node name that names no node of the file (`end` is one)."""
+        ...
+
     def tool_def(self, name: str, path: YamlPath) -> ToolDef | None: ...
 
     def bindings(self, tool: ToolDef, with_: dict[str, Any], path: YamlPath

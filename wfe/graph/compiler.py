@@ -19,6 +19,7 @@ from wfe.expr.expression import (
 from wfe.expr.static import Facts, load_time_problems
 from wfe.expr.template import Template, compile_template
 from wfe.graph.compile_context import SubgraphSession
+from wfe.graph.load import LoadedSpec, load_spec_file
 from wfe.graph.model import (
     Binding,
     Edge,
@@ -30,9 +31,8 @@ from wfe.graph.model import (
 )
 from wfe.graph.operations_compile import check_schedule_inputs, pool_size
 from wfe.graph.reach import dead_ends
-from wfe.nodes import kind_of
-from wfe.spec.load import LoadedSpec, load_spec_file
-from wfe.spec.models import END, NODE_KINDS, REDUCERS, Node, Retry, StateField
+from wfe.nodes import kind_reading
+from wfe.spec.models import END, REDUCERS, NodeCommon, Retry, StateField
 from wfe.spec.rules import shortened
 from wfe.spec.yaml_loader import YamlPath
 from wfe.state.schema import Reducer, StateSchema
@@ -77,7 +77,7 @@ class _Compiler:
             self.problem("WFE011", f"'{END}' is reserved for the end of the run; rename the node",
                          ("nodes", END), at_key=True)
         schema = self._schema()
-        nodes = {name: self._node(name, node) for name, node in self.spec.nodes.items()}
+        nodes = {name: self._node(name, node) for name, node in self.loaded.nodes.items()}
         self._check_targets()
         check_schedule_inputs(self)
         if not self.has_errors():
@@ -150,13 +150,14 @@ class _Compiler:
 
     # --- nodes ---------------------------------------------------------------------------
 
-    def _node(self, name: str, node: Node) -> GraphNode:
+    def _node(self, name: str, node: NodeCommon) -> GraphNode:
         path: YamlPath = ("nodes", name)
+        kind = kind_reading(node)
         defaults = self.spec.defaults
         retry = node.retry or defaults.retry or Retry()
         compiled = GraphNode(
             name=name,
-            kind=node.kind,
+            kind=kind.name,
             location=self.loaded.location(path, at_key=True),
             out=node.out,
             retry=RetryPolicy.of(retry),
@@ -178,21 +179,7 @@ class _Compiler:
         if node.on_error is not None and "error" not in self.state_keys:
             self.problem("WFE050", "on_error writes state key 'error': declare it "
                          "(error: {type: any})", (*path, "on_error"), at_key=True)
-        if not self._one_kind(name, node, path):
-            return compiled
-        return kind_of(node.kind).compile(self, compiled, node, path)
-
-    def _one_kind(self, name: str, node: Node, path: YamlPath) -> bool:
-        """Whether the node has exactly one kind; reports its keys that other kinds take."""
-        kinds = node.kinds
-        if len(kinds) != 1:
-            found = " and ".join(kinds) if kinds else "none"
-            self.problem("WFE022", f"node '{name}' needs exactly one kind ({', '.join(NODE_KINDS)}"
-                         f"); it has {found}", path, at_key=True)
-            return False
-        for key, text in node.foreign_keys():
-            self.problem("WFE024", text, (*path, key), at_key=True)
-        return True
+        return kind.compile(self, compiled, node, path)
 
     def expects(self, expects: dict[str, str], path: YamlPath) -> dict[str, str]:
         for key, type_text in expects.items():
@@ -295,7 +282,7 @@ class _Compiler:
             self.problem("WFE041", f"unknown name '{name}' in `{expression.source}`: not a "
                          f"state key{hint}", path)
 
-    def _edges(self, name: str, node: Node, path: YamlPath) -> tuple[Edge, ...]:
+    def _edges(self, name: str, node: NodeCommon, path: YamlPath) -> tuple[Edge, ...]:
         if node.next is None:
             return (Edge(END),)
         if isinstance(node.next, str):
@@ -318,7 +305,7 @@ class _Compiler:
             edges.append(Edge(END))
         return tuple(edges)
 
-    def _error_routes(self, node: Node) -> tuple[ErrorRoute, ...]:
+    def _error_routes(self, node: NodeCommon) -> tuple[ErrorRoute, ...]:
         if node.on_error is None:
             return ()
         if isinstance(node.on_error, str):
@@ -328,21 +315,20 @@ class _Compiler:
             for r in node.on_error
         )
 
+    def check_target(self, target: str, path: YamlPath) -> None:
+        """Report a node name that names no node (`end` is one)."""
+        if target != END and target not in self.spec.nodes:
+            hint = did_you_mean(target, self.spec.nodes)
+            self.problem("WFE020", f"unknown node '{target}'{hint}", path)
+
     def _check_targets(self) -> None:
-        names = set(self.spec.nodes)
-        known = names | {END}
-
-        def check(target: str, path: YamlPath) -> None:
-            if target not in known:
-                self.problem("WFE020", f"unknown node '{target}'{did_you_mean(target, names)}",
-                             path)
-
+        check = self.check_target
         if self.spec.start == END:
             self.problem("WFE020", f"start must name a node; '{END}' is where a run stops",
                          ("start",))
-        elif self.spec.start is not None and self.spec.start not in names:
+        elif self.spec.start is not None:
             check(self.spec.start, ("start",))
-        for name, node in self.spec.nodes.items():
+        for name, node in self.loaded.nodes.items():
             path: YamlPath = ("nodes", name)
             if isinstance(node.next, str):
                 check(node.next, (*path, "next"))
@@ -356,8 +342,6 @@ class _Compiler:
                     check(route.then, (*path, "on_error", i, "then"))
             if node.on_exhausted is not None:
                 check(node.on_exhausted, (*path, "on_exhausted"))
-            if node.interrupt is not None and node.interrupt.on_timeout is not None:
-                check(node.interrupt.on_timeout, (*path, "interrupt", "on_timeout"))
         for which, target in self.spec.on_end.starts().items():
             if target == END:
                 self.problem("WFE020", f"on_end.{which} must name a node; '{END}' is where a "
@@ -366,7 +350,7 @@ class _Compiler:
                 check(target, ("on_end", which))
 
 
-def _cache_ttl(node: Node) -> float | None:
+def _cache_ttl(node: NodeCommon) -> float | None:
     if node.cache is None or node.cache is False:
         return None
     if node.cache is True or node.cache.ttl is None:

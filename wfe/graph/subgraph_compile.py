@@ -7,11 +7,11 @@ it is wfe.engine.subgraph's.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Protocol
 
 from wfe.errors import Problem, SpecError
 from wfe.graph.compile_context import Compiling, SubgraphSession
 from wfe.graph.model import Graph, GraphNode
-from wfe.spec.models import Node, ParallelBranch
 from wfe.spec.yaml_loader import YamlPath
 from wfe.tools.import_rule import project_root
 
@@ -22,8 +22,20 @@ MAX_SUBGRAPH_DEPTH = 32
 #: files that each reference the next several times would otherwise run an exponential number of
 #: steps. The same bound as a YAML document's expansion.
 MAX_EXPANDED_NODES = 100_000
-#: What names a child workflow: a `workflow:` or `map:` node, or a branch of a `parallel:` one.
-ChildCall = Node | ParallelBranch
+
+
+class ChildCall(Protocol):
+    """What names a child workflow: a `workflow:` or `map:` node, or a branch of a `parallel:`
+    one (each kind's record has these keys)."""
+
+    @property
+    def workflow(self) -> str | None: ...
+
+    @property
+    def inputs(self) -> dict[str, Any] | None: ...
+
+    @property
+    def outputs(self) -> dict[str, str] | None: ...
 
 
 def compile_subgraph(compiler: Compiling, compiled: GraphNode, node: ChildCall,
@@ -143,11 +155,3 @@ def pauses(graph: Graph) -> bool:
     """Whether a run of the graph can wait for a person: an interrupt in it or in a subgraph."""
     return any(node.kind == "interrupt" or (node.subgraph is not None and pauses(node.subgraph))
                for node in graph.nodes.values())
-
-
-def check_item_pauses(compiler: Compiling, compiled: GraphNode, node: Node,
-                      path: YamlPath) -> None:
-    """A map's items cannot wait one by one: refuse a map of a workflow that can wait."""
-    if node.map is not None and compiled.subgraph is not None and pauses(compiled.subgraph):
-        compiler.problem("WFE071", f"a map item's workflow cannot wait for input, and "
-                         f"{node.workflow} has an interrupt node", (*path, "workflow"))

@@ -16,9 +16,9 @@ from typing import Any
 
 from wfe.errors import Location, Problem, SpecError, did_you_mean
 from wfe.graph.compiler import check_graph
+from wfe.graph.load import LoadedSpec, load_spec_file
 from wfe.graph.model import Graph, GraphNode, Source
 from wfe.graph.reach import reachable_from
-from wfe.spec.load import LoadedSpec, load_spec_file
 from wfe.spec.yaml_loader import YamlPath
 from wfe.state.annotation_check import strict_verdict
 from wfe.tools.discovery import build_registry

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from wfe.errors import DeliberateFailure, ExpressionError
 from wfe.expr.template import text_of
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
-from wfe.nodes._base import Outcome
-from wfe.spec.models import Node
+from wfe.nodes._base import KindBase, Outcome
+from wfe.spec.models import NodeCommon
+from wfe.spec.record import field
+from wfe.spec.rules import Text
 from wfe.spec.yaml_loader import YamlPath
 
 if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
     from wfe.engine.run_context import RunContext
 
 
-class FailKind:
-    name: Literal["fail"] = "fail"
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a fail node needs a message saying why the run fails")
+    return value
 
-    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+
+class FailNode(NodeCommon):
+    """A node that ends the run as failed."""
+
+    fail: str = field(Text(refine=_reason),
+                      doc="end the run failed with this message (\"${ }\" allowed)")
+
+
+class FailKind(KindBase):
+    name = "fail"
+    record = FailNode
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: FailNode,
                 path: YamlPath) -> GraphNode:
-        assert node.fail is not None
         compiled.message = compiled.summary = node.fail
         compiled.template = compiler.template(node.fail, (*path, "fail"))
         return compiled.finish()

@@ -10,28 +10,44 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
 from wfe.errors import ExpressionError
 from wfe.expr.expression import printable
 from wfe.expr.template import Template
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
-from wfe.nodes._base import Outcome
-from wfe.spec.models import Node
-from wfe.spec.rules import MAX_DURATION
+from wfe.nodes._base import KindBase, Outcome
+from wfe.spec.models import TEXT, NodeCommon
+from wfe.spec.record import field
+from wfe.spec.rules import MAX_DURATION, Duration, Either
 from wfe.spec.yaml_loader import YamlPath
 
 if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
     from wfe.engine.run_context import RunContext
 
 
-class WaitKind:
-    name: Literal["wait"] = "wait"
+def _is_expression(value: Any) -> bool:
+    return type(value) is str and value.lstrip().startswith("${")
 
-    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+
+#: `wait:` seconds (`10`, `5m`), or a `"${ expr }"` giving them when the node runs.
+WAIT = Either(lambda value: TEXT if _is_expression(value) else Duration(ge=0, le=MAX_DURATION),
+              [Duration(ge=0, le=MAX_DURATION), TEXT])
+
+
+class WaitNode(NodeCommon):
+    """A node that waits, durably: its deadline is committed before the wait begins."""
+
+    wait: float | str = field(WAIT, doc="seconds, or a \"${ expr }\" giving them")
+
+
+class WaitKind(KindBase):
+    name = "wait"
+    record = WaitNode
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: WaitNode,
                 path: YamlPath) -> GraphNode:
-        assert node.wait is not None
         if isinstance(node.wait, str):
             compiled.template = compiler.template(node.wait, (*path, "wait"))
             compiled.summary = node.wait

@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
 from wfe.graph.compile_context import Compiling
 from wfe.graph.model import GraphNode
-from wfe.graph.subgraph_compile import check_item_pauses, compile_subgraph
-from wfe.nodes._base import Outcome
-from wfe.spec.models import Node
+from wfe.graph.subgraph_compile import ChildCall, compile_subgraph
+from wfe.nodes._base import KindBase, Outcome
+from wfe.spec.models import (
+    WORKFLOW_FILE,
+    ErrorRoute,
+    NodeCommon,
+    inputs_key,
+    on_error_key,
+    outputs_key,
+)
+from wfe.spec.record import field
 from wfe.spec.yaml_loader import YamlPath
 
 if TYPE_CHECKING:  # the run is the engine's: the kinds see it through RunContext only
     from wfe.engine.run_context import RunContext
 
 
-class WorkflowKind:
-    name: Literal["workflow"] = "workflow"
+class WorkflowNode(NodeCommon):
+    """A node that runs another workflow file as one step (a subgraph)."""
 
-    def compile(self, compiler: Compiling, compiled: GraphNode, node: Node,
+    workflow: str = field(WORKFLOW_FILE, doc="a workflow file, relative to this one")
+    inputs: dict[str, Any] | None = inputs_key()
+    outputs: dict[str, str] | None = outputs_key()
+    on_error: str | list[ErrorRoute] | None = on_error_key()
+
+
+class WorkflowKind(KindBase):
+    name = "workflow"
+    record = WorkflowNode
+
+    def compile(self, compiler: Compiling, compiled: GraphNode, node: WorkflowNode,
                 path: YamlPath) -> GraphNode:
         compile_child(compiler, compiled, node, path)
         return compiled.finish()
@@ -31,10 +49,10 @@ class WorkflowKind:
         return f"workflow {node.subgraph.file}" if node.subgraph is not None else "workflow"
 
 
-def compile_child(compiler: Compiling, compiled: GraphNode, node: Node, path: YamlPath) -> None:
+def compile_child(compiler: Compiling, compiled: GraphNode, node: ChildCall,
+                  path: YamlPath) -> None:
     """The child graph, its inputs and outputs (a `map:` item's too)."""
     compile_subgraph(compiler, compiled, node, path)
-    check_item_pauses(compiler, compiled, node, path)
     compiler.local_names = frozenset()
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from wfe.api import Workflow
 from wfe.errors import SpecError
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import load_spec_file
 from wfe.serve.errors import UnknownWorkflow
-from wfe.spec.load import load_spec_file
 from wfe.tools.discovery import ENTRY_POINT_GROUP, build_registry
 
 log = logging.getLogger("wfe.serve")

@@ -14,14 +14,16 @@ import dataclasses
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from wfe.errors import Location, Problem, SpecError
 from wfe.graph.compiler import compile_graph
+from wfe.graph.load import LoadedSpec, load_spec_bytes
 from wfe.graph.validate import graph_problems
 from wfe.serve.catalog import Catalog, Entry
 from wfe.serve.errors import WorkflowExists
-from wfe.spec.load import LoadedSpec, load_spec_bytes
+from wfe.spec.yaml_loader import YamlPath
 from wfe.tools.discovery import build_registry
 
 #: How problems in a posted document are placed: `body:LINE:COL`.
@@ -79,13 +81,22 @@ def _foreign_imports(loaded: LoadedSpec, allowed: frozenset[str]) -> list[Proble
 
 
 def _outside_subgraphs(loaded: LoadedSpec, target: Path, catalog: Catalog) -> list[Problem]:
-    problems = []
+    return [Problem("WFE070", f"subgraph {file} is outside the folders this server serves",
+                    loaded.location(where))
+            for file, where in _subgraph_files(loaded)
+            if not catalog.serves(target.parent / file)]
+
+
+def _subgraph_files(loaded: LoadedSpec) -> Iterator[tuple[str, YamlPath]]:
+    """Every `workflow:` file the posted file names: its nodes' and its parallel branches'."""
     for name, node in loaded.spec.nodes.items():
-        if node.workflow is not None and not catalog.serves(target.parent / node.workflow):
-            problems.append(Problem(
-                "WFE070", f"subgraph {node.workflow} is outside the folders this server serves",
-                loaded.location(("nodes", name, "workflow"))))
-    return problems
+        path: YamlPath = ("nodes", name)
+        if isinstance(node.get("workflow"), str):
+            yield node["workflow"], (*path, "workflow")
+        branches = node.get("parallel")
+        for branch, spec in branches.items() if isinstance(branches, dict) else ():
+            if isinstance(spec, dict) and isinstance(spec.get("workflow"), str):
+                yield spec["workflow"], (*path, "parallel", branch, "workflow")
 
 
 def _write_new(target: Path, body: bytes, name: str) -> None:

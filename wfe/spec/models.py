@@ -7,7 +7,8 @@ expression names) are checked when the spec is compiled into a graph (`wfe.graph
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from wfe.spec.record import Record, Section, field
 from wfe.spec.rules import (
@@ -35,25 +36,6 @@ NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 STATE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 FORMAT_VERSION = 1
 REDUCERS = ("replace", "append", "extend", "merge", "add")
-#: The kind keys; `map` takes its per-item `tool` beside it. Each is a module of wfe.nodes.
-KindName = Literal["tool", "parallel", "map", "workflow", "interrupt", "wait", "fail"]
-NODE_KINDS: tuple[KindName, ...] = get_args(KindName)
-#: Which node keys belong to which kind: the one table a node's keys are checked against.
-#: Every node takes COMMON_NODE_KEYS; a `map:` node also takes the keys of what it runs per
-#: item (a `tool:` or a `workflow:`), but `out` (its results go to `collect`).
-COMMON_NODE_KEYS = frozenset({"next", "description", "max_visits", "on_exhausted", "if", "pool"})
-KIND_KEYS: dict[KindName, frozenset[str]] = {
-    "tool": frozenset({"tool", "with", "out", "retry", "timeout", "on_error", "cache",
-                       "isolation"}),
-    "parallel": frozenset({"parallel", "join", "retry", "timeout", "on_error", "isolation",
-                           "tolerate", "errors"}),
-    "map": frozenset({"map", "as", "concurrency", "collect", "on_error", "tolerate", "errors"}),
-    "workflow": frozenset({"workflow", "inputs", "outputs", "on_error"}),
-    "interrupt": frozenset({"interrupt"}),
-    "wait": frozenset({"wait"}),
-    "fail": frozenset({"fail"}),
-}
-_MAP_ITEM_KEYS = (KIND_KEYS["tool"] | KIND_KEYS["workflow"]) - {"out"}
 
 NODE_NAME = Text(pattern=NODE_NAME_PATTERN, name="node name",
                  shape="must start with a letter and hold only letters, digits, '_' and '-' "
@@ -72,12 +54,6 @@ def _module_name(value: str) -> str:
     if not all(part.isidentifier() and len(part) <= 200 for part in parts):
         shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
         raise ValueError(f"{shown} is not a module name (such as my_tools or package.tools)")
-    return value
-
-
-def _reason(value: str) -> str:
-    if not value.strip():
-        raise ValueError("a fail node needs a message saying why the run fails")
     return value
 
 
@@ -101,16 +77,7 @@ class FormatVersion(Rule):
         return {"const": FORMAT_VERSION}
 
 
-def _is_expression(value: Any) -> bool:
-    return type(value) is str and value.lstrip().startswith("${")
-
-
-#: `wait:` seconds (`10`, `5m`), or a `"${ expr }"` giving them when the node runs.
-WAIT = Either(lambda value: TEXT if _is_expression(value) else Duration(ge=0, le=MAX_DURATION),
-              [Duration(ge=0, le=MAX_DURATION), TEXT])
-
-
-def _short_or_long(short: Rule, long: Rule, long_type: type) -> Either:
+def short_or_long(short: Rule, long: Rule, long_type: type) -> Either:
     """A key that takes a short form (a name, a word, a flag) or a long one of `long_type`."""
     return Either(lambda value: long if type(value) is long_type else short, [short, long])
 
@@ -196,45 +163,10 @@ class Defaults(Record):
     max_visits: int | None = field(Whole(ge=1), default=None)
 
 
-class Interrupt(Record):
-    """Pause the run until a person supplies `expects` (state key -> type)."""
-
-    message: str = field(TEXT, default="")
-    expects: dict[str, str] = field(MapOf(STATE_KEY, TEXT), default_factory=dict)
-    timeout: float | None = field(POSITIVE_DURATION, default=None,
-                                  doc="how long to wait for the values")
-    on_timeout: str | None = field(NODE_NAME, default=None,
-                                   doc="where the run goes once `timeout` has passed "
-                                       "(without it, the run fails)")
-
-
 class CacheSpec(Record):
     """`cache: {ttl: 1h}`: reuse a result for at most this long."""
 
     ttl: float | None = field(POSITIVE_DURATION, default=None)
-
-
-class ParallelBranch(Record):
-    """One branch of a `parallel:` node: a tool call of its own, or a whole sub-flow (a
-    `workflow:` with its `inputs` and `outputs`)."""
-
-    tool: str | None = field(TEXT, default=None)
-    workflow: str | None = field(Text(refine=_file_name), default=None)
-    inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
-    outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
-    with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
-                                  key="with")
-    out: str | None = field(TEXT, default=None)
-    retry: Retry | None = field(Section(Retry), default=None)
-    timeout: float | None = field(POSITIVE_DURATION, default=None)
-    isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
-    description: str = field(TEXT, default="")
-
-
-class JoinAtLeast(Record):
-    """`join: {at_least: N}`: the parallel node succeeds once N branches have."""
-
-    at_least: int = field(Whole(ge=1))
 
 
 def _percent(value: str) -> str:
@@ -248,96 +180,86 @@ PERCENT = Text(pattern=r"^[0-9]+(\.[0-9]+)?%$", name="tolerate",
 #: `tolerate:` how many items or branches may fail: a count, or a percentage of them.
 TOLERATE = Either(lambda value: PERCENT if type(value) is str else Whole(ge=0),
                   [Whole(ge=0), PERCENT])
-NEXT = _short_or_long(NODE_NAME, ListOf(Section(Branch)), list)
-ON_ERROR = _short_or_long(NODE_NAME, ListOf(Section(ErrorRoute)), list)
-JOIN = _short_or_long(Choice("all", "any"), Section(JoinAtLeast), dict)
-CACHE = _short_or_long(Flag(), Section(CacheSpec), dict)
+NEXT = short_or_long(NODE_NAME, ListOf(Section(Branch)), list)
+ON_ERROR = short_or_long(NODE_NAME, ListOf(Section(ErrorRoute)), list)
+CACHE = short_or_long(Flag(), Section(CacheSpec), dict)
 
 
-class Node(Record):
-    """One node of the graph: exactly one kind (`tool`, `parallel`, `map`, `workflow`,
-    `interrupt`, `wait` or `fail`)."""
+WORKFLOW_FILE = Text(refine=_file_name)
 
-    tool: str | None = field(TEXT, default=None)
-    interrupt: Interrupt | None = field(Section(Interrupt), default=None)
-    parallel: dict[str, ParallelBranch] | None = field(
-        MapOf(NODE_NAME, Section(ParallelBranch)), default=None)
-    join: Literal["all", "any"] | JoinAtLeast | None = field(JOIN, default=None)
-    map: str | None = field(TEXT, default=None, doc="an expression giving the list to map over")
-    as_: str | None = field(STATE_KEY, default=None, key="as")
-    concurrency: int | None = field(Whole(ge=1, le=100_000), default=None)
-    collect: str | None = field(TEXT, default=None)
-    tolerate: int | str | None = field(
-        TOLERATE, default=None,
-        doc="how many items or branches may fail without failing the node: N or \"P%\"")
-    errors: str | None = field(TEXT, default=None,
-                               doc="a list state key the tolerated failures are appended to")
-    workflow: str | None = field(Text(refine=_file_name), default=None)
-    inputs: dict[str, Any] | None = field(MapOf(STATE_KEY, Anything()), default=None)
-    outputs: dict[str, str] | None = field(MapOf(STATE_KEY, STATE_KEY), default=None)
-    wait: float | str | None = field(WAIT, default=None,
-                                     doc="seconds, or a \"${ expr }\" giving them")
-    fail: str | None = field(Text(refine=_reason), default=None,
-                             doc="end the run failed with this message (\"${ }\" allowed)")
+
+def with_key() -> Any:
+    """`with:` a tool's arguments: parameter -> constant or "${ expr }"."""
+    return field(MapOf(TEXT, Anything()), default_factory=dict, key="with")
+
+
+def retry_key() -> Any:
+    return field(Section(Retry), default=None)
+
+
+def timeout_key() -> Any:
+    return field(POSITIVE_DURATION, default=None)
+
+
+def isolation_key() -> Any:
+    return field(ISOLATION, default=None)
+
+
+def on_error_key() -> Any:
+    return field(ON_ERROR, default=None)
+
+
+def inputs_key() -> Any:
+    return field(MapOf(STATE_KEY, Anything()), default=None)
+
+
+def outputs_key() -> Any:
+    return field(MapOf(STATE_KEY, STATE_KEY), default=None)
+
+
+def tolerate_key() -> Any:
+    return field(TOLERATE, default=None,
+                 doc="how many items or branches may fail without failing the node: N or \"P%\"")
+
+
+def errors_key() -> Any:
+    return field(TEXT, default=None, doc="a list state key the tolerated failures are appended to")
+
+
+class NodeCommon(Record):
+    """The keys every node takes, whatever its kind. Each kind's record (its module in
+    wfe.nodes) extends this one with the kind's own keys."""
+
     description: str = field(TEXT, default="")
     if_: str | None = field(TEXT, default=None, key="if",
                             doc="an expression: when it is false the node is skipped")
     next: str | list[Branch] | None = field(NEXT, default=None)
-    with_: dict[str, Any] = field(MapOf(TEXT, Anything()), default_factory=dict,
-                                  key="with")
-    out: str | None = field(TEXT, default=None)
-    retry: Retry | None = field(Section(Retry), default=None)
-    timeout: float | None = field(POSITIVE_DURATION, default=None)
-    on_error: str | list[ErrorRoute] | None = field(ON_ERROR, default=None)
     max_visits: int | None = field(Whole(ge=1), default=None)
     on_exhausted: str | None = field(NODE_NAME, default=None)
-    cache: bool | CacheSpec | None = field(CACHE, default=None)
-    isolation: Literal["thread", "process"] | None = field(ISOLATION, default=None)
     pool: str | None = field(TEXT, default=None,
                              doc="a pool declared in [tool.wfe.pools] of pyproject.toml: at most "
                                  "its size of nodes in it run at once")
-
-    @property
-    def kinds(self) -> list[KindName]:
-        kinds = [kind for kind in NODE_KINDS if getattr(self, kind) is not None]
-        # A map runs its per-item `tool:` or `workflow:`; it is the node's one kind.
-        return [k for k in kinds if k not in ("tool", "workflow")] if "map" in kinds else kinds
-
-    @property
-    def kind(self) -> KindName:
-        kinds = self.kinds
-        return kinds[0] if kinds else "tool"
-
-    def foreign_keys(self) -> list[tuple[str, str]]:
-        """The keys given that do not belong to this node's kind, each with a sentence saying
-        which kind it is and which kinds it belongs to."""
-        kind = self.kind
-        allowed = COMMON_NODE_KEYS | KIND_KEYS[kind]
-        what = f"{'an' if kind == 'interrupt' else 'a'} {kind} node"
-        if kind == "map":
-            item: KindName = "workflow" if self.workflow is not None else "tool"
-            allowed |= KIND_KEYS[item] - {"out"}
-            what = f"a map node that runs a {item} per item"
-        foreign = []
-        for key in map(_NODE_KEY_OF.__getitem__, self.given):
-            if key not in allowed:
-                text = f"`{key}` does not belong to {what}; it belongs to {_owners(key)}"
-                if kind == "parallel" and key in ParallelBranch.fields:
-                    text += " (for a branch, set it inside the branch under `parallel:`)"
-                foreign.append((key, text))
-        return foreign
+    #: Keys several kinds take, read by what compiles every node: the kinds that take one
+    #: declare it as a field of their own; on the others it is None.
+    out: str | None = None
+    retry: Retry | None = None
+    timeout: float | None = None
+    on_error: str | list[ErrorRoute] | None = None
+    cache: bool | CacheSpec | None = None
+    isolation: Literal["thread", "process"] | None = None
 
 
-#: A node's attribute name -> its key in the file (`with_` -> `with`).
-_NODE_KEY_OF = {spec.name: spec.key for spec in Node.fields.values()}
+class NodeMapping(Rule):
+    """A node as the file gives it: a mapping, read by its kind's record once the kind is known
+    (wfe.nodes.read_nodes: the kinds are above this layer)."""
 
+    def check(self, value: Any, path: YamlPath, report: Report) -> Any:
+        if type(value) is not dict:
+            return report.wrong_type(path, "a mapping", value)
+        return value
 
-def _owners(key: str) -> str:
-    kinds = [kind for kind in NODE_KINDS if key in KIND_KEYS[kind]]
-    if key in _MAP_ITEM_KEYS and "map" not in kinds:
-        kinds.append("map")
-    names = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
-    return f"{names} nodes"
+    def schema(self, defs: dict[str, Schema]) -> Schema:
+        return {"$ref": "#/$defs/Node"}  # json_schema adds it from the kinds' records
 
 
 class WorkflowSpec(Record):
@@ -355,7 +277,8 @@ class WorkflowSpec(Record):
     start: str | None = field(NODE_NAME, default=None, doc="default: the first node")
     limits: Limits = field(Section(Limits), default_factory=Limits)
     defaults: Defaults = field(Section(Defaults), default_factory=Defaults)
-    nodes: dict[str, Node] = field(MapOf(NODE_NAME, Section(Node)))
+    nodes: dict[str, dict[str, Any]] = field(MapOf(NODE_NAME, NodeMapping()),
+                                             doc="each node: exactly one kind and its keys")
     on_end: OnEnd = field(Section(OnEnd), default_factory=OnEnd,
                           doc="run handlers: nodes run once the run has ended")
     schedule: Schedule | list[Schedule] | None = field(
@@ -381,9 +304,12 @@ class WorkflowSpec(Record):
         return self.start if self.start is not None else next(iter(self.nodes))
 
 
-def json_schema() -> dict[str, Any]:
-    """The format as JSON Schema (draft 2020-12), for editors (`wfe schema`)."""
+def json_schema(node_records: Sequence[type[NodeCommon]]) -> dict[str, Any]:
+    """The format as JSON Schema (draft 2020-12), for editors (`wfe schema`): a node is one of
+    the kinds' records (wfe.nodes.RECORDS)."""
     defs: dict[str, Schema] = {}
     WorkflowSpec.schema(defs)
+    defs["Node"] = {"description": "a node: exactly one kind and its keys",
+                    "oneOf": [record.schema(defs) for record in node_records]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "wfe workflow",
             **defs.pop(WorkflowSpec.__name__), "$defs": defs}

@@ -61,7 +61,10 @@ class Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.fields = {}
+        # A record that extends another takes its keys first (a node kind's the common ones).
+        cls.fields = {key: spec for base in reversed(cls.__mro__[1:])
+                      if issubclass(base, Record) and base is not Record
+                      for key, spec in base.fields.items()}
         for name, value in list(vars(cls).items()):
             if isinstance(value, Field):
                 value.name = name
