@@ -165,6 +165,36 @@ def test_calls_run_in_the_clusters_worker_processes(write_workflow, executor):
     assert {row["where"] for row in result.state["ys"]} <= workers
 
 
+@pytest.mark.parametrize(("size", "fetched"), [(10, 0), (40_000, 4)],
+                         ids=["small answers travel as events", "large answers are fetched"])
+def test_an_answer_comes_with_its_tasks_completion_unless_it_is_large(
+        write_workflow, executor, monkeypatch, size, fetched):
+    real = executor.client.gather
+    gathered: list[int] = []
+
+    def gather(futures: list[Any], *args: Any, **kwargs: Any) -> Any:
+        gathered.append(len(futures))
+        return real(futures, *args, **kwargs)
+
+    monkeypatch.setattr(executor.client, "gather", gather)
+    workflow = load(write_workflow, "  go: {map: xs, as: x, tool: repeat, collect: ys}\n")
+    result = run(workflow, executor, {"n": size})
+    assert result.status == "succeeded", result.error
+    assert result.state["ys"] == [str(x) * size for x in range(4)]
+    assert sum(gathered) == fetched
+
+
+@pytest.mark.parametrize(("event", "answer"), [
+    ((1.0, ["wfe-double-1f", b"packed"]), ("wfe-double-1f", b"packed")),
+    ((1.0, {"action": "update-graph", "count": 4}), None),
+    ((1.0, ["wfe-double-1f", "not bytes"]), None),
+])
+def test_only_a_tasks_answer_on_the_clients_topic_is_taken_as_one(event, answer):
+    from wfe.executors.dask.task import event_answer
+
+    assert event_answer(event) == answer
+
+
 def test_a_remote_tool_gets_its_context_and_its_log_lines_reach_the_run(write_workflow, executor):
     workflow = load(write_workflow, "  go: {map: xs, as: x, tool: tell, collect: ys}\n")
     events: list[dict[str, Any]] = []
@@ -370,14 +400,24 @@ class MapOnly:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    def map(self, fn: Any, payloads: list[bytes], *, key: list[str], pure: bool) -> list[str]:
+    def map(self, fn: Any, payloads: list[bytes], topics: list[str], *, key: list[str],
+            pure: bool) -> list[str]:
         self.batches.append(list(key))
         return [f"future-{name}" for name in key]
 
 
 class Watched:
+    topic = "client-topic"
+
     def __init__(self) -> None:
         self.futures: list[Any] = []
+        self.expected: list[str] = []
+
+    def expect(self, key: str, answer: Any) -> None:
+        self.expected.append(key)
+
+    def forget(self, key: str) -> None:
+        self.expected.remove(key)
 
     def watch(self, future: Any, answer: Any) -> None:
         self.futures.append(future)
@@ -401,3 +441,4 @@ def test_calls_made_in_one_turn_go_as_one_batch_and_a_cancelled_one_never_goes()
     asyncio.run(turns())
     assert client.batches == [["k0", "k2"], ["k3"]]
     assert gather.futures == ["future-k0", "future-k2", "future-k3"]
+    assert gather.expected == ["k0", "k2", "k3"]
