@@ -184,6 +184,27 @@ def test_an_answer_comes_with_its_tasks_completion_unless_it_is_large(
     assert sum(gathered) == fetched
 
 
+def test_a_tasks_future_is_released_once_dask_reports_it_finished(write_workflow, executor,
+                                                                   monkeypatch):
+    # Released as soon as its answer came, a task still running is cancelled on its worker:
+    # three more messages per call. Released after, it is simply forgotten.
+    real = distributed.Future.release
+    seen: list[str] = []
+
+    def release(future: Any) -> None:
+        if not future._cleared:
+            seen.append(future.status)
+        real(future)
+
+    monkeypatch.setattr(distributed.Future, "release", release)
+    workflow = load(write_workflow, "  go: {map: xs, as: x, tool: double, collect: ys}\n")
+    result = run(workflow, executor, {"xs": list(range(8))})
+    assert result.state["ys"] == [2 * x for x in range(8)]
+    wait_until(lambda: len(seen) == 8, "every future released")
+    assert seen == ["finished"] * 8
+    wait_until(lambda: scheduler_tasks(executor.client) == 0, "the scheduler forgets them")
+
+
 @pytest.mark.parametrize(("event", "answer"), [
     ((1.0, ["wfe-double-1f", b"packed"]), ("wfe-double-1f", b"packed")),
     ((1.0, {"action": "update-graph", "count": 4}), None),

@@ -128,12 +128,10 @@ class DaskExecutor:
             if sent.future is not None:
                 with contextlib.suppress(Exception):  # the cluster may be gone already
                     self.client.cancel([sent.future])
-            raise
-        finally:
-            # At once: a tool's exception keeps this frame (and so the future) alive for as
-            # long as the run's error is kept, and the scheduler keeps a wanted result.
-            if sent.future is not None:
                 sent.future.release()
+            raise
+        # An answered task's future is released by wfe.executors.dask.gather once Dask has
+        # reported it finished (not by this frame, which a tool's exception keeps alive).
         return unpack_outcome(packed, kwargs, step)
 
     async def _result(self, answer: concurrent.futures.Future[bytes],

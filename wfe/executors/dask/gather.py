@@ -9,6 +9,11 @@ the task finished, and nothing is fetched. What has no event by then (a large an
 every such call that finished in the same turn of Dask's loop with one `gather`; a task that
 failed in Dask (a lost worker, a cancellation) is fetched alone, so that its error reaches its
 own call only.
+
+A task's future is released here, once Dask has reported the task finished: released while
+the task still runs (as soon as its event came), the scheduler cancels it on its worker and
+the worker reports back, three more messages per call, handled beside the next running task
+(profiled: ~2.5 ms of CPU per call in all, as much as everything else the call cost).
 """
 
 from __future__ import annotations
@@ -69,16 +74,16 @@ class BatchedGather:
         self.loop.call_soon_threadsafe(self._watch, future, answer)
 
     def _watch(self, future: Future[Any], answer: Answer) -> None:
-        if not answer.done():
-            self.loop.create_task(self._when_done(future, answer))
+        self.loop.create_task(self._when_done(future, answer))
 
     async def _when_done(self, future: Future[Any], answer: Answer) -> None:
         # As distributed's own `done_callback` waits: on the future's state, no polling.
         state = future._state
-        while state is not None and future.status == "pending" and not answer.done():
+        while state is not None and future.status == "pending":
             await state.wait()
         if answer.done():  # its event came, or its call stopped waiting
             self.forget(str(future.key))
+            future.release()
             return
         self._finished.append((future, answer))
         if len(self._finished) == 1:  # the first of this turn: fetch them all at its end
@@ -97,8 +102,9 @@ class BatchedGather:
             except Exception:
                 values = None  # one of them went meanwhile: each on its own below
             if values is not None:
-                for (_, answer), value in zip(ready, values, strict=True):
+                for (future, answer), value in zip(ready, values, strict=True):
                     _settle(answer, value, None)
+                    future.release()
                 batch = [entry for entry in batch if entry not in ready]
         for future, answer in batch:
             try:
@@ -107,6 +113,7 @@ class BatchedGather:
                 _settle(answer, None, error)
             else:
                 _settle(answer, value, None)
+            future.release()
 
 
 def _settle(answer: Answer, value: Any, error: BaseException | None) -> None:
