@@ -389,6 +389,23 @@ def test_an_executor_url_opens_its_own_local_cluster_for_one_run(write_workflow)
     assert result.state["ys"][0]["where"] != os.getpid()
 
 
+def test_wfes_own_local_cluster_spends_no_cpu_on_queuing_profiling_or_20ms_ticks():
+    from wfe.executors.cluster import open_executor
+
+    opened = open_executor("dask?workers=1&threads=1")
+    assert isinstance(opened, DaskExecutor)
+    try:
+        settings = opened.client.run(lambda: (
+            dask.config.get("distributed.worker.profile.enabled"),
+            dask.config.get("distributed.admin.tick.interval")))
+        saturation = opened.client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+    finally:
+        opened.close()
+    assert list(settings.values()) == [(False, "1s")]
+    assert saturation == float("inf")
+
+
 def test_an_unreachable_scheduler_is_a_clear_error_naming_where_the_url_came_from(monkeypatch):
     from wfe.executors.cluster import open_executor
     from wfe.executors.dask import connect
