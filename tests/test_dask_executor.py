@@ -165,6 +165,57 @@ def test_calls_run_in_the_clusters_worker_processes(write_workflow, executor):
     assert {row["where"] for row in result.state["ys"]} <= workers
 
 
+@pytest.mark.parametrize(("size", "fetched"), [(10, 0), (40_000, 4)],
+                         ids=["small answers travel as events", "large answers are fetched"])
+def test_an_answer_comes_with_its_tasks_completion_unless_it_is_large(
+        write_workflow, executor, monkeypatch, size, fetched):
+    real = executor.client.gather
+    gathered: list[int] = []
+
+    def gather(futures: list[Any], *args: Any, **kwargs: Any) -> Any:
+        gathered.append(len(futures))
+        return real(futures, *args, **kwargs)
+
+    monkeypatch.setattr(executor.client, "gather", gather)
+    workflow = load(write_workflow, "  go: {map: xs, as: x, tool: repeat, collect: ys}\n")
+    result = run(workflow, executor, {"n": size})
+    assert result.status == "succeeded", result.error
+    assert result.state["ys"] == [str(x) * size for x in range(4)]
+    assert sum(gathered) == fetched
+
+
+def test_a_tasks_future_is_released_once_dask_reports_it_finished(write_workflow, executor,
+                                                                   monkeypatch):
+    # Released as soon as its answer came, a task still running is cancelled on its worker:
+    # three more messages per call. Released after, it is simply forgotten.
+    real = distributed.Future.release
+    seen: list[str] = []
+
+    def release(future: Any) -> None:
+        if not future._cleared and str(future.key).startswith("wfe-double-"):
+            seen.append(future.status)
+        real(future)
+
+    monkeypatch.setattr(distributed.Future, "release", release)
+    workflow = load(write_workflow, "  go: {map: xs, as: x, tool: double, collect: ys}\n")
+    result = run(workflow, executor, {"xs": list(range(8))})
+    assert result.state["ys"] == [2 * x for x in range(8)]
+    wait_until(lambda: len(seen) >= 8, "every future released")
+    assert set(seen) == {"finished"}
+    wait_until(lambda: scheduler_tasks(executor.client) == 0, "the scheduler forgets them")
+
+
+@pytest.mark.parametrize(("event", "answer"), [
+    ((1.0, ["wfe-double-1f", b"packed"]), ("wfe-double-1f", b"packed")),
+    ((1.0, {"action": "update-graph", "count": 4}), None),
+    ((1.0, ["wfe-double-1f", "not bytes"]), None),
+])
+def test_only_a_tasks_answer_on_the_clients_topic_is_taken_as_one(event, answer):
+    from wfe.executors.dask.task import event_answer
+
+    assert event_answer(event) == answer
+
+
 def test_a_remote_tool_gets_its_context_and_its_log_lines_reach_the_run(write_workflow, executor):
     workflow = load(write_workflow, "  go: {map: xs, as: x, tool: tell, collect: ys}\n")
     events: list[dict[str, Any]] = []
@@ -338,6 +389,23 @@ def test_an_executor_url_opens_its_own_local_cluster_for_one_run(write_workflow)
     assert result.state["ys"][0]["where"] != os.getpid()
 
 
+def test_wfes_own_local_cluster_spends_no_cpu_on_queuing_profiling_or_20ms_ticks():
+    from wfe.executors.cluster import open_executor
+
+    opened = open_executor("dask?workers=1&threads=1")
+    assert isinstance(opened, DaskExecutor)
+    try:
+        settings = opened.client.run(lambda: (
+            dask.config.get("distributed.worker.profile.enabled"),
+            dask.config.get("distributed.admin.tick.interval")))
+        saturation = opened.client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+    finally:
+        opened.close()
+    assert list(settings.values()) == [(False, "1s")]
+    assert saturation == float("inf")
+
+
 def test_an_unreachable_scheduler_is_a_clear_error_naming_where_the_url_came_from(monkeypatch):
     from wfe.executors.cluster import open_executor
     from wfe.executors.dask import connect
@@ -370,14 +438,24 @@ class MapOnly:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    def map(self, fn: Any, payloads: list[bytes], *, key: list[str], pure: bool) -> list[str]:
+    def map(self, fn: Any, payloads: list[bytes], topics: list[str], *, key: list[str],
+            pure: bool) -> list[str]:
         self.batches.append(list(key))
         return [f"future-{name}" for name in key]
 
 
 class Watched:
+    topic = "client-topic"
+
     def __init__(self) -> None:
         self.futures: list[Any] = []
+        self.expected: list[str] = []
+
+    def expect(self, key: str, answer: Any) -> None:
+        self.expected.append(key)
+
+    def forget(self, key: str) -> None:
+        self.expected.remove(key)
 
     def watch(self, future: Any, answer: Any) -> None:
         self.futures.append(future)
@@ -401,3 +479,4 @@ def test_calls_made_in_one_turn_go_as_one_batch_and_a_cancelled_one_never_goes()
     asyncio.run(turns())
     assert client.batches == [["k0", "k2"], ["k3"]]
     assert gather.futures == ["future-k0", "future-k2", "future-k3"]
+    assert gather.expected == ["k0", "k2", "k3"]

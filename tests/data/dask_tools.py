@@ -24,6 +24,10 @@ def square(x: int) -> dict:
     return {"square": x * x, "where": os.getpid()}
 
 @tool
+def repeat(x: int, n: int) -> str:
+    return str(x) * n
+
+@tool
 def double(x: int) -> int:
     return 2 * x
 

@@ -1,9 +1,9 @@
 """DaskExecutor: each fan-out tool call is one Dask task (`pure=False`); the calls made in one
-turn of the run's loop are sent together (wfe.executors.dask.submit) and the results of those that
-finish together are fetched together (wfe.executors.dask.gather).
+turn of the run's loop are sent together (wfe.executors.dask.submit); a small answer comes back
+as an event with the task's completion, a large one is fetched (wfe.executors.dask.gather).
 
 The engine, its state, its events and its store stay in the wfe process; only the call travels.
-Waiting happens on the engine's loop: the result is gathered on Dask's own loop and handed over
+Waiting happens on the engine's loop: the answer arrives on Dask's own loop and is handed over
 through a concurrent future, so a thousand calls in flight cost no threads. Leaving a wait early
 (the node's timeout, a failed sibling, `join: any` met, Ctrl-C, `wfe cancel`) cancels the task on
 the cluster: one not yet started never starts; one already running runs on to its end on its
@@ -29,9 +29,9 @@ from wfe.executors.dask.connect import Health, wait_for_workers
 from wfe.executors.dask.gather import BatchedGather
 from wfe.executors.dask.plugin import SysPath
 from wfe.executors.dask.submit import BatchedSubmit
+from wfe.executors.dask.task import check_on_worker
 from wfe.executors.executor import Executor
 from wfe.executors.remote.payload import pack_call, pickled_function, unpack_outcome
-from wfe.executors.remote.worker import check_imports
 from wfe.tools.context import StepInfo
 from wfe.tools.registry import ToolDef
 
@@ -67,7 +67,9 @@ class DaskExecutor:
         self._checked: set[tuple[str, str]] = set()
         self._shared_path: list[str] = []
         self._health = Health(client, address, no_workers_timeout)
-        self._submit = BatchedSubmit(client, BatchedGather(client, self._dask_loop))
+        self._gather = BatchedGather(client, self._dask_loop)
+        self._gather.listen()
+        self._submit = BatchedSubmit(client, self._gather)
 
     # --- before runs ---------------------------------------------------------------------------
 
@@ -82,7 +84,7 @@ class DaskExecutor:
         if not wanted:
             return
         wait_for_workers(self.client, self.address, self.no_workers_timeout)
-        replies = self.client.run(check_imports, sorted(wanted), on_error="return")
+        replies = self.client.run(check_on_worker, sorted(wanted), on_error="return")
         for worker, reply in sorted(replies.items()):
             if isinstance(reply, BaseException):
                 raise ExecutorError(
@@ -126,12 +128,10 @@ class DaskExecutor:
             if sent.future is not None:
                 with contextlib.suppress(Exception):  # the cluster may be gone already
                     self.client.cancel([sent.future])
-            raise
-        finally:
-            # At once: a tool's exception keeps this frame (and so the future) alive for as
-            # long as the run's error is kept, and the scheduler keeps a wanted result.
-            if sent.future is not None:
                 sent.future.release()
+            raise
+        # An answered task's future is released by wfe.executors.dask.gather once Dask has
+        # reported it finished (not by this frame, which a tool's exception keeps alive).
         return unpack_outcome(packed, kwargs, step)
 
     async def _result(self, answer: concurrent.futures.Future[bytes],
@@ -161,6 +161,8 @@ class DaskExecutor:
     def close(self) -> None:
         """Disconnect (the scheduler forgets this client's tasks) and stop what wfe started."""
         self._health.stop()
+        with contextlib.suppress(Exception):
+            self._gather.stop_listening()
         with contextlib.suppress(Exception):
             self.client.close()
         if self._stop is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from distributed import Client, Future
 
 from wfe.executors.dask.gather import BatchedGather
-from wfe.executors.remote.worker import run_call
+from wfe.executors.dask.task import run_task
 
 
 @dataclass(slots=True, eq=False)
@@ -53,11 +53,15 @@ class BatchedSubmit:
         batch = [entry for entry in self._waiting.pop(loop, ()) if not entry.answer.cancelled()]
         if not batch:
             return
+        for entry in batch:
+            self.gather.expect(entry.key, entry.answer)
         try:
-            futures = self.client.map(run_call, [entry.payload for entry in batch],
+            futures = self.client.map(run_task, [entry.payload for entry in batch],
+                                      [self.gather.topic] * len(batch),
                                       key=[entry.key for entry in batch], pure=False)
         except Exception as error:  # the client is closed, say: each call fails with it
             for entry in batch:
+                self.gather.forget(entry.key)
                 if entry.answer.set_running_or_notify_cancel():
                     entry.answer.set_exception(error)
             return
