@@ -205,9 +205,34 @@ def test_a_tasks_future_is_released_once_dask_reports_it_finished(write_workflow
     wait_until(lambda: scheduler_tasks(executor.client) == 0, "the scheduler forgets them")
 
 
+def test_a_large_map_goes_in_chunks_each_item_with_its_own_answer_or_error(
+        write_workflow, executor, monkeypatch):
+    keys: list[str] = []
+    real = executor.client.map
+
+    def recording(task: Any, *args: Any, key: list[str], **kwargs: Any) -> Any:
+        keys.extend(key)
+        return real(task, *args, key=key, **kwargs)
+
+    monkeypatch.setattr(executor.client, "map", recording)
+    wait_until(lambda: executor._health.threads == 2, "the cluster's threads are known")
+    workflow = load(write_workflow, (
+        "  go: {map: xs, as: x, tool: double, collect: ys, concurrency: 40, next: no}\n"
+        "  no: {map: xs, as: x, tool: refuse, concurrency: 40, tolerate: '100%', "
+        "errors: reviews}\n"))
+    result = run(workflow, executor, {"xs": list(range(40))})
+    assert result.status == "succeeded", result.error
+    assert result.state["ys"] == [2 * x for x in range(40)]
+    assert [(e["index"], e["type"], e["message"]) for e in result.state["reviews"]] == [
+        (x, "Refused", f"no {x}") for x in range(40)]
+    # 40 calls on 2 threads: 8 chunks of 5 per map, as a process pool would hand them out
+    assert len(keys) == 16 and all(key.startswith("wfe-chunk-") for key in keys)
+
+
 @pytest.mark.parametrize(("event", "answer"), [
     ((1.0, ["wfe-double-1f", b"packed"]), ("wfe-double-1f", b"packed")),
     ((1.0, {"action": "update-graph", "count": 4}), None),
+    ((1.0, ["wfe-chunk-2a", [b"one", b"two"]]), ("wfe-chunk-2a", [b"one", b"two"])),
     ((1.0, ["wfe-double-1f", "not bytes"]), None),
 ])
 def test_only_a_tasks_answer_on_the_clients_topic_is_taken_as_one(event, answer):
@@ -480,3 +505,74 @@ def test_calls_made_in_one_turn_go_as_one_batch_and_a_cancelled_one_never_goes()
     assert client.batches == [["k0", "k2"], ["k3"]]
     assert gather.futures == ["future-k0", "future-k2", "future-k3"]
     assert gather.expected == ["k0", "k2", "k3"]
+
+
+@pytest.mark.parametrize(("calls", "threads", "sizes"), [
+    (40, 2, [5] * 8),  # as multiprocessing.Pool.map: about four chunks per thread
+    (10, 2, [2] * 5),
+    (7, 2, []),  # chunks of one: each call a task of its own
+    (40, 0, []),  # the cluster's threads not known yet
+    (200, 4, [13] * 15 + [5]),
+])
+def test_a_batch_is_cut_into_chunks_of_equal_size_about_four_per_thread(calls, threads, sizes):
+    from wfe.executors.dask.submit import Submission, _chunks
+
+    entries = [Submission(f"k{i}", b"") for i in range(calls)]
+    chunks = _chunks(entries, threads)
+    assert [len(chunk.entries) for chunk in chunks] == sizes
+    assert [e for chunk in chunks for e in chunk.entries] == (entries if sizes else [])
+
+
+def test_a_chunk_answers_each_call_and_a_call_with_a_timeout_goes_alone():
+    from wfe.executors.dask.submit import BatchedSubmit, run_chunk, run_task
+
+    tasks: list[tuple[Any, list[str]]] = []
+
+    class Client(MapOnly):
+        def map(self, fn: Any, payloads: list[Any], topics: list[str], *, key: list[str],
+                pure: bool) -> list[str]:
+            tasks.append((fn, list(key)))
+            return [f"future-{name}" for name in key]
+
+    submit = BatchedSubmit(Client(), Watched(), lambda: 1)  # type: ignore[arg-type]
+
+    async def turn() -> list[Any]:
+        sent = [submit.add(f"k{i}", b"") for i in range(8)]
+        sent.append(submit.add("timed", b"", alone=True))
+        await asyncio.sleep(0)
+        return sent
+
+    sent = asyncio.run(turn())
+    assert [(fn, len(keys)) for fn, keys in tasks] == [(run_task, 1), (run_chunk, 4)]
+    first = sent[0].chunk
+    assert first is not None and first.entries == sent[:2] and sent[8].chunk is None
+    first.answer.set_result([b"a", b"b"])
+    assert (sent[0].answer.result(), sent[1].answer.result()) == (b"a", b"b")
+    failed = sent[2].chunk
+    assert failed is not None
+    failed.answer.set_exception(RuntimeError("worker lost"))
+    assert all(str(entry.answer.exception()) == "worker lost" for entry in failed.entries)
+
+
+def test_a_chunks_task_is_cancelled_only_once_none_of_its_calls_waits():
+    from wfe.executors.dask.submit import BatchedSubmit, Chunk, Submission
+
+    cancelled: list[Any] = []
+
+    class Future:
+        def release(self) -> None:
+            cancelled.append("released")
+
+    class Client:
+        def cancel(self, futures: list[Any]) -> None:
+            cancelled.extend(futures)
+
+    submit = BatchedSubmit(Client(), Watched())  # type: ignore[arg-type]
+    entries = [Submission("a", b""), Submission("b", b"")]
+    chunk = Chunk("c", entries, future=Future(), waiting=2)  # type: ignore[arg-type]
+    for entry in entries:
+        entry.chunk = chunk
+    submit.abandon(entries[0])
+    assert cancelled == []
+    submit.abandon(entries[1])
+    assert cancelled == [chunk.future, "released"]

@@ -91,6 +91,8 @@ class Health:
         self.timeout = timeout
         self._healthy_at = time.monotonic()
         self._problem = "no workers"
+        #: The cluster's worker threads when last asked (0: not known yet).
+        self.threads = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="wfe-dask-health", daemon=True)
         self._thread.start()
@@ -103,16 +105,22 @@ class Health:
                 f"(no_workers_timeout: {self.timeout:g} s)")
 
     def _watch(self) -> None:
-        while not self._stop.wait(HEALTH_POLL_SECONDS):
-            try:
-                workers = len(self.client.nthreads())
-            except Exception as error:
-                self._problem = f"an unreachable scheduler ({type(error).__name__}: {error})"
-                continue
-            if workers:
-                self._healthy_at = time.monotonic()
-            else:
-                self._problem = "no workers"
+        while True:  # at once, then every HEALTH_POLL_SECONDS
+            self._look()
+            if self._stop.wait(HEALTH_POLL_SECONDS):
+                return
+
+    def _look(self) -> None:
+        try:
+            threads = self.client.nthreads()
+        except Exception as error:
+            self._problem = f"an unreachable scheduler ({type(error).__name__}: {error})"
+            return
+        self.threads = sum(threads.values())
+        if threads:
+            self._healthy_at = time.monotonic()
+        else:
+            self._problem = "no workers"
 
     def stop(self) -> None:
         self._stop.set()

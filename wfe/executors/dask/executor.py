@@ -1,6 +1,7 @@
-"""DaskExecutor: each fan-out tool call is one Dask task (`pure=False`); the calls made in one
-turn of the run's loop are sent together (wfe.executors.dask.submit); a small answer comes back
-as an event with the task's completion, a large one is fetched (wfe.executors.dask.gather).
+"""DaskExecutor: each fan-out tool call is a Dask task (`pure=False`), or one of a chunk of calls
+run as one task; the calls made in one turn of the run's loop are sent together, in chunks when
+they are many (wfe.executors.dask.submit); a small answer comes back as an event with the task's
+completion, a large one is fetched (wfe.executors.dask.gather).
 
 The engine, its state, its events and its store stay in the wfe process; only the call travels.
 Waiting happens on the engine's loop: the answer arrives on Dask's own loop and is handed over
@@ -69,7 +70,7 @@ class DaskExecutor:
         self._health = Health(client, address, no_workers_timeout)
         self._gather = BatchedGather(client, self._dask_loop)
         self._gather.listen()
-        self._submit = BatchedSubmit(client, self._gather)
+        self._submit = BatchedSubmit(client, self._gather, lambda: self._health.threads)
 
     # --- before runs ---------------------------------------------------------------------------
 
@@ -121,14 +122,12 @@ class DaskExecutor:
             function = pickled_function(tool, "the cluster", main_by_value=True)
             self._functions[tool] = function
         payload = pack_call(tool, function, kwargs, step, "the cluster")
-        sent = self._submit.add(f"wfe-{tool.name}-{uuid.uuid4().hex}", payload)
+        sent = self._submit.add(f"wfe-{tool.name}-{uuid.uuid4().hex}", payload,
+                                alone=timeout is not None)
         try:
             packed = await self._result(sent.answer, timeout)
         except BaseException:
-            if sent.future is not None:
-                with contextlib.suppress(Exception):  # the cluster may be gone already
-                    self.client.cancel([sent.future])
-                sent.future.release()
+            self._submit.abandon(sent)
             raise
         # An answered task's future is released by wfe.executors.dask.gather once Dask has
         # reported it finished (not by this frame, which a tool's exception keeps alive).

@@ -72,7 +72,7 @@ class BatchedGather:
         if found is not None:
             answer = self._expected.pop(found[0], None)
             if answer is not None:
-                _settle(answer, found[1], None)
+                settle(answer, found[1], None)
 
     def watch(self, future: Future[Any], answer: Answer) -> None:
         """Set `answer` once the task has finished, if its event has not: to the task's result,
@@ -109,16 +109,16 @@ class BatchedGather:
                 values = None  # one of them went meanwhile: each on its own below
             if values is not None:
                 for (future, answer), value in zip(ready, values, strict=True):
-                    _settle(answer, value, None)
+                    settle(answer, value, None)
                     self._release(future)
                 batch = [entry for entry in batch if entry not in ready]
         for future, answer in batch:
             try:
                 value = (await self.client.gather([future], asynchronous=True))[0]
             except BaseException as error:  # a cancelled task too: the waiting call gets it
-                _settle(answer, None, error)
+                settle(answer, None, error)
             else:
-                _settle(answer, value, None)
+                settle(answer, value, None)
             self._release(future)
 
     def _release(self, future: Future[Any]) -> None:
@@ -132,7 +132,8 @@ class BatchedGather:
             future.release()
 
 
-def _settle(answer: Answer, value: Any, error: BaseException | None) -> None:
+def settle(answer: Answer, value: Any, error: BaseException | None) -> None:
+    """Set `answer` to a value or an error, unless it is settled or no longer waited for."""
     if answer.done() or not answer.set_running_or_notify_cancel():
         return  # settled already (its event, then its result), or the call stopped waiting
     if error is not None:

@@ -37,16 +37,31 @@ def run_task(payload: bytes, topic: str) -> bytes:
     return packed
 
 
+def run_chunk(payloads: list[bytes], topic: str) -> list[bytes]:
+    """Calls sent as one task (wfe.executors.dask.submit), one after another; their answers,
+    in order, also sent to `topic` together when they are small enough."""
+    packed = [run_call(payload) for payload in payloads]
+    if sum(map(len, packed)) <= EVENT_BYTES:
+        with contextlib.suppress(Exception):  # no event: the client fetches the result
+            worker = get_worker()
+            worker.log_event(topic, (worker.get_current_task(), packed))
+    return packed
+
+
 def check_on_worker(tools: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     """wfe.executors.remote.worker.check_imports, run where this module is then loaded."""
     return check_imports(tools)
 
 
-def event_answer(event: Any) -> tuple[str, bytes] | None:
-    """(task key, answer) from an event on the client's topic, None for the scheduler's own
-    events there (a dict such as `{"action": "cancel", ...}`)."""
+def event_answer(event: Any) -> tuple[str, bytes | list[bytes]] | None:
+    """(task key, answer) from an event on the client's topic (a chunk's answer: a list of
+    them), None for the scheduler's own events there (a dict such as `{"action": ...}`)."""
     _, message = event
-    if (isinstance(message, (tuple, list)) and len(message) == 2
-            and isinstance(message[0], str) and isinstance(message[1], bytes)):
-        return message[0], message[1]
+    if not (isinstance(message, (tuple, list)) and len(message) == 2
+            and isinstance(message[0], str)):
+        return None
+    answer = message[1]
+    if isinstance(answer, bytes) or (
+            isinstance(answer, list) and all(isinstance(item, bytes) for item in answer)):
+        return message[0], answer
     return None
