@@ -87,3 +87,54 @@ def test_only_a_tool_node_is_run_as_the_engines_own_call(write_workflow, node, i
 
     path = write_workflow(f"imports: [TOOLS]\nnodes:\n  check: {node}\n", TOOLS)
     assert Workflow.load(path).graph.nodes["check"].is_call is is_call
+
+
+HALF_ADDED = '''
+from typing import Any
+
+from wfe.graph.model import GraphNode
+from wfe.nodes import NodeKind
+from wfe.nodes._base import KindBase
+from wfe.spec.models import NodeCommon
+
+
+class PauseNode(NodeCommon):
+    pass
+
+
+class PauseKind(KindBase):
+    name = "pause"
+    record = PauseNode
+
+    def compile(self, compiler: Any, compiled: GraphNode, node: PauseNode,
+                path: Any) -> GraphNode:
+        return compiled
+{run}
+
+KINDS: tuple[NodeKind[Any], ...] = (PauseKind(),)
+'''
+RUN = '''
+    async def run(self, run: Any, node: GraphNode) -> tuple[int, dict[str, Any]]:
+        return 1, {}
+
+    def describe(self, node: GraphNode) -> str:
+        return "pause"
+'''
+
+
+@pytest.mark.parametrize(("run", "complete"), [(RUN, True), ("", False)],
+                         ids=["a whole kind", "a kind without its run step"])
+def test_the_table_of_kinds_takes_only_a_whole_kind(tmp_path, run, complete):
+    """mypy checks each entry of the table against NodeKind: a kind half added is an error."""
+    import sys
+
+    api = pytest.importorskip("mypy.api")
+    module = tmp_path / "pause_kind.py"
+    module.write_text(HALF_ADDED.format(run=run))
+    # A cache of its own: xdist may run the cases at once, and mypy's cache is not shared-safe.
+    out, _, status = api.run(["--strict", "--no-error-summary", "--cache-dir",
+                              str(tmp_path / "cache"), "--python-executable", sys.executable,
+                              str(module)])
+    assert (status == 0) is complete, out
+    if not complete:
+        assert "NodeKind" in out
