@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from wfe.store import RunRecord, Store
 
 
-@dataclass
-class ResumeOptions:
+@dataclass(kw_only=True)
+class StoredRunOptions:
+    """What `wfe resume` and `wfe fork` are both told: the stored run and how to go on."""
+
     run: str
     assignments: list[str] = field(default_factory=list)
-    start_from: str | None = None
     force: bool = False
     imports: list[str] = field(default_factory=list)
     json_lines: bool = False
@@ -41,6 +42,11 @@ class ResumeOptions:
     durability: str | None = None
     no_cache: bool = False
     executor: str | None = None
+
+
+@dataclass(kw_only=True)
+class ResumeOptions(StoredRunOptions):
+    start_from: str | None = None
 
 
 def resume_run(options: ResumeOptions) -> int:
@@ -100,20 +106,9 @@ def start_linked(
                        cache=store_cache(store, run_options.no_cache), fanout=fanout)
 
 
-@dataclass
-class ForkOptions:
-    run: str
+@dataclass(kw_only=True)
+class ForkOptions(StoredRunOptions):
     at: int
-    assignments: list[str] = field(default_factory=list)
-    force: bool = False
-    imports: list[str] = field(default_factory=list)
-    json_lines: bool = False
-    quiet: bool = False
-    output: Path | None = None
-    store: Path | None = None
-    durability: str | None = None
-    no_cache: bool = False
-    executor: str | None = None
 
 
 def fork_run(options: ForkOptions) -> int:
