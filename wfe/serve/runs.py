@@ -129,13 +129,7 @@ class RunManager:
 
     async def resume(self, run: str, given: dict[str, Any], force: bool) -> str:
         """Continue a waiting, interrupted or failed run of a served workflow."""
-        self._refuse_when_closing()
-        record = await self.reader.run(lambda store: store.get_run(store.resolve(run)))
-        workflow = await self.reader.call(lambda: self._resumable_workflow(record))
-        try:
-            check_unchanged(workflow.graph, record, force)
-        except UsageError as error:
-            raise ChangedWorkflow(str(error).replace("--force", '"force": true')) from None
+        record, workflow = await self._stored(run, force)
         state = resumed_state(workflow.graph, record.state, given, os.environ)
         answers = split_resume_inputs(workflow.graph, record, given)
         lease = self.store.claim(record.run_id)
@@ -184,11 +178,8 @@ class RunManager:
         if self.closing:
             raise ShuttingDown("the server is shutting down; no new runs start")
 
-    async def _start_linked(
-        self, run: str, force: bool,
-        point_of: Callable[[Workflow, Store, RunRecord], RestartPoint],
-    ) -> str:
-        """A new run linked to `run`, from the point `point_of` finds in the old one."""
+    async def _stored(self, run: str, force: bool) -> tuple[RunRecord, Workflow]:
+        """A stored run and its served workflow, refused if the file changed (unless `force`)."""
         self._refuse_when_closing()
         record = await self.reader.run(lambda store: store.get_run(store.resolve(run)))
         workflow = await self.reader.call(lambda: self._resumable_workflow(record))
@@ -196,6 +187,14 @@ class RunManager:
             check_unchanged(workflow.graph, record, force)
         except UsageError as error:
             raise ChangedWorkflow(str(error).replace("--force", '"force": true')) from None
+        return record, workflow
+
+    async def _start_linked(
+        self, run: str, force: bool,
+        point_of: Callable[[Workflow, Store, RunRecord], RestartPoint],
+    ) -> str:
+        """A new run linked to `run`, from the point `point_of` finds in the old one."""
+        record, workflow = await self._stored(run, force)
         point = await self.reader.run(lambda store: point_of(workflow, store, record))
         lease = self.store.create_run(new_run(workflow.graph, new_run_id(), point.inputs,
                                               point.state, parent=record.run_id,
