@@ -58,11 +58,10 @@ class Engine(ToolCalls, StepServices):
     # Slots: the hot path reads a dozen of these per step, and past 30 attributes an
     # instance's dict is no longer shared, which makes every read slower.
     __slots__ = (
-        "_loop", "_loop_thread", "_own_bus", "_uncommitted", "answers", "ask",
-        "attempts", "bus", "cache", "cancel_requested", "carried", "clock", "detour", "ending",
-        "executor", "fanout", "finished", "graph", "info", "inline_fanout", "inline_sync",
-        "inputs", "items", "journal", "prefix", "random", "run_id", "scope", "sleep", "slots",
-        "state", "step", "step_limit", "visits",
+        "_loop", "_loop_thread", "_own_bus", "answers", "ask", "attempts", "bus", "cache",
+        "cancel_requested", "clock", "detour", "ending", "executor", "fanout", "finished",
+        "graph", "info", "inline_fanout", "inline_sync", "inputs", "items", "journal", "prefix",
+        "random", "run_id", "scope", "sleep", "slots", "step_limit",
     )
 
     def __init__(
@@ -177,7 +176,7 @@ class Engine(ToolCalls, StepServices):
                 if self.graph.on_end and waiting is None:
                     await run_handlers(self, status, error)
         except (KeyboardInterrupt, asyncio.CancelledError):
-            self._back_to_committed()
+            self.back_to_committed()
             self._finish("interrupted", None, None, began)
             raise
         finally:
@@ -191,7 +190,7 @@ class Engine(ToolCalls, StepServices):
         try:
             await self._run_with_deadline(start, began)
         except RunError as failure:
-            self._back_to_committed()
+            self.back_to_committed()
             return "failed", failure, None
         except Stop as stop:
             return stop.status, None, stop.waiting
@@ -319,35 +318,6 @@ class Engine(ToolCalls, StepServices):
             self._journal(StepDone(self.step, node.name, 0, began, 0.0, "skipped", {}, None,
                                    target))
         return target
-
-    def _journal(self, done: StepDone) -> None:
-        assert self.journal is not None
-        ending = self.ending
-        if ending is not None:  # a handler's step: where a resumed run goes on, marked
-            done = done._replace(next_node=ending.mark(done.next_node))
-        if self.carried:
-            done = done._replace(updates={**self.graph.schema.mask(self.carried),
-                                          **done.updates})
-            self.carried = {}
-        cancelled = self.journal.step_done(done, self.state, self.visits)
-        self._uncommitted = False
-        if cancelled and ending is None:
-            raise Stop("cancelled", None)
-
-    def commit_step(self, done: StepDone) -> None:
-        self._uncommitted = True
-        self._journal(done)
-
-    def back_to_committed(self) -> None:
-        self._back_to_committed()
-
-    def _back_to_committed(self) -> None:
-        """After a step was cut short (a signal, a failure) between changing the state and its
-        commit: the state and counters as committed; the step runs again on resume."""
-        if self._uncommitted and self.journal is not None:
-            self._uncommitted = False
-            self.state, self.visits, self.step = self.journal.committed().position(
-                self.state, self.graph.schema.secret_keys)
 
     def _exhausted(self, node: GraphNode) -> str:
         if node.on_exhausted is None:

@@ -10,8 +10,8 @@ from typing import Any
 from wfe.engine.cache import Cache
 from wfe.engine.executor import Executor
 from wfe.engine.journal import AttemptCutShort, Attempts
+from wfe.engine.run_commits import RunCommits
 from wfe.engine.run_context import Sleep
-from wfe.engine.run_events import RunEvents
 from wfe.engine.tool_failure import ToolFailure, retryable
 from wfe.graph.model import Graph, GraphNode
 from wfe.redact import remember
@@ -23,7 +23,7 @@ from wfe.tools.registry import CONTEXT_PARAM
 __all__ = ["ToolCalls"]
 
 
-class ToolCalls(RunEvents):
+class ToolCalls(RunCommits):
     """The tool-calling side of a run: what its engine has that a call needs."""
 
     __slots__ = ("_last_shown",)  # the engine declares the rest of its attributes
