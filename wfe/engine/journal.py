@@ -19,6 +19,11 @@ from wfe.state.schema import State
 Release = Callable[[], None]
 
 
+#: How a step ended: its node ran, its failure was routed by `on_error`, its `if:` was false,
+#: or it failed the run.
+StepOutcome = Literal["succeeded", "routed", "skipped", "failed"]
+
+
 class StepDone(NamedTuple):
     """One completed step (the edge out of it already chosen)."""
 
@@ -27,7 +32,7 @@ class StepDone(NamedTuple):
     attempt: int
     started_at: float
     duration_ms: float
-    outcome: Literal["succeeded", "routed", "skipped", "failed"]
+    outcome: StepOutcome
     updates: dict[str, Any]
     error: dict[str, Any] | None
     next_node: str

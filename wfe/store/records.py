@@ -6,9 +6,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from wfe.engine.events import RunStatus
+from wfe.engine.journal import StepOutcome
 from wfe.spec.project_config import Durability as Durability
 from wfe.store.errors import UnstorableValue
 
@@ -106,7 +107,7 @@ class Checkpoint(NamedTuple):
     attempt: int
     started_at: float
     duration_ms: float
-    outcome: Literal["succeeded", "routed", "skipped", "failed"]
+    outcome: StepOutcome
     updates: dict[str, Any]
     error: dict[str, Any] | None
     state: dict[str, Any] | Callable[[], dict[str, Any]]
