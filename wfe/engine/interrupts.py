@@ -31,7 +31,6 @@ class Stop(Exception):
         self.before_step = before_step
 
 
-
 #: When the interrupt being asked about gives up (a time.time() value), for an Asker that can
 #: stop waiting then (the terminal prompt); None: no timeout.
 answer_by: ContextVar[float | None] = ContextVar("answer_by", default=None)

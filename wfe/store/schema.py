@@ -168,7 +168,6 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX runs_owner ON runs (run_no, owner_token)")
 
 
-
 def _operations(conn: sqlite3.Connection) -> None:
     # Pool slots (wfe.store.pools): one row per slot taken, by the run and process holding it;
     # a slot whose holder died is taken back by the next process that wants one.
@@ -192,7 +191,6 @@ def _operations(conn: sqlite3.Connection) -> None:
         recorded_at REAL NOT NULL,
         PRIMARY KEY (schedule, slot)
     ) WITHOUT ROWID""")
-
 
 
 #: MIGRATIONS[n] turns a version-n store into version n + 1 (0 is an empty file).
