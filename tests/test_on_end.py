@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from run_support import started_run, wfe_process
 from typer.testing import CliRunner
 
 from wfe.cli import app
@@ -210,20 +207,6 @@ nodes:
 """
     result = runner.invoke(app, ["validate", str(write_workflow(yaml, TOOLS))])
     assert result.exit_code == 2 and "no path from 'spin' reaches end" in result.output
-
-
-def wfe_process(*args: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "wfe", *map(str, args)], env=os.environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def started_run() -> str:
-    for _ in range(400):
-        runs = json.loads(runner.invoke(app, ["runs", "--json"]).stdout or "[]")
-        if runs:
-            return str(runs[0]["run_id"])
-        time.sleep(0.05)
-    raise AssertionError("the run never started")
 
 
 def test_graph_and_dry_run_show_the_handlers_as_reached(write_workflow):

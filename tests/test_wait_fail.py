@@ -6,12 +6,11 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from run_support import started_run, wfe_process
 from typer.testing import CliRunner
 
 from wfe.cli import app
@@ -130,20 +129,6 @@ def test_bad_wait_and_fail_nodes_are_refused_at_their_position(write_workflow, b
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
     assert f"{path}:5:" in result.output and message in result.output
-
-
-def wfe_process(*args: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "wfe", *map(str, args)], env=os.environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def started_run() -> str:
-    for _ in range(400):
-        runs = json.loads(runner.invoke(app, ["runs", "--json"]).stdout or "[]")
-        if runs:
-            return str(runs[0]["run_id"])
-        time.sleep(0.05)
-    raise AssertionError("the run never started")
 
 
 def test_cancel_ends_a_waiting_run_at_once(write_workflow):
