@@ -19,8 +19,7 @@ from wfe.engine.journal import StepDone
 from wfe.engine.loop import Engine
 from wfe.executors import LocalExecutor
 from wfe.state.schema import State
-from wfe.store import Store
-from wfe.store import store as store_module
+from wfe.store import Store, step_rows
 from wfe.store.journal import StoreJournal, new_run
 from wfe.store.replay import rebuild
 from wfe.store.schema import KEY_BITS
@@ -128,7 +127,7 @@ def every_reducer(write_workflow: Any) -> Path:
 @pytest.mark.parametrize("row_weight", [0, 256], ids=["few snapshots", "default"])
 def test_state_and_visits_after_every_step_are_the_engines(
         every_reducer: Path, monkeypatch: pytest.MonkeyPatch, row_weight: int) -> None:
-    monkeypatch.setattr(store_module, "ROW_WEIGHT", row_weight)
+    monkeypatch.setattr(step_rows, "ROW_WEIGHT", row_weight)
     with Store.open(os.environ["WFE_STORE"]) as store:
         journal = _run(every_reducer, store, "run1")
         stored = store.steps("run1", states=True)

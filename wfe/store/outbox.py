@@ -41,7 +41,7 @@ class Outbox:
         self.cancelled = False
         self.run_no: int | None = None
         #: The bytes of step rows since the last snapshot of the state, and its size (see
-        #: Store.checkpoint); the first step this process commits for the run is a snapshot.
+        #: wfe.store.step_rows); the first step this process commits for the run is a snapshot.
         self.since_snapshot = math.inf
         self.snapshot_size = 0
 

@@ -5,7 +5,7 @@ applied them, `ops`: per key "append" (the update is one item added), "extend" (
 "merge" (keys merged into a mapping), "skip" (a secret key, never stored) or ["set", value]
 (the value after a reducer the store cannot replay). Its `visits` are NULL when they are the
 previous step's with its node once more. Now and then a row keeps the whole state and visits
-(the policy is in wfe.store.store): a rebuild starts there, or at the run's initial state.
+(the policy is in wfe.store.step_rows): a rebuild starts there, or at the run's initial state.
 """
 
 from __future__ import annotations

@@ -46,14 +46,13 @@ from wfe.store.records import (
     encode_optional,
 )
 from wfe.store.schema import open_connection
+from wfe.store.step_rows import snapshot_taken, step_row
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 RESUMABLE: frozenset[RunStatus] = frozenset({"waiting", "interrupted", "failed"})
 _CANNOT_WRITE = (8, 13)  # SQLITE_READONLY, SQLITE_FULL
-#: What a step row costs a rebuild beyond its JSON, in bytes (see `Store.checkpoint`).
-ROW_WEIGHT = 256
 
 
 def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -139,8 +138,7 @@ class Store:
         size = writes.insert_run(self._conn, self._name, run, lease.token, pid, time.time())
         if pid == os.getpid() and run.status == "running":
             # The initial state is a snapshot: the first step need not write another.
-            outbox = self._flusher.outbox(lease)
-            outbox.since_snapshot, outbox.snapshot_size = 0, size
+            snapshot_taken(self._flusher.outbox(lease), size)
         return lease
 
     @_guarded
@@ -166,39 +164,15 @@ class Store:
     def checkpoint(self, lease: Lease, checkpoint: Checkpoint) -> bool:
         """Commit a step with the events before it; True when `wfe cancel` asked to stop.
 
-        The row keeps the whole state (a snapshot) when the checkpoint has no ops, at the first
-        step this process commits for the run, and when the rows since the last snapshot weigh
-        as much as it: their JSON, each counted ROW_WEIGHT bytes more (what reading a row costs
-        a rebuild). A rebuild so reads at most about twice a snapshot's size, and a step's cost
-        does not grow with the state. The step's events are sealed now and written once due,
-        with a later write (one events row per ~FLUSH_DELAY instead of a second page in every
-        commit).
+        The row keeps the step's updates, and now and then the whole state (wfe.store.step_rows).
+        The step's events are sealed now and written once due, with a later write (one events
+        row per ~FLUSH_DELAY instead of a second page in every commit).
         """
-        rid = lease.run_id
-        cp = checkpoint
         outbox = self._flusher.outbox(lease)
-        updates = encode(cp.updates, "updates", rid)
-        ops = encode(cp.ops, "ops", rid) if cp.ops else None
-        state = visits = None
-        if cp.ops is None or outbox.since_snapshot >= outbox.snapshot_size:
-            whole = cp.state() if callable(cp.state) else cp.state
-            state, visits = encode(whole, "state", rid), encode(cp.visits, "visits", rid)
-            outbox.since_snapshot, outbox.snapshot_size = 0, len(state) + len(visits)
-        else:
-            if not cp.visits_derived:
-                visits = encode(cp.visits, "visits", rid)
-            outbox.since_snapshot += (len(updates) + len(ops or "") + len(visits or "")
-                                      + ROW_WEIGHT)
-        row: writes.StepRow = (
-            cp.step, cp.node, cp.attempt, cp.started_at, cp.duration_ms, cp.outcome, updates,
-            encode_optional(cp.error, "error", rid), state, visits, cp.next_node,
-            encode_optional(cp.items, "items", rid), ops,
-        )
+        row, updates = step_row(checkpoint, outbox, lease.run_id)
         with self._write_lock:
-            run_no = outbox.run_no
-            if run_no is None:
-                run_no = outbox.run_no = writes.run_number(self._conn, rid)
-            outbox.seal(flushing.FLUSH_DELAY, cp.updates, updates)
+            run_no = self._run_no(outbox)
+            outbox.seal(flushing.FLUSH_DELAY, checkpoint.updates, updates)
             if outbox.chunks and time.monotonic() >= outbox.due:
                 self._write_with_events(outbox, lambda events: writes.write_checkpoint(
                     self._conn, self._name, lease, run_no, row, events))
@@ -244,8 +218,9 @@ class Store:
     @_guarded
     def record_item(self, lease: Lease, step: int, row: fanout_items.ItemRow) -> None:
         """A map item or parallel branch of `step` (not committed yet) finished."""
+        outbox = self._flusher.outbox(lease)
         with self._write_lock:
-            fanout_items.insert(self._conn, self._name, lease, self._run_no(lease), step, row)
+            fanout_items.insert(self._conn, self._name, lease, self._run_no(outbox), step, row)
 
     @_guarded
     def finished_items(self, run_id: str, step: int) -> list[tuple[int, str, int, float, Any]]:
@@ -255,13 +230,13 @@ class Store:
     @_guarded
     def clear_items(self, lease: Lease, step: int) -> None:
         """The items of a step that is committed now are no longer needed."""
-        with self._write_lock:
-            fanout_items.clear(self._conn, self._name, self._run_no(lease), step)
-
-    def _run_no(self, lease: Lease) -> int:
         outbox = self._flusher.outbox(lease)
+        with self._write_lock:
+            fanout_items.clear(self._conn, self._name, self._run_no(outbox), step)
+
+    def _run_no(self, outbox: Outbox) -> int:
         if outbox.run_no is None:
-            outbox.run_no = writes.run_number(self._conn, lease.run_id)
+            outbox.run_no = writes.run_number(self._conn, outbox.lease.run_id)
         return outbox.run_no
 
     @_guarded
